@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+# pagecheck: build the module against KDIR, test it in QEMU, run the demo.
+
+KERNELRELEASE ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KERNELRELEASE)/build
+PGC_GEN ?= $(CURDIR)/.gen
+KERNELS ?= 6.1 6.12
+W ?= 1
+
+export PGC_GEN
+
+.PHONY: all modules tests config clean check demo sparse install
+
+all: modules
+
+# Feature probes are re-run whenever KDIR changes.
+config:
+	@if [ "$$(cat $(PGC_GEN)/kdir 2>/dev/null)" != "$(realpath $(KDIR))" ] || \
+	    [ ! -e $(PGC_GEN)/pagecheck_config.h ]; then \
+		mkdir -p $(PGC_GEN) && \
+		scripts/feature-probes.sh $(KDIR) $(PGC_GEN) && \
+		echo "$(realpath $(KDIR))" > $(PGC_GEN)/kdir; \
+	fi
+
+modules: config
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) modules
+
+tests: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests W=$(W) \
+		KBUILD_EXTRA_SYMBOLS=$(CURDIR)/Module.symvers modules
+
+sparse: config
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) C=2 modules
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
+	-$(MAKE) -C $(KDIR) M=$(CURDIR)/tests clean 2>/dev/null
+	rm -rf $(PGC_GEN)
+
+check:
+	scripts/check.sh $(KERNELS)
+
+demo:
+	scripts/demo.sh $(firstword $(KERNELS))

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one place where kernel versions and features differ. Everything below
+ * is driven by pagecheck_config.h (scripts/feature-probes.sh) and by the
+ * target kernel's own header macros; src/ only sees pgc_* names.
+ */
+#ifndef PAGECHECK_COMPAT_H
+#define PAGECHECK_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/mm.h>
+#include <linux/mm_types.h>
+#include <linux/page-flags.h>
+#include <linux/poison.h>
+#include <linux/preempt.h>
+#include <linux/memcontrol.h>
+#include <linux/build_bug.h>
+#include "pagecheck_config.h"
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 10, 0)
+#error "pagecheck supports Linux 5.10 and newer"
+#endif
+
+/* --- page flags ---------------------------------------------------------- */
+
+static inline unsigned long pgc_raw_flags(const struct page *page)
+{
+	return READ_ONCE(page->flags);
+}
+
+/* Flags free_pages_prepare() clears on the head before it checks. */
+#ifdef PGC_HAVE_PAGE_MLOCK_COUNT
+#define PGC_HEAD_FLAGS_CLEARED_AT_FREE	__PG_MLOCKED
+#else
+#define PGC_HEAD_FLAGS_CLEARED_AT_FREE	0UL
+#endif
+
+#define PGC_HEAD_CHECK_FLAGS \
+	(PAGE_FLAGS_CHECK_AT_FREE & ~PGC_HEAD_FLAGS_CLEARED_AT_FREE)
+
+/* Flags free_pages_prepare() clears on page[1] of a compound free. */
+#ifdef PAGE_FLAGS_SECOND
+#define PGC_SECOND_FLAGS_CLEARED_AT_FREE	PAGE_FLAGS_SECOND
+#else
+#define PGC_SECOND_FLAGS_CLEARED_AT_FREE	0UL
+#endif
+
+static inline bool pgc_flags_hwpoison(unsigned long flags)
+{
+#ifdef CONFIG_MEMORY_FAILURE
+	return flags & (1UL << PG_hwpoison);
+#else
+	return false;
+#endif
+}
+
+static inline bool pgc_flags_head(unsigned long flags)
+{
+	return flags & (1UL << PG_head);
+}
+
+/* --- the word at +8: compound_head, lru.next, pp_magic ------------------- */
+
+static inline unsigned long pgc_raw_head_word(const struct page *page)
+{
+	return READ_ONCE(page->compound_head);
+}
+
+static inline bool pgc_head_word_is_tail(unsigned long word)
+{
+	return word & 1;
+}
+
+/* What compound_head() would return for a tail whose +8 word is @word. */
+static inline unsigned long pgc_head_word_to_head(unsigned long word,
+						  const struct page *self)
+{
+	return (word & 1) ? word - 1 : (unsigned long)self;
+}
+
+#if defined(PP_MAGIC_MASK) && defined(PP_SIGNATURE) && IS_ENABLED(CONFIG_PAGE_POOL)
+#define PGC_RULE_PAGE_POOL 1
+static inline bool pgc_pp_signature(unsigned long word)
+{
+	return (word & PP_MAGIC_MASK) == PP_SIGNATURE;
+}
+#else
+#define PGC_RULE_PAGE_POOL 0
+static inline bool pgc_pp_signature(unsigned long word)
+{
+	return false;
+}
+#endif
+
+/* --- mapping ------------------------------------------------------------- */
+
+/* free_pages_prepare() drops anon/movable/KSM mappings without a report. */
+#define PGC_MAPPING_CLEARED_BITS	PAGE_MAPPING_FLAGS
+
+/* --- memcg --------------------------------------------------------------- */
+
+static inline unsigned long pgc_raw_memcg(const struct page *page)
+{
+#if defined(CONFIG_MEMCG) && defined(PGC_HAVE_PAGE_MEMCG_DATA)
+	return READ_ONCE(page->memcg_data);
+#else
+	return 0;
+#endif
+}
+
+/* kmem pages are uncharged by free_pages_prepare() after the tracepoint. */
+static inline bool pgc_memcg_is_kmem(unsigned long memcg_data)
+{
+#if defined(CONFIG_MEMCG) && defined(PGC_HAVE_PAGE_MEMCG_DATA)
+	return memcg_data & MEMCG_DATA_KMEM;
+#else
+	return false;
+#endif
+}
+
+/* --- page types (held in _mapcount) -------------------------------------- */
+
+static inline bool pgc_type_is_buddy(int mapcount)
+{
+#if defined(PGC_HAVE_PGTY_BUDDY)
+	return ((unsigned int)mapcount >> 24) == PGTY_buddy;
+#elif defined(PAGE_TYPE_BASE)
+	return ((unsigned int)mapcount & (PAGE_TYPE_BASE | PG_buddy)) ==
+		PAGE_TYPE_BASE;
+#else
+#error "pagecheck: no known PageBuddy encoding"
+#endif
+}
+
+/* --- compound (folio) fields of page[1] and page[2] ---------------------- */
+
+/*
+ * Raw copies of the folio fields free_tail_page(s)_check() looks at.
+ * Mapcounts are stored the kernel's way (-1 means none); deferred_next is
+ * the raw next pointer and deferred_self the address of the live list head.
+ */
+struct pgc_folio_snap {
+	int entire_mapcount;
+	int large_mapcount;
+	int nr_pages_mapped;
+	int pincount;
+	bool deferred_applies;
+	unsigned long deferred_next;
+	unsigned long deferred_self;
+};
+
+#if defined(PGC_HAVE_FOLIO_ENTIRE_MAPCOUNT)
+#define PGC_RULE_ENTIRE_MAPCOUNT	1
+#define PGC_RULE_PINCOUNT		1
+#else
+#define PGC_RULE_ENTIRE_MAPCOUNT	0
+#define PGC_RULE_PINCOUNT		0
+#endif
+#define PGC_RULE_LARGE_MAPCOUNT		IS_ENABLED(PGC_HAVE_FOLIO_LARGE_MAPCOUNT)
+#define PGC_RULE_NR_PAGES_MAPPED	IS_ENABLED(PGC_HAVE_FOLIO_NR_PAGES_MAPPED)
+#define PGC_RULE_COMPOUND_MAPCOUNT	IS_ENABLED(PGC_HAVE_PAGE_COMPOUND_MAPCOUNT)
+
+/*
+ * "on deferred list": the kernel checks list_empty() where the list lives in
+ * struct folio. Older kernels never check it; there pagecheck flags a THP
+ * whose list is neither empty nor poisoned by free_transhuge_page()'s
+ * list_del().
+ */
+#if defined(PGC_HAVE_FOLIO_DEFERRED_LIST)
+#define PGC_DEFERRED_LIST_KERNEL_RULE	1
+#elif defined(PGC_HAVE_PAGE_DEFERRED_LIST) && defined(CONFIG_TRANSPARENT_HUGEPAGE)
+#define PGC_DEFERRED_LIST_KERNEL_RULE	0
+#else
+#error "pagecheck: no known deferred-split list layout"
+#endif
+
+/* First tail index whose mapping must be TAIL_MAPPING. */
+#if defined(PGC_HAVE_FOLIO_HUGETLB_PAGE3) && IS_ENABLED(CONFIG_HUGETLB_PAGE)
+#define PGC_TAIL_MAPPING_FIRST	4
+#else
+#define PGC_TAIL_MAPPING_FIRST	3
+#endif
+
+static inline void pgc_read_folio(struct pgc_folio_snap *fs,
+				  const struct page *head, unsigned int order)
+{
+#if defined(PGC_HAVE_FOLIO_ENTIRE_MAPCOUNT)
+	const struct folio *folio = (const struct folio *)head;
+
+	fs->entire_mapcount = atomic_read(&folio->_entire_mapcount);
+#if defined(PGC_HAVE_FOLIO_LARGE_MAPCOUNT)
+	fs->large_mapcount = atomic_read(&folio->_large_mapcount);
+#else
+	fs->large_mapcount = -1;
+#endif
+#if defined(PGC_HAVE_FOLIO_NR_PAGES_MAPPED)
+	fs->nr_pages_mapped = atomic_read(&folio->_nr_pages_mapped);
+#else
+	fs->nr_pages_mapped = 0;
+#endif
+	fs->pincount = atomic_read(&folio->_pincount);
+#elif defined(PGC_HAVE_PAGE_COMPOUND_MAPCOUNT)
+	fs->entire_mapcount = atomic_read(&head[1].compound_mapcount);
+	fs->large_mapcount = -1;
+	fs->nr_pages_mapped = 0;
+	fs->pincount = 0;
+#endif
+	fs->deferred_applies = false;
+	fs->deferred_next = 0;
+	fs->deferred_self = 0;
+	if (order < 2)
+		return;
+#if defined(PGC_HAVE_FOLIO_DEFERRED_LIST)
+	fs->deferred_next = (unsigned long)READ_ONCE(folio->_deferred_list.next);
+	fs->deferred_self = (unsigned long)&folio->_deferred_list;
+	fs->deferred_applies = true;
+#else
+	fs->deferred_applies = READ_ONCE(head[1].compound_dtor) == TRANSHUGE_PAGE_DTOR;
+	fs->deferred_next = (unsigned long)READ_ONCE(head[2].deferred_list.next);
+	fs->deferred_self = (unsigned long)&head[2].deferred_list;
+#endif
+}
+
+/* --- context ------------------------------------------------------------- */
+
+#ifndef PGC_HAVE_IN_HARDIRQ
+#define in_hardirq()	in_irq()
+#endif
+
+#endif /* PAGECHECK_COMPAT_H */

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* pagecheck core: the audit entry point, the report store and the hooks. */
+#ifndef PAGECHECK_PAGECHECK_H
+#define PAGECHECK_PAGECHECK_H
+
+#include <linux/types.h>
+#include <linux/sched.h>
+#include <linux/jump_label.h>
+#include <linux/percpu.h>
+#include "pagecheck/rules.h"
+
+#define PGC_VERSION		"0.1.0"
+
+#define PGC_STACK_DEPTH_MAX	64
+#define PGC_MAX_REPORTS_LIMIT	65536
+
+/* --- settings (module parameters) ---------------------------------------- */
+
+struct pgc_settings {
+	bool enabled;
+	bool printk;
+	bool panic_on_report;
+	bool hash_pointers;
+	unsigned int max_reports;	/* load time */
+	unsigned int stack_depth;	/* at most stack_capacity */
+	unsigned int stack_capacity;	/* stack_depth at load time */
+};
+
+extern struct pgc_settings pgc_settings;
+DECLARE_STATIC_KEY_TRUE(pgc_enabled_key);
+
+/* --- per-cpu counters ---------------------------------------------------- */
+
+struct pgc_cpu_stats {
+	unsigned long frees;
+	unsigned long pages;
+	unsigned long busy_drops;
+	unsigned long rule[PGC_NR_REASONS];
+};
+
+DECLARE_PER_CPU(struct pgc_cpu_stats, pgc_cpu_stats);
+
+/* --- what a bad free looks like ------------------------------------------ */
+
+enum pgc_context {
+	PGC_CTX_TASK,
+	PGC_CTX_SOFTIRQ,
+	PGC_CTX_HARDIRQ,
+	PGC_CTX_NMI,
+	PGC_NR_CONTEXTS
+};
+
+struct pgc_report {
+	u64 id;
+	u64 count;
+	u64 first_ns;
+	u64 last_ns;
+	u32 reasons;
+	u32 stack_hash;
+	u32 hash_next;			/* slot index + 1, 0 ends the chain */
+	u32 bad_subpages;		/* tail/sub-pages that broke a rule */
+	u32 first_bad_index;		/* 0 if none */
+	u16 nr_entries;
+	u16 caller;			/* stack index named in the title */
+	u8 context;
+	u8 order;
+	unsigned long pfn;
+	const void *page;
+	struct pgc_page_snap head;
+	struct pgc_page_snap bad_tail;
+	int cpu;
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+	unsigned long stack[];		/* stack_capacity entries */
+};
+
+struct pgc_store_stats {
+	u64 violations;			/* since the last clear */
+	u64 stored_sum;			/* sum of count over stored reports */
+	u64 dropped_full;
+	u64 dropped_busy;
+	u32 unique;
+	u32 capacity;
+	size_t bytes;
+};
+
+/* audit.c */
+void pgc_audit_free(struct page *page, unsigned int order);
+const char *pgc_context_name(unsigned int context);
+
+/* store.c */
+int pgc_store_init(unsigned int capacity, unsigned int stack_capacity);
+void pgc_store_exit(void);
+size_t pgc_report_size(void);
+bool pgc_store_add(struct pgc_report *rec, bool *is_new);
+void pgc_store_drop_busy(void);
+bool pgc_store_copy(u32 index, struct pgc_report *dst);
+void pgc_store_clear(void);
+void pgc_store_get_stats(struct pgc_store_stats *st);
+size_t pgc_scratch_bytes(void);
+
+/* report.c */
+struct seq_file;
+void pgc_report_text(struct seq_file *m, const struct pgc_report *r);
+void pgc_report_json(struct seq_file *m, const struct pgc_report *r);
+void pgc_report_printk(const struct pgc_report *r, unsigned long suppressed);
+unsigned int pgc_find_caller(const unsigned long *stack, unsigned int nr,
+			     char *symbol);
+
+/* debugfs.c */
+void pgc_debugfs_init(void);
+void pgc_debugfs_exit(void);
+
+/* hooks */
+struct pgc_hook {
+	const char *name;
+	int (*attach)(void);
+	void (*detach)(void);
+	const char *target;
+};
+
+extern const struct pgc_hook pgc_hook_tracepoint;
+extern const struct pgc_hook *pgc_active_hook;
+
+#endif /* PAGECHECK_PAGECHECK_H */

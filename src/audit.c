@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The audit of one free: a lean filter on the head page for the common
+ * case, and a slow path that snapshots every sub-page, judges it and
+ * records a report. Safe in any context: no allocation, no sleeping, the
+ * only lock is the store's (trylock in NMI).
+ */
+#include <linux/kernel.h>
+#include <linux/kallsyms.h>
+#include <linux/module.h>
+#include <linux/panic.h>
+#include <linux/printk.h>
+#include <linux/ratelimit.h>
+#include <linux/sched.h>
+#include <linux/stacktrace.h>
+#include <linux/jhash.h>
+#include <linux/timekeeping.h>
+#include <linux/hardirq.h>
+#include "pagecheck/pagecheck.h"
+
+DEFINE_PER_CPU(struct pgc_cpu_stats, pgc_cpu_stats);
+
+/* A report header with room for the deepest stack. */
+union pgc_report_buf {
+	struct pgc_report report;
+	u8 bytes[sizeof(struct pgc_report) +
+		 PGC_STACK_DEPTH_MAX * sizeof(unsigned long)];
+};
+
+/*
+ * Per-cpu, per-context scratch, used with preemption off: a report and a
+ * raw stack are too big for the free path's own stack.
+ */
+struct pgc_scratch {
+	union pgc_report_buf buf;
+	unsigned long entries[PGC_STACK_DEPTH_MAX + 8];
+	char symbol[KSYM_SYMBOL_LEN];
+};
+
+static DEFINE_PER_CPU(struct pgc_scratch [PGC_NR_CONTEXTS], pgc_scratch);
+
+static atomic_long_t pgc_printk_suppressed = ATOMIC_LONG_INIT(0);
+static DEFINE_RATELIMIT_STATE(pgc_printk_ratelimit, 5 * HZ, 10);
+
+static const char *const pgc_context_names[PGC_NR_CONTEXTS] = {
+	[PGC_CTX_TASK]		= "task",
+	[PGC_CTX_SOFTIRQ]	= "softirq",
+	[PGC_CTX_HARDIRQ]	= "hardirq",
+	[PGC_CTX_NMI]		= "nmi",
+};
+
+const char *pgc_context_name(unsigned int context)
+{
+	return context < PGC_NR_CONTEXTS ? pgc_context_names[context] : "?";
+}
+
+size_t pgc_scratch_bytes(void)
+{
+	return sizeof(struct pgc_scratch) * PGC_NR_CONTEXTS * num_possible_cpus();
+}
+
+static unsigned int pgc_current_context(void)
+{
+	if (in_nmi())
+		return PGC_CTX_NMI;
+	if (in_hardirq())
+		return PGC_CTX_HARDIRQ;
+	if (in_serving_softirq())
+		return PGC_CTX_SOFTIRQ;
+	return PGC_CTX_TASK;
+}
+
+/* Frames that belong to pagecheck or to the tracepoint that called it. */
+static bool pgc_own_frame(unsigned long addr, char *symbol)
+{
+	if (within_module(addr, THIS_MODULE))
+		return true;
+	sprint_symbol_no_offset(symbol, addr);
+	return !strncmp(symbol, "__traceiter_", 12);
+}
+
+static unsigned int pgc_capture_stack(struct pgc_report *rec,
+				      struct pgc_scratch *scratch)
+{
+	unsigned int depth = READ_ONCE(pgc_settings.stack_depth);
+	unsigned int nr, skip = 0;
+
+	nr = stack_trace_save(scratch->entries, ARRAY_SIZE(scratch->entries), 0);
+	while (skip < nr && pgc_own_frame(scratch->entries[skip], scratch->symbol))
+		skip++;
+	nr -= skip;
+	nr = min3(nr, depth, pgc_settings.stack_capacity);
+	memcpy(rec->stack, scratch->entries + skip, nr * sizeof(unsigned long));
+	rec->nr_entries = nr;
+	rec->caller = pgc_find_caller(rec->stack, nr, scratch->symbol);
+	return nr;
+}
+
+static void pgc_report_violation(struct pgc_report *rec,
+				 struct pgc_scratch *scratch,
+				 unsigned int context)
+{
+	struct pgc_cpu_stats *stats = this_cpu_ptr(&pgc_cpu_stats);
+	bool is_new = false;
+	unsigned int r;
+
+	for (r = 0; r < PGC_NR_REASONS; r++)
+		if (rec->reasons & PGC_BIT(r))
+			stats->rule[r]++;
+
+	pgc_capture_stack(rec, scratch);
+	rec->stack_hash = jhash(rec->stack, rec->nr_entries * sizeof(unsigned long),
+				rec->reasons);
+	rec->context = context;
+	rec->cpu = smp_processor_id();
+	rec->pid = task_pid_nr(current);
+	memcpy(rec->comm, current->comm, sizeof(rec->comm));
+	rec->first_ns = ktime_get_mono_fast_ns();
+	rec->last_ns = rec->first_ns;
+	rec->count = 1;
+
+	if (!pgc_store_add(rec, &is_new))
+		return;
+	add_taint(TAINT_BAD_PAGE, LOCKDEP_STILL_OK);
+	if (is_new && READ_ONCE(pgc_settings.printk)) {
+		if (__ratelimit(&pgc_printk_ratelimit))
+			pgc_report_printk(rec, atomic_long_xchg(&pgc_printk_suppressed, 0));
+		else
+			atomic_long_inc(&pgc_printk_suppressed);
+	}
+	if (READ_ONCE(pgc_settings.panic_on_report))
+		panic("pagecheck: bad page freed (pfn 0x%lx order %u)\n",
+		      rec->pfn, rec->order);
+}
+
+static void pgc_judge_free(struct page *page, unsigned int order,
+			   const struct pgc_page_snap *head,
+			   struct pgc_scratch *scratch, unsigned int context)
+{
+	struct pgc_report *rec = &scratch->buf.report;
+	struct pgc_free_snap fs;
+	unsigned int i, nr = 1U << order;
+	u32 reasons;
+
+	fs.page = page;
+	fs.order = order;
+	fs.head = *head;
+	fs.compound = order && pgc_flags_head(head->flags);
+	if (fs.compound)
+		pgc_read_folio(&fs.folio, page, order);
+
+	reasons = pgc_judge_head(&fs);
+	rec->bad_subpages = 0;
+	rec->first_bad_index = 0;
+	for (i = 1; i < nr; i++) {
+		struct pgc_page_snap tail;
+		u32 tail_reasons;
+
+		pgc_read_page(&tail, page + i);
+		tail_reasons = pgc_judge_tail(&fs, i, &tail);
+		if (likely(!tail_reasons))
+			continue;
+		if (!rec->bad_subpages++) {
+			rec->first_bad_index = i;
+			rec->bad_tail = tail;
+		}
+		reasons |= tail_reasons;
+	}
+	if (likely(!reasons))
+		return;
+
+	rec->reasons = reasons;
+	rec->pfn = page_to_pfn(page);
+	rec->order = order;
+	rec->page = page;
+	rec->head = *head;
+	if (!rec->bad_subpages)
+		memset(&rec->bad_tail, 0, sizeof(rec->bad_tail));
+	pgc_report_violation(rec, scratch, context);
+}
+
+static noinline void pgc_audit_slow(struct page *page, unsigned int order,
+				    const struct pgc_page_snap *head)
+{
+	unsigned int context = pgc_current_context();
+
+	preempt_disable_notrace();
+	pgc_judge_free(page, order, head, &this_cpu_ptr(pgc_scratch)[context],
+		       context);
+	preempt_enable_notrace();
+}
+
+/**
+ * pgc_audit_free() - audit one free reaching the buddy allocator
+ * @page: head page, as passed to trace_mm_page_free()
+ * @order: order of the block
+ */
+void notrace pgc_audit_free(struct page *page, unsigned int order)
+{
+	struct pgc_page_snap head;
+
+	if (!static_branch_likely(&pgc_enabled_key))
+		return;
+	this_cpu_inc(pgc_cpu_stats.frees);
+	this_cpu_add(pgc_cpu_stats.pages, 1UL << order);
+
+	pgc_read_page(&head, page);
+	if (likely(!order) && likely(!pgc_head_maybe_bad(&head)))
+		return;
+	pgc_audit_slow(page, order, &head);
+}

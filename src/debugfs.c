@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/debug/pagecheck/{reports,reports.json,stats}, all 0400 so that
+ * they stay readable under lockdown. Each reader copies one report at a time
+ * out of the store into its own buffer.
+ */
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/utsname.h>
+#include "pagecheck/pagecheck.h"
+
+static struct dentry *pgc_debugfs_dir;
+
+struct pgc_reader {
+	void (*show)(struct seq_file *m, const struct pgc_report *r);
+	struct pgc_report *report;
+};
+
+static void *pgc_reports_start(struct seq_file *m, loff_t *pos)
+{
+	struct pgc_reader *rd = m->private;
+
+	if (*pos >= PGC_MAX_REPORTS_LIMIT)
+		return NULL;
+	return pgc_store_copy(*pos, rd->report) ? rd->report : NULL;
+}
+
+static void *pgc_reports_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	++*pos;
+	return pgc_reports_start(m, pos);
+}
+
+static void pgc_reports_stop(struct seq_file *m, void *v)
+{
+}
+
+static int pgc_reports_show(struct seq_file *m, void *v)
+{
+	struct pgc_reader *rd = m->private;
+
+	rd->show(m, v);
+	return 0;
+}
+
+static const struct seq_operations pgc_reports_seq_ops = {
+	.start = pgc_reports_start,
+	.next = pgc_reports_next,
+	.stop = pgc_reports_stop,
+	.show = pgc_reports_show,
+};
+
+static int pgc_reports_open_with(struct file *file,
+				 void (*show)(struct seq_file *,
+					      const struct pgc_report *))
+{
+	struct pgc_reader *rd;
+
+	rd = __seq_open_private(file, &pgc_reports_seq_ops, sizeof(*rd));
+	if (!rd)
+		return -ENOMEM;
+	rd->show = show;
+	rd->report = kvzalloc(pgc_report_size(), GFP_KERNEL);
+	if (!rd->report) {
+		seq_release_private(file->f_inode, file);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int pgc_reports_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+	struct pgc_reader *rd = m->private;
+
+	kvfree(rd->report);
+	return seq_release_private(inode, file);
+}
+
+static int pgc_reports_text_open(struct inode *inode, struct file *file)
+{
+	return pgc_reports_open_with(file, pgc_report_text);
+}
+
+static int pgc_reports_json_open(struct inode *inode, struct file *file)
+{
+	return pgc_reports_open_with(file, pgc_report_json);
+}
+
+static const struct file_operations pgc_reports_text_fops = {
+	.owner = THIS_MODULE,
+	.open = pgc_reports_text_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = pgc_reports_release,
+};
+
+static const struct file_operations pgc_reports_json_fops = {
+	.owner = THIS_MODULE,
+	.open = pgc_reports_json_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = pgc_reports_release,
+};
+
+static int pgc_stats_show(struct seq_file *m, void *v)
+{
+	struct pgc_store_stats st;
+	unsigned long frees = 0, pages = 0;
+	u64 rule[PGC_NR_REASONS] = { 0 };
+	unsigned int r;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		const struct pgc_cpu_stats *s = per_cpu_ptr(&pgc_cpu_stats, cpu);
+
+		frees += READ_ONCE(s->frees);
+		pages += READ_ONCE(s->pages);
+		for (r = 0; r < PGC_NR_REASONS; r++)
+			rule[r] += READ_ONCE(s->rule[r]);
+	}
+	pgc_store_get_stats(&st);
+
+	seq_printf(m, "version: %s\n", PGC_VERSION);
+	seq_printf(m, "kernel: %s\n", init_utsname()->release);
+	seq_printf(m, "enabled: %d\n", READ_ONCE(pgc_settings.enabled));
+	seq_printf(m, "hook: %s\n", pgc_active_hook ? pgc_active_hook->name : "none");
+	seq_printf(m, "hook_target: %s\n",
+		   pgc_active_hook ? pgc_active_hook->target : "none");
+	seq_printf(m, "frees_audited: %lu\n", frees);
+	seq_printf(m, "pages_audited: %lu\n", pages);
+	seq_printf(m, "violations: %llu\n", st.violations);
+	seq_printf(m, "reports_unique: %u\n", st.unique);
+	seq_printf(m, "reports_count_sum: %llu\n", st.stored_sum);
+	seq_printf(m, "dropped: %llu\n", st.dropped_full + st.dropped_busy);
+	seq_printf(m, "dropped_store_full: %llu\n", st.dropped_full);
+	seq_printf(m, "dropped_busy: %llu\n", st.dropped_busy);
+	seq_printf(m, "max_reports: %u\n", st.capacity);
+	seq_printf(m, "stack_depth: %u\n", READ_ONCE(pgc_settings.stack_depth));
+	seq_printf(m, "store_bytes: %zu\n", st.bytes);
+	seq_printf(m, "scratch_bytes: %zu\n", pgc_scratch_bytes());
+	seq_printf(m, "footprint_bytes: %zu\n", st.bytes + pgc_scratch_bytes());
+	for (r = 0; r < PGC_NR_REASONS; r++) {
+		seq_printf(m, "rule: %s: ", pgc_reason_string(r));
+		if (pgc_reason_supported(r))
+			seq_printf(m, "%llu\n", rule[r]);
+		else
+			seq_puts(m, "n/a\n");
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pgc_stats);
+
+void pgc_debugfs_init(void)
+{
+	pgc_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("reports", 0400, pgc_debugfs_dir, NULL,
+			    &pgc_reports_text_fops);
+	debugfs_create_file("reports.json", 0400, pgc_debugfs_dir, NULL,
+			    &pgc_reports_json_fops);
+	debugfs_create_file("stats", 0400, pgc_debugfs_dir, NULL,
+			    &pgc_stats_fops);
+}
+
+void pgc_debugfs_exit(void)
+{
+	debugfs_remove_recursive(pgc_debugfs_dir);
+	pgc_debugfs_dir = NULL;
+}

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Tracepoint backend: kmem:mm_page_free fires once per buddy free, in the
+ * freeing context, before free_pages_prepare() normalises or checks the
+ * page. It is not exported, so it is found by name.
+ *
+ * mm_page_free_batched is not hooked: it fires for pages that already
+ * produced mm_page_free and were already normalised.
+ */
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/tracepoint.h>
+#include <trace/events/kmem.h>
+#include "pagecheck/pagecheck.h"
+
+static struct tracepoint *pgc_tp_page_free;
+
+static void pgc_tp_match(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "mm_page_free"))
+		*(struct tracepoint **)priv = tp;
+}
+
+static void notrace pgc_tp_probe(void *data, struct page *page,
+				 unsigned int order)
+{
+	pgc_audit_free(page, order);
+}
+
+static int pgc_tp_attach(void)
+{
+	struct tracepoint *tp = NULL;
+	int ret;
+
+	/* The probe must match TP_PROTO(struct page *page, unsigned int order). */
+	check_trace_callback_type_mm_page_free(pgc_tp_probe);
+
+	for_each_kernel_tracepoint(pgc_tp_match, &tp);
+	if (!tp) {
+		pr_err("tracepoint kmem:mm_page_free not found in this kernel\n");
+		return -ENOENT;
+	}
+	ret = tracepoint_probe_register(tp, pgc_tp_probe, NULL);
+	if (ret) {
+		pr_err("cannot register on kmem:mm_page_free: %d\n", ret);
+		return ret;
+	}
+	pgc_tp_page_free = tp;
+	return 0;
+}
+
+static void pgc_tp_detach(void)
+{
+	if (!pgc_tp_page_free)
+		return;
+	WARN_ON(tracepoint_probe_unregister(pgc_tp_page_free, pgc_tp_probe, NULL));
+	tracepoint_synchronize_unregister();
+	pgc_tp_page_free = NULL;
+}
+
+const struct pgc_hook pgc_hook_tracepoint = {
+	.name = "tracepoint",
+	.target = "kmem:mm_page_free",
+	.attach = pgc_tp_attach,
+	.detach = pgc_tp_detach,
+};

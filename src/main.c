@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pagecheck: audit every page freed to the buddy allocator against the
+ * running kernel's free-time rules, in the freeing context, and report
+ * every violation with the culprit's stack.
+ */
+#include <linux/init.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include "pagecheck/pagecheck.h"
+
+struct pgc_settings pgc_settings = {
+	.enabled = true,
+	.printk = true,
+	.panic_on_report = false,
+	.hash_pointers = true,
+	.max_reports = 1024,
+	.stack_depth = 16,
+};
+
+DEFINE_STATIC_KEY_TRUE(pgc_enabled_key);
+
+const struct pgc_hook *pgc_active_hook;
+
+static DEFINE_MUTEX(pgc_param_lock);
+static bool pgc_loaded;
+
+/* --- parameters ---------------------------------------------------------- */
+
+static int pgc_parse_bool(const char *val, const char *name, bool *out)
+{
+	if (!val || kstrtobool(val, out)) {
+		pr_err("%s: expected 0 or 1, got '%s'\n", name, val ? val : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int pgc_set_enabled(const char *val, const struct kernel_param *kp)
+{
+	bool on;
+	int ret = pgc_parse_bool(val, "enabled", &on);
+
+	if (ret)
+		return ret;
+	mutex_lock(&pgc_param_lock);
+	WRITE_ONCE(pgc_settings.enabled, on);
+	if (pgc_loaded) {
+		if (on)
+			static_branch_enable(&pgc_enabled_key);
+		else
+			static_branch_disable(&pgc_enabled_key);
+	}
+	mutex_unlock(&pgc_param_lock);
+	return 0;
+}
+
+static int pgc_set_bool(const char *val, const struct kernel_param *kp)
+{
+	bool on;
+	int ret = pgc_parse_bool(val, kp->name, &on);
+
+	if (ret)
+		return ret;
+	WRITE_ONCE(*(bool *)kp->arg, on);
+	return 0;
+}
+
+static int pgc_get_bool(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(*(bool *)kp->arg));
+}
+
+static int pgc_parse_uint(const char *val, const char *name, unsigned int min,
+			  unsigned int max, unsigned int *out)
+{
+	unsigned int v;
+
+	if (!val || kstrtouint(val, 0, &v) || v < min || v > max) {
+		pr_err("%s: expected an integer from %u to %u, got '%s'\n",
+		       name, min, max, val ? val : "");
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int pgc_set_max_reports(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret;
+
+	if (pgc_loaded) {
+		pr_err("max_reports can only be set at load time\n");
+		return -EINVAL;
+	}
+	ret = pgc_parse_uint(val, "max_reports", 1, PGC_MAX_REPORTS_LIMIT, &v);
+	if (!ret)
+		pgc_settings.max_reports = v;
+	return ret;
+}
+
+static int pgc_set_stack_depth(const char *val, const struct kernel_param *kp)
+{
+	unsigned int max = pgc_loaded ? pgc_settings.stack_capacity :
+					PGC_STACK_DEPTH_MAX;
+	unsigned int v;
+	int ret = pgc_parse_uint(val, "stack_depth", 1, max, &v);
+
+	if (!ret)
+		WRITE_ONCE(pgc_settings.stack_depth, v);
+	return ret;
+}
+
+static int pgc_get_uint(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(*(unsigned int *)kp->arg));
+}
+
+static int pgc_set_clear(const char *val, const struct kernel_param *kp)
+{
+	bool on;
+
+	if (pgc_parse_bool(val, "clear", &on) || !on) {
+		if (!on)
+			pr_err("clear: write 1 to clear the report store\n");
+		return -EINVAL;
+	}
+	if (pgc_loaded)
+		pgc_store_clear();
+	return 0;
+}
+
+static const struct kernel_param_ops pgc_enabled_ops = {
+	.set = pgc_set_enabled, .get = pgc_get_bool,
+};
+static const struct kernel_param_ops pgc_bool_ops = {
+	.set = pgc_set_bool, .get = pgc_get_bool,
+};
+static const struct kernel_param_ops pgc_max_reports_ops = {
+	.set = pgc_set_max_reports, .get = pgc_get_uint,
+};
+static const struct kernel_param_ops pgc_stack_depth_ops = {
+	.set = pgc_set_stack_depth, .get = pgc_get_uint,
+};
+static const struct kernel_param_ops pgc_clear_ops = {
+	.set = pgc_set_clear,
+};
+
+module_param_cb(enabled, &pgc_enabled_ops, &pgc_settings.enabled, 0644);
+MODULE_PARM_DESC(enabled, "Audit page frees (default 1)");
+module_param_cb(max_reports, &pgc_max_reports_ops, &pgc_settings.max_reports, 0444);
+MODULE_PARM_DESC(max_reports, "Unique reports kept, 1..65536, load time only (default 1024)");
+module_param_cb(stack_depth, &pgc_stack_depth_ops, &pgc_settings.stack_depth, 0644);
+MODULE_PARM_DESC(stack_depth, "Stack entries per report, 1..64; at run time at most the load-time value (default 16)");
+module_param_cb(printk, &pgc_bool_ops, &pgc_settings.printk, 0644);
+MODULE_PARM_DESC(printk, "Print a rate-limited dmesg line per new unique report (default 1)");
+module_param_cb(panic_on_report, &pgc_bool_ops, &pgc_settings.panic_on_report, 0644);
+MODULE_PARM_DESC(panic_on_report, "Panic on the first violation, for kdump (default 0)");
+module_param_cb(hash_pointers, &pgc_bool_ops, &pgc_settings.hash_pointers, 0644);
+MODULE_PARM_DESC(hash_pointers, "Hash page pointers in reports like %p (default 1)");
+module_param_cb(clear, &pgc_clear_ops, NULL, 0200);
+MODULE_PARM_DESC(clear, "Write 1 to empty the report store and its counters");
+
+/* --- load and unload ----------------------------------------------------- */
+
+static int __init pgc_init(void)
+{
+	int ret;
+
+	pgc_settings.stack_capacity = pgc_settings.stack_depth;
+	ret = pgc_store_init(pgc_settings.max_reports, pgc_settings.stack_capacity);
+	if (ret) {
+		pr_err("cannot allocate the report store for %u reports\n",
+		       pgc_settings.max_reports);
+		return ret;
+	}
+
+	mutex_lock(&pgc_param_lock);
+	if (!pgc_settings.enabled)
+		static_branch_disable(&pgc_enabled_key);
+	pgc_loaded = true;
+	mutex_unlock(&pgc_param_lock);
+
+	ret = pgc_hook_tracepoint.attach();
+	if (ret)
+		goto err_store;
+	pgc_active_hook = &pgc_hook_tracepoint;
+
+	pgc_debugfs_init();
+	pr_info("version %s loaded: hook %s (%s), max_reports %u, stack_depth %u\n",
+		PGC_VERSION, pgc_active_hook->name, pgc_active_hook->target,
+		pgc_settings.max_reports, pgc_settings.stack_depth);
+	return 0;
+
+err_store:
+	pgc_loaded = false;
+	pgc_store_exit();
+	return ret;
+}
+
+static void __exit pgc_exit(void)
+{
+	pgc_debugfs_exit();
+	static_branch_disable(&pgc_enabled_key);
+	pgc_active_hook->detach();
+	pgc_active_hook = NULL;
+	pgc_store_exit();
+	pr_info("unloaded\n");
+}
+
+module_init(pgc_init);
+module_exit(pgc_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The pagecheck developers");
+MODULE_DESCRIPTION("Audit freed pages against the kernel's free-time rules");
+MODULE_VERSION(PGC_VERSION);
