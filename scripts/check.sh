@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# check.sh [LABEL...]: for each Debian kernel (default 6.1 6.12) fetch the
+# image and headers, build pagecheck and its test modules W=1, boot the
+# kernel in QEMU TCG, run tests/guest/suite.sh and judge the evidence.
+# Ends with "N passed, N failed, N skipped"; exits non-zero on any failure.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${PAGECHECK_CACHE:-$HOME/.cache/pagecheck}
+labels=("$@")
+[ ${#labels[@]} -gt 0 ] || labels=(6.1 6.12)
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+
+say() { echo "$@" | tee -a "$results"; }
+
+"$top/scripts/install-deps.sh" >&2 || { say "FAIL host: install dependencies"; }
+make -s -C "$top/tests/workload" >&2 || say "FAIL host: build the guest workload"
+
+for label in "${labels[@]}"; do
+	start=$SECONDS
+	if ! env_lines=$("$top/scripts/kernel-fetch.sh" "$label"); then
+		say "FAIL $label: fetch the Debian kernel and headers"
+		continue
+	fi
+	eval "$env_lines"
+	out="$cache/runs/$KVER"
+	mkdir -p "$out"
+	if ! mods=$("$top/scripts/build-for.sh" "$KDIR" "$out"); then
+		say "FAIL $label: build pagecheck W=1 against $KVER"
+		continue
+	fi
+	say "PASS $label: build pagecheck and test modules W=1 clean against $KVER"
+	# shellcheck disable=SC2086
+	"$top/scripts/mkinitramfs.sh" "$out/initrd.gz" $mods \
+		"$top/tests/guest/suite.sh" "$top/tests/workload/pc-workload" >&2
+	if ! "$top/scripts/vm-run.sh" --vmlinuz "$VMLINUZ" --initrd "$out/initrd.gz" \
+		--out "$out/vm" --mode check --smp 2 --mem 1024 --timeout 1500 >&2; then
+		say "FAIL $label: VM did not complete (console: $out/vm/console.log)"
+		continue
+	fi
+	say "PASS $label: VM completed"
+	python3 "$top/tests/judge.py" --label "$label" "$out/vm/guest.out" | tee -a "$results"
+	echo "INFO $label: finished in $((SECONDS - start)) s (evidence: $out/vm)"
+done
+
+pass=$(grep -c '^PASS' "$results")
+fail=$(grep -c '^FAIL' "$results")
+skip=$(grep -c '^SKIP' "$results")
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

@@ -1,0 +1,629 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pagecheck_inject: provoke real bad frees through the real free path
+ * (__free_pages), from task, softirq or hardirq context, so the tests can
+ * check what pagecheck reports.
+ *
+ *   echo "<case> <task|softirq|hardirq>" > /sys/kernel/debug/pagecheck_inject/run
+ *   cat /sys/kernel/debug/pagecheck_inject/result
+ *   cat /sys/kernel/debug/pagecheck_inject/cases
+ *
+ * Most cases corrupt the page before freeing it. Two states cannot be
+ * reached through __free_pages() without a race (a refcount taken or a
+ * buddy type set while the free is under way); those cases emulate the
+ * racing CPU with a probe on kmem:mm_page_free that runs before pagecheck.
+ * A probe that runs after pagecheck restores every injected page, so the
+ * kernel's own checks see a healthy page and the guest stays healthy.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/completion.h>
+#include <linux/debugfs.h>
+#include <linux/gfp.h>
+#include <linux/irq_work.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/poison.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/timer.h>
+#include <linux/tracepoint.h>
+#include <linux/uaccess.h>
+#include "pagecheck/compat.h"
+
+#define PGC_INJECT_BEFORE_PRIO	(TRACEPOINT_DEFAULT_PRIO + 10)
+#define PGC_INJECT_AFTER_PRIO	(TRACEPOINT_DEFAULT_PRIO - 9)
+
+struct pgc_case;
+
+struct pgc_injection {
+	const struct pgc_case *c;
+	struct page *page;
+	unsigned int order;
+	unsigned long saved;
+	bool freed_seen;
+};
+
+struct pgc_case {
+	const char *name;
+	unsigned int order;
+	bool compound;
+	const char *expect;		/* reasons, '|' separated */
+	const char *skip;		/* non-NULL: why this kernel cannot */
+	void (*corrupt)(struct pgc_injection *inj);
+	void (*at_free)(struct pgc_injection *inj);	/* emulated race */
+	void (*restore)(struct pgc_injection *inj);
+};
+
+static struct address_space pgc_fake_mapping;
+static long pgc_fake_memcg[8] __aligned(64);
+static LIST_HEAD(pgc_fake_split_queue);
+
+static struct pgc_injection pgc_inj;
+static struct page *pgc_armed;
+static DEFINE_MUTEX(pgc_run_lock);
+static char pgc_result[512];
+static struct tracepoint *pgc_tp;
+static struct dentry *pgc_dir;
+static unsigned long pgc_frees;
+
+static unsigned long *pgc_flags_word(struct page *page)
+{
+	return (unsigned long *)&page->flags;
+}
+
+/* --- order-0 cases -------------------------------------------------------- */
+
+static void pgc_corrupt_mapping(struct pgc_injection *inj)
+{
+	inj->page->mapping = &pgc_fake_mapping;
+}
+
+static void pgc_restore_mapping(struct pgc_injection *inj)
+{
+	inj->page->mapping = NULL;
+}
+
+static void pgc_corrupt_mapcount(struct pgc_injection *inj)
+{
+	atomic_set(&inj->page->_mapcount, 0);
+}
+
+static void pgc_restore_mapcount(struct pgc_injection *inj)
+{
+	atomic_set(&inj->page->_mapcount, -1);
+}
+
+static void pgc_race_refcount(struct pgc_injection *inj)
+{
+	set_page_count(inj->page, 1);
+}
+
+static void pgc_restore_refcount(struct pgc_injection *inj)
+{
+	set_page_count(inj->page, 0);
+}
+
+static void pgc_corrupt_lru(struct pgc_injection *inj)
+{
+	set_bit(PG_lru, pgc_flags_word(inj->page));
+}
+
+static void pgc_restore_lru(struct pgc_injection *inj)
+{
+	clear_bit(PG_lru, pgc_flags_word(inj->page));
+}
+
+static void pgc_corrupt_locked(struct pgc_injection *inj)
+{
+	set_bit(PG_locked, pgc_flags_word(inj->page));
+}
+
+static void pgc_restore_locked(struct pgc_injection *inj)
+{
+	clear_bit(PG_locked, pgc_flags_word(inj->page));
+}
+
+static void pgc_corrupt_writeback(struct pgc_injection *inj)
+{
+	set_bit(PG_writeback, pgc_flags_word(inj->page));
+}
+
+static void pgc_restore_writeback(struct pgc_injection *inj)
+{
+	clear_bit(PG_writeback, pgc_flags_word(inj->page));
+}
+
+#ifdef CONFIG_MEMCG
+static void pgc_corrupt_memcg(struct pgc_injection *inj)
+{
+	inj->page->memcg_data = (unsigned long)pgc_fake_memcg;
+}
+
+static void pgc_restore_memcg(struct pgc_injection *inj)
+{
+	inj->page->memcg_data = 0;
+}
+#define PGC_SKIP_MEMCG NULL
+#else
+#define pgc_corrupt_memcg NULL
+#define pgc_restore_memcg NULL
+#define PGC_SKIP_MEMCG "no CONFIG_MEMCG"
+#endif
+
+#if PGC_RULE_PAGE_POOL
+static void pgc_corrupt_page_pool(struct pgc_injection *inj)
+{
+	inj->saved = inj->page->pp_magic;
+	inj->page->pp_magic = PP_SIGNATURE;
+}
+
+static void pgc_restore_page_pool(struct pgc_injection *inj)
+{
+	inj->page->pp_magic = inj->saved;
+}
+#define PGC_SKIP_PAGE_POOL NULL
+#else
+#define pgc_corrupt_page_pool NULL
+#define pgc_restore_page_pool NULL
+#define PGC_SKIP_PAGE_POOL "this kernel has no page_pool free check"
+#endif
+
+static void pgc_race_buddy(struct pgc_injection *inj)
+{
+	__SetPageBuddy(inj->page);
+}
+
+static void pgc_restore_buddy(struct pgc_injection *inj)
+{
+	__ClearPageBuddy(inj->page);
+}
+
+static void pgc_corrupt_multi(struct pgc_injection *inj)
+{
+	pgc_corrupt_mapping(inj);
+	pgc_corrupt_mapcount(inj);
+	pgc_corrupt_locked(inj);
+}
+
+static void pgc_restore_multi(struct pgc_injection *inj)
+{
+	pgc_restore_mapping(inj);
+	pgc_restore_mapcount(inj);
+	pgc_restore_locked(inj);
+}
+
+/* --- high-order cases ---------------------------------------------------- */
+
+static void pgc_corrupt_tail_refcount(struct pgc_injection *inj)
+{
+	page_ref_dec(inj->page + 1);
+}
+
+static void pgc_restore_tail_refcount(struct pgc_injection *inj)
+{
+	set_page_count(inj->page + 1, 0);
+}
+
+static void pgc_corrupt_tail_mapping(struct pgc_injection *inj)
+{
+	struct page *tail = inj->page + 7;
+
+	inj->saved = (unsigned long)tail->mapping;
+	tail->mapping = NULL;
+}
+
+static void pgc_restore_tail_mapping(struct pgc_injection *inj)
+{
+	inj->page[7].mapping = (struct address_space *)inj->saved;
+}
+
+static void pgc_corrupt_not_tail(struct pgc_injection *inj)
+{
+	inj->saved = READ_ONCE(inj->page[5].compound_head);
+	WRITE_ONCE(inj->page[5].compound_head, 0);
+}
+
+static void pgc_restore_compound_head(struct pgc_injection *inj)
+{
+	WRITE_ONCE(inj->page[5].compound_head, inj->saved);
+}
+
+static void pgc_corrupt_head_mismatch(struct pgc_injection *inj)
+{
+	inj->saved = READ_ONCE(inj->page[5].compound_head);
+	WRITE_ONCE(inj->page[5].compound_head, (unsigned long)(inj->page + 4) + 1);
+}
+
+static void pgc_corrupt_compound_tail_refcount(struct pgc_injection *inj)
+{
+	set_page_count(inj->page + 6, 1);
+}
+
+static void pgc_restore_compound_tail_refcount(struct pgc_injection *inj)
+{
+	set_page_count(inj->page + 6, 0);
+}
+
+#if defined(PGC_HAVE_FOLIO_ENTIRE_MAPCOUNT)
+#define PGC_SECOND_MAPCOUNT_CASE	"entire_mapcount"
+#define PGC_SECOND_MAPCOUNT_REASON	"nonzero entire_mapcount"
+static atomic_t *pgc_second_mapcount(struct page *head)
+{
+	return &((struct folio *)head)->_entire_mapcount;
+}
+#else
+#define PGC_SECOND_MAPCOUNT_CASE	"compound_mapcount"
+#define PGC_SECOND_MAPCOUNT_REASON	"nonzero compound_mapcount"
+static atomic_t *pgc_second_mapcount(struct page *head)
+{
+	return &head[1].compound_mapcount;
+}
+#endif
+
+static void pgc_corrupt_second_mapcount(struct pgc_injection *inj)
+{
+	atomic_set(pgc_second_mapcount(inj->page), 0);
+}
+
+static void pgc_restore_second_mapcount(struct pgc_injection *inj)
+{
+	atomic_set(pgc_second_mapcount(inj->page), -1);
+}
+
+#if defined(PGC_HAVE_FOLIO_LARGE_MAPCOUNT)
+static void pgc_corrupt_large_mapcount(struct pgc_injection *inj)
+{
+	atomic_set(&((struct folio *)inj->page)->_large_mapcount, 0);
+}
+
+static void pgc_restore_large_mapcount(struct pgc_injection *inj)
+{
+	atomic_set(&((struct folio *)inj->page)->_large_mapcount, -1);
+}
+#define PGC_SKIP_LARGE_MAPCOUNT NULL
+#else
+#define pgc_corrupt_large_mapcount NULL
+#define pgc_restore_large_mapcount NULL
+#define PGC_SKIP_LARGE_MAPCOUNT "this kernel has no large_mapcount"
+#endif
+
+#if defined(PGC_HAVE_FOLIO_NR_PAGES_MAPPED)
+static void pgc_corrupt_nr_pages_mapped(struct pgc_injection *inj)
+{
+	atomic_set(&((struct folio *)inj->page)->_nr_pages_mapped, 1);
+}
+
+static void pgc_restore_nr_pages_mapped(struct pgc_injection *inj)
+{
+	atomic_set(&((struct folio *)inj->page)->_nr_pages_mapped, 0);
+}
+#define PGC_SKIP_NR_PAGES_MAPPED NULL
+#else
+#define pgc_corrupt_nr_pages_mapped NULL
+#define pgc_restore_nr_pages_mapped NULL
+#define PGC_SKIP_NR_PAGES_MAPPED "this kernel has no nr_pages_mapped"
+#endif
+
+#if PGC_RULE_PINCOUNT
+static void pgc_corrupt_pincount(struct pgc_injection *inj)
+{
+	atomic_set(&((struct folio *)inj->page)->_pincount, 1);
+}
+
+static void pgc_restore_pincount(struct pgc_injection *inj)
+{
+	atomic_set(&((struct folio *)inj->page)->_pincount, 0);
+}
+#define PGC_SKIP_PINCOUNT NULL
+#else
+#define pgc_corrupt_pincount NULL
+#define pgc_restore_pincount NULL
+#define PGC_SKIP_PINCOUNT "this kernel does not check pincount at free"
+#endif
+
+/* A THP still queued for deferred split (case study 4). */
+#if defined(PGC_HAVE_FOLIO_DEFERRED_LIST)
+static struct list_head *pgc_deferred_list(struct page *head)
+{
+	return &((struct folio *)head)->_deferred_list;
+}
+
+static void pgc_corrupt_deferred(struct pgc_injection *inj)
+{
+	list_add(pgc_deferred_list(inj->page), &pgc_fake_split_queue);
+}
+
+static void pgc_restore_deferred(struct pgc_injection *inj)
+{
+	list_del_init(pgc_deferred_list(inj->page));
+}
+#else
+static struct list_head *pgc_deferred_list(struct page *head)
+{
+	return &head[2].deferred_list;
+}
+
+static void pgc_corrupt_deferred(struct pgc_injection *inj)
+{
+	inj->saved = (unsigned long)inj->page[2].mapping;
+	inj->page[1].compound_dtor = TRANSHUGE_PAGE_DTOR;
+	INIT_LIST_HEAD(pgc_deferred_list(inj->page));
+	list_add(pgc_deferred_list(inj->page), &pgc_fake_split_queue);
+}
+
+static void pgc_restore_deferred(struct pgc_injection *inj)
+{
+	list_del(pgc_deferred_list(inj->page));
+	inj->page[1].compound_dtor = COMPOUND_PAGE_DTOR;
+	inj->page[2].mapping = (struct address_space *)inj->saved;
+}
+#endif
+
+
+static const struct pgc_case pgc_cases[] = {
+	{ .name = "mapping", .expect = "non-NULL mapping",
+	  .corrupt = pgc_corrupt_mapping, .restore = pgc_restore_mapping },
+	{ .name = "mapcount", .expect = "nonzero mapcount",
+	  .corrupt = pgc_corrupt_mapcount, .restore = pgc_restore_mapcount },
+	{ .name = "refcount", .expect = "nonzero _refcount",
+	  .at_free = pgc_race_refcount, .restore = pgc_restore_refcount },
+	{ .name = "refcount_underflow", .order = 1,
+	  .expect = "nonzero _refcount|negative _refcount (underflow)",
+	  .corrupt = pgc_corrupt_tail_refcount,
+	  .restore = pgc_restore_tail_refcount },
+	{ .name = "flags_lru", .expect = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set",
+	  .corrupt = pgc_corrupt_lru, .restore = pgc_restore_lru },
+	{ .name = "flags_locked", .expect = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set",
+	  .corrupt = pgc_corrupt_locked, .restore = pgc_restore_locked },
+	{ .name = "flags_writeback", .expect = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set",
+	  .corrupt = pgc_corrupt_writeback, .restore = pgc_restore_writeback },
+	{ .name = "memcg", .expect = "page still charged to cgroup",
+	  .skip = PGC_SKIP_MEMCG,
+	  .corrupt = pgc_corrupt_memcg, .restore = pgc_restore_memcg },
+	{ .name = "page_pool", .expect = "page_pool leak",
+	  .skip = PGC_SKIP_PAGE_POOL,
+	  .corrupt = pgc_corrupt_page_pool, .restore = pgc_restore_page_pool },
+	{ .name = "buddy", .expect = "nonzero mapcount|PageBuddy set (double free)",
+	  .at_free = pgc_race_buddy, .restore = pgc_restore_buddy },
+	{ .name = "multi",
+	  .expect = "nonzero mapcount|non-NULL mapping|PAGE_FLAGS_CHECK_AT_FREE flag(s) set",
+	  .corrupt = pgc_corrupt_multi, .restore = pgc_restore_multi },
+	{ .name = "tail_mapping", .order = 3, .compound = true,
+	  .expect = "corrupted mapping in tail page",
+	  .corrupt = pgc_corrupt_tail_mapping, .restore = pgc_restore_tail_mapping },
+	{ .name = "tail_not_tail", .order = 3, .compound = true,
+	  .expect = "PageTail not set|compound_head not consistent",
+	  .corrupt = pgc_corrupt_not_tail, .restore = pgc_restore_compound_head },
+	{ .name = "tail_head_mismatch", .order = 3, .compound = true,
+	  .expect = "compound_head not consistent",
+	  .corrupt = pgc_corrupt_head_mismatch, .restore = pgc_restore_compound_head },
+	{ .name = "tail_refcount", .order = 3, .compound = true,
+	  .expect = "nonzero _refcount",
+	  .corrupt = pgc_corrupt_compound_tail_refcount,
+	  .restore = pgc_restore_compound_tail_refcount },
+	{ .name = PGC_SECOND_MAPCOUNT_CASE, .order = 3, .compound = true,
+	  .expect = PGC_SECOND_MAPCOUNT_REASON,
+	  .corrupt = pgc_corrupt_second_mapcount,
+	  .restore = pgc_restore_second_mapcount },
+	{ .name = "large_mapcount", .order = 3, .compound = true,
+	  .expect = "nonzero large_mapcount",
+	  .skip = PGC_SKIP_LARGE_MAPCOUNT,
+	  .corrupt = pgc_corrupt_large_mapcount,
+	  .restore = pgc_restore_large_mapcount },
+	{ .name = "nr_pages_mapped", .order = 3, .compound = true,
+	  .expect = "nonzero nr_pages_mapped",
+	  .skip = PGC_SKIP_NR_PAGES_MAPPED,
+	  .corrupt = pgc_corrupt_nr_pages_mapped,
+	  .restore = pgc_restore_nr_pages_mapped },
+	{ .name = "pincount", .order = 3, .compound = true,
+	  .expect = "nonzero pincount",
+	  .skip = PGC_SKIP_PINCOUNT,
+	  .corrupt = pgc_corrupt_pincount, .restore = pgc_restore_pincount },
+	{ .name = "deferred_list", .order = 3, .compound = true,
+	  .expect = "on deferred list",
+	  .corrupt = pgc_corrupt_deferred, .restore = pgc_restore_deferred },
+};
+
+/* --- the tracepoint probes ------------------------------------------------ */
+
+static void notrace pgc_before_pagecheck(void *data, struct page *page,
+					 unsigned int order)
+{
+	if (page != READ_ONCE(pgc_armed))
+		return;
+	if (pgc_inj.c->at_free)
+		pgc_inj.c->at_free(&pgc_inj);
+}
+
+static void notrace pgc_after_pagecheck(void *data, struct page *page,
+					unsigned int order)
+{
+	if (page != READ_ONCE(pgc_armed))
+		return;
+	pgc_inj.c->restore(&pgc_inj);
+	pgc_inj.freed_seen = true;
+	WRITE_ONCE(pgc_armed, NULL);
+}
+
+/* --- the bad free itself, in each context --------------------------------- */
+
+static noinline void pgc_inject_bad_free(struct pgc_injection *inj)
+{
+	__free_pages(inj->page, inj->order);
+	WRITE_ONCE(pgc_frees, pgc_frees + 1);	/* keeps this frame on the stack */
+}
+
+static DECLARE_COMPLETION(pgc_done);
+
+static void pgc_inject_timer_fn(struct timer_list *t)
+{
+	pgc_inject_bad_free(&pgc_inj);
+	complete(&pgc_done);
+}
+
+static DEFINE_TIMER(pgc_timer, pgc_inject_timer_fn);
+
+static void pgc_inject_irq_work_fn(struct irq_work *w)
+{
+	pgc_inject_bad_free(&pgc_inj);
+	complete(&pgc_done);
+}
+
+static struct irq_work pgc_irq_work;
+
+static int pgc_run(const struct pgc_case *c, const char *context)
+{
+	gfp_t gfp = GFP_KERNEL | (c->compound ? __GFP_COMP : 0);
+	struct page *page;
+
+	if (c->skip) {
+		snprintf(pgc_result, sizeof(pgc_result),
+			 "case=%s context=%s status=skipped why=%s\n",
+			 c->name, context, c->skip);
+		return 0;
+	}
+	page = alloc_pages(gfp, c->order);
+	if (!page)
+		return -ENOMEM;
+
+	memset(&pgc_inj, 0, sizeof(pgc_inj));
+	pgc_inj.c = c;
+	pgc_inj.page = page;
+	pgc_inj.order = c->order;
+	if (c->corrupt)
+		c->corrupt(&pgc_inj);
+	reinit_completion(&pgc_done);
+	WRITE_ONCE(pgc_armed, page);
+
+	if (!strcmp(context, "task")) {
+		pgc_inject_bad_free(&pgc_inj);
+	} else if (!strcmp(context, "softirq")) {
+		mod_timer(&pgc_timer, jiffies);
+		wait_for_completion(&pgc_done);
+	} else {
+		irq_work_queue(&pgc_irq_work);
+		wait_for_completion(&pgc_done);
+	}
+
+	snprintf(pgc_result, sizeof(pgc_result),
+		 "case=%s context=%s status=%s pfn=%lu order=%u func=pgc_inject_bad_free how=%s expect=%s\n",
+		 c->name, context, pgc_inj.freed_seen ? "done" : "not-freed",
+		 page_to_pfn(page), c->order,
+		 c->at_free ? "emulated-race" : "corrupted-before-free",
+		 c->expect);
+	WRITE_ONCE(pgc_armed, NULL);
+	return pgc_inj.freed_seen ? 0 : -EIO;
+}
+
+static ssize_t pgc_run_write(struct file *file, const char __user *ubuf,
+			     size_t len, loff_t *ppos)
+{
+	char buf[64], name[40], context[16];
+	unsigned int i;
+	int ret = -EINVAL;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	if (sscanf(buf, "%39s %15s", name, context) != 2)
+		return -EINVAL;
+	if (strcmp(context, "task") && strcmp(context, "softirq") &&
+	    strcmp(context, "hardirq"))
+		return -EINVAL;
+
+	mutex_lock(&pgc_run_lock);
+	for (i = 0; i < ARRAY_SIZE(pgc_cases); i++) {
+		if (strcmp(name, pgc_cases[i].name))
+			continue;
+		ret = pgc_run(&pgc_cases[i], context);
+		break;
+	}
+	mutex_unlock(&pgc_run_lock);
+	return ret ? ret : len;
+}
+
+static ssize_t pgc_result_read(struct file *file, char __user *ubuf,
+			       size_t len, loff_t *ppos)
+{
+	ssize_t ret;
+
+	mutex_lock(&pgc_run_lock);
+	ret = simple_read_from_buffer(ubuf, len, ppos, pgc_result,
+				      strlen(pgc_result));
+	mutex_unlock(&pgc_run_lock);
+	return ret;
+}
+
+static int pgc_cases_show(struct seq_file *m, void *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(pgc_cases); i++)
+		seq_printf(m, "%s%s%s\n", pgc_cases[i].name,
+			   pgc_cases[i].skip ? " skip:" : "",
+			   pgc_cases[i].skip ? pgc_cases[i].skip : "");
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pgc_cases);
+
+static const struct file_operations pgc_run_fops = {
+	.owner = THIS_MODULE,
+	.write = pgc_run_write,
+};
+
+static const struct file_operations pgc_result_fops = {
+	.owner = THIS_MODULE,
+	.read = pgc_result_read,
+};
+
+static void pgc_tp_match(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "mm_page_free"))
+		*(struct tracepoint **)priv = tp;
+}
+
+static int __init pgc_inject_init(void)
+{
+	int ret;
+
+	for_each_kernel_tracepoint(pgc_tp_match, &pgc_tp);
+	if (!pgc_tp)
+		return -ENOENT;
+	ret = tracepoint_probe_register_prio(pgc_tp, pgc_before_pagecheck, NULL,
+					     PGC_INJECT_BEFORE_PRIO);
+	if (ret)
+		return ret;
+	ret = tracepoint_probe_register_prio(pgc_tp, pgc_after_pagecheck, NULL,
+					     PGC_INJECT_AFTER_PRIO);
+	if (ret) {
+		tracepoint_probe_unregister(pgc_tp, pgc_before_pagecheck, NULL);
+		tracepoint_synchronize_unregister();
+		return ret;
+	}
+	init_irq_work(&pgc_irq_work, pgc_inject_irq_work_fn);
+	pgc_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("run", 0200, pgc_dir, NULL, &pgc_run_fops);
+	debugfs_create_file("result", 0400, pgc_dir, NULL, &pgc_result_fops);
+	debugfs_create_file("cases", 0400, pgc_dir, NULL, &pgc_cases_fops);
+	return 0;
+}
+
+static void __exit pgc_inject_exit(void)
+{
+	debugfs_remove_recursive(pgc_dir);
+	del_timer_sync(&pgc_timer);
+	irq_work_sync(&pgc_irq_work);
+	tracepoint_probe_unregister(pgc_tp, pgc_before_pagecheck, NULL);
+	tracepoint_probe_unregister(pgc_tp, pgc_after_pagecheck, NULL);
+	tracepoint_synchronize_unregister();
+}
+
+module_init(pgc_inject_init);
+module_exit(pgc_inject_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("pagecheck test injector: real bad page frees");
