@@ -12,7 +12,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 rm -rf "$out/src"
 mkdir -p "$out/src"
 (cd "$top" && tar --exclude=.git --exclude=.gen --exclude='*.o' --exclude='*.ko' \
-	-cf - Makefile Kbuild src include probes scripts tests) | tar -xf - -C "$out/src"
+	-cf - Makefile Kbuild VERSION src include probes scripts tests) | tar -xf - -C "$out/src"
 
 if ! make -C "$out/src" KDIR="$kdir" PGC_GEN="$out/gen" W=1 modules tests \
 	>"$out/build.log" 2>&1; then

@@ -109,7 +109,7 @@ static void pgc_print_page_ptr(struct seq_file *m, const void *page)
 static void pgc_print_snap(struct seq_file *m, const char *indent,
 			   const struct pgc_page_snap *s)
 {
-	seq_printf(m, "%sflags: %#lx(%pGp)\n", indent, s->flags, &s->flags);
+	seq_printf(m, "%sflags: %pGp\n", indent, &s->flags);
 	seq_printf(m, "%smapping: %#lx mapcount: %d refcount: %d memcg_data: %#lx\n",
 		   indent, s->mapping, s->mapcount, s->refcount, s->memcg_data);
 }
@@ -229,7 +229,8 @@ void pgc_report_printk(const struct pgc_report *r, unsigned long suppressed)
 					 pgc_reason_string(i));
 	if (suppressed)
 		snprintf(note, sizeof(note), " [%lu lines suppressed]", suppressed);
-	pr_err("BUG: pagecheck: %s in %ps (pfn %#lx order %u comm %.*s pid %d %s, report #%llu)%s\n",
+	/* The sanitizer-style title names the module itself: no pr_fmt. */
+	printk(KERN_ERR "BUG: pagecheck: %s in %ps (pfn %#lx order %u comm %.*s pid %d %s, report #%llu)%s\n",
 	       reasons, pgc_caller_addr(r), r->pfn, r->order,
 	       (int)sizeof(r->comm), r->comm, r->pid,
 	       pgc_context_name(r->context), r->id, note);

@@ -126,7 +126,8 @@ def judge_injections(j, sections, keys):
             r = mine[0]
             if set(r["reasons"]) != want:
                 problems.append(f"reasons {r['reasons']} != {sorted(want)}")
-            if not any(f.startswith(inj["func"] + "+") for f in r["stack"]):
+            func = re.compile(re.escape(inj["func"]) + r"(\.(isra|constprop|part|cold)\.\d+)*\+")
+            if not any(func.match(f) for f in r["stack"]):
                 problems.append(f"{inj['func']} not in stack {r['stack'][:6]}")
             if r["context"] != inj["context"]:
                 problems.append(f"context {r['context']} != {inj['context']}")

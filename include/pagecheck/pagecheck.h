@@ -9,7 +9,9 @@
 #include <linux/percpu.h>
 #include "pagecheck/rules.h"
 
-#define PGC_VERSION		"0.1.0"
+#ifndef PGC_VERSION
+#error "PGC_VERSION comes from the VERSION file through Kbuild"
+#endif
 
 #define PGC_STACK_DEPTH_MAX	64
 #define PGC_MAX_REPORTS_LIMIT	65536

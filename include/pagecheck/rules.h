@@ -85,10 +85,10 @@ static __always_inline bool pgc_head_maybe_bad(const struct pgc_page_snap *s)
 		mapping = 0;
 	if (pgc_memcg_is_kmem(memcg))
 		memcg = 0;
-	return (s->mapcount != -1) |
-	       !!(mapping | (unsigned int)s->refcount | memcg |
-		  (s->flags & PGC_HEAD_CHECK_FLAGS)) |
-	       pgc_pp_signature(s->head_word);
+	return (mapping | (unsigned int)s->refcount | memcg |
+		(s->flags & PGC_HEAD_CHECK_FLAGS) |
+		((unsigned int)s->mapcount + 1) |
+		(unsigned long)pgc_pp_signature(s->head_word)) != 0;
 }
 
 #endif /* PAGECHECK_RULES_H */

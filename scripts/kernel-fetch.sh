@@ -1,0 +1,338 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kernel-fetch.sh LABEL
+#
+# Fetch a Debian distribution kernel (image, modules, headers, kbuild) into
+# the pagecheck cache without installing anything system-wide, make the
+# headers usable as an out-of-tree KDIR, and print shell-sourceable lines:
+#
+#   KVER=<uname -r>  VMLINUZ=<path>  KDIR=<path>  MODDIR=<path>
+#
+# Progress goes to stderr. Cache layout (${PAGECHECK_CACHE:-~/.cache/pagecheck}):
+#   apt/<state>/          private apt config, sources.list, lists, stamps
+#   debs/<kver>/          downloaded .debs (deleted after a good extraction
+#                         unless PAGECHECK_KEEP_DEBS=1)
+#   kernels/<kver>/root/  dpkg-deb -x of all packages
+#   kernels/<kver>/ready  stamp: extraction, fix-ups and test build passed
+#   labels/<label>.env    last resolved output for LABEL (offline fallback)
+#
+# Environment: PAGECHECK_CACHE, PAGECHECK_KEEP_DEBS=1,
+#   PAGECHECK_APT_MAX_AGE (seconds, default 86400), PAGECHECK_OFFLINE=1
+#   (never touch the network; use whatever is cached).
+set -euo pipefail
+
+PC_PROG=kernel-fetch
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# ---------------------------------------------------------------------------
+# Label table: LABEL  APT-STATE  METAPACKAGE
+# METAPACKAGE is "pkg" (apt candidate; backports are never candidates) or
+# "pkg/suite". Its Depends names the concrete linux-image-<kver> package.
+LABELS=(
+	"6.1   bookworm  linux-image-amd64"
+	"6.12  bookworm  linux-image-amd64/bookworm-backports"
+	# "5.10  bullseye  linux-image-amd64"
+	# "sid   sid       linux-image-amd64/unstable"
+)
+
+# Apt states: sources.list contents for each APT-STATE name used above.
+apt_sources() {
+	local d='deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]'
+	local m=http://deb.debian.org/debian s=http://deb.debian.org/debian-security
+	case $1 in
+	bookworm)
+		echo "$d $m bookworm main"
+		echo "$d $m bookworm-updates main"
+		echo "$d $m bookworm-backports main"
+		echo "$d $s bookworm-security main" ;;
+	bullseye)
+		echo "$d $m bullseye main"
+		echo "$d $m bullseye-updates main"
+		echo "$d $m bullseye-backports main"
+		echo "$d $s bullseye-security main" ;;
+	sid)
+		echo "$d $m sid main" ;;
+	*) pc_die "no sources defined for apt state '$1'" ;;
+	esac
+}
+# ---------------------------------------------------------------------------
+
+usage() {
+	local l labels=
+	for l in "${LABELS[@]}"; do labels+=" ${l%% *}"; done
+	echo "usage: $0 LABEL   (labels:$labels)" >&2
+	exit 2
+}
+
+[ $# -eq 1 ] || usage
+LABEL=$1
+STATE= META=
+for row in "${LABELS[@]}"; do
+	read -r l s m <<<"$row"
+	if [ "$l" = "$LABEL" ]; then STATE=$s; META=$m; fi
+done
+[ -n "$STATE" ] || { echo "$PC_PROG: unknown label '$LABEL'" >&2; usage; }
+
+pc_need apt-get apt-cache dpkg-deb make gcc
+OFFLINE=${PAGECHECK_OFFLINE:-0}
+MAX_AGE=${PAGECHECK_APT_MAX_AGE:-86400}
+APTDIR=$PC_CACHE/apt/$STATE
+LABELFILE=$PC_CACHE/labels/$LABEL.env
+
+# Private apt configuration: nothing from /etc/apt is read (APT_CONFIG is
+# parsed before the system parts dir, and we point Dir::Etc::Parts elsewhere).
+setup_apt() {
+	mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial" \
+		"$APTDIR/parts" "$APTDIR/prefs"
+	apt_sources "$STATE" >"$APTDIR/sources.list.new"
+	if ! cmp -s "$APTDIR/sources.list.new" "$APTDIR/sources.list"; then
+		mv "$APTDIR/sources.list.new" "$APTDIR/sources.list"
+		rm -f "$APTDIR/updated"          # sources changed: force update
+	else
+		rm -f "$APTDIR/sources.list.new"
+	fi
+	: >"$APTDIR/status"
+	cat >"$APTDIR/apt.conf" <<-EOF
+	Dir::Etc::Parts "$APTDIR/parts";
+	Dir::Etc::main "/dev/null";
+	Dir::Etc::SourceList "$APTDIR/sources.list";
+	Dir::Etc::SourceParts "/dev/null";
+	Dir::Etc::Preferences "/dev/null";
+	Dir::Etc::PreferencesParts "$APTDIR/prefs";
+	Dir::State "$APTDIR";
+	Dir::State::Lists "$APTDIR/lists";
+	Dir::State::status "$APTDIR/status";
+	Dir::Cache "$APTDIR/cache";
+	Acquire::Check-Valid-Until "false";
+	Acquire::Languages "none";
+	Acquire::GzipIndexes "true";
+	APT::Sandbox::User "root";
+	Acquire::Retries "1";
+	Acquire::http::Timeout "30";
+	EOF
+	export APT_CONFIG=$APTDIR/apt.conf
+	# Same settings again on the command line, as belt and braces.
+	APTOPT=(-o "Dir::Etc::SourceList=$APTDIR/sources.list"
+		-o "Dir::Etc::SourceParts=/dev/null"
+		-o "Dir::State::Lists=$APTDIR/lists"
+		-o "Dir::Cache=$APTDIR/cache"
+		-o "Acquire::Check-Valid-Until=false")
+}
+
+# Refresh apt lists if older than MAX_AGE. Returns 1 if lists are unusable.
+refresh_apt() {
+	local age
+	age=$(pc_age_seconds "$APTDIR/updated")
+	if [ "$age" -lt "$MAX_AGE" ] || [ "$OFFLINE" = 1 ]; then
+		return 0
+	fi
+	# After a failed refresh (network down) retry at most once an hour.
+	if [ -f "$APTDIR/updated" ] && [ "$(pc_age_seconds "$APTDIR/update-failed")" -lt 3600 ]; then
+		pc_log "apt metadata is stale (${age}s) but last refresh failed recently; using it"
+		return 0
+	fi
+	pc_log "refreshing apt metadata for '$STATE' (age ${age}s)"
+	if apt-get "${APTOPT[@]}" -q update >"$APTDIR/update.log" 2>&1 &&
+		! grep -qE '^E: |^W: (Failed to fetch|Some index files)' "$APTDIR/update.log"; then
+		touch "$APTDIR/updated"
+		rm -f "$APTDIR/update-failed"
+		return 0
+	fi
+	touch "$APTDIR/update-failed"
+	pc_warn "apt-get update failed (see $APTDIR/update.log); using old lists"
+	sed 's/^/    /' "$APTDIR/update.log" | tail -n 5 >&2
+	return 0
+}
+
+# apt_field SPEC FIELD : print FIELD of the version apt selects for SPEC.
+apt_field() {
+	apt-cache "${APTOPT[@]}" show --no-all-versions "$1" 2>/dev/null |
+		awk -v f="$2:" '$1 == f { sub(/^[^:]*: */, ""); print; exit }'
+}
+
+# Resolve META -> KVER, VER and the package list to download (PKGS).
+resolve() {
+	local dep hdeps common kbuild v
+	dep=$(apt_field "$META" Depends) || true
+	[ -n "$dep" ] || return 1
+	# e.g. "linux-image-6.1.0-56-amd64 (= 6.1.192-2)"
+	dep=$(tr ',|' '\n\n' <<<"$dep" | grep -m1 -E '^ *linux-image-') || return 1
+	KVER=$(sed -E 's/^ *linux-image-([^ ]+).*/\1/' <<<"$dep")
+	VER=$(sed -nE 's/.*\(= *([^)]+)\).*/\1/p' <<<"$dep")
+	[ -n "$VER" ] || VER=$(apt_field "linux-image-$KVER" Version)
+	hdeps=$(apt_field "linux-headers-$KVER=$VER" Depends) || true
+	[ -n "$hdeps" ] || { pc_warn "no linux-headers-$KVER=$VER in lists"; return 1; }
+	common=$(tr ',|' '\n\n' <<<"$hdeps" | sed -E 's/^ *([^ ]+).*/\1/' |
+		grep -m1 -E '^linux-headers-.*-common') || true
+	kbuild=$(tr ',|' '\n\n' <<<"$hdeps" | sed -E 's/^ *([^ ]+).*/\1/' |
+		grep -m1 -E '^linux-kbuild-') || true
+	[ -n "$kbuild" ] || { pc_warn "linux-headers-$KVER has no linux-kbuild dependency"; return 1; }
+	PKGS=("linux-image-$KVER=$VER" "linux-headers-$KVER=$VER")
+	[ -z "$common" ] || PKGS+=("$common=$VER")
+	# kbuild comes from the same source package; prefer the same version.
+	if [ -n "$(apt_field "$kbuild=$VER" Version)" ]; then
+		PKGS+=("$kbuild=$VER")
+	else
+		v=$(apt_field "$kbuild" Version)
+		pc_warn "$kbuild=$VER not in lists, using $v"
+		PKGS+=("$kbuild=$v")
+	fi
+}
+
+emit() {
+	local kd=$PC_CACHE/kernels/$1
+	printf 'KVER=%s\nVMLINUZ=%s\nKDIR=%s\nMODDIR=%s\n' "$1" \
+		"$kd/root/boot/vmlinuz-$1" \
+		"$kd/root/usr/src/linux-headers-$1" \
+		"$kd/root/lib/modules/$1"
+}
+
+is_ready() {
+	local kd=$PC_CACHE/kernels/$1
+	[ -f "$kd/ready" ] && [ -f "$kd/root/boot/vmlinuz-$1" ] &&
+		[ -f "$kd/root/usr/src/linux-headers-$1/Makefile" ] &&
+		[ -d "$kd/root/lib/modules/$1/kernel" ]
+}
+
+# Use the last good result for this label when resolution/download fails.
+fallback() {
+	local k
+	if [ -f "$LABELFILE" ]; then
+		k=$(sed -n 's/^KVER=//p' "$LABELFILE")
+		if [ -n "$k" ] && is_ready "$k"; then
+			pc_warn "$1; using cached kernel $k for label $LABEL"
+			emit "$k"
+			exit 0
+		fi
+	fi
+	pc_die "$1 (and no cached kernel for label $LABEL)"
+}
+
+# Rewrite absolute /usr/src and /usr/lib/linux-kbuild-* references (symlinks
+# and Makefiles) so the extracted headers work in place as KDIR.
+fixup_headers() {
+	local root=$1 l t f
+	# Symlinks with absolute targets inside the tree -> point into $root.
+	while IFS= read -r -d '' l; do
+		t=$(readlink "$l")
+		case $t in
+		/usr/*|/lib/*) ln -sfn "$root$t" "$l" ;;
+		esac
+	done < <(find "$root" -type l -print0)
+	# Makefiles that include/refer to absolute header or kbuild paths.
+	while IFS= read -r -d '' f; do
+		sed -i -E \
+			-e "s#(^|[^A-Za-z0-9_./-])/usr/src/#\\1$root/usr/src/#g" \
+			-e "s#(^|[^A-Za-z0-9_./-])/usr/lib/linux-kbuild-#\\1$root/usr/lib/linux-kbuild-#g" \
+			"$f"
+	done < <(grep -rlZ -E '(/usr/src/|/usr/lib/linux-kbuild-)' \
+		"$root/usr/src" --include=Makefile --include='*.mk' \
+		--include=Kbuild --include='Makefile.*' 2>/dev/null || true)
+	# /lib/modules/<kver>/build (and source) -> our headers.
+	for l in "$root"/lib/modules/*/build "$root"/lib/modules/*/source; do
+		[ -L "$l" ] || continue
+		t=$(readlink "$l")
+		case $t in /*) [ "${t#"$root"}" != "$t" ] || ln -sfn "$root$t" "$l" ;; esac
+	done
+}
+
+# Build a trivial module against KDIR to prove the headers work.
+test_build() {
+	local kdir=$1 dir=$2 log
+	rm -rf "$dir"; mkdir -p "$dir"
+	cat >"$dir/hello.c" <<-'EOF'
+	// SPDX-License-Identifier: GPL-2.0
+	#include <linux/module.h>
+	static int __init hello_init(void) { pr_info("hello\n"); return 0; }
+	static void __exit hello_exit(void) { }
+	module_init(hello_init);
+	module_exit(hello_exit);
+	MODULE_LICENSE("GPL");
+	EOF
+	echo 'obj-m := hello.o' >"$dir/Kbuild"
+	log=$dir/build.log
+	if ! make -C "$kdir" M="$dir" modules >"$log" 2>&1 || [ ! -f "$dir/hello.ko" ]; then
+		tail -n 30 "$log" >&2
+		return 1
+	fi
+	if grep -qiE 'warning|No such file' "$log"; then
+		pc_warn "test build produced warnings:"; grep -iE 'warning|No such file' "$log" >&2
+	fi
+	# Nothing from outside the cache may be used: catch stray absolute paths.
+	if grep -E '/usr/(src|lib/linux-kbuild)' "$dir"/.*.cmd 2>/dev/null |
+		grep -vq "$PC_CACHE"; then
+		pc_warn "test build referenced host /usr/src or kbuild paths"
+		return 1
+	fi
+}
+
+# --------------------------------------------------------------------------
+setup_apt
+if [ "$OFFLINE" != 1 ] || [ -f "$APTDIR/updated" ]; then
+	refresh_apt
+fi
+if ! ls "$APTDIR"/lists/*Packages* >/dev/null 2>&1; then
+	fallback "no apt metadata for '$STATE'"
+fi
+resolve || fallback "cannot resolve $META from apt metadata"
+pc_log "label $LABEL -> $KVER ($VER)"
+
+KD=$PC_CACHE/kernels/$KVER
+if is_ready "$KVER"; then
+	pc_log "cached: $KD"
+	mkdir -p "$(dirname "$LABELFILE")"
+	emit "$KVER" >"$LABELFILE"
+	emit "$KVER"
+	exit 0
+fi
+
+# ---- download ------------------------------------------------------------
+DEBS=$PC_CACHE/debs/$KVER
+mkdir -p "$DEBS"
+[ "$OFFLINE" != 1 ] || fallback "kernel $KVER not cached and PAGECHECK_OFFLINE=1"
+pc_log "downloading ${PKGS[*]}"
+if ! (cd "$DEBS" && apt-get "${APTOPT[@]}" -q download "${PKGS[@]}") >"$DEBS/download.log" 2>&1; then
+	sed 's/^/    /' "$DEBS/download.log" | tail -n 10 >&2
+	fallback "download of kernel $KVER failed"
+fi
+
+# ---- extract ---------------------------------------------------------------
+pc_log "extracting into $KD/root"
+rm -rf "$KD.tmp"
+mkdir -p "$KD.tmp/root"
+for p in "${PKGS[@]}"; do
+	name=${p%%=*}
+	deb=$(ls "$DEBS/${name}_"*.deb 2>/dev/null | head -n1) ||
+		true
+	[ -n "$deb" ] || pc_die "downloaded .deb for $name not found in $DEBS"
+	dpkg-deb -x "$deb" "$KD.tmp/root"
+	echo "$p" >>"$KD.tmp/packages"
+done
+# Debian 6.x ships /lib as /usr/lib in some packages: normalise both views.
+for d in lib/modules boot; do
+	[ -e "$KD.tmp/root/$d" ] || [ ! -e "$KD.tmp/root/usr/$d" ] ||
+		ln -s "usr/$d" "$KD.tmp/root/$d"
+done
+rm -rf "$KD"
+mkdir -p "$(dirname "$KD")"
+mv "$KD.tmp" "$KD"
+# Paths are rewritten after the final move so they point at $KD.
+fixup_headers "$KD/root"
+
+[ -f "$KD/root/boot/vmlinuz-$KVER" ] || pc_die "no vmlinuz-$KVER in packages"
+[ -f "$KD/root/usr/src/linux-headers-$KVER/Makefile" ] ||
+	pc_die "no headers Makefile for $KVER"
+
+# ---- verify ----------------------------------------------------------------
+pc_log "test-building a hello module against $KD/root/usr/src/linux-headers-$KVER"
+test_build "$KD/root/usr/src/linux-headers-$KVER" "$KD/hello-test" ||
+	pc_die "hello module failed to build against $KVER (see $KD/hello-test/build.log)"
+date -u +%FT%TZ >"$KD/ready"
+[ "${PAGECHECK_KEEP_DEBS:-0}" = 1 ] || rm -rf "$DEBS"
+
+mkdir -p "$(dirname "$LABELFILE")"
+emit "$KVER" >"$LABELFILE"
+pc_log "ready: $KVER"
+emit "$KVER"

@@ -1,0 +1,102 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vm-run.sh --vmlinuz PATH --initrd PATH --out DIR [--mode M] [--smp N]
+#           [--mem MB] [--timeout S] [--append "extra cmdline"] [--quiet]
+#
+# Boot the guest under QEMU TCG (no KVM: nested KVM hangs here), no disks,
+# no network. Files written to DIR:
+#   console.log  ttyS0: kernel log + key lines from the guest init
+#   guest.out    ttyS1: full suite output, ends with PAGECHECK-GUEST-DONE rc=N
+#   cmdline      the kernel command line used
+#   elapsed      wall-clock seconds the VM ran
+#   qemu.log     QEMU's own stdout/stderr
+# Exit: 0 if guest.out has PAGECHECK-GUEST-DONE (whatever rc the suite had;
+# the caller judges guest.out), 1 otherwise (panic, hang, timeout), 2 usage.
+# Env: QEMU (default qemu-system-x86_64), PC_VM_CPU (default: max).
+set -euo pipefail
+
+PC_PROG=vm-run
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+	sed -n '4,5p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+VMLINUZ= INITRD= OUTDIR= MODE=default SMP=2 MEM=1024 TIMEOUT=900 APPEND= QUIET=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--vmlinuz) VMLINUZ=${2:?}; shift 2 ;;
+	--initrd)  INITRD=${2:?}; shift 2 ;;
+	--out)     OUTDIR=${2:?}; shift 2 ;;
+	--mode)    MODE=${2:?}; shift 2 ;;
+	--smp)     SMP=${2:?}; shift 2 ;;
+	--mem)     MEM=${2:?}; shift 2 ;;
+	--timeout) TIMEOUT=${2:?}; shift 2 ;;
+	--append)  APPEND=${2?}; shift 2 ;;
+	--quiet)   QUIET=1; shift ;;
+	-h|--help) usage ;;
+	*) echo "$PC_PROG: unknown argument '$1'" >&2; usage ;;
+	esac
+done
+[ -n "$VMLINUZ" ] && [ -n "$INITRD" ] && [ -n "$OUTDIR" ] || usage
+[ -f "$VMLINUZ" ] || pc_die "kernel image '$VMLINUZ' not found"
+[ -f "$INITRD" ] || pc_die "initramfs '$INITRD' not found"
+[[ $SMP =~ ^[1-9][0-9]*$ && $MEM =~ ^[1-9][0-9]*$ && $TIMEOUT =~ ^[1-9][0-9]*$ ]] ||
+	pc_die "--smp, --mem and --timeout need positive integers"
+[[ $MODE =~ ^[A-Za-z0-9_.,:+-]+$ ]] || pc_die "--mode must be one word"
+
+QEMU=${QEMU:-qemu-system-x86_64}
+pc_need "$QEMU" timeout
+
+mkdir -p "$OUTDIR"
+rm -f "$OUTDIR"/{console.log,guest.out,elapsed,cmdline,qemu.log}
+: >"$OUTDIR/console.log"; : >"$OUTDIR/guest.out"
+
+# panic on any WARN/oops/soft lockup/hung task and reboot at once; with
+# -no-reboot QEMU then exits, so a crash never looks like a pass.
+CMDLINE="console=ttyS0,115200 panic_on_warn=1 panic=-1 oops=panic"
+CMDLINE+=" softlockup_panic=1 hung_task_panic=1 nmi_watchdog=0"
+# TCG: skip what is slow or useless without devices.
+CMDLINE+=" rdinit=/init 8250.nr_uarts=2 audit=0 printk.time=1 ${PC_VM_TUNE-}"
+if [ "$QUIET" = 1 ]; then CMDLINE+=" loglevel=4"; else CMDLINE+=" loglevel=7"; fi
+CMDLINE+=" pc.mode=$MODE"
+[ -z "$APPEND" ] || CMDLINE+=" $APPEND"
+echo "$CMDLINE" >"$OUTDIR/cmdline"
+
+QARGS=(
+	-accel tcg -cpu "${PC_VM_CPU:-max}"
+	-nodefaults -no-user-config -display none -no-reboot
+	-m "$MEM" -smp "$SMP"
+	-kernel "$VMLINUZ" -initrd "$INITRD" -append "$CMDLINE"
+	-serial "file:$OUTDIR/console.log"
+	-serial "file:$OUTDIR/guest.out"
+	-monitor none
+)
+
+pc_log "booting $(basename "$VMLINUZ") mode=$MODE smp=$SMP mem=${MEM}M timeout=${TIMEOUT}s -> $OUTDIR"
+t0=$(date +%s.%N)
+set +e
+timeout -k 10 "$TIMEOUT" "$QEMU" "${QARGS[@]}" </dev/null >"$OUTDIR/qemu.log" 2>&1
+qrc=$?
+set -e
+t1=$(date +%s.%N)
+elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+echo "$elapsed" >"$OUTDIR/elapsed"
+
+# Serial output may contain NULs/CRs; grep -a treats it as text.
+if grep -aq 'PAGECHECK-GUEST-DONE' "$OUTDIR/guest.out"; then
+	pc_log "guest done in ${elapsed}s: $(grep -a -m1 -o 'PAGECHECK-GUEST-DONE.*' "$OUTDIR/guest.out" | tr -d '\r')"
+	exit 0
+fi
+if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
+	why="timed out after ${TIMEOUT}s"
+else
+	why="QEMU exited with status $qrc after ${elapsed}s"
+fi
+echo "VM did not complete ($why); last console lines:" >&2
+tail -n 40 "$OUTDIR/console.log" | tr -d '\r' | sed 's/^/  | /' >&2
+[ ! -s "$OUTDIR/qemu.log" ] || { echo "qemu.log:" >&2; sed 's/^/  | /' "$OUTDIR/qemu.log" | tail -n 10 >&2; }
+exit 1
