@@ -9,6 +9,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/string.h>
 #include "pagecheck/pagecheck.h"
 
 struct pgc_settings pgc_settings = {
@@ -29,13 +30,29 @@ static bool pgc_loaded;
 
 /* --- parameters ---------------------------------------------------------- */
 
+/* Stricter than kstrtobool(): "on2" or "yes-please" are refused. */
 static int pgc_parse_bool(const char *val, const char *name, bool *out)
 {
-	if (!val || kstrtobool(val, out)) {
-		pr_err("%s: expected 0 or 1, got '%s'\n", name, val ? val : "");
-		return -EINVAL;
+	static const char *const yes[] = { "1", "y", "Y", "yes", "on", "true" };
+	static const char *const no[] = { "0", "n", "N", "no", "off", "false" };
+	unsigned int i;
+
+	if (!val) {			/* a bare "name" on the insmod line */
+		*out = true;
+		return 0;
 	}
-	return 0;
+	for (i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (sysfs_streq(val, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (sysfs_streq(val, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	pr_err("%s: expected 0 or 1, got '%s'\n", name, val);
+	return -EINVAL;
 }
 
 static int pgc_set_enabled(const char *val, const struct kernel_param *kp)
@@ -123,9 +140,10 @@ static int pgc_set_clear(const char *val, const struct kernel_param *kp)
 {
 	bool on;
 
-	if (pgc_parse_bool(val, "clear", &on) || !on) {
-		if (!on)
-			pr_err("clear: write 1 to clear the report store\n");
+	if (pgc_parse_bool(val, "clear", &on))
+		return -EINVAL;
+	if (!on) {
+		pr_err("clear: write 1 to clear the report store\n");
 		return -EINVAL;
 	}
 	if (pgc_loaded)

@@ -156,6 +156,15 @@ def judge_dedup(j, sections, keys):
              in text, "reports: text block with a stable title")
 
 
+def judge_pointers(j, sections):
+    raw = parse_json_lines(j, "hash_pointers=0", sections.get("pointers.raw", ""))
+    hashed = parse_json_lines(j, "hash_pointers=1", sections.get("pointers.hashed", ""))
+    ok = len(raw) == 1 and len(hashed) == 1 and raw[0]["page"] != hashed[0]["page"] \
+        and re.fullmatch(r"ffff[0-9a-f]{12}", raw[0]["page"]) is not None
+    j.result(ok, "reports: page pointer hashed unless hash_pointers=0",
+             f"raw {[r['page'] for r in raw]} hashed {[r['page'] for r in hashed]}")
+
+
 def judge_no_false_positives(j, sections, keys):
     k = dict(keys)
     start, end = int(k.get("FP_START", 0)), int(k.get("FP_END", 0))
@@ -182,6 +191,28 @@ def judge_lifecycle(j, sections, keys):
              f"{len(reports)} reports")
 
 
+def judge_params(j, sections, keys):
+    params = [v for k, v in keys if k == "PARAM"]
+    load = [p for p in params if p.endswith("-load") or "-load " in p]
+    refused_load = [p for p in params if p.startswith("refused-load ")]
+    j.result(len(refused_load) == 8 and not [p for p in load if p.startswith("accepted")],
+             "params: every bad insmod parameter fails the load", "; ".join(load))
+    j.result(not [p for p in params if p.startswith("leftover")],
+             "params: a failed load leaves no debugfs directory")
+    runtime = [p for p in params if "-runtime " in p]
+    j.result(len(runtime) == 7 and all(p.startswith("refused") for p in runtime)
+             and not [p for p in params if p.startswith("changed")],
+             "params: bad run-time writes are refused and change nothing",
+             "; ".join(p for p in params if not p.startswith("refused")))
+    dmesg = sections.get("dmesg", "")
+    j.result("max_reports: expected an integer from 1 to 65536, got '0'" in dmesg,
+             "params: the refusal says what is expected")
+    m = re.search(r"off:(\d+) on:(\d+)", dict(keys).get("ENABLED", ""))
+    j.result(bool(m) and int(m.group(1)) == 0 and int(m.group(2)) > 1000,
+             "params: enabled=0 stops auditing and enabled=1 resumes",
+             dict(keys).get("ENABLED", "missing"))
+
+
 def judge_dmesg(j, sections, keys):
     dmesg = sections.get("dmesg", "")
     bad = [l for l in dmesg.splitlines()
@@ -205,8 +236,10 @@ def main():
     judge_ktap(j, sections)
     judge_injections(j, sections, keys)
     judge_dedup(j, sections, keys)
+    judge_pointers(j, sections)
     judge_no_false_positives(j, sections, keys)
     judge_lifecycle(j, sections, keys)
+    judge_params(j, sections, keys)
     judge_dmesg(j, sections, keys)
     return 1 if j.failed else 0
 

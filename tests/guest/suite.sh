@@ -59,6 +59,47 @@ run_injections() {
 	section dedup.json "$D/reports.json"
 	section dedup.stats "$D/stats"
 	section reports.txt "$D/reports"
+	echo 0 >"$P/hash_pointers"
+	section pointers.raw "$D/reports.json"
+	echo 1 >"$P/hash_pointers"
+	section pointers.hashed "$D/reports.json"
+}
+
+# Bad parameters fail insmod and leave nothing behind; bad run-time writes
+# are refused and change nothing; enabled=0 stops the audit.
+run_params() {
+	rmmod pagecheck
+	for bad in max_reports=0 max_reports=70000 max_reports=-1 stack_depth=0 \
+		   stack_depth=65 enabled=maybe printk=2 clear=0; do
+		if insmod "$PC/pagecheck.ko" "$bad" 2>/dev/null; then
+			echo "@@PARAM accepted-load $bad"
+			rmmod pagecheck
+		else
+			echo "@@PARAM refused-load $bad"
+		fi
+		[ -e "$D" ] && echo "@@PARAM leftover-debugfs $bad"
+	done
+	load_pagecheck
+	for kv in enabled=2 stack_depth=17 stack_depth=0 printk=x hash_pointers= \
+		  panic_on_report=on2 clear=0; do
+		name=${kv%%=*}
+		before=$(cat "$P/$name" 2>/dev/null)
+		if echo "${kv#*=}" >"$P/$name" 2>/dev/null; then
+			echo "@@PARAM accepted-runtime $kv"
+		else
+			echo "@@PARAM refused-runtime $kv"
+		fi
+		[ "$before" = "$(cat "$P/$name" 2>/dev/null)" ] ||
+			echo "@@PARAM changed $kv"
+	done
+	echo 0 >"$P/enabled"
+	a=$(stat_value frees_audited)
+	"$PC/bin/pc-workload" -t 2 -d /tmp >/dev/null 2>&1
+	b=$(stat_value frees_audited)
+	echo 1 >"$P/enabled"
+	"$PC/bin/pc-workload" -t 2 -d /tmp >/dev/null 2>&1
+	c=$(stat_value frees_audited)
+	echo "@@ENABLED off:$((b - a)) on:$((c - b))"
 }
 
 setup_memcg() {
@@ -119,6 +160,7 @@ run_check() {
 	section stats.initial "$D/stats"
 	run_injections
 	rmmod pagecheck_inject
+	run_params
 	setup_memcg
 	run_no_false_positives
 	run_lifecycle

@@ -15,7 +15,8 @@
  *   -j W   run W worker processes in parallel (default 1; 0 = one per CPU)
  *   -d DIR directory for files, should be tmpfs/ramfs (default /tmp)
  *   -m M   size of each sub-test buffer in MiB (default 8, max 64)
- *   -v     one progress line per loop on stderr
+ *   -v     progress line per loop and per-sub-test totals on stderr
+ *          (pgfree per sub-test is system-wide, so approximate with -j>1)
  *
  * Never aborts on a failed sub-test: prints a warning and carries on.
  * Prints one summary line on stdout at the end:
@@ -71,6 +72,8 @@ struct subtest {
 	const char *name;
 	int (*fn)(void);
 	unsigned long runs, fails;
+	double secs;
+	long long pgfree;
 };
 
 static unsigned long n_forks, n_warn;
@@ -137,28 +140,47 @@ static long long vmstat(const char *key)
 	return v;
 }
 
-/* Deterministic pattern byte for offset i of stream s. */
-static inline unsigned char pat(unsigned long s, size_t i)
+/*
+ * Deterministic pattern: 64-bit word for byte offset off (multiple of 8) of
+ * stream s. Word-wise fill/check keeps user-space CPU low under TCG.
+ */
+static inline uint64_t pat64(unsigned long s, size_t off)
 {
-	return (unsigned char)((i * 131u) ^ (i >> 12) ^ (s * 7u));
+	return (off * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)s << 40) ^ (off >> 12);
+}
+
+static inline unsigned char patb(unsigned long s, size_t i)
+{
+	return (unsigned char)(pat64(s, i & ~(size_t)7) >> (8 * (i & 7)));
 }
 
 static void fill(unsigned char *p, size_t len, unsigned long s, size_t base)
 {
-	for (size_t i = 0; i < len; i++)
-		p[i] = pat(s, base + i);
+	size_t i = 0;
+
+	if (!((base | (uintptr_t)p) & 7))
+		for (; i + 8 <= len; i += 8)
+			*(uint64_t *)(p + i) = pat64(s, base + i);
+	for (; i < len; i++)
+		p[i] = patb(s, base + i);
 }
 
 static int check(const unsigned char *p, size_t len, unsigned long s,
 		 size_t base, const char *what)
 {
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] != pat(s, base + i)) {
-			warnx_("%s: data mismatch at offset %zu", what, base + i);
-			return -1;
-		}
-	}
+	size_t i = 0;
+
+	if (!((base | (uintptr_t)p) & 7))
+		for (; i + 8 <= len; i += 8)
+			if (*(const uint64_t *)(p + i) != pat64(s, base + i))
+				goto bad;
+	for (; i < len; i++)
+		if (p[i] != patb(s, base + i))
+			goto bad;
 	return 0;
+bad:
+	warnx_("%s: data mismatch at offset %zu", what, base + i);
+	return -1;
 }
 
 /* Touch every page (write) of [p, p+len). */
@@ -700,6 +722,8 @@ static void run_worker(struct wstats *ws)
 		int stop = 0;
 
 		for (size_t i = 0; i < NTESTS; i++) {
+			long long pf;
+			double ts;
 			int r;
 
 			if (tlimit > 0 && now() - t0 >= tlimit) {
@@ -708,7 +732,12 @@ static void run_worker(struct wstats *ws)
 			}
 			cur_test = tests[i].name;
 			errno = 0;
+			ts = now();
+			pf = verbose ? vmstat("pgfree") : 0;
 			r = tests[i].fn();
+			tests[i].secs += now() - ts;
+			if (verbose)
+				tests[i].pgfree += vmstat("pgfree") - pf;
 			tests[i].runs++;
 			ws->runs++;
 			if (r) {
@@ -736,6 +765,14 @@ static void run_worker(struct wstats *ws)
 		if (tests[i].fails)
 			fprintf(stderr, "pc-workload: sub-test %s failed %lu/%lu times\n",
 				tests[i].name, tests[i].fails, tests[i].runs);
+	if (verbose) {
+		fprintf(stderr, "pc-workload: worker %d per sub-test (runs secs pgfree):",
+			worker_id < 0 ? 0 : worker_id);
+		for (size_t i = 0; i < NTESTS; i++)
+			fprintf(stderr, " %s=%lu/%.1f/%lld", tests[i].name,
+				tests[i].runs, tests[i].secs, tests[i].pgfree);
+		fputc('\n', stderr);
+	}
 	ws->forks = n_forks;
 	ws->thp_on = thp_on;
 }
