@@ -68,14 +68,14 @@ usage() {
 
 [ $# -eq 1 ] || usage
 LABEL=$1
-STATE= META=
+STATE='' META=''
 for row in "${LABELS[@]}"; do
 	read -r l s m <<<"$row"
 	if [ "$l" = "$LABEL" ]; then STATE=$s; META=$m; fi
 done
 [ -n "$STATE" ] || { echo "$PC_PROG: unknown label '$LABEL'" >&2; usage; }
 
-pc_need apt-get apt-cache dpkg-deb make gcc
+pc_need apt-get apt-cache dpkg-deb make gcc find
 OFFLINE=${PAGECHECK_OFFLINE:-0}
 MAX_AGE=${PAGECHECK_APT_MAX_AGE:-86400}
 APTDIR=$PC_CACHE/apt/$STATE
@@ -105,6 +105,7 @@ setup_apt() {
 	Dir::State::Lists "$APTDIR/lists";
 	Dir::State::status "$APTDIR/status";
 	Dir::Cache "$APTDIR/cache";
+	Dir::Cache::srcpkgcache "";
 	Acquire::Check-Valid-Until "false";
 	Acquire::Languages "none";
 	Acquire::GzipIndexes "true";
@@ -152,21 +153,24 @@ apt_field() {
 		awk -v f="$2:" '$1 == f { sub(/^[^:]*: */, ""); print; exit }'
 }
 
+# One Depends alternative per line.
+split_deps() { printf '%s\n' "$1" | sed 's/[,|]/\n/g'; }
+
 # Resolve META -> KVER, VER and the package list to download (PKGS).
 resolve() {
 	local dep hdeps common kbuild v
 	dep=$(apt_field "$META" Depends) || true
 	[ -n "$dep" ] || return 1
 	# e.g. "linux-image-6.1.0-56-amd64 (= 6.1.192-2)"
-	dep=$(tr ',|' '\n\n' <<<"$dep" | grep -m1 -E '^ *linux-image-') || return 1
+	dep=$(split_deps "$dep" | grep -m1 -E '^ *linux-image-') || return 1
 	KVER=$(sed -E 's/^ *linux-image-([^ ]+).*/\1/' <<<"$dep")
 	VER=$(sed -nE 's/.*\(= *([^)]+)\).*/\1/p' <<<"$dep")
 	[ -n "$VER" ] || VER=$(apt_field "linux-image-$KVER" Version)
 	hdeps=$(apt_field "linux-headers-$KVER=$VER" Depends) || true
 	[ -n "$hdeps" ] || { pc_warn "no linux-headers-$KVER=$VER in lists"; return 1; }
-	common=$(tr ',|' '\n\n' <<<"$hdeps" | sed -E 's/^ *([^ ]+).*/\1/' |
+	common=$(split_deps "$hdeps" | sed -E 's/^ *([^ ]+).*/\1/' |
 		grep -m1 -E '^linux-headers-.*-common') || true
-	kbuild=$(tr ',|' '\n\n' <<<"$hdeps" | sed -E 's/^ *([^ ]+).*/\1/' |
+	kbuild=$(split_deps "$hdeps" | sed -E 's/^ *([^ ]+).*/\1/' |
 		grep -m1 -E '^linux-kbuild-') || true
 	[ -n "$kbuild" ] || { pc_warn "linux-headers-$KVER has no linux-kbuild dependency"; return 1; }
 	PKGS=("linux-image-$KVER=$VER" "linux-headers-$KVER=$VER")
@@ -214,11 +218,12 @@ fallback() {
 # and Makefiles) so the extracted headers work in place as KDIR.
 fixup_headers() {
 	local root=$1 l t f
-	# Symlinks with absolute targets inside the tree -> point into $root.
+	# Absolute symlinks (e.g. lib/modules/<kver>/build -> /usr/src/...)
+	# -> relative links to the same path inside $root.
 	while IFS= read -r -d '' l; do
 		t=$(readlink "$l")
 		case $t in
-		/usr/*|/lib/*) ln -sfn "$root$t" "$l" ;;
+		/*) ln -sfnr "$root$t" "$l" ;;
 		esac
 	done < <(find "$root" -type l -print0)
 	# Makefiles that include/refer to absolute header or kbuild paths.
@@ -230,12 +235,6 @@ fixup_headers() {
 	done < <(grep -rlZ -E '(/usr/src/|/usr/lib/linux-kbuild-)' \
 		"$root/usr/src" --include=Makefile --include='*.mk' \
 		--include=Kbuild --include='Makefile.*' 2>/dev/null || true)
-	# /lib/modules/<kver>/build (and source) -> our headers.
-	for l in "$root"/lib/modules/*/build "$root"/lib/modules/*/source; do
-		[ -L "$l" ] || continue
-		t=$(readlink "$l")
-		case $t in /*) [ "${t#"$root"}" != "$t" ] || ln -sfn "$root$t" "$l" ;; esac
-	done
 }
 
 # Build a trivial module against KDIR to prove the headers work.
@@ -270,10 +269,15 @@ test_build() {
 
 # --------------------------------------------------------------------------
 setup_apt
-if [ "$OFFLINE" != 1 ] || [ -f "$APTDIR/updated" ]; then
-	refresh_apt
+# One fetch per apt state at a time (parallel CI jobs share the cache).
+pc_need flock
+exec 9>"$APTDIR/fetch.lock"
+if ! flock -n 9; then
+	pc_log "waiting for another kernel-fetch using $APTDIR"
+	flock 9
 fi
-if ! ls "$APTDIR"/lists/*Packages* >/dev/null 2>&1; then
+refresh_apt
+if ! compgen -G "$APTDIR/lists/*Packages*" >/dev/null; then
 	fallback "no apt metadata for '$STATE'"
 fi
 resolve || fallback "cannot resolve $META from apt metadata"
@@ -304,8 +308,7 @@ rm -rf "$KD.tmp"
 mkdir -p "$KD.tmp/root"
 for p in "${PKGS[@]}"; do
 	name=${p%%=*}
-	deb=$(ls "$DEBS/${name}_"*.deb 2>/dev/null | head -n1) ||
-		true
+	deb=$(find "$DEBS" -maxdepth 1 -name "${name}_*.deb" | head -n1)
 	[ -n "$deb" ] || pc_die "downloaded .deb for $name not found in $DEBS"
 	dpkg-deb -x "$deb" "$KD.tmp/root"
 	echo "$p" >>"$KD.tmp/packages"

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared helpers for the pagecheck harness scripts. Source it, don't run it.
+# shellcheck shell=bash disable=SC2034
 
 # Repo root (this file lives in <root>/scripts/).
 PC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

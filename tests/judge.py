@@ -160,7 +160,7 @@ def judge_pointers(j, sections):
     raw = parse_json_lines(j, "hash_pointers=0", sections.get("pointers.raw", ""))
     hashed = parse_json_lines(j, "hash_pointers=1", sections.get("pointers.hashed", ""))
     ok = len(raw) == 1 and len(hashed) == 1 and raw[0]["page"] != hashed[0]["page"] \
-        and re.fullmatch(r"ffff[0-9a-f]{12}", raw[0]["page"]) is not None
+        and re.fullmatch(r"ff[0-9a-f]{14}", raw[0]["page"]) is not None
     j.result(ok, "reports: page pointer hashed unless hash_pointers=0",
              f"raw {[r['page'] for r in raw]} hashed {[r['page'] for r in hashed]}")
 
