@@ -5,6 +5,8 @@ KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 PGC_GEN ?= $(CURDIR)/.gen
 KERNELS ?= 6.1 6.12
+HOOKS ?= tracepoint ftrace kprobe
+export HOOKS
 W ?= 1
 
 export PGC_GEN

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # check.sh [LABEL...]: for each Debian kernel (default 6.1 6.12) fetch the
-# image and headers, build pagecheck and its test modules W=1, boot the
-# kernel in QEMU TCG, run tests/guest/suite.sh and judge the evidence.
+# image and headers, build pagecheck and its test modules W=1, then for each
+# backend in HOOKS (default "tracepoint ftrace kprobe") boot the kernel in
+# QEMU TCG, run tests/guest/suite.sh with that hook and judge the evidence.
 # Ends with "N passed, N failed, N skipped"; exits non-zero on any failure.
 set -uo pipefail
 
@@ -10,6 +11,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${PAGECHECK_CACHE:-$HOME/.cache/pagecheck}
 labels=("$@")
 [ ${#labels[@]} -gt 0 ] || labels=(6.1 6.12)
+hooks=${HOOKS:-tracepoint ftrace kprobe}
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 
@@ -35,14 +37,18 @@ for label in "${labels[@]}"; do
 	# shellcheck disable=SC2086
 	"$top/scripts/mkinitramfs.sh" "$out/initrd.gz" $mods \
 		"$top/tests/guest/suite.sh" "$top/tests/workload/pc-workload" >&2
-	if ! "$top/scripts/vm-run.sh" --vmlinuz "$VMLINUZ" --initrd "$out/initrd.gz" \
-		--out "$out/vm" --mode check --smp 2 --mem 1024 --timeout 1500 >&2; then
-		say "FAIL $label: VM did not complete (console: $out/vm/console.log)"
-		continue
-	fi
-	say "PASS $label: VM completed"
-	python3 "$top/tests/judge.py" --label "$label" "$out/vm/guest.out" | tee -a "$results"
-	echo "INFO $label: finished in $((SECONDS - start)) s (evidence: $out/vm)"
+	for hook in $hooks; do
+		if ! "$top/scripts/vm-run.sh" --vmlinuz "$VMLINUZ" --initrd "$out/initrd.gz" \
+			--out "$out/vm-$hook" --mode check --append "pc.args=hook=$hook" \
+			--smp 2 --mem 1024 --timeout 1500 >&2; then
+			say "FAIL $label/$hook: VM did not complete (console: $out/vm-$hook/console.log)"
+			continue
+		fi
+		say "PASS $label/$hook: VM completed"
+		python3 "$top/tests/judge.py" --label "$label/$hook" --hook "$hook" \
+			"$out/vm-$hook/guest.out" | tee -a "$results"
+	done
+	echo "INFO $label: finished in $((SECONDS - start)) s (evidence: $out/vm-*)"
 done
 
 pass=$(grep -c '^PASS' "$results")

@@ -13,10 +13,10 @@ PC_PROG=install-deps
 
 PKGS=(
 	# build: module, workload, kernel headers' host tools
-	gcc make libc6-dev bc flex bison libelf-dev libssl-dev pahole
+	gcc make libc6-dev binutils bc flex bison libelf-dev libssl-dev pahole
 	sparse dpkg-dev
 	# kernel fetch (apt-get download / dpkg-deb) and keys
-	apt debian-archive-keyring ca-certificates xz-utils
+	apt debian-archive-keyring ca-certificates xz-utils util-linux
 	# initramfs + VM
 	busybox-static cpio gzip zstd kmod qemu-system-x86
 	# tests

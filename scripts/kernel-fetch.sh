@@ -94,6 +94,8 @@ setup_apt() {
 		rm -f "$APTDIR/sources.list.new"
 	fi
 	: >"$APTDIR/status"
+	# Nothing is installed from this state: drop stale archives/caches.
+	rm -f "$APTDIR"/cache/archives/*.deb "$APTDIR/cache/srcpkgcache.bin"
 	cat >"$APTDIR/apt.conf" <<-EOF
 	Dir::Etc::Parts "$APTDIR/parts";
 	Dir::Etc::main "/dev/null";
@@ -297,6 +299,7 @@ DEBS=$PC_CACHE/debs/$KVER
 mkdir -p "$DEBS"
 [ "$OFFLINE" != 1 ] || fallback "kernel $KVER not cached and PAGECHECK_OFFLINE=1"
 pc_log "downloading ${PKGS[*]}"
+rm -f "$DEBS"/*.deb     # leftovers of an interrupted run may be another version
 if ! (cd "$DEBS" && apt-get "${APTOPT[@]}" -q download "${PKGS[@]}") >"$DEBS/download.log" 2>&1; then
 	sed 's/^/    /' "$DEBS/download.log" | tail -n 10 >&2
 	fallback "download of kernel $KVER failed"
@@ -313,7 +316,8 @@ for p in "${PKGS[@]}"; do
 	dpkg-deb -x "$deb" "$KD.tmp/root"
 	echo "$p" >>"$KD.tmp/packages"
 done
-# Debian 6.x ships /lib as /usr/lib in some packages: normalise both views.
+# Merged-/usr packages (trixie and later) ship usr/lib/modules:
+# provide the classic paths too.
 for d in lib/modules boot; do
 	[ -e "$KD.tmp/root/$d" ] || [ ! -e "$KD.tmp/root/usr/$d" ] ||
 		ln -s "usr/$d" "$KD.tmp/root/$d"

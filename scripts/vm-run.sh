@@ -15,7 +15,7 @@
 # the caller judges guest.out), 1 otherwise (panic, hang, timeout), 2 usage.
 # Env: QEMU (default qemu-system-x86_64); PC_VM_CPU (default
 # qemu64,+smep,+smap: 1.5-2x faster than "max" under TCG, which adds AVX,
-# PKU, LA57...); PC_VM_TUNE (extra cmdline words, e.g. "tsc=reliable").
+# PKU, LA57...); PC_VM_TUNE (extra cmdline words, e.g. "mitigations=off").
 set -euo pipefail
 
 PC_PROG=vm-run
@@ -61,8 +61,11 @@ rm -f "$OUTDIR"/{console.log,guest.out,elapsed,cmdline,qemu.log}
 # -no-reboot QEMU then exits, so a crash never looks like a pass.
 CMDLINE="console=ttyS0,115200 panic_on_warn=1 panic=-1 oops=panic"
 CMDLINE+=" softlockup_panic=1 hung_task_panic=1 nmi_watchdog=0"
-# TCG: skip what is slow or useless without devices.
-CMDLINE+=" rdinit=/init 8250.nr_uarts=2 audit=0 printk.time=1"
+# TCG: the emulated TSC follows the host clock and is synchronous across
+# vCPUs; without tsc=reliable the kernel may fall back to HPET, whose MMIO
+# reads serialise the vCPUs (2-2.5x slower with -smp 2). RDRAND seeds the
+# CRNG at boot, or %p prints "(____ptrval____)" instead of hashes.
+CMDLINE+=" random.trust_cpu=on tsc=reliable rdinit=/init 8250.nr_uarts=2 audit=0 printk.time=1"
 [ -z "${PC_VM_TUNE-}" ] || CMDLINE+=" $PC_VM_TUNE"
 if [ "$QUIET" = 1 ]; then CMDLINE+=" loglevel=4"; else CMDLINE+=" loglevel=7"; fi
 CMDLINE+=" pc.mode=$MODE"
@@ -70,7 +73,7 @@ CMDLINE+=" pc.mode=$MODE"
 echo "$CMDLINE" >"$OUTDIR/cmdline"
 
 QARGS=(
-	-accel tcg -cpu "${PC_VM_CPU:-qemu64,+smep,+smap}"
+	-accel tcg -cpu "${PC_VM_CPU:-qemu64,+smep,+smap,+rdrand}"
 	-nodefaults -no-user-config -display none -no-reboot
 	-m "$MEM" -smp "$SMP"
 	-kernel "$VMLINUZ" -initrd "$INITRD" -append "$CMDLINE"

@@ -70,13 +70,26 @@ static unsigned int pgc_current_context(void)
 	return PGC_CTX_TASK;
 }
 
-/* Frames that belong to pagecheck or to the tracepoint that called it. */
+/* Hook machinery between the free and pagecheck: trimmed from stacks. */
+static const char *const pgc_hook_frame_prefixes[] = {
+	"__traceiter_", "ftrace_", "arch_ftrace", "kprobe_", "aggr_pre_handler",
+	"opt_pre_handler", "optimized_callback", "exc_int3", "asm_exc_int3",
+	"do_int3", "fprobe_", "0x",
+};
+
+/* Frames that belong to pagecheck or to the hook that called it. */
 static bool pgc_own_frame(unsigned long addr, char *symbol)
 {
+	unsigned int i;
+
 	if (within_module(addr, THIS_MODULE))
 		return true;
 	sprint_symbol_no_offset(symbol, addr);
-	return !strncmp(symbol, "__traceiter_", 12);
+	for (i = 0; i < ARRAY_SIZE(pgc_hook_frame_prefixes); i++)
+		if (!strncmp(symbol, pgc_hook_frame_prefixes[i],
+			     strlen(pgc_hook_frame_prefixes[i])))
+			return true;
+	return false;
 }
 
 static unsigned int pgc_capture_stack(struct pgc_report *rec,
@@ -115,6 +128,7 @@ static void pgc_report_violation(struct pgc_report *rec,
 	rec->cpu = smp_processor_id();
 	rec->pid = task_pid_nr(current);
 	memcpy(rec->comm, current->comm, sizeof(rec->comm));
+	rec->kernel_reason[0] = '\0';
 	rec->first_ns = ktime_get_mono_fast_ns();
 	rec->last_ns = rec->first_ns;
 	rec->count = 1;
@@ -188,6 +202,47 @@ static noinline void pgc_audit_slow(struct page *page, unsigned int order,
 	pgc_judge_free(page, order, head, &this_cpu_ptr(pgc_scratch)[context],
 		       context);
 	preempt_enable_notrace();
+}
+
+static noinline void pgc_audit_call_slow(struct page *page, unsigned int order)
+{
+	unsigned int context = pgc_current_context();
+	struct pgc_scratch *scratch;
+	struct pgc_report *rec;
+
+	preempt_disable_notrace();
+	scratch = &this_cpu_ptr(pgc_scratch)[context];
+	rec = &scratch->buf.report;
+	pgc_read_page(&rec->head, page);
+	rec->reasons = pgc_judge_call(&rec->head);
+	if (rec->reasons) {
+		rec->bad_subpages = 0;
+		rec->first_bad_index = 0;
+		memset(&rec->bad_tail, 0, sizeof(rec->bad_tail));
+		rec->pfn = page_to_pfn(page);
+		rec->order = order;
+		rec->page = page;
+		pgc_report_violation(rec, scratch, context);
+	}
+	preempt_enable_notrace();
+}
+
+/**
+ * pgc_audit_call() - audit a call to __free_pages() at its entry
+ * @page: the page the caller frees
+ * @order: its order
+ *
+ * Catches a double free or an underflow before the kernel's put makes the
+ * refcount negative; the stack is the caller's.
+ */
+void notrace pgc_audit_call(struct page *page, unsigned int order)
+{
+	if (!static_branch_likely(&pgc_enabled_key))
+		return;
+	this_cpu_inc(pgc_cpu_stats.calls);
+	if (likely(atomic_read(&page->_refcount) > 0))
+		return;
+	pgc_audit_call_slow(page, order);
 }
 
 /**

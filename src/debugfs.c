@@ -108,7 +108,8 @@ static const struct file_operations pgc_reports_json_fops = {
 static int pgc_stats_show(struct seq_file *m, void *v)
 {
 	struct pgc_store_stats st;
-	unsigned long frees = 0, pages = 0;
+	struct pgc_verdict_stats vs;
+	unsigned long frees = 0, pages = 0, calls = 0;
 	u64 rule[PGC_NR_REASONS] = { 0 };
 	unsigned int r;
 	int cpu;
@@ -118,6 +119,7 @@ static int pgc_stats_show(struct seq_file *m, void *v)
 
 		frees += READ_ONCE(s->frees);
 		pages += READ_ONCE(s->pages);
+		calls += READ_ONCE(s->calls);
 		for (r = 0; r < PGC_NR_REASONS; r++)
 			rule[r] += READ_ONCE(s->rule[r]);
 	}
@@ -127,9 +129,10 @@ static int pgc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "kernel: %s\n", init_utsname()->release);
 	seq_printf(m, "enabled: %d\n", READ_ONCE(pgc_settings.enabled));
 	seq_printf(m, "hook: %s\n", pgc_active_hook ? pgc_active_hook->name : "none");
-	seq_printf(m, "hook_target: %s\n",
-		   pgc_active_hook ? pgc_active_hook->target : "none");
+	if (pgc_active_hook)
+		pgc_active_hook->show(m);
 	seq_printf(m, "frees_audited: %lu\n", frees);
+	seq_printf(m, "calls_audited: %lu\n", calls);
 	seq_printf(m, "pages_audited: %lu\n", pages);
 	seq_printf(m, "violations: %llu\n", st.violations);
 	seq_printf(m, "reports_unique: %u\n", st.unique);
@@ -142,6 +145,14 @@ static int pgc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "store_bytes: %zu\n", st.bytes);
 	seq_printf(m, "scratch_bytes: %zu\n", pgc_scratch_bytes());
 	seq_printf(m, "footprint_bytes: %zu\n", st.bytes + pgc_scratch_bytes());
+	seq_printf(m, "kernel_verdict: %d\n", pgc_settings.kernel_verdict);
+	if (pgc_settings.kernel_verdict) {
+		pgc_verdict_get_stats(&vs);
+		seq_printf(m, "kernel_verdicts: %llu\n", vs.seen);
+		seq_printf(m, "kernel_agree: %llu\n", vs.agree);
+		seq_printf(m, "kernel_disagree: %llu\n", vs.disagree);
+		seq_printf(m, "kernel_only: %llu\n", vs.kernel_only);
+	}
 	for (r = 0; r < PGC_NR_REASONS; r++) {
 		seq_printf(m, "rule: %s: ", pgc_reason_string(r));
 		if (pgc_reason_supported(r))

@@ -8,6 +8,7 @@
  * produced mm_page_free and were already normalised.
  */
 #include <linux/mm.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
@@ -38,12 +39,12 @@ static int pgc_tp_attach(void)
 
 	for_each_kernel_tracepoint(pgc_tp_match, &tp);
 	if (!tp) {
-		pr_err("tracepoint kmem:mm_page_free not found in this kernel\n");
+		pr_warn("tracepoint: kmem:mm_page_free not found in this kernel\n");
 		return -ENOENT;
 	}
 	ret = tracepoint_probe_register(tp, pgc_tp_probe, NULL);
 	if (ret) {
-		pr_err("cannot register on kmem:mm_page_free: %d\n", ret);
+		pr_warn("tracepoint: cannot register on kmem:mm_page_free: %d\n", ret);
 		return ret;
 	}
 	pgc_tp_page_free = tp;
@@ -59,9 +60,15 @@ static void pgc_tp_detach(void)
 	pgc_tp_page_free = NULL;
 }
 
+static void pgc_tp_show(struct seq_file *m)
+{
+	seq_puts(m, "hook_target: kmem:mm_page_free (tracepoint, every buddy free)\n");
+	seq_puts(m, "hook_unseen: calls to __free_pages() that never reach the allocator (double free at the call)\n");
+}
+
 const struct pgc_hook pgc_hook_tracepoint = {
 	.name = "tracepoint",
-	.target = "kmem:mm_page_free",
 	.attach = pgc_tp_attach,
 	.detach = pgc_tp_detach,
+	.show = pgc_tp_show,
 };

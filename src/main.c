@@ -25,6 +25,8 @@ DEFINE_STATIC_KEY_TRUE(pgc_enabled_key);
 
 const struct pgc_hook *pgc_active_hook;
 
+static char pgc_hook_param[16] = "auto";
+
 static DEFINE_MUTEX(pgc_param_lock);
 static bool pgc_loaded;
 
@@ -151,6 +153,41 @@ static int pgc_set_clear(const char *val, const struct kernel_param *kp)
 	return 0;
 }
 
+static int pgc_set_hook(const char *val, const struct kernel_param *kp)
+{
+	unsigned int i;
+
+	for (i = 0; val && pgc_hook_names[i]; i++) {
+		if (sysfs_streq(val, pgc_hook_names[i])) {
+			strscpy(pgc_hook_param, pgc_hook_names[i], sizeof(pgc_hook_param));
+			return 0;
+		}
+	}
+	pr_err("hook: expected auto, tracepoint, ftrace or kprobe, got '%s'\n",
+	       val ? val : "");
+	return -EINVAL;
+}
+
+static int pgc_get_hook(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", pgc_hook_param);
+}
+
+static int pgc_set_load_bool(const char *val, const struct kernel_param *kp)
+{
+	if (pgc_loaded) {
+		pr_err("%s can only be set at load time\n", kp->name);
+		return -EINVAL;
+	}
+	return pgc_set_bool(val, kp);
+}
+
+static const struct kernel_param_ops pgc_hook_ops = {
+	.set = pgc_set_hook, .get = pgc_get_hook,
+};
+static const struct kernel_param_ops pgc_load_bool_ops = {
+	.set = pgc_set_load_bool, .get = pgc_get_bool,
+};
 static const struct kernel_param_ops pgc_enabled_ops = {
 	.set = pgc_set_enabled, .get = pgc_get_bool,
 };
@@ -167,6 +204,10 @@ static const struct kernel_param_ops pgc_clear_ops = {
 	.set = pgc_set_clear,
 };
 
+module_param_cb(hook, &pgc_hook_ops, NULL, 0444);
+MODULE_PARM_DESC(hook, "Backend: auto (default), tracepoint, ftrace or kprobe; load time only");
+module_param_cb(kernel_verdict, &pgc_load_bool_ops, &pgc_settings.kernel_verdict, 0444);
+MODULE_PARM_DESC(kernel_verdict, "Also record the kernel's own bad_page() verdict per report (default 0)");
 module_param_cb(enabled, &pgc_enabled_ops, &pgc_settings.enabled, 0644);
 MODULE_PARM_DESC(enabled, "Audit page frees (default 1)");
 module_param_cb(max_reports, &pgc_max_reports_ops, &pgc_settings.max_reports, 0444);
@@ -202,17 +243,25 @@ static int __init pgc_init(void)
 	pgc_loaded = true;
 	mutex_unlock(&pgc_param_lock);
 
-	ret = pgc_hook_tracepoint.attach();
+	ret = pgc_hook_attach(pgc_hook_param);
 	if (ret)
 		goto err_store;
-	pgc_active_hook = &pgc_hook_tracepoint;
+	if (pgc_settings.kernel_verdict) {
+		ret = pgc_verdict_attach();
+		if (ret)
+			goto err_hook;
+	}
 
 	pgc_debugfs_init();
-	pr_info("version %s loaded: hook %s (%s), max_reports %u, stack_depth %u\n",
-		PGC_VERSION, pgc_active_hook->name, pgc_active_hook->target,
-		pgc_settings.max_reports, pgc_settings.stack_depth);
+	pr_info("version %s loaded: hook %s, max_reports %u, stack_depth %u%s\n",
+		PGC_VERSION, pgc_active_hook->name, pgc_settings.max_reports,
+		pgc_settings.stack_depth,
+		pgc_settings.kernel_verdict ? ", kernel_verdict" : "");
 	return 0;
 
+err_hook:
+	static_branch_disable(&pgc_enabled_key);
+	pgc_hook_detach();
 err_store:
 	pgc_loaded = false;
 	pgc_store_exit();
@@ -223,8 +272,8 @@ static void __exit pgc_exit(void)
 {
 	pgc_debugfs_exit();
 	static_branch_disable(&pgc_enabled_key);
-	pgc_active_hook->detach();
-	pgc_active_hook = NULL;
+	pgc_verdict_detach();
+	pgc_hook_detach();
 	pgc_store_exit();
 	pr_info("unloaded\n");
 }

@@ -141,6 +141,8 @@ void pgc_report_text(struct seq_file *m, const struct pgc_report *r)
 		pgc_print_snap(m, "  ", &r->bad_tail);
 		seq_printf(m, "  compound_head: %#lx\n", r->bad_tail.head_word);
 	}
+	if (r->kernel_reason[0])
+		seq_printf(m, "kernel verdict: bad_page: %s\n", r->kernel_reason);
 	seq_puts(m, "\n");
 	for (i = 0; i < r->nr_entries; i++)
 		seq_printf(m, " %pS\n", (void *)r->stack[i]);
@@ -198,6 +200,11 @@ void pgc_report_json(struct seq_file *m, const struct pgc_report *r)
 	else
 		strscpy(buf, "unknown", sizeof(buf));
 	pgc_json_string(m, buf, sizeof(buf));
+	seq_puts(m, ",\"kernel_reason\":");
+	if (r->kernel_reason[0])
+		pgc_json_string(m, r->kernel_reason, sizeof(r->kernel_reason));
+	else
+		seq_puts(m, "null");
 	seq_printf(m, ",\"bad_subpages\":%u", r->bad_subpages);
 	if (r->bad_subpages) {
 		seq_printf(m, ",\"first_bad_subpage\":{\"index\":%u,\"pfn\":%lu,",

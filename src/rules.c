@@ -26,6 +26,7 @@ static const char *const pgc_reason_strings[PGC_NR_REASONS] = {
 	[PGC_R_HEAD_MISMATCH]		= "compound_head not consistent",
 	[PGC_R_BUDDY]			= "PageBuddy set (double free)",
 	[PGC_R_REFCOUNT_NEGATIVE]	= "negative _refcount (underflow)",
+	[PGC_R_DOUBLE_FREE]		= "freed with zero _refcount (double free)",
 };
 
 const char *pgc_reason_string(enum pgc_reason reason)
@@ -173,4 +174,20 @@ u32 pgc_judge_tail(const struct pgc_free_snap *fs, unsigned int index,
 	}
 	return reasons | pgc_judge_generic(tail, mapping, head_word, flags,
 					   tail->memcg_data);
+}
+
+/**
+ * pgc_judge_call() - reasons a page passed to __free_pages() is already free
+ * @page: snapshot taken at the call, before the kernel drops its reference
+ *
+ * __free_pages() owns one reference: a refcount of zero or less at the call
+ * is a double free or an underflow, caught before it goes negative.
+ */
+u32 pgc_judge_call(const struct pgc_page_snap *page)
+{
+	if (page->refcount > 0)
+		return 0;
+	if (page->refcount < 0)
+		return PGC_BIT(PGC_R_DOUBLE_FREE) | PGC_BIT(PGC_R_REFCOUNT_NEGATIVE);
+	return PGC_BIT(PGC_R_DOUBLE_FREE);
 }

@@ -203,3 +203,48 @@ void pgc_store_get_stats(struct pgc_store_stats *out)
 	raw_spin_unlock_irqrestore(&st->lock, flags);
 	out->violations += out->dropped_busy;
 }
+
+/**
+ * pgc_store_kernel_verdict() - attach bad_page()'s reason to our report
+ * @pfn: the page the kernel rejected (a head or a tail)
+ * @reason: the kernel's reason string
+ * @agree: set when @reason is one of the report's reasons
+ *
+ * Return: false if no stored report covers @pfn.
+ */
+bool pgc_store_kernel_verdict(unsigned long pfn, const char *reason,
+			      bool *agree)
+{
+	struct pgc_store *st = &pgc_store;
+	struct pgc_report *slot = NULL;
+	char text[sizeof(slot->kernel_reason)] = "";
+	unsigned long flags;
+	unsigned int r;
+	u32 i;
+
+	if (reason)		/* a string literal in mm/page_alloc.c */
+		strscpy(text, reason, sizeof(text));
+	if (in_nmi()) {
+		if (!raw_spin_trylock_irqsave(&st->lock, flags))
+			return false;
+	} else {
+		raw_spin_lock_irqsave(&st->lock, flags);
+	}
+	for (i = st->used; i-- > 0;) {
+		struct pgc_report *s = pgc_slot(i);
+
+		if (pfn >= s->pfn && pfn < s->pfn + (1UL << s->order)) {
+			slot = s;
+			break;
+		}
+	}
+	if (slot) {
+		memcpy(slot->kernel_reason, text, sizeof(text));
+		for (r = 0; r < PGC_NR_REASONS; r++)
+			if ((slot->reasons & PGC_BIT(r)) &&
+			    !strcmp(pgc_reason_string(r), text))
+				*agree = true;
+	}
+	raw_spin_unlock_irqrestore(&st->lock, flags);
+	return slot;
+}

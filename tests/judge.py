@@ -16,8 +16,9 @@ REQUIRED_KEYS = ["id", "count", "first_ns", "last_ns", "pfn", "order", "reasons"
 
 
 class Judge:
-    def __init__(self, label):
+    def __init__(self, label, hook):
         self.label = label
+        self.hook = hook
         self.failed = 0
 
     def result(self, ok, name, detail=""):
@@ -110,6 +111,11 @@ def judge_injections(j, sections, keys):
         if inj.get("status") == "skipped":
             j.skip(name, inj.get("why", "?"))
             continue
+        backends = inj.get("backends", "").split(",")
+        if j.hook not in backends:
+            j.skip(name, f"the {j.hook} backend cannot see it by design; "
+                   f"seen by {inj.get('backends')} ({inj.get('how')})")
+            continue
         text = sections.get(f"reports.json {inj.get('case')} {inj.get('context')}", "")
         reports = parse_json_lines(j, name, text)
         if inj.get("status") != "done":
@@ -160,7 +166,8 @@ def judge_pointers(j, sections):
     raw = parse_json_lines(j, "hash_pointers=0", sections.get("pointers.raw", ""))
     hashed = parse_json_lines(j, "hash_pointers=1", sections.get("pointers.hashed", ""))
     ok = len(raw) == 1 and len(hashed) == 1 and raw[0]["page"] != hashed[0]["page"] \
-        and re.fullmatch(r"ff[0-9a-f]{14}", raw[0]["page"]) is not None
+        and re.fullmatch(r"ff[0-9a-f]{14}", raw[0]["page"]) is not None \
+        and re.fullmatch(r"[0-9a-f]{16}", hashed[0]["page"]) is not None
     j.result(ok, "reports: page pointer hashed unless hash_pointers=0",
              f"raw {[r['page'] for r in raw]} hashed {[r['page'] for r in hashed]}")
 
@@ -195,7 +202,7 @@ def judge_params(j, sections, keys):
     params = [v for k, v in keys if k == "PARAM"]
     load = [p for p in params if p.endswith("-load") or "-load " in p]
     refused_load = [p for p in params if p.startswith("refused-load ")]
-    j.result(len(refused_load) == 8 and not [p for p in load if p.startswith("accepted")],
+    j.result(len(refused_load) == 10 and not [p for p in load if p.startswith("accepted")],
              "params: every bad insmod parameter fails the load", "; ".join(load))
     j.result(not [p for p in params if p.startswith("leftover")],
              "params: a failed load leaves no debugfs directory")
@@ -213,6 +220,26 @@ def judge_params(j, sections, keys):
              dict(keys).get("ENABLED", "missing"))
 
 
+def judge_verdict(j, sections, keys):
+    inj = kv(dict(keys).get("VERDICT", ""))
+    reports = parse_json_lines(j, "kernel_verdict", sections.get("verdict.json", ""))
+    st = stats_of(sections.get("verdict.stats"))
+    pfn = int(inj.get("pfn", -1))
+    mine = [r for r in reports if r["pfn"] == pfn]
+    ok = inj.get("status") == "done" and len(mine) == 1 and \
+        mine[0].get("kernel_reason") == "non-NULL mapping"
+    j.result(ok, "kernel_verdict: the kernel's bad_page() reason is attached to the report",
+             f"{[(r['reasons'], r.get('kernel_reason')) for r in mine]}")
+    j.result(st.get("kernel_agree") == "1" and st.get("kernel_disagree") == "0"
+             and st.get("kernel_only") == "0",
+             "kernel_verdict: stats count one agreement and no disagreement",
+             f"agree {st.get('kernel_agree')} disagree {st.get('kernel_disagree')} "
+             f"only {st.get('kernel_only')}")
+    kd = sections.get("verdict.dmesg", "")
+    j.result(f"pfn:{pfn:05x}" in kd and "non-NULL mapping" in kd,
+             "kernel_verdict: the kernel itself reported the same page")
+
+
 def judge_dmesg(j, sections, keys):
     dmesg = sections.get("dmesg", "")
     bad = [l for l in dmesg.splitlines()
@@ -228,9 +255,10 @@ def judge_dmesg(j, sections, keys):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--label", required=True)
+    ap.add_argument("--hook", default="tracepoint")
     ap.add_argument("guest_out")
     args = ap.parse_args()
-    j = Judge(args.label)
+    j = Judge(args.label, args.hook)
     with open(args.guest_out, errors="replace") as f:
         sections, keys = parse(f.read())
     judge_ktap(j, sections)
@@ -240,6 +268,7 @@ def main():
     judge_no_false_positives(j, sections, keys)
     judge_lifecycle(j, sections, keys)
     judge_params(j, sections, keys)
+    judge_verdict(j, sections, keys)
     judge_dmesg(j, sections, keys)
     return 1 if j.failed else 0
 

@@ -23,6 +23,7 @@ struct pgc_settings {
 	bool printk;
 	bool panic_on_report;
 	bool hash_pointers;
+	bool kernel_verdict;		/* load time */
 	unsigned int max_reports;	/* load time */
 	unsigned int stack_depth;	/* at most stack_capacity */
 	unsigned int stack_capacity;	/* stack_depth at load time */
@@ -35,6 +36,7 @@ DECLARE_STATIC_KEY_TRUE(pgc_enabled_key);
 
 struct pgc_cpu_stats {
 	unsigned long frees;
+	unsigned long calls;
 	unsigned long pages;
 	unsigned long busy_drops;
 	unsigned long rule[PGC_NR_REASONS];
@@ -73,6 +75,7 @@ struct pgc_report {
 	int cpu;
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
+	char kernel_reason[48];		/* bad_page()'s reason, with kernel_verdict=1 */
 	unsigned long stack[];		/* stack_capacity entries */
 };
 
@@ -88,6 +91,7 @@ struct pgc_store_stats {
 
 /* audit.c */
 void pgc_audit_free(struct page *page, unsigned int order);
+void pgc_audit_call(struct page *page, unsigned int order);
 const char *pgc_context_name(unsigned int context);
 
 /* store.c */
@@ -113,15 +117,38 @@ unsigned int pgc_find_caller(const unsigned long *stack, unsigned int nr,
 void pgc_debugfs_init(void);
 void pgc_debugfs_exit(void);
 
-/* hooks */
+/* hooks: the core does not know which backend feeds it */
 struct pgc_hook {
 	const char *name;
-	int (*attach)(void);
+	int (*attach)(void);		/* logs why it failed */
 	void (*detach)(void);
-	const char *target;
+	void (*show)(struct seq_file *m);	/* "hook_target:" lines */
 };
 
 extern const struct pgc_hook pgc_hook_tracepoint;
+extern const struct pgc_hook pgc_hook_ftrace;
+extern const struct pgc_hook pgc_hook_kprobe;
 extern const struct pgc_hook *pgc_active_hook;
+
+/* hook.c */
+struct pgc_target;
+void pgc_dispatch(const struct pgc_target *t, unsigned long arg0,
+		  unsigned long arg1);
+int pgc_hook_attach(const char *requested);
+void pgc_hook_detach(void);
+extern const char *const pgc_hook_names[];
+
+/* verdict.c: the kernel's own bad_page() verdict */
+struct pgc_verdict_stats {
+	u64 seen;
+	u64 agree;
+	u64 disagree;
+	u64 kernel_only;
+};
+int pgc_verdict_attach(void);
+void pgc_verdict_detach(void);
+void pgc_verdict_get_stats(struct pgc_verdict_stats *st);
+bool pgc_store_kernel_verdict(unsigned long pfn, const char *reason,
+			      bool *agree);
 
 #endif /* PAGECHECK_PAGECHECK_H */

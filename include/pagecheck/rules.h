@@ -30,6 +30,7 @@ enum pgc_reason {
 	/* pagecheck's own */
 	PGC_R_BUDDY,
 	PGC_R_REFCOUNT_NEGATIVE,
+	PGC_R_DOUBLE_FREE,
 	PGC_NR_REASONS
 };
 
@@ -60,6 +61,7 @@ bool pgc_reason_supported(enum pgc_reason reason);
 u32 pgc_judge_head(const struct pgc_free_snap *fs);
 u32 pgc_judge_tail(const struct pgc_free_snap *fs, unsigned int index,
 		   const struct pgc_page_snap *tail);
+u32 pgc_judge_call(const struct pgc_page_snap *page);
 
 static __always_inline void pgc_read_page(struct pgc_page_snap *s,
 					  const struct page *page)

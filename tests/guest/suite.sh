@@ -13,6 +13,12 @@ P=/sys/module/pagecheck/parameters
 INJ=/sys/kernel/debug/pagecheck_inject
 FP_FREES=${FP_FREES:-1200000}
 CYCLES=${CYCLES:-20}
+HOOK=auto
+for arg in "$@"; do
+	case $arg in
+	hook=*) HOOK=${arg#hook=} ;;
+	esac
+done
 
 section() {
 	echo "@@BEGIN $1"
@@ -25,8 +31,8 @@ stat_value() {
 }
 
 load_pagecheck() {
-	if ! insmod "$PC/pagecheck.ko" "$@"; then
-		echo "@@ERROR insmod pagecheck.ko $* failed"
+	if ! insmod "$PC/pagecheck.ko" hook="$HOOK" "$@"; then
+		echo "@@ERROR insmod pagecheck.ko hook=$HOOK $* failed"
 		return 1
 	fi
 }
@@ -43,7 +49,7 @@ run_ktap() {
 # its report stands alone.
 run_injections() {
 	for ctx in task softirq hardirq; do
-		for c in $(cut -d' ' -f1 "$INJ/cases"); do
+		for c in $(grep -v only:verdict "$INJ/cases" | cut -d' ' -f1); do
 			echo 1 >"$P/clear"
 			echo "$c $ctx" >"$INJ/run" || echo "@@ERROR run $c $ctx failed"
 			echo "@@INJECT $(cat "$INJ/result")"
@@ -70,7 +76,7 @@ run_injections() {
 run_params() {
 	rmmod pagecheck
 	for bad in max_reports=0 max_reports=70000 max_reports=-1 stack_depth=0 \
-		   stack_depth=65 enabled=maybe printk=2 clear=0; do
+		   stack_depth=65 enabled=maybe printk=2 clear=0 hook=bogus hook=; do
 		if insmod "$PC/pagecheck.ko" "$bad" 2>/dev/null; then
 			echo "@@PARAM accepted-load $bad"
 			rmmod pagecheck
@@ -164,10 +170,25 @@ run_check() {
 	setup_memcg
 	run_no_false_positives
 	run_lifecycle
-	rmmod pagecheck || echo "@@ERROR rmmod pagecheck failed"
-	ls -l /sys/kernel/debug/ >/tmp/dbg 2>&1
 	dmesg >/tmp/dmesg
 	section dmesg /tmp/dmesg
+	run_kernel_verdict
+}
+
+# Last, because the kernel's own check rejects and leaks the page, taints
+# the kernel and prints its own report.
+run_kernel_verdict() {
+	rmmod pagecheck || echo "@@ERROR rmmod pagecheck failed"
+	load_pagecheck kernel_verdict=1 || return
+	insmod "$PC/pagecheck_inject.ko" || echo "@@ERROR insmod injector failed"
+	echo "kernel_mapping task" >"$INJ/run" || echo "@@ERROR run kernel_mapping failed"
+	echo "@@VERDICT $(cat "$INJ/result")"
+	section verdict.json "$D/reports.json"
+	section verdict.stats "$D/stats"
+	rmmod pagecheck_inject
+	rmmod pagecheck || echo "@@ERROR rmmod pagecheck failed"
+	dmesg | grep -A12 'Bad page state' >/tmp/kdmesg
+	section verdict.dmesg /tmp/kdmesg
 }
 
 run_demo() {
@@ -186,7 +207,9 @@ run_demo() {
 	rmmod pagecheck
 }
 
-case "$1" in
+mode=$1
+shift
+case "$mode" in
 check) run_check ;;
 demo) run_demo ;;
 *) echo "usage: suite.sh check|demo" >&2; exit 2 ;;

@@ -52,6 +52,9 @@ struct pgc_case {
 	bool compound;
 	const char *expect;		/* reasons, '|' separated */
 	const char *skip;		/* non-NULL: why this kernel cannot */
+	const char *backends;		/* pagecheck hooks that can see it */
+	bool task_only;
+	bool no_restore;		/* let the kernel's own check reject it */
 	void (*corrupt)(struct pgc_injection *inj);
 	void (*at_free)(struct pgc_injection *inj);	/* emulated race */
 	void (*restore)(struct pgc_injection *inj);
@@ -84,6 +87,10 @@ static void pgc_corrupt_mapping(struct pgc_injection *inj)
 static void pgc_restore_mapping(struct pgc_injection *inj)
 {
 	inj->page->mapping = NULL;
+}
+
+static void pgc_restore_nothing(struct pgc_injection *inj)
+{
 }
 
 static void pgc_corrupt_mapcount(struct pgc_injection *inj)
@@ -369,6 +376,7 @@ static const struct pgc_case pgc_cases[] = {
 	{ .name = "mapcount", .expect = "nonzero mapcount",
 	  .corrupt = pgc_corrupt_mapcount, .restore = pgc_restore_mapcount },
 	{ .name = "refcount", .expect = "nonzero _refcount",
+	  .backends = "tracepoint",	/* the race is emulated at the tracepoint */
 	  .at_free = pgc_race_refcount, .restore = pgc_restore_refcount },
 	{ .name = "refcount_underflow", .order = 1,
 	  .expect = "nonzero _refcount|negative _refcount (underflow)",
@@ -387,7 +395,14 @@ static const struct pgc_case pgc_cases[] = {
 	  .skip = PGC_SKIP_PAGE_POOL,
 	  .corrupt = pgc_corrupt_page_pool, .restore = pgc_restore_page_pool },
 	{ .name = "buddy", .expect = "nonzero mapcount|PageBuddy set (double free)",
-	  .at_free = pgc_race_buddy, .restore = pgc_restore_buddy },
+	  .corrupt = pgc_race_buddy, .restore = pgc_restore_buddy },
+	{ .name = "double_free", .task_only = true,
+	  .expect = "freed with zero _refcount (double free)",
+	  .backends = "ftrace,kprobe",	/* the second call never reaches the allocator */
+	  .restore = pgc_restore_nothing },
+	{ .name = "kernel_mapping", .order = 4, .no_restore = true,
+	  .expect = "non-NULL mapping",
+	  .corrupt = pgc_corrupt_mapping, .restore = pgc_restore_nothing },
 	{ .name = "multi",
 	  .expect = "nonzero mapcount|non-NULL mapping|PAGE_FLAGS_CHECK_AT_FREE flag(s) set",
 	  .corrupt = pgc_corrupt_multi, .restore = pgc_restore_multi },
@@ -443,7 +458,8 @@ static void notrace pgc_after_pagecheck(void *data, struct page *page,
 {
 	if (page != READ_ONCE(pgc_armed))
 		return;
-	pgc_inj.c->restore(&pgc_inj);
+	if (!pgc_inj.c->no_restore)
+		pgc_inj.c->restore(&pgc_inj);
 	pgc_inj.freed_seen = true;
 	WRITE_ONCE(pgc_armed, NULL);
 }
@@ -454,6 +470,22 @@ static noinline void pgc_inject_bad_free(struct pgc_injection *inj)
 {
 	__free_pages(inj->page, inj->order);
 	WRITE_ONCE(pgc_frees, pgc_frees + 1);	/* keeps this frame on the stack */
+}
+
+/*
+ * __free_page() twice on one page. The second call must not leave a
+ * negative refcount on a page the allocator owns: interrupts stay off
+ * across both calls and the refcount is put back to zero at once.
+ */
+static void pgc_inject_double_free(struct pgc_injection *inj)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	__free_pages(inj->page, 0);
+	pgc_inject_bad_free(inj);
+	set_page_count(inj->page, 0);
+	local_irq_restore(flags);
 }
 
 static DECLARE_COMPLETION(pgc_done);
@@ -479,10 +511,14 @@ static int pgc_run(const struct pgc_case *c, const char *context)
 	gfp_t gfp = GFP_KERNEL | (c->compound ? __GFP_COMP : 0);
 	struct page *page;
 
-	if (c->skip) {
+	const char *skip = c->skip;
+
+	if (!skip && c->task_only && strcmp(context, "task"))
+		skip = "runs in task context only, with interrupts off around both frees";
+	if (skip) {
 		snprintf(pgc_result, sizeof(pgc_result),
 			 "case=%s context=%s status=skipped why=%s\n",
-			 c->name, context, c->skip);
+			 c->name, context, skip);
 		return 0;
 	}
 	page = alloc_pages(gfp, c->order);
@@ -498,7 +534,9 @@ static int pgc_run(const struct pgc_case *c, const char *context)
 	reinit_completion(&pgc_done);
 	WRITE_ONCE(pgc_armed, page);
 
-	if (!strcmp(context, "task")) {
+	if (!strcmp(c->name, "double_free")) {
+		pgc_inject_double_free(&pgc_inj);
+	} else if (!strcmp(context, "task")) {
 		pgc_inject_bad_free(&pgc_inj);
 	} else if (!strcmp(context, "softirq")) {
 		mod_timer(&pgc_timer, jiffies);
@@ -509,10 +547,11 @@ static int pgc_run(const struct pgc_case *c, const char *context)
 	}
 
 	snprintf(pgc_result, sizeof(pgc_result),
-		 "case=%s context=%s status=%s pfn=%lu order=%u func=pgc_inject_bad_free how=%s expect=%s\n",
+		 "case=%s context=%s status=%s pfn=%lu order=%u func=pgc_inject_bad_free how=%s backends=%s expect=%s\n",
 		 c->name, context, pgc_inj.freed_seen ? "done" : "not-freed",
 		 page_to_pfn(page), c->order,
 		 c->at_free ? "emulated-race" : "corrupted-before-free",
+		 c->backends ? c->backends : "tracepoint,ftrace,kprobe",
 		 c->expect);
 	WRITE_ONCE(pgc_armed, NULL);
 	return pgc_inj.freed_seen ? 0 : -EIO;
@@ -564,7 +603,8 @@ static int pgc_cases_show(struct seq_file *m, void *v)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(pgc_cases); i++)
-		seq_printf(m, "%s%s%s\n", pgc_cases[i].name,
+		seq_printf(m, "%s%s%s%s\n", pgc_cases[i].name,
+			   pgc_cases[i].no_restore ? " only:verdict" : "",
 			   pgc_cases[i].skip ? " skip:" : "",
 			   pgc_cases[i].skip ? pgc_cases[i].skip : "");
 	return 0;

@@ -412,6 +412,21 @@ static void pgc_test_tails(void)
 		   PGC_BIT(PGC_R_MAPPING));
 }
 
+static void pgc_test_call(void)
+{
+	struct pgc_page_snap s;
+
+	pgc_clean_page(&s);
+	s.refcount = 1;
+	pgc_expect("call_owned_reference", pgc_judge_call(&s), 0);
+	s.refcount = 0;
+	pgc_expect("call_zero_refcount_double_free", pgc_judge_call(&s),
+		   PGC_BIT(PGC_R_DOUBLE_FREE));
+	s.refcount = -1;
+	pgc_expect("call_negative_refcount", pgc_judge_call(&s),
+		   PGC_BIT(PGC_R_DOUBLE_FREE) | PGC_BIT(PGC_R_REFCOUNT_NEGATIVE));
+}
+
 static void pgc_test_strings(void)
 {
 	static const char *const kernel[] = {
@@ -448,6 +463,7 @@ static int __init pgc_rules_test_init(void)
 	pgc_test_head();
 	pgc_test_fast_filter();
 	pgc_test_tails();
+	pgc_test_call();
 	pgc_test_strings();
 	pr_info("1..%u\n", pgc_test_nr);
 	pr_info("# pagecheck_rules: pass:%u fail:%u skip:%u\n",

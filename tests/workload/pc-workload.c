@@ -12,7 +12,8 @@
  * Usage: pc-workload [-t seconds] [-n loops] [-j workers] [-d dir] [-m MiB] [-v]
  *   -t S   stop after S seconds (default 30 if neither -t nor -n given)
  *   -n N   stop after N loops per worker (0 = no loop limit)
- *   -j W   run W worker processes in parallel (default 1; 0 = one per CPU)
+ *   -j W   run W worker processes in parallel (default 1; 0 = one per CPU);
+ *          worker w is pinned to the w-th CPU, its fork children are not
  *   -d DIR directory for files, should be tmpfs/ramfs (default /tmp)
  *   -m M   size of each sub-test buffer in MiB (default 8, max 64)
  *   -v     progress line per loop and per-sub-test totals on stderr
@@ -31,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -77,6 +79,8 @@ struct subtest {
 };
 
 static unsigned long n_forks, n_warn;
+static cpu_set_t all_cpus;		/* affinity at start, for fork children */
+static int have_all_cpus;
 static int worker_id = -1;		/* -1: single worker, no prefix */
 static const char *cur_test = "setup";
 
@@ -348,6 +352,9 @@ static int t_fork(void)
 			break;
 		}
 		if (pid == 0) {
+			/* children may run (and free) on any CPU */
+			if (have_all_cpus)
+				sched_setaffinity(0, sizeof(all_cpus), &all_cpus);
 			if (i == NCHILD) {	/* exec: whole mm torn down */
 				char *argv[] = { "pc-workload", "--child", NULL };
 
@@ -777,6 +784,26 @@ static void run_worker(struct wstats *ws)
 	ws->thp_on = thp_on;
 }
 
+/* Pin worker w to the w-th allowed CPU so workers never share one CPU. */
+static void pin_worker(int w)
+{
+	int n = CPU_COUNT(&all_cpus), k = 0;
+	cpu_set_t one;
+
+	if (!have_all_cpus || n < 2)
+		return;
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		if (!CPU_ISSET(c, &all_cpus))
+			continue;
+		if (k++ == w % n) {
+			CPU_ZERO(&one);
+			CPU_SET(c, &one);
+			sched_setaffinity(0, sizeof(one), &one);
+			return;
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct wstats *ws, sum = { .thp_on = 1 };
@@ -830,6 +857,7 @@ int main(int argc, char **argv)
 		usage();
 	if (!tset && !nlimit)
 		tlimit = 30;
+	have_all_cpus = !sched_getaffinity(0, sizeof(all_cpus), &all_cpus);
 	if (nworkers == 0) {
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 		nworkers = ncpu > 0 ? (ncpu > 64 ? 64 : (int)ncpu) : 1;
@@ -864,6 +892,7 @@ int main(int argc, char **argv)
 			}
 			if (pid == 0) {
 				worker_id = w;
+				pin_worker(w);
 				seq = (unsigned long)w * 1000;
 				run_worker(&ws[w]);
 				_exit(0);

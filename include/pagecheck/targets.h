@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Compat layer, part two: the entry points the ftrace and kprobe backends
+ * attach to. A set is usable when every required symbol resolves on the
+ * running kernel; sets are tried in order, so the choice is made by symbol
+ * lookup, not by version. Argument layouts of these static functions are
+ * not visible in headers; where they changed, the version is the fallback.
+ */
+#ifndef PAGECHECK_TARGETS_H
+#define PAGECHECK_TARGETS_H
+
+#include <linux/version.h>
+#include <linux/mm.h>
+#include <linux/pagevec.h>
+#include <linux/ftrace.h>
+#include <linux/ptrace.h>
+#include "pagecheck/compat.h"
+
+enum pgc_target_kind {
+	PGC_TK_PAGE_ORDER,	/* (struct page *, unsigned int order) */
+	PGC_TK_PAGE_ORDER_PCP,	/* same; other orders go on to __free_pages_ok */
+	PGC_TK_PAGE,		/* (struct page *), order 0 */
+	PGC_TK_FOLIO_BATCH,	/* (struct folio_batch *) */
+	PGC_TK_CALL,		/* __free_pages(page, order): the caller's call */
+};
+
+struct pgc_target {
+	const char *symbol;
+	enum pgc_target_kind kind;
+	bool optional;		/* the set works without it */
+	bool kprobe_only;	/* no __fentry__: ftrace cannot attach */
+};
+
+struct pgc_target_set {
+	const char *name;
+	const struct pgc_target *targets;
+	unsigned int nr;
+	const char *unseen_ftrace;	/* free paths ftrace cannot see, or NULL */
+	const char *unseen_kprobe;
+};
+
+/* free_pcp_prepare() gained its order argument with high-order pcp lists (5.13). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 13, 0)
+#define PGC_TK_FREE_PCP_PREPARE	PGC_TK_PAGE_ORDER
+#else
+#define PGC_TK_FREE_PCP_PREPARE	PGC_TK_PAGE
+#endif
+
+/* 5.10, 6.1: every pcp free passes free_pcp_prepare(), every other one __free_pages_ok(). */
+static const struct pgc_target pgc_targets_pcp_prepare[] = {
+	{ "free_pcp_prepare", PGC_TK_FREE_PCP_PREPARE },
+	{ "__free_pages_ok", PGC_TK_PAGE_ORDER },
+	{ "__free_pages", PGC_TK_CALL },
+};
+
+/*
+ * 6.12: free_pages_prepare() is inlined into free_unref_page(),
+ * free_unref_folios() and __free_pages_ok(); its out-of-line copy serves
+ * compaction only and has no __fentry__.
+ */
+static const struct pgc_target pgc_targets_unref_page[] = {
+	{ "free_unref_page", PGC_TK_PAGE_ORDER_PCP },
+	{ "__free_pages_ok", PGC_TK_PAGE_ORDER },
+	{ "free_unref_folios", PGC_TK_FOLIO_BATCH },
+	{ "free_pages_prepare", PGC_TK_PAGE_ORDER, .optional = true,
+	  .kprobe_only = true },
+	{ "__free_pages", PGC_TK_CALL },
+};
+
+static const struct pgc_target_set pgc_target_sets[] __maybe_unused = {
+	{ "free_pcp_prepare", pgc_targets_pcp_prepare,
+	  ARRAY_SIZE(pgc_targets_pcp_prepare), NULL, NULL },
+	{ "free_unref_page", pgc_targets_unref_page,
+	  ARRAY_SIZE(pgc_targets_unref_page),
+	  "compaction_free() (its free_pages_prepare() copy is notrace)", NULL },
+};
+
+/* The kernel's own verdict: bad_page(struct page *page, const char *reason). */
+#define PGC_BAD_PAGE_SYMBOL	"bad_page"
+
+/* mm/page_alloc.c pcp_allowed_order(), identical in 5.13 .. 6.12. */
+static inline bool pgc_pcp_allowed_order(unsigned int order)
+{
+	if (order <= PAGE_ALLOC_COSTLY_ORDER)
+		return true;
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	if (order == HPAGE_PMD_ORDER)
+		return true;
+#endif
+	return false;
+}
+
+/* folio_order() without the accessor's page-flag assertions. */
+static inline unsigned int pgc_folio_order_raw(const struct folio *folio)
+{
+	const struct page *head = &folio->page;
+
+	if (!pgc_flags_head(pgc_raw_flags(head)))
+		return 0;
+#ifdef PAGE_FLAGS_SECOND
+	return READ_ONCE(folio->_flags_1) & 0xff;	/* PAGE_FLAGS_SECOND's 0xff */
+#else
+	return READ_ONCE(head[1].compound_order);
+#endif
+}
+
+/* Clones the compiler may have made of a target; arguments keep their slots. */
+static const char *const pgc_symbol_suffixes[] __maybe_unused = { "", ".constprop.0", ".isra.0", ".part.0" };
+
+/* --- ftrace -------------------------------------------------------------- */
+
+#if defined(CONFIG_DYNAMIC_FTRACE) && defined(CONFIG_FUNCTION_TRACER)
+#define PGC_HAVE_FTRACE_BACKEND 1
+
+/* ftrace provides the recursion protection (5.11+ meaning of the flag). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
+#define PGC_FTRACE_RECURSION_FLAG	FTRACE_OPS_FL_RECURSION
+#else
+#define PGC_FTRACE_RECURSION_FLAG	0
+#endif
+
+#ifdef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
+#define PGC_FTRACE_OPS_FLAGS	PGC_FTRACE_RECURSION_FLAG
+static __always_inline unsigned long pgc_ftrace_arg(struct ftrace_regs *fregs,
+						    unsigned int n)
+{
+#ifdef ftrace_regs_get_argument
+	return ftrace_regs_get_argument(fregs, n);
+#else
+	return regs_get_kernel_argument(&fregs->regs, n);
+#endif
+}
+#else
+#define PGC_FTRACE_OPS_FLAGS	(PGC_FTRACE_RECURSION_FLAG | FTRACE_OPS_FL_SAVE_REGS)
+static __always_inline unsigned long pgc_ftrace_arg(struct ftrace_regs *fregs,
+						    unsigned int n)
+{
+	return regs_get_kernel_argument(ftrace_get_regs(fregs), n);
+}
+#endif
+#else
+#define PGC_HAVE_FTRACE_BACKEND 0
+#endif
+
+#endif /* PAGECHECK_TARGETS_H */

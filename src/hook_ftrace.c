@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ftrace backend: one ftrace_ops per entry point of the target set that
+ * resolves on the running kernel (include/pagecheck/targets.h), with
+ * ftrace's own recursion protection. Arguments come from ftrace_regs.
+ */
+#include <linux/ftrace.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
+#include "pagecheck/pagecheck.h"
+#include "pagecheck/targets.h"
+
+#define PGC_MAX_TARGETS	8
+
+#if PGC_HAVE_FTRACE_BACKEND
+
+struct pgc_ft_target {
+	struct ftrace_ops ops;
+	const struct pgc_target *target;
+	char symbol[64];
+	bool registered;
+};
+
+static struct pgc_ft_target pgc_ft[PGC_MAX_TARGETS];
+static unsigned int pgc_ft_nr;
+static const struct pgc_target_set *pgc_ft_set;
+
+static void notrace pgc_ft_handler(unsigned long ip, unsigned long parent_ip,
+				   struct ftrace_ops *op,
+				   struct ftrace_regs *fregs)
+{
+	struct pgc_ft_target *ft = container_of(op, struct pgc_ft_target, ops);
+
+	pgc_dispatch(ft->target, pgc_ftrace_arg(fregs, 0), pgc_ftrace_arg(fregs, 1));
+}
+
+/* Filter @ft on its symbol or one of its compiler clones. */
+static int pgc_ft_filter(struct pgc_ft_target *ft)
+{
+	unsigned int i;
+	int ret = -ENOENT;
+
+	for (i = 0; i < ARRAY_SIZE(pgc_symbol_suffixes); i++) {
+		snprintf(ft->symbol, sizeof(ft->symbol), "%s%s", ft->target->symbol,
+			 pgc_symbol_suffixes[i]);
+		ret = ftrace_set_filter(&ft->ops, (unsigned char *)ft->symbol,
+					strlen(ft->symbol), 1);
+		if (!ret)
+			return 0;
+	}
+	return ret;
+}
+
+static void pgc_ft_release(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < pgc_ft_nr; i++) {
+		if (pgc_ft[i].registered)
+			WARN_ON(unregister_ftrace_function(&pgc_ft[i].ops));
+		pgc_ft[i].registered = false;
+		ftrace_free_filter(&pgc_ft[i].ops);
+	}
+	pgc_ft_nr = 0;
+	pgc_ft_set = NULL;
+}
+
+static int pgc_ft_try_set(const struct pgc_target_set *set)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < set->nr && pgc_ft_nr < PGC_MAX_TARGETS; i++) {
+		const struct pgc_target *t = &set->targets[i];
+		struct pgc_ft_target *ft = &pgc_ft[pgc_ft_nr];
+
+		if (t->kprobe_only)
+			continue;
+		memset(ft, 0, sizeof(*ft));
+		ft->ops.func = pgc_ft_handler;
+		ft->ops.flags = PGC_FTRACE_OPS_FLAGS;
+		ft->target = t;
+		ret = pgc_ft_filter(ft);
+		if (ret) {
+			ftrace_free_filter(&ft->ops);
+			if (t->optional)
+				continue;
+			pr_info("ftrace: set %s: %s is not traceable here (%d)\n",
+				set->name, t->symbol, ret);
+			goto fail;
+		}
+		pgc_ft_nr++;
+	}
+	for (i = 0; i < pgc_ft_nr; i++) {
+		ret = register_ftrace_function(&pgc_ft[i].ops);
+		if (ret) {
+			pr_warn("ftrace: cannot register on %s: %d\n",
+				pgc_ft[i].symbol, ret);
+			goto fail;
+		}
+		pgc_ft[i].registered = true;
+	}
+	pgc_ft_set = set;
+	return 0;
+fail:
+	pgc_ft_release();
+	return ret;
+}
+
+static int pgc_ft_attach(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(pgc_target_sets); i++)
+		if (!pgc_ft_try_set(&pgc_target_sets[i]))
+			return 0;
+	pr_warn("ftrace: no target set matches this kernel's free path\n");
+	return -ENOENT;
+}
+
+static void pgc_ft_show(struct seq_file *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < pgc_ft_nr; i++)
+		seq_printf(m, "hook_target: %s (ftrace)\n", pgc_ft[i].symbol);
+	if (pgc_ft_set && pgc_ft_set->unseen_ftrace)
+		seq_printf(m, "hook_unseen: %s\n", pgc_ft_set->unseen_ftrace);
+}
+
+#else /* !PGC_HAVE_FTRACE_BACKEND */
+
+static int pgc_ft_attach(void)
+{
+	pr_warn("ftrace: this kernel has no CONFIG_DYNAMIC_FTRACE\n");
+	return -EOPNOTSUPP;
+}
+
+static void pgc_ft_release(void)
+{
+}
+
+static void pgc_ft_show(struct seq_file *m)
+{
+}
+
+#endif
+
+const struct pgc_hook pgc_hook_ftrace = {
+	.name = "ftrace",
+	.attach = pgc_ft_attach,
+	.detach = pgc_ft_release,
+	.show = pgc_ft_show,
+};
