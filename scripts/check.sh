@@ -34,6 +34,12 @@ for label in "${labels[@]}"; do
 		continue
 	fi
 	say "PASS $label: build pagecheck and test modules W=1 clean against $KVER"
+	if make -C "$out/src" KDIR="$KDIR" PGC_GEN="$out/gen" sparse >"$out/sparse.log" 2>&1 &&
+		! grep -E "^$out/src/.*(warning|error):" "$out/sparse.log" >&2; then
+		say "PASS $label: sparse (C=2) clean"
+	else
+		say "FAIL $label: sparse (C=2) clean (log: $out/sparse.log)"
+	fi
 	# shellcheck disable=SC2086
 	"$top/scripts/mkinitramfs.sh" "$out/initrd.gz" $mods \
 		"$top/tests/guest/suite.sh" "$top/tests/workload/pc-workload" >&2

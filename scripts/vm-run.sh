@@ -72,8 +72,12 @@ CMDLINE+=" pc.mode=$MODE"
 [ -z "$APPEND" ] || CMDLINE+=" $APPEND"
 echo "$CMDLINE" >"$OUTDIR/cmdline"
 
+# Single-threaded TCG: with multi-threaded TCG a vCPU can keep running a
+# stale translation of code another vCPU just patched (ftrace and static-key
+# text_poke), and the int3 "breakpoint already removed" path then loops
+# forever on it (seen as a soft lockup at __free_pages+0x0 on 6.1).
 QARGS=(
-	-accel tcg -cpu "${PC_VM_CPU:-qemu64,+smep,+smap,+rdrand}"
+	-accel "tcg,thread=${PC_VM_TCG_THREAD:-single}" -cpu "${PC_VM_CPU:-qemu64,+smep,+smap,+rdrand}"
 	-nodefaults -no-user-config -display none -no-reboot
 	-m "$MEM" -smp "$SMP"
 	-kernel "$VMLINUZ" -initrd "$INITRD" -append "$CMDLINE"

@@ -50,6 +50,26 @@ void notrace pgc_dispatch(const struct pgc_target *t, unsigned long arg0,
 	}
 }
 
+/* Why a symbol could not be hooked, from register_kprobe()/ftrace_set_filter(). */
+const char *pgc_hook_error(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return "symbol not found (inlined or absent on this kernel)";
+	case -EINVAL:
+		return "symbol not found, inlined, notrace or blacklisted";
+	case -EPERM:
+	case -EACCES:
+		return "refused (kernel lockdown or security policy)";
+	case -EOPNOTSUPP:
+		return "not supported by this kernel's configuration";
+	case -EBUSY:
+		return "already claimed by another user";
+	default:
+		return "error";
+	}
+}
+
 int pgc_hook_attach(const char *requested)
 {
 	bool any = !strcmp(requested, "auto");
@@ -73,8 +93,8 @@ int pgc_hook_attach(const char *requested)
 	if (any)
 		pr_err("hook=auto: no backend could attach\n");
 	else
-		pr_err("hook=%s: this backend cannot attach on this kernel (%d)\n",
-		       requested, ret);
+		pr_err("hook=%s: this backend cannot attach on this kernel: %s (%d)\n",
+		       requested, pgc_hook_error(ret), ret);
 	return ret;
 }
 

@@ -85,8 +85,8 @@ static int pgc_ft_try_set(const struct pgc_target_set *set)
 			ftrace_free_filter(&ft->ops);
 			if (t->optional)
 				continue;
-			pr_info("ftrace: set %s: %s is not traceable here (%d)\n",
-				set->name, t->symbol, ret);
+			pr_info("ftrace: set %s: cannot trace %s: %s (%d)\n",
+				set->name, t->symbol, pgc_hook_error(ret), ret);
 			goto fail;
 		}
 		pgc_ft_nr++;
@@ -94,8 +94,8 @@ static int pgc_ft_try_set(const struct pgc_target_set *set)
 	for (i = 0; i < pgc_ft_nr; i++) {
 		ret = register_ftrace_function(&pgc_ft[i].ops);
 		if (ret) {
-			pr_warn("ftrace: cannot register on %s: %d\n",
-				pgc_ft[i].symbol, ret);
+			pr_warn("ftrace: cannot register on %s: %s (%d)\n",
+				pgc_ft[i].symbol, pgc_hook_error(ret), ret);
 			goto fail;
 		}
 		pgc_ft[i].registered = true;

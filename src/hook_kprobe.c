@@ -83,8 +83,9 @@ static int pgc_kp_try_set(const struct pgc_target_set *set)
 		if (ret) {
 			if (kt->target->optional)
 				continue;
-			pr_info("kprobe: set %s: cannot probe %s (%d)\n", set->name,
-				kt->target->symbol, ret);
+			pr_info("kprobe: set %s: cannot probe %s: %s (%d)\n",
+				set->name, kt->target->symbol, pgc_hook_error(ret),
+				ret);
 			pgc_kp_release();
 			return ret;
 		}

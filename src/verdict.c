@@ -43,7 +43,8 @@ int pgc_verdict_attach(void)
 	int ret = register_kprobe(&pgc_verdict_kp);
 
 	if (ret) {
-		pr_err("kernel_verdict: cannot probe %s: %d\n", PGC_BAD_PAGE_SYMBOL, ret);
+		pr_err("kernel_verdict: cannot probe %s: %s (%d)\n",
+		       PGC_BAD_PAGE_SYMBOL, pgc_hook_error(ret), ret);
 		return ret;
 	}
 	pgc_verdict_registered = true;

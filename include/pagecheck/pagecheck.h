@@ -135,6 +135,7 @@ struct pgc_target;
 void pgc_dispatch(const struct pgc_target *t, unsigned long arg0,
 		  unsigned long arg1);
 int pgc_hook_attach(const char *requested);
+const char *pgc_hook_error(int err);
 void pgc_hook_detach(void);
 extern const char *const pgc_hook_names[];
 
