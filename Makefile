@@ -15,13 +15,15 @@ export PGC_GEN
 
 all: modules
 
-# Feature probes are re-run whenever KDIR changes.
+# Feature probes are re-run whenever KDIR or the probes change.
+PGC_PROBE_KEY = $(realpath $(KDIR)) $(shell cat probes/*.c scripts/feature-probes.sh | md5sum)
+
 config:
-	@if [ "$$(cat $(PGC_GEN)/kdir 2>/dev/null)" != "$(realpath $(KDIR))" ] || \
+	@if [ "$$(cat $(PGC_GEN)/probe-key 2>/dev/null)" != "$(PGC_PROBE_KEY)" ] || \
 	    [ ! -e $(PGC_GEN)/pagecheck_config.h ]; then \
 		mkdir -p $(PGC_GEN) && \
 		scripts/feature-probes.sh $(KDIR) $(PGC_GEN) && \
-		echo "$(realpath $(KDIR))" > $(PGC_GEN)/kdir; \
+		echo "$(PGC_PROBE_KEY)" > $(PGC_GEN)/probe-key; \
 	fi
 
 modules: config

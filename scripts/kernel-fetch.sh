@@ -8,6 +8,10 @@
 # headers usable as an out-of-tree KDIR, and print shell-sourceable lines:
 #
 #   KVER=<uname -r>  VMLINUZ=<path>  KDIR=<path>  MODDIR=<path>
+#   SUITE=<Debian suite whose toolchain builds modules for it>
+#
+# Modules for a SUITE other than bookworm (the host) must be built in that
+# suite's chroot: scripts/chroot.sh SUITE, or scripts/build-in-suite.sh.
 #
 # Progress goes to stderr. Cache layout (${PAGECHECK_CACHE:-~/.cache/pagecheck}):
 #   apt/<state>/          private apt config, sources.list, lists, stamps
@@ -27,14 +31,18 @@ PC_PROG=kernel-fetch
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # ---------------------------------------------------------------------------
-# Label table: LABEL  APT-STATE  METAPACKAGE
+# Label table: LABEL  APT-STATE  METAPACKAGE  KVER-RE  VERSION-RE  SUITE
 # METAPACKAGE is "pkg" (apt candidate; backports are never candidates) or
 # "pkg/suite". Its Depends names the concrete linux-image-<kver> package.
+# If that kernel's KVER or version does not match the two extended regexes
+# ("." = anything), the newest linux-image-*-amd64 in the state's lists that
+# matches both is used instead. SUITE's compiler builds modules for it.
 LABELS=(
-	"6.1   bookworm  linux-image-amd64"
-	"6.12  bookworm  linux-image-amd64/bookworm-backports"
-	# "5.10  bullseye  linux-image-amd64"
-	# "sid   sid       linux-image-amd64/unstable"
+	"6.1   bookworm      linux-image-amd64                     .         .         bookworm"
+	"6.12  bookworm      linux-image-amd64/bookworm-backports  .         .         bookworm"
+	"5.10  bullseye      linux-image-amd64                     ^5\.10\.  .         bullseye"
+	"7     sid           linux-image-amd64/unstable            ^7\.      ^[^~]+$   sid"
+	"7-rc  experimental  linux-image-amd64/experimental        ^7\.      ~rc       experimental"
 )
 
 # Apt states: sources.list contents for each APT-STATE name used above.
@@ -47,13 +55,15 @@ apt_sources() {
 		echo "$d $m bookworm-updates main"
 		echo "$d $m bookworm-backports main"
 		echo "$d $s bookworm-security main" ;;
-	bullseye)
+	bullseye)   # bullseye-backports is archived (404 on the mirror)
 		echo "$d $m bullseye main"
 		echo "$d $m bullseye-updates main"
-		echo "$d $m bullseye-backports main"
 		echo "$d $s bullseye-security main" ;;
 	sid)
 		echo "$d $m sid main" ;;
+	experimental)   # experimental alone is not installable: sid under it
+		echo "$d $m sid main"
+		echo "$d $m experimental main" ;;
 	*) pc_die "no sources defined for apt state '$1'" ;;
 	esac
 }
@@ -68,10 +78,10 @@ usage() {
 
 [ $# -eq 1 ] || usage
 LABEL=$1
-STATE='' META=''
+STATE='' META='' KVER_RE='' VER_RE='' SUITE=''
 for row in "${LABELS[@]}"; do
-	read -r l s m <<<"$row"
-	if [ "$l" = "$LABEL" ]; then STATE=$s; META=$m; fi
+	read -r l s m kr vr su <<<"$row"
+	if [ "$l" = "$LABEL" ]; then STATE=$s META=$m KVER_RE=$kr VER_RE=$vr SUITE=$su; fi
 done
 [ -n "$STATE" ] || { echo "$PC_PROG: unknown label '$LABEL'" >&2; usage; }
 
@@ -158,16 +168,47 @@ apt_field() {
 # One Depends alternative per line.
 split_deps() { printf '%s\n' "$1" | sed 's/[,|]/\n/g'; }
 
+# Does KVER $1 / version $2 fit the label's KVER-RE and VERSION-RE?
+label_match() {
+	grep -qE -- "$KVER_RE" <<<"$1" && grep -qE -- "$VER_RE" <<<"$2"
+}
+
+# Newest linux-image-<kver>-amd64 (no cloud/rt/dbg/unsigned) whose KVER and
+# version match the label: sets KVER and VER.
+search_newest() {
+	local name k v
+	KVER='' VER=''
+	while read -r name; do
+		k=${name#linux-image-}; k=${k%-amd64}
+		case $k in *-cloud | *-rt) continue ;; esac
+		while read -r v; do
+			label_match "$k-amd64" "$v" || continue
+			if [ -z "$VER" ] || dpkg --compare-versions "$v" gt "$VER"; then
+				KVER=$k-amd64 VER=$v
+			fi
+		done < <(apt-cache "${APTOPT[@]}" madison "$name" 2>/dev/null |
+			awk -F'|' -v n="$name" '{ gsub(/ /, "") } $1 == n { print $2 }')
+	done < <(apt-cache "${APTOPT[@]}" search --names-only '^linux-image-[0-9].*-amd64$' |
+		awk '{ print $1 }')
+	[ -n "$KVER" ]
+}
+
 # Resolve META -> KVER, VER and the package list to download (PKGS).
 resolve() {
-	local dep hdeps common kbuild v
+	local dep hdeps common kbuild idep v
+	KVER='' VER=''
 	dep=$(apt_field "$META" Depends) || true
-	[ -n "$dep" ] || return 1
 	# e.g. "linux-image-6.1.0-56-amd64 (= 6.1.192-2)"
-	dep=$(split_deps "$dep" | grep -m1 -E '^ *linux-image-') || return 1
-	KVER=$(sed -E 's/^ *linux-image-([^ ]+).*/\1/' <<<"$dep")
-	VER=$(sed -nE 's/.*\(= *([^)]+)\).*/\1/p' <<<"$dep")
-	[ -n "$VER" ] || VER=$(apt_field "linux-image-$KVER" Version)
+	if [ -n "$dep" ] && dep=$(split_deps "$dep" | grep -m1 -E '^ *linux-image-'); then
+		KVER=$(sed -E 's/^ *linux-image-([^ ]+).*/\1/' <<<"$dep")
+		VER=$(sed -nE 's/.*\(= *([^)]+)\).*/\1/p' <<<"$dep")
+		[ -n "$VER" ] || VER=$(apt_field "linux-image-$KVER" Version)
+	fi
+	if [ -z "$KVER" ] || ! label_match "$KVER" "$VER"; then
+		[ "$KVER_RE$VER_RE" != .. ] || return 1
+		[ -z "$KVER" ] || pc_log "$META is $KVER ($VER), not $KVER_RE / $VER_RE: searching"
+		search_newest || return 1
+	fi
 	hdeps=$(apt_field "linux-headers-$KVER=$VER" Depends) || true
 	[ -n "$hdeps" ] || { pc_warn "no linux-headers-$KVER=$VER in lists"; return 1; }
 	common=$(split_deps "$hdeps" | sed -E 's/^ *([^ ]+).*/\1/' |
@@ -176,6 +217,12 @@ resolve() {
 		grep -m1 -E '^linux-kbuild-') || true
 	[ -n "$kbuild" ] || { pc_warn "linux-headers-$KVER has no linux-kbuild dependency"; return 1; }
 	PKGS=("linux-image-$KVER=$VER" "linux-headers-$KVER=$VER")
+	# 7.x: the image package is a shell; vmlinuz and modules are split out.
+	idep=$(split_deps "$(apt_field "linux-image-$KVER=$VER" Depends)" |
+		sed -E 's/^ *([^ ]+).*/\1/')
+	for v in base binary modules; do
+		if grep -qxF "linux-$v-$KVER" <<<"$idep"; then PKGS+=("linux-$v-$KVER=$VER"); fi
+	done
 	[ -z "$common" ] || PKGS+=("$common=$VER")
 	# kbuild comes from the same source package; prefer the same version.
 	if [ -n "$(apt_field "$kbuild=$VER" Version)" ]; then
@@ -189,10 +236,10 @@ resolve() {
 
 emit() {
 	local kd=$PC_CACHE/kernels/$1
-	printf 'KVER=%s\nVMLINUZ=%s\nKDIR=%s\nMODDIR=%s\n' "$1" \
+	printf 'KVER=%s\nVMLINUZ=%s\nKDIR=%s\nMODDIR=%s\nSUITE=%s\n' "$1" \
 		"$kd/root/boot/vmlinuz-$1" \
 		"$kd/root/usr/src/linux-headers-$1" \
-		"$kd/root/lib/modules/$1"
+		"$kd/root/lib/modules/$1" "$SUITE"
 }
 
 is_ready() {
@@ -254,7 +301,11 @@ test_build() {
 	EOF
 	echo 'obj-m := hello.o' >"$dir/Kbuild"
 	log=$dir/build.log
-	if ! make -C "$kdir" M="$dir" modules >"$log" 2>&1 || [ ! -f "$dir/hello.ko" ]; then
+	# Only bookworm's compiler is on the host; other suites build in a chroot.
+	local run=()
+	[ "$SUITE" = bookworm ] ||
+		run=("$PC_ROOT/scripts/chroot.sh" "$SUITE" --kdir "$kdir" --run)
+	if ! "${run[@]}" make -C "$kdir" M="$dir" modules >"$log" 2>&1 || [ ! -f "$dir/hello.ko" ]; then
 		tail -n 30 "$log" >&2
 		return 1
 	fi

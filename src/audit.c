@@ -8,7 +8,6 @@
 #include <linux/kernel.h>
 #include <linux/kallsyms.h>
 #include <linux/module.h>
-#include <linux/panic.h>
 #include <linux/printk.h>
 #include <linux/ratelimit.h>
 #include <linux/sched.h>

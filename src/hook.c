@@ -21,8 +21,10 @@ static const struct pgc_hook *const pgc_hooks[] = {
 void notrace pgc_dispatch(const struct pgc_target *t, unsigned long arg0,
 			  unsigned long arg1)
 {
+#ifdef PGC_HAVE_FOLIO
 	struct folio_batch *batch;
 	unsigned int i, nr;
+#endif
 
 	switch (t->kind) {
 	case PGC_TK_PAGE_ORDER:
@@ -36,6 +38,7 @@ void notrace pgc_dispatch(const struct pgc_target *t, unsigned long arg0,
 		pgc_audit_free((struct page *)arg0, 0);
 		break;
 	case PGC_TK_FOLIO_BATCH:
+#ifdef PGC_HAVE_FOLIO
 		batch = (struct folio_batch *)arg0;
 		nr = min_t(unsigned int, READ_ONCE(batch->nr), PAGEVEC_SIZE);
 		for (i = 0; i < nr; i++) {
@@ -43,6 +46,7 @@ void notrace pgc_dispatch(const struct pgc_target *t, unsigned long arg0,
 
 			pgc_audit_free(&folio->page, pgc_folio_order_raw(folio));
 		}
+#endif
 		break;
 	case PGC_TK_CALL:
 		pgc_audit_call((struct page *)arg0, arg1);

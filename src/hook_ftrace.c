@@ -27,7 +27,7 @@ static const struct pgc_target_set *pgc_ft_set;
 
 static void notrace pgc_ft_handler(unsigned long ip, unsigned long parent_ip,
 				   struct ftrace_ops *op,
-				   struct ftrace_regs *fregs)
+				   pgc_ftrace_regs_t *fregs)
 {
 	struct pgc_ft_target *ft = container_of(op, struct pgc_ft_target, ops);
 

@@ -92,18 +92,22 @@ static u32 pgc_judge_generic(const struct pgc_page_snap *s,
  */
 u32 pgc_judge_head(const struct pgc_free_snap *fs)
 {
-	const struct pgc_page_snap *s = &fs->head;
-	unsigned long mapping = s->mapping;
-	unsigned long memcg = s->memcg_data;
+	struct pgc_page_snap s = fs->head;
+	unsigned long mapping = s.mapping;
+	unsigned long memcg = s.memcg_data;
 
-	if (fs->order == 0 && pgc_flags_hwpoison(s->flags))
+	if (fs->order == 0 && pgc_flags_hwpoison(s.flags))
 		return 0;
 	if (pgc_memcg_is_kmem(memcg))
 		memcg = 0;
+	if (pgc_type_is_kmemcg(s.mapcount)) {
+		memcg = 0;
+		s.mapcount = -1;
+	}
 	if (mapping & PGC_MAPPING_CLEARED_BITS)
 		mapping = 0;
-	return pgc_judge_generic(s, mapping, s->head_word,
-				 s->flags & ~PGC_HEAD_FLAGS_CLEARED_AT_FREE,
+	return pgc_judge_generic(&s, mapping, s.head_word,
+				 s.flags & ~PGC_HEAD_FLAGS_CLEARED_AT_FREE,
 				 memcg);
 }
 

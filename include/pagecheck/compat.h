@@ -103,6 +103,8 @@ static inline unsigned long pgc_raw_memcg(const struct page *page)
 {
 #if defined(CONFIG_MEMCG) && defined(PGC_HAVE_PAGE_MEMCG_DATA)
 	return READ_ONCE(page->memcg_data);
+#elif defined(CONFIG_MEMCG) && defined(PGC_HAVE_PAGE_MEM_CGROUP)
+	return (unsigned long)READ_ONCE(page->mem_cgroup);
 #else
 	return 0;
 #endif
@@ -113,6 +115,20 @@ static inline bool pgc_memcg_is_kmem(unsigned long memcg_data)
 {
 #if defined(CONFIG_MEMCG) && defined(PGC_HAVE_PAGE_MEMCG_DATA)
 	return memcg_data & MEMCG_DATA_KMEM;
+#else
+	return false;
+#endif
+}
+
+/*
+ * Up to 5.10 a kmem charge is the PageKmemcg page type: free_pages_prepare()
+ * uncharges it, clears mem_cgroup and resets _mapcount to -1.
+ */
+static inline bool pgc_type_is_kmemcg(int mapcount)
+{
+#if defined(CONFIG_MEMCG) && defined(PGC_HAVE_PAGE_MEM_CGROUP)
+	return ((unsigned int)mapcount & (PAGE_TYPE_BASE | PG_kmemcg)) ==
+		PAGE_TYPE_BASE;
 #else
 	return false;
 #endif

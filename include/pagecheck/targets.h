@@ -90,6 +90,7 @@ static inline bool pgc_pcp_allowed_order(unsigned int order)
 	return false;
 }
 
+#ifdef PGC_HAVE_FOLIO
 /* folio_order() without the accessor's page-flag assertions. */
 static inline unsigned int pgc_folio_order_raw(const struct folio *folio)
 {
@@ -103,6 +104,7 @@ static inline unsigned int pgc_folio_order_raw(const struct folio *folio)
 	return READ_ONCE(head[1].compound_order);
 #endif
 }
+#endif
 
 /* Clones the compiler may have made of a target; arguments keep their slots. */
 static const char *const pgc_symbol_suffixes[] __maybe_unused = { "", ".constprop.0", ".isra.0", ".part.0" };
@@ -119,9 +121,15 @@ static const char *const pgc_symbol_suffixes[] __maybe_unused = { "", ".constpro
 #define PGC_FTRACE_RECURSION_FLAG	0
 #endif
 
-#ifdef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
+#ifdef PGC_HAVE_FTRACE_REGS
+typedef struct ftrace_regs pgc_ftrace_regs_t;
+#else
+typedef struct pt_regs pgc_ftrace_regs_t;	/* callbacks took pt_regs until 5.11 */
+#endif
+
+#if defined(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS) && defined(PGC_HAVE_FTRACE_REGS)
 #define PGC_FTRACE_OPS_FLAGS	PGC_FTRACE_RECURSION_FLAG
-static __always_inline unsigned long pgc_ftrace_arg(struct ftrace_regs *fregs,
+static __always_inline unsigned long pgc_ftrace_arg(pgc_ftrace_regs_t *fregs,
 						    unsigned int n)
 {
 #ifdef ftrace_regs_get_argument
@@ -130,12 +138,19 @@ static __always_inline unsigned long pgc_ftrace_arg(struct ftrace_regs *fregs,
 	return regs_get_kernel_argument(&fregs->regs, n);
 #endif
 }
-#else
+#elif defined(PGC_HAVE_FTRACE_REGS)
 #define PGC_FTRACE_OPS_FLAGS	(PGC_FTRACE_RECURSION_FLAG | FTRACE_OPS_FL_SAVE_REGS)
 static __always_inline unsigned long pgc_ftrace_arg(struct ftrace_regs *fregs,
 						    unsigned int n)
 {
 	return regs_get_kernel_argument(ftrace_get_regs(fregs), n);
+}
+#else
+#define PGC_FTRACE_OPS_FLAGS	FTRACE_OPS_FL_SAVE_REGS
+static __always_inline unsigned long pgc_ftrace_arg(struct pt_regs *regs,
+						    unsigned int n)
+{
+	return regs_get_kernel_argument(regs, n);
 }
 #endif
 #else

@@ -144,14 +144,20 @@ static void pgc_restore_writeback(struct pgc_injection *inj)
 }
 
 #ifdef CONFIG_MEMCG
+#ifdef PGC_HAVE_PAGE_MEMCG_DATA
+#define pgc_memcg_field(page)	((page)->memcg_data)
+#else
+#define pgc_memcg_field(page)	(*(unsigned long *)&(page)->mem_cgroup)
+#endif
+
 static void pgc_corrupt_memcg(struct pgc_injection *inj)
 {
-	inj->page->memcg_data = (unsigned long)pgc_fake_memcg;
+	pgc_memcg_field(inj->page) = (unsigned long)pgc_fake_memcg;
 }
 
 static void pgc_restore_memcg(struct pgc_injection *inj)
 {
-	inj->page->memcg_data = 0;
+	pgc_memcg_field(inj->page) = 0;
 }
 #define PGC_SKIP_MEMCG NULL
 #else
