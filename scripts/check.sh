@@ -4,6 +4,8 @@
 # image and headers, build pagecheck and its test modules W=1, then for each
 # backend in HOOKS (default "tracepoint ftrace kprobe") boot the kernel in
 # QEMU TCG, run tests/guest/suite.sh with that hook and judge the evidence.
+# Then (unless DKMS=0) install and remove pagecheck with DKMS and as a .deb
+# for the default kernels (scripts/dkms-test.sh).
 # Ends with "N passed, N failed, N skipped"; exits non-zero on any failure.
 set -uo pipefail
 
@@ -56,6 +58,10 @@ for label in "${labels[@]}"; do
 	done
 	echo "INFO $label: finished in $((SECONDS - start)) s (evidence: $out/vm-*)"
 done
+
+if [ "${DKMS:-1}" = 1 ]; then
+	"$top/scripts/dkms-test.sh" 2>&1 | tee -a "$results"
+fi
 
 pass=$(grep -c '^PASS' "$results")
 fail=$(grep -c '^FAIL' "$results")

@@ -21,6 +21,8 @@ PKGS=(
 	busybox-static cpio gzip zstd kmod qemu-system-x86
 	# tests
 	python3 coreutils findutils procps
+	# DKMS and the Debian package
+	dkms debhelper dh-dkms
 )
 
 missing=()

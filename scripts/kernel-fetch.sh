@@ -298,13 +298,16 @@ test_build() {
 	module_init(hello_init);
 	module_exit(hello_exit);
 	MODULE_LICENSE("GPL");
+	MODULE_DESCRIPTION("kernel-fetch test module");
 	EOF
 	echo 'obj-m := hello.o' >"$dir/Kbuild"
 	log=$dir/build.log
 	# Only bookworm's compiler is on the host; other suites build in a chroot.
 	local run=()
-	[ "$SUITE" = bookworm ] ||
+	if [ "$SUITE" != bookworm ]; then
+		"$PC_ROOT/scripts/chroot.sh" "$SUITE" --kdir "$kdir" >/dev/null || return 1
 		run=("$PC_ROOT/scripts/chroot.sh" "$SUITE" --kdir "$kdir" --run)
+	fi
 	if ! "${run[@]}" make -C "$kdir" M="$dir" modules >"$log" 2>&1 || [ ! -f "$dir/hello.ko" ]; then
 		tail -n 30 "$log" >&2
 		return 1
@@ -367,12 +370,18 @@ for p in "${PKGS[@]}"; do
 	dpkg-deb -x "$deb" "$KD.tmp/root"
 	echo "$p" >>"$KD.tmp/packages"
 done
-# Merged-/usr packages (trixie and later) ship usr/lib/modules:
-# provide the classic paths too.
-for d in lib/modules boot; do
-	[ -e "$KD.tmp/root/$d" ] || [ ! -e "$KD.tmp/root/usr/$d" ] ||
-		ln -s "usr/$d" "$KD.tmp/root/$d"
-done
+# Merged-/usr packages (trixie and later) ship usr/lib/modules, and from 7.x
+# vmlinuz only as usr/lib/modules/<kver>/vmlinuz: provide the classic paths.
+r=$KD.tmp/root
+if [ ! -e "$r/lib/modules" ] && [ -e "$r/usr/lib/modules" ]; then
+	mkdir -p "$r/lib"
+	ln -s ../usr/lib/modules "$r/lib/modules"
+fi
+[ -e "$r/boot" ] || [ ! -e "$r/usr/boot" ] || ln -s usr/boot "$r/boot"
+if [ ! -e "$r/boot/vmlinuz-$KVER" ] && [ -f "$r/usr/lib/modules/$KVER/vmlinuz" ]; then
+	mkdir -p "$r/boot"
+	ln -s "../usr/lib/modules/$KVER/vmlinuz" "$r/boot/vmlinuz-$KVER"
+fi
 rm -rf "$KD"
 mkdir -p "$(dirname "$KD")"
 mv "$KD.tmp" "$KD"
