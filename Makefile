@@ -4,9 +4,10 @@
 KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 PGC_GEN ?= $(CURDIR)/.gen
-KERNELS ?= 6.1 6.12
+KERNELS ?= 5.10 6.1 6.12 7
+CANARY ?= 7-rc
 HOOKS ?= tracepoint ftrace kprobe
-export HOOKS
+export HOOKS CANARY
 W ?= 1
 
 export PGC_GEN
@@ -48,4 +49,4 @@ check:
 	scripts/check.sh $(KERNELS)
 
 demo:
-	scripts/demo.sh $(firstword $(KERNELS))
+	scripts/demo.sh 6.1

@@ -20,6 +20,7 @@ kdir=$(realpath -s "$kdir") out=$(realpath -s "$out")
 if [ "$suite" = bookworm ]; then
 	exec "$PC_ROOT/scripts/build-for.sh" "$kdir" "$out"
 fi
-# The cache, /work and the repo are always visible inside; bind the rest.
-exec "$PC_ROOT/scripts/chroot.sh" "$suite" --kdir "$kdir" \
-	--bind "$kdir" --bind "$out" --run "$PC_ROOT/scripts/build-for.sh" "$kdir" "$out"
+# The cache, /work and the repo are always visible inside; bind the rest
+# (KDIR's parent: Debian headers include their -common sibling).
+exec "$PC_ROOT/scripts/chroot.sh" "$suite" --kdir "$kdir" --bind "$(dirname "$kdir")" \
+	--bind "$out" --run "$PC_ROOT/scripts/build-for.sh" "$kdir" "$out"

@@ -22,8 +22,8 @@
 #   <suite>-<hash>/ready    stamp; create.log, create.seconds, packages
 #   <suite>.lock            shared while running, exclusive while changing
 # Needs root (mounts, chroot). Never reads stdin; progress on stderr.
-set -euo pipefail
 # shellcheck disable=SC2016,SC2317  # single-quoted code runs elsewhere
+set -euo pipefail
 
 PC_PROG=chroot
 # shellcheck source=scripts/lib.sh
@@ -76,10 +76,8 @@ if [ "$SUITE" = bullseye ]; then PKGS+=(dwarves); else PKGS+=(pahole); fi
 # Runs inside the new chroot (bash): install what the suite's current
 # linux-headers-<flavour> depends on to build: linux-compiler-gcc-N-x86 or
 # gcc-N(-for-host), and the Depends of its linux-kbuild-*.
-# shellcheck disable=SC2016
 SETUP_SCRIPT='
 set -euo pipefail
-# shellcheck disable=SC2016,SC2317  # single-quoted code runs elsewhere
 field() {
 	apt-cache show --no-all-versions "$1" 2>/dev/null |
 		awk -v f="$2:" '\''$1 == f { sub(/^[^:]*: */, ""); print; exit }'\''
@@ -136,10 +134,10 @@ cc_missing() {
 		! chroot "$ROOT" /bin/sh -c 'command -v "$1"' sh "$NEED_CC" >/dev/null
 }
 
-# in_ns ROOT BIND... -- CMD... : body of the private mount namespace.
+# in_ns ROOT CWD BIND... -- CMD... : body of the private mount namespace.
 in_ns() {
-	local root=$1 d cwd=$PWD
-	shift
+	local root=$1 cwd=$2 d child rc
+	shift 2
 	local binds=()
 	mounted=()      # global: the EXIT trap runs after in_ns returned
 	while [ "$1" != -- ]; do binds+=("$1"); shift; done
@@ -151,7 +149,6 @@ in_ns() {
 		done
 	}
 	trap undo EXIT
-	trap 'exit 143' TERM INT HUP
 	mount -t proc proc "$root/proc"; mounted+=("$root/proc")
 	mount --rbind /dev "$root/dev"; mounted+=("$root/dev")
 	for d in "${binds[@]}"; do
@@ -162,13 +159,27 @@ in_ns() {
 		HOME=/root LC_ALL=C.UTF-8 TERM=dumb DEBIAN_FRONTEND=noninteractive)
 	while IFS= read -r d; do envs+=("$d"); done < <(env |
 		grep -E '^(PAGECHECK_[A-Z_]*|CI|MAKEFLAGS|KBUILD_[A-Z_]*|SOURCE_DATE_EPOCH|W|V)=' || true)
+	# In the background so that signals reach CMD (and the EXIT trap still
+	# runs); stdin passed on explicitly, a background job would get /dev/null.
+	exec 3<&0
 	chroot "$root" /usr/bin/env -i "${envs[@]}" /bin/sh -c \
-		'cd "$1" 2>/dev/null || cd /; shift; exec "$@"' sh "$cwd" "$@"
+		'cd "$1" || exit; shift; exec "$@"' sh "$cwd" "$@" <&3 3<&- &
+	child=$!
+	exec 3<&-
+	# shellcheck disable=SC2064  # expand now: $child is local
+	for d in TERM INT HUP; do trap "kill -$d $child 2>/dev/null" "$d"; done
+	while :; do
+		wait "$child" && rc=0 || rc=$?
+		kill -0 "$child" 2>/dev/null || break     # else a signal woke us
+	done
+	exit "$rc"
 }
 
-# run_in BIND... -- CMD... : run CMD in the chroot, mounts gone afterwards.
+# run_in CWD BIND... -- CMD... : run CMD in the chroot; nothing mounted
+# outlives it. Children inherit the lock on fd 8. PC_EXEC=exec: replace
+# this shell (signals sent to chroot.sh then reach CMD).
 run_in() {
-	unshare --mount --propagation private -- bash -c \
+	${PC_EXEC:-} unshare --mount --propagation private -- bash -c \
 		"set -euo pipefail; $(declare -f in_ns); in_ns \"\$@\"" in_ns "$ROOT" "$@"
 }
 
@@ -176,13 +187,16 @@ create() {
 	local tmp=$DIR.tmp t0=$SECONDS inc
 	if ! command -v mmdebstrap >/dev/null; then
 		pc_log "installing mmdebstrap on the host"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-			mmdebstrap </dev/null >&2 || pc_die "cannot install mmdebstrap"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get install -y -q --no-install-recommends mmdebstrap </dev/null >&2 ||
+			{ apt-get -q update </dev/null >&2 &&
+			apt-get install -y -q --no-install-recommends mmdebstrap </dev/null >&2; } ||
+			pc_die "cannot install mmdebstrap"
 	fi
 	safe_rm "$tmp"
 	mkdir -p "$tmp"
 	inc=$(IFS=,; echo "${PKGS[*]}")
-	pc_log "creating $SUITE chroot in $DIR (log: $DIR/create.log)"
+	pc_log "creating $SUITE chroot in $DIR (log: $tmp/create.log)"
 	# Own mount namespace: nothing mmdebstrap mounts can outlive it.
 	if ! PC_HDR_META=$HDR_META PC_SETUP=$SETUP_SCRIPT \
 		unshare --mount --propagation private -- \
@@ -210,7 +224,7 @@ create() {
 	# Older chroots of this suite (other hash) are no longer used.
 	local old
 	for old in "$CDIR/$SUITE"-*; do
-		[ -d "$old" ] && [ "$old" != "$DIR" ] && [ "$old" != "$DIR.tmp" ] || continue
+		if [ ! -d "$old" ] || [ "$old" = "$DIR" ]; then continue; fi
 		pc_log "deleting outdated $old"
 		safe_rm "$old"
 	done
@@ -222,7 +236,7 @@ add_cc() {
 	n=$(grep -oE 'gcc-[0-9]+$' <<<"$NEED_CC") || pc_die "cannot map $NEED_CC to a package"
 	pc_log "$SUITE chroot lacks $NEED_CC (for $KDIR): installing $n"
 	cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
-	run_in -- /bin/sh -c 'apt-get -q update && apt-get install -y -q --no-install-recommends "$1" &&
+	run_in / -- /bin/sh -c 'apt-get -q update && apt-get install -y -q --no-install-recommends "$1" &&
 		apt-get clean && rm -rf /var/lib/apt/lists/*' \
 		sh "$n" </dev/null >>"$DIR/create.log" 2>&1 ||
 		{ tail -n 15 "$DIR/create.log" >&2; pc_die "could not install $n in $ROOT"; }
@@ -266,4 +280,9 @@ for d in "$PC_CACHE" /work "$PC_ROOT" "${BINDS[@]}"; do
 	done
 	[ "$dup" = 1 ] || mounts+=("$d")
 done
-run_in "${mounts[@]}" -- "$@"
+# Keep the working directory only if it is the same one inside.
+cwd=/
+for m in "${mounts[@]}"; do
+	case $PWD/ in "$m"/*) cwd=$PWD ;; esac
+done
+PC_EXEC="exec" run_in "$cwd" "${mounts[@]}" -- "$@"

@@ -23,6 +23,8 @@ PKGS=(
 	python3 coreutils findutils procps
 	# DKMS and the Debian package
 	dkms debhelper dh-dkms
+	# chroots with other suites' compilers (5.10, 7.x)
+	mmdebstrap
 )
 
 missing=()

@@ -40,7 +40,7 @@ void notrace pgc_dispatch(const struct pgc_target *t, unsigned long arg0,
 	case PGC_TK_FOLIO_BATCH:
 #ifdef PGC_HAVE_FOLIO
 		batch = (struct folio_batch *)arg0;
-		nr = min_t(unsigned int, READ_ONCE(batch->nr), PAGEVEC_SIZE);
+		nr = min_t(unsigned int, READ_ONCE(batch->nr), ARRAY_SIZE(batch->folios));
 		for (i = 0; i < nr; i++) {
 			struct folio *folio = READ_ONCE(batch->folios[i]);
 

@@ -59,7 +59,7 @@ static void pgc_ft_release(void)
 		if (pgc_ft[i].registered)
 			WARN_ON(unregister_ftrace_function(&pgc_ft[i].ops));
 		pgc_ft[i].registered = false;
-		ftrace_free_filter(&pgc_ft[i].ops);
+		pgc_ftrace_release_filter(&pgc_ft[i].ops);
 	}
 	pgc_ft_nr = 0;
 	pgc_ft_set = NULL;
@@ -82,7 +82,7 @@ static int pgc_ft_try_set(const struct pgc_target_set *set)
 		ft->target = t;
 		ret = pgc_ft_filter(ft);
 		if (ret) {
-			ftrace_free_filter(&ft->ops);
+			pgc_ftrace_release_filter(&ft->ops);
 			if (t->optional)
 				continue;
 			pr_info("ftrace: set %s: cannot trace %s: %s (%d)\n",

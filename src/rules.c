@@ -20,6 +20,8 @@ static const char *const pgc_reason_strings[PGC_NR_REASONS] = {
 	[PGC_R_LARGE_MAPCOUNT]		= "nonzero large_mapcount",
 	[PGC_R_NR_PAGES_MAPPED]		= "nonzero nr_pages_mapped",
 	[PGC_R_PINCOUNT]		= "nonzero pincount",
+	[PGC_R_MM_MAPCOUNT0]		= "nonzero mm mapcount 0",
+	[PGC_R_MM_MAPCOUNT1]		= "nonzero mm mapcount 1",
 	[PGC_R_DEFERRED_LIST]		= "on deferred list",
 	[PGC_R_TAIL_MAPPING]		= "corrupted mapping in tail page",
 	[PGC_R_NOT_TAIL]		= "PageTail not set",
@@ -51,6 +53,9 @@ bool pgc_reason_supported(enum pgc_reason reason)
 		return PGC_RULE_LARGE_MAPCOUNT;
 	case PGC_R_NR_PAGES_MAPPED:
 		return PGC_RULE_NR_PAGES_MAPPED;
+	case PGC_R_MM_MAPCOUNT0:
+	case PGC_R_MM_MAPCOUNT1:
+		return PGC_RULE_MM_MAPCOUNT;
 	default:
 		return reason < PGC_NR_REASONS;
 	}
@@ -95,6 +100,7 @@ u32 pgc_judge_head(const struct pgc_free_snap *fs)
 	struct pgc_page_snap s = fs->head;
 	unsigned long mapping = s.mapping;
 	unsigned long memcg = s.memcg_data;
+	u32 buddy = 0;
 
 	if (fs->order == 0 && pgc_flags_hwpoison(s.flags))
 		return 0;
@@ -104,11 +110,16 @@ u32 pgc_judge_head(const struct pgc_free_snap *fs)
 		memcg = 0;
 		s.mapcount = -1;
 	}
+	/* PageBuddy is pagecheck's own rule: judged on the raw type. */
+	if (pgc_type_is_buddy(fs->head.mapcount))
+		buddy = PGC_BIT(PGC_R_BUDDY);
+	if (pgc_type_reset_at_free(s.mapcount))
+		s.mapcount = -1;
 	if (mapping & PGC_MAPPING_CLEARED_BITS)
 		mapping = 0;
-	return pgc_judge_generic(&s, mapping, s.head_word,
-				 s.flags & ~PGC_HEAD_FLAGS_CLEARED_AT_FREE,
-				 memcg);
+	return buddy | pgc_judge_generic(&s, mapping, s.head_word,
+					 s.flags & ~PGC_HEAD_FLAGS_CLEARED_AT_FREE,
+					 memcg);
 }
 
 static u32 pgc_judge_second_page(const struct pgc_folio_snap *f)
@@ -125,6 +136,10 @@ static u32 pgc_judge_second_page(const struct pgc_folio_snap *f)
 		reasons |= PGC_BIT(PGC_R_NR_PAGES_MAPPED);
 	if (PGC_RULE_PINCOUNT && f->pincount)
 		reasons |= PGC_BIT(PGC_R_PINCOUNT);
+	if (PGC_RULE_MM_MAPCOUNT && f->mm_mapcount[0] != -1)
+		reasons |= PGC_BIT(PGC_R_MM_MAPCOUNT0);
+	if (PGC_RULE_MM_MAPCOUNT && f->mm_mapcount[1] != -1)
+		reasons |= PGC_BIT(PGC_R_MM_MAPCOUNT1);
 	return reasons;
 }
 
@@ -155,12 +170,14 @@ u32 pgc_judge_tail(const struct pgc_free_snap *fs, unsigned int index,
 	unsigned long mapping = tail->mapping;
 	unsigned long head_word = tail->head_word;
 	unsigned long flags = tail->flags;
+	unsigned long memcg = tail->memcg_data;
 	u32 reasons = 0;
 
 	if (fs->compound) {
 		if (index == 1) {
 			reasons |= pgc_judge_second_page(&fs->folio);
 			flags &= ~PGC_SECOND_FLAGS_CLEARED_AT_FREE;
+			memcg &= ~PGC_SECOND_MEMCG_CLEARED_AT_FREE;
 		} else if (index == 2) {
 			if (pgc_on_deferred_list(&fs->folio))
 				reasons |= PGC_BIT(PGC_R_DEFERRED_LIST);
@@ -176,8 +193,7 @@ u32 pgc_judge_tail(const struct pgc_free_snap *fs, unsigned int index,
 		mapping = 0;
 		head_word = 0;
 	}
-	return reasons | pgc_judge_generic(tail, mapping, head_word, flags,
-					   tail->memcg_data);
+	return reasons | pgc_judge_generic(tail, mapping, head_word, flags, memcg);
 }
 
 /**

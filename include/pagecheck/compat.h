@@ -15,6 +15,8 @@
 #include <linux/preempt.h>
 #include <linux/memcontrol.h>
 #include <linux/build_bug.h>
+#include <linux/bits.h>
+#include <linux/log2.h>
 #include "pagecheck_config.h"
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(5, 10, 0)
@@ -25,8 +27,19 @@
 
 static inline unsigned long pgc_raw_flags(const struct page *page)
 {
+#ifdef PGC_HAVE_PAGE_FLAGS_F
+	return READ_ONCE(page->flags.f);
+#else
 	return READ_ONCE(page->flags);
+#endif
 }
+
+/* The flags word itself, for test code that must set or clear bits. */
+#ifdef PGC_HAVE_PAGE_FLAGS_F
+#define pgc_flags_word(page)	(&(page)->flags.f)
+#else
+#define pgc_flags_word(page)	(&(page)->flags)
+#endif
 
 /* Flags free_pages_prepare() clears on the head before it checks. */
 #ifdef PGC_HAVE_PAGE_MLOCK_COUNT
@@ -61,9 +74,15 @@ static inline bool pgc_flags_head(unsigned long flags)
 
 /* --- the word at +8: compound_head, lru.next, pp_magic ------------------- */
 
+#ifdef PGC_HAVE_PAGE_COMPOUND_INFO
+#define pgc_compound_word(page)	((page)->compound_info)
+#else
+#define pgc_compound_word(page)	((page)->compound_head)
+#endif
+
 static inline unsigned long pgc_raw_head_word(const struct page *page)
 {
-	return READ_ONCE(page->compound_head);
+	return READ_ONCE(pgc_compound_word(page));
 }
 
 static inline bool pgc_head_word_is_tail(unsigned long word)
@@ -71,11 +90,27 @@ static inline bool pgc_head_word_is_tail(unsigned long word)
 	return word & 1;
 }
 
-/* What compound_head() would return for a tail whose +8 word is @word. */
+/* What compound_head() would return for a page whose +8 word is @word. */
 static inline unsigned long pgc_head_word_to_head(unsigned long word,
 						  const struct page *self)
 {
+#ifdef PGC_HAVE_PAGE_COMPOUND_INFO
+	if (compound_info_has_mask())	/* tail: the word is a mask | 1 */
+		return (unsigned long)self & (((word & 1) - 1) | word);
+#endif
 	return (word & 1) ? word - 1 : (unsigned long)self;
+}
+
+/* The +8 word of a tail of an order-@order folio at @head (set_compound_head()). */
+static inline unsigned long pgc_tail_word(const struct page *head,
+					  unsigned int order)
+{
+#ifdef PGC_HAVE_PAGE_COMPOUND_INFO
+	if (compound_info_has_mask())
+		return GENMASK(BITS_PER_LONG - 1,
+			       order_base_2(sizeof(struct page)) + order) | 1;
+#endif
+	return (unsigned long)head + 1;
 }
 
 #if defined(PP_MAGIC_MASK) && defined(PP_SIGNATURE) && IS_ENABLED(CONFIG_PAGE_POOL)
@@ -94,8 +129,17 @@ static inline bool pgc_pp_signature(unsigned long word)
 
 /* --- mapping ------------------------------------------------------------- */
 
-/* free_pages_prepare() drops anon/movable/KSM mappings without a report. */
+/*
+ * free_pages_prepare() drops anon/movable/KSM mappings without a report;
+ * since PAGE_MAPPING_MOVABLE is gone, only anon (and KSM, which is anon).
+ */
+#ifdef FOLIO_MAPPING_ANON
+#define PGC_MAPPING_ANON		FOLIO_MAPPING_ANON
+#define PGC_MAPPING_CLEARED_BITS	FOLIO_MAPPING_ANON
+#else
+#define PGC_MAPPING_ANON		PAGE_MAPPING_ANON
 #define PGC_MAPPING_CLEARED_BITS	PAGE_MAPPING_FLAGS
+#endif
 
 /* --- memcg --------------------------------------------------------------- */
 
@@ -134,6 +178,38 @@ static inline bool pgc_type_is_kmemcg(int mapcount)
 #endif
 }
 
+/*
+ * page[1].memcg_data holds folio->_nr_pages in its low half where
+ * NR_PAGES_IN_LARGE_FOLIO is set; free_pages_prepare() zeroes it first.
+ */
+#ifdef NR_PAGES_IN_LARGE_FOLIO
+#define PGC_SECOND_MEMCG_CLEARED_AT_FREE	0xffffffffUL
+static_assert(offsetof(struct folio, _nr_pages) ==
+	      sizeof(struct page) + offsetof(struct page, memcg_data));
+#else
+#define PGC_SECOND_MEMCG_CLEARED_AT_FREE	0UL
+#endif
+
+/*
+ * Since 7.0 free_pages_prepare() resets any page type on the head before it
+ * checks (zsmalloc, balloon and offline types are sticky until the free).
+ * Not visible in headers; verified on Debian 7.2 and 7.3, absent in 6.12.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0)
+#define PGC_HEAD_TYPE_RESET_AT_FREE	1
+#else
+#define PGC_HEAD_TYPE_RESET_AT_FREE	0
+#endif
+
+static inline bool pgc_type_reset_at_free(int mapcount)
+{
+#if PGC_HEAD_TYPE_RESET_AT_FREE
+	return page_type_has_type(mapcount);
+#else
+	return false;
+#endif
+}
+
 /* --- page types (held in _mapcount) -------------------------------------- */
 
 static inline bool pgc_type_is_buddy(int mapcount)
@@ -156,6 +232,7 @@ static inline bool pgc_type_is_buddy(int mapcount)
  * the raw next pointer and deferred_self the address of the live list head.
  */
 struct pgc_folio_snap {
+	int mm_mapcount[2];
 	int entire_mapcount;
 	int large_mapcount;
 	int nr_pages_mapped;
@@ -175,6 +252,7 @@ struct pgc_folio_snap {
 #define PGC_RULE_LARGE_MAPCOUNT		IS_ENABLED(PGC_HAVE_FOLIO_LARGE_MAPCOUNT)
 #define PGC_RULE_NR_PAGES_MAPPED	IS_ENABLED(PGC_HAVE_FOLIO_NR_PAGES_MAPPED)
 #define PGC_RULE_COMPOUND_MAPCOUNT	IS_ENABLED(PGC_HAVE_PAGE_COMPOUND_MAPCOUNT)
+#define PGC_RULE_MM_MAPCOUNT		IS_ENABLED(PGC_HAVE_FOLIO_MM_ID_MAPCOUNT)
 
 /*
  * "on deferred list": the kernel checks list_empty() where the list lives in
@@ -215,8 +293,17 @@ static inline void pgc_read_folio(struct pgc_folio_snap *fs,
 	fs->nr_pages_mapped = 0;
 #endif
 	fs->pincount = atomic_read(&folio->_pincount);
+#if defined(PGC_HAVE_FOLIO_MM_ID_MAPCOUNT)
+	fs->mm_mapcount[0] = READ_ONCE(folio->_mm_id_mapcount[0]);
+	fs->mm_mapcount[1] = READ_ONCE(folio->_mm_id_mapcount[1]);
+#else
+	fs->mm_mapcount[0] = -1;
+	fs->mm_mapcount[1] = -1;
+#endif
 #elif defined(PGC_HAVE_PAGE_COMPOUND_MAPCOUNT)
 	fs->entire_mapcount = atomic_read(&head[1].compound_mapcount);
+	fs->mm_mapcount[0] = -1;
+	fs->mm_mapcount[1] = -1;
 	fs->large_mapcount = -1;
 	fs->nr_pages_mapped = 0;
 	fs->pincount = 0;
@@ -236,6 +323,14 @@ static inline void pgc_read_folio(struct pgc_folio_snap *fs,
 	fs->deferred_self = (unsigned long)&head[2].deferred_list;
 #endif
 }
+
+/* --- timers (test injector) --------------------------------------------- */
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define pgc_timer_delete_sync(t)	timer_delete_sync(t)
+#else
+#define pgc_timer_delete_sync(t)	del_timer_sync(t)
+#endif
 
 /* --- context ------------------------------------------------------------- */
 

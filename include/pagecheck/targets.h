@@ -11,7 +11,11 @@
 
 #include <linux/version.h>
 #include <linux/mm.h>
+#if __has_include(<linux/folio_batch.h>)
+#include <linux/folio_batch.h>
+#else
 #include <linux/pagevec.h>
+#endif
 #include <linux/ftrace.h>
 #include <linux/ptrace.h>
 #include "pagecheck/compat.h"
@@ -67,12 +71,29 @@ static const struct pgc_target pgc_targets_unref_page[] = {
 	{ "__free_pages", PGC_TK_CALL },
 };
 
+/*
+ * 7.x: __free_frozen_pages() is where every single-block free ends up
+ * (__free_pages, free_frozen_pages, free_pages_nolock); other orders go on
+ * to __free_pages_ok(). The free_pages_prepare() wrapper serves compaction
+ * and contig-range/vfree frees, which then reach __free_frozen_pages()
+ * already prepared: those are audited twice, the second time clean.
+ */
+static const struct pgc_target pgc_targets_frozen[] = {
+	{ "__free_frozen_pages", PGC_TK_PAGE_ORDER_PCP },
+	{ "__free_pages_ok", PGC_TK_PAGE_ORDER },
+	{ "free_unref_folios", PGC_TK_FOLIO_BATCH },
+	{ "free_pages_prepare", PGC_TK_PAGE_ORDER },
+	{ "__free_pages", PGC_TK_CALL },
+};
+
 static const struct pgc_target_set pgc_target_sets[] __maybe_unused = {
 	{ "free_pcp_prepare", pgc_targets_pcp_prepare,
 	  ARRAY_SIZE(pgc_targets_pcp_prepare), NULL, NULL },
 	{ "free_unref_page", pgc_targets_unref_page,
 	  ARRAY_SIZE(pgc_targets_unref_page),
 	  "compaction_free() (its free_pages_prepare() copy is notrace)", NULL },
+	{ "__free_frozen_pages", pgc_targets_frozen, ARRAY_SIZE(pgc_targets_frozen),
+	  NULL, NULL },
 };
 
 /* The kernel's own verdict: bad_page(struct page *page, const char *reason). */
@@ -153,6 +174,15 @@ static __always_inline unsigned long pgc_ftrace_arg(struct pt_regs *regs,
 	return regs_get_kernel_argument(regs, n);
 }
 #endif
+/* ftrace_free_filter() is exported only since 5.11; reset the filter before. */
+static inline void pgc_ftrace_release_filter(struct ftrace_ops *ops)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
+	ftrace_free_filter(ops);
+#else
+	ftrace_set_filter(ops, NULL, 0, 1);
+#endif
+}
 #else
 #define PGC_HAVE_FTRACE_BACKEND 0
 #endif

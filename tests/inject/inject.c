@@ -72,11 +72,6 @@ static struct tracepoint *pgc_tp;
 static struct dentry *pgc_dir;
 static unsigned long pgc_frees;
 
-static unsigned long *pgc_flags_word(struct page *page)
-{
-	return (unsigned long *)&page->flags;
-}
-
 /* --- order-0 cases -------------------------------------------------------- */
 
 static void pgc_corrupt_mapping(struct pgc_injection *inj)
@@ -235,19 +230,19 @@ static void pgc_restore_tail_mapping(struct pgc_injection *inj)
 
 static void pgc_corrupt_not_tail(struct pgc_injection *inj)
 {
-	inj->saved = READ_ONCE(inj->page[5].compound_head);
-	WRITE_ONCE(inj->page[5].compound_head, 0);
+	inj->saved = READ_ONCE(pgc_compound_word(&inj->page[5]));
+	WRITE_ONCE(pgc_compound_word(&inj->page[5]), 0);
 }
 
 static void pgc_restore_compound_head(struct pgc_injection *inj)
 {
-	WRITE_ONCE(inj->page[5].compound_head, inj->saved);
+	WRITE_ONCE(pgc_compound_word(&inj->page[5]), inj->saved);
 }
 
 static void pgc_corrupt_head_mismatch(struct pgc_injection *inj)
 {
-	inj->saved = READ_ONCE(inj->page[5].compound_head);
-	WRITE_ONCE(inj->page[5].compound_head, (unsigned long)(inj->page + 4) + 1);
+	inj->saved = READ_ONCE(pgc_compound_word(&inj->page[5]));
+	WRITE_ONCE(pgc_compound_word(&inj->page[5]), (unsigned long)(inj->page + 4) + 1);
 }
 
 static void pgc_corrupt_compound_tail_refcount(struct pgc_injection *inj)
@@ -376,6 +371,12 @@ static void pgc_restore_deferred(struct pgc_injection *inj)
 #endif
 
 
+#if PGC_HEAD_TYPE_RESET_AT_FREE
+#define PGC_BUDDY_EXPECT	"PageBuddy set (double free)"
+#else
+#define PGC_BUDDY_EXPECT	"nonzero mapcount|PageBuddy set (double free)"
+#endif
+
 static const struct pgc_case pgc_cases[] = {
 	{ .name = "mapping", .expect = "non-NULL mapping",
 	  .corrupt = pgc_corrupt_mapping, .restore = pgc_restore_mapping },
@@ -400,7 +401,7 @@ static const struct pgc_case pgc_cases[] = {
 	{ .name = "page_pool", .expect = "page_pool leak",
 	  .skip = PGC_SKIP_PAGE_POOL,
 	  .corrupt = pgc_corrupt_page_pool, .restore = pgc_restore_page_pool },
-	{ .name = "buddy", .expect = "nonzero mapcount|PageBuddy set (double free)",
+	{ .name = "buddy", .expect = PGC_BUDDY_EXPECT,
 	  .corrupt = pgc_race_buddy, .restore = pgc_restore_buddy },
 	{ .name = "double_free", .task_only = true,
 	  .expect = "freed with zero _refcount (double free)",
@@ -662,7 +663,7 @@ static int __init pgc_inject_init(void)
 static void __exit pgc_inject_exit(void)
 {
 	debugfs_remove_recursive(pgc_dir);
-	del_timer_sync(&pgc_timer);
+	pgc_timer_delete_sync(&pgc_timer);
 	irq_work_sync(&pgc_irq_work);
 	tracepoint_probe_unregister(pgc_tp, pgc_before_pagecheck, NULL);
 	tracepoint_probe_unregister(pgc_tp, pgc_after_pagecheck, NULL);
