@@ -4,7 +4,7 @@
 KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 PGC_GEN ?= $(CURDIR)/.gen
-KERNELS ?= 5.10 6.1 6.12 7
+KERNELS ?= 5.10 6.1 6.12 6.12-trixie 7
 CANARY ?= 7-rc
 HOOKS ?= tracepoint ftrace kprobe
 export HOOKS CANARY

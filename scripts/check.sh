@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# check.sh [LABEL...]: for each Debian kernel (default 5.10 6.1 6.12 7) fetch the
+# check.sh [LABEL...]: for each Debian kernel (default 5.10 6.1 6.12 6.12-trixie 7) fetch the
 # image and headers, build pagecheck and its test modules W=1, then for each
 # backend in HOOKS (default "tracepoint ftrace kprobe") boot the kernel in
 # QEMU TCG, run tests/guest/suite.sh with that hook and judge the evidence.
@@ -13,7 +13,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${PAGECHECK_CACHE:-$HOME/.cache/pagecheck}
 labels=("$@")
-[ ${#labels[@]} -gt 0 ] || labels=(5.10 6.1 6.12 7)
+[ ${#labels[@]} -gt 0 ] || labels=(5.10 6.1 6.12 6.12-trixie 7)
 hooks=${HOOKS:-tracepoint ftrace kprobe}
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT

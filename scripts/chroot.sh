@@ -4,7 +4,7 @@
 # chroot.sh SUITE [--kdir KDIR] [--bind DIR]... [--run CMD [ARG...]]
 #
 # Create once (mmdebstrap) and cache a minimal Debian SUITE chroot (bullseye,
-# bookworm, sid or experimental) holding the compiler that the suite's
+# bookworm, trixie, sid or experimental) holding the compiler that the suite's
 # kernel headers depend on and what their linux-kbuild needs, then:
 #   without --run  print the chroot's root directory on stdout;
 #   --run CMD      run CMD in it as root, in a private mount namespace with
@@ -53,7 +53,7 @@ done
 # besides the compiler (which is resolved from the suite's kernel headers).
 M=http://deb.debian.org/debian S=http://deb.debian.org/debian-security
 case $SUITE in
-bullseye|bookworm)
+bullseye|bookworm|trixie)
 	DIST=$SUITE
 	MIRRORS=("deb $M $SUITE main" "deb $M $SUITE-updates main" "deb $S $SUITE-security main")
 	HDR_META="linux-headers-amd64" ;;
@@ -65,7 +65,7 @@ experimental)
 	DIST=sid
 	MIRRORS=("deb $M sid main" "deb $M experimental main")
 	HDR_META="linux-headers-amd64/experimental linux-headers-amd64" ;;
-*) pc_die "unknown suite '$SUITE' (bullseye, bookworm, sid, experimental)" ;;
+*) pc_die "unknown suite '$SUITE' (bullseye, bookworm, trixie, sid, experimental)" ;;
 esac
 PKGS=(debian-archive-keyring make libc6-dev bc flex bison libelf-dev libssl-dev
 	kmod python3 sparse)

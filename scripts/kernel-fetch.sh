@@ -40,6 +40,7 @@ PC_PROG=kernel-fetch
 LABELS=(
 	"6.1   bookworm      linux-image-amd64                     .         .         bookworm"
 	"6.12  bookworm      linux-image-amd64/bookworm-backports  .         .         bookworm"
+	"6.12-trixie  trixie  linux-image-amd64                    ^6\.12\.  .         trixie"
 	"5.10  bullseye      linux-image-amd64                     ^5\.10\.  .         bullseye"
 	"7     sid           linux-image-amd64/unstable            ^7\.      ^[^~]+$   sid"
 	"7-rc  experimental  linux-image-amd64/experimental        ^7\.      ~rc       experimental"
@@ -55,6 +56,10 @@ apt_sources() {
 		echo "$d $m bookworm-updates main"
 		echo "$d $m bookworm-backports main"
 		echo "$d $s bookworm-security main" ;;
+	trixie)     # apt's candidate: the newest of the three
+		echo "$d $m trixie main"
+		echo "$d $m trixie-updates main"
+		echo "$d $s trixie-security main" ;;
 	bullseye)   # bullseye-backports is archived (404 on the mirror)
 		echo "$d $m bullseye main"
 		echo "$d $m bullseye-updates main"

@@ -11,14 +11,14 @@
 
 #include <linux/version.h>
 #include <linux/mm.h>
-#if __has_include(<linux/folio_batch.h>)
+#include "pagecheck/compat.h"
+#ifdef PGC_HAVE_FOLIO_BATCH_H
 #include <linux/folio_batch.h>
 #else
 #include <linux/pagevec.h>
 #endif
 #include <linux/ftrace.h>
 #include <linux/ptrace.h>
-#include "pagecheck/compat.h"
 
 enum pgc_target_kind {
 	PGC_TK_PAGE_ORDER,	/* (struct page *, unsigned int order) */
