@@ -81,6 +81,21 @@ done
 result $ok "dkms build and install for ${kvers[*]}"
 installed_everywhere
 result $? "module in /lib/modules/<kver>/updates/dkms/ with version $version"
+# The build guard: a kernel without CONFIG_DEBUG_FS is refused, with a reason.
+fake=0.0.0-pagecheck-no-debugfs
+fake_kdir=$(mktemp -d)
+cp -as "$KDIR/." "$fake_kdir/"
+rm -f "$fake_kdir/.config"
+grep -v '^CONFIG_DEBUG_FS=' "$KDIR/.config" >"$fake_kdir/.config"
+mkdir -p "/lib/modules/$fake"
+ln -sfn "$fake_kdir" "/lib/modules/$fake/build"
+dkms build "pagecheck/$version" -k "$fake" >/tmp/dkms-guard.log 2>&1
+guard=$?
+cat /tmp/dkms-guard.log >>/tmp/dkms-test.log
+[ $guard != 0 ] && grep -q 'BUILD_EXCLUSIVE' /tmp/dkms-guard.log
+result $? "dkms refuses a kernel without CONFIG_DEBUG_FS and says why"
+rm -rf "/lib/modules/$fake" "$fake_kdir" "/var/lib/dkms/pagecheck/$version/$fake"
+
 dkms remove "pagecheck/$version" --all >>/tmp/dkms-test.log 2>&1
 rm -rf "/usr/src/pagecheck-$version"
 installed_nowhere
