@@ -14,6 +14,7 @@ labels=("$@")
 failed=0
 kvers=()
 made_links=()
+made_dirs=()
 
 result() {
 	if [ "$1" = 0 ]; then echo "PASS dkms: $2"; else echo "FAIL dkms: $2"; failed=1; fi
@@ -25,7 +26,10 @@ cleanup() {
 	rm -rf "/usr/src/pagecheck-$version"
 	for link in "${made_links[@]}"; do
 		rm -f "$link"
-		rmdir --ignore-fail-on-non-empty "$(dirname "$link")" 2>/dev/null
+	done
+	# Directories this test created hold only depmod's output: remove them.
+	for dir in "${made_dirs[@]}"; do
+		rm -rf "$dir"
 	done
 }
 trap cleanup EXIT
@@ -59,6 +63,7 @@ for label in "${labels[@]}"; do
 	eval "$("$top/scripts/kernel-fetch.sh" "$label")" || { result 1 "fetch $label"; continue; }
 	kvers+=("$KVER")
 	if [ ! -e "/lib/modules/$KVER/build" ]; then
+		[ -d "/lib/modules/$KVER" ] || made_dirs+=("/lib/modules/$KVER")
 		mkdir -p "/lib/modules/$KVER"
 		ln -s "$KDIR" "/lib/modules/$KVER/build"
 		made_links+=("/lib/modules/$KVER/build")
