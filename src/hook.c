@@ -74,6 +74,23 @@ const char *pgc_hook_error(int err)
 	}
 }
 
+/**
+ * pgc_hook_try_sets() - attach a backend to the first target set that fits
+ * @backend: name for the log
+ * @try_set: attaches every required target of a set, or undoes its work
+ */
+int pgc_hook_try_sets(const char *backend,
+		      int (*try_set)(const struct pgc_target_set *set))
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(pgc_target_sets); i++)
+		if (!try_set(&pgc_target_sets[i]))
+			return 0;
+	pr_warn("%s: no target set matches this kernel's free path\n", backend);
+	return -ENOENT;
+}
+
 int pgc_hook_attach(const char *requested)
 {
 	bool any = !strcmp(requested, "auto");

@@ -109,13 +109,7 @@ fail:
 
 static int pgc_ft_attach(void)
 {
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(pgc_target_sets); i++)
-		if (!pgc_ft_try_set(&pgc_target_sets[i]))
-			return 0;
-	pr_warn("ftrace: no target set matches this kernel's free path\n");
-	return -ENOENT;
+	return pgc_hook_try_sets("ftrace", pgc_ft_try_set);
 }
 
 static void pgc_ft_show(struct seq_file *m)

@@ -98,13 +98,7 @@ static int pgc_kp_try_set(const struct pgc_target_set *set)
 
 static int pgc_kp_attach(void)
 {
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(pgc_target_sets); i++)
-		if (!pgc_kp_try_set(&pgc_target_sets[i]))
-			return 0;
-	pr_warn("kprobe: no target set matches this kernel's free path\n");
-	return -ENOENT;
+	return pgc_hook_try_sets("kprobe", pgc_kp_try_set);
 }
 
 static void pgc_kp_show(struct seq_file *m)

@@ -136,6 +136,9 @@ void pgc_dispatch(const struct pgc_target *t, unsigned long arg0,
 		  unsigned long arg1);
 int pgc_hook_attach(const char *requested);
 const char *pgc_hook_error(int err);
+struct pgc_target_set;
+int pgc_hook_try_sets(const char *backend,
+		      int (*try_set)(const struct pgc_target_set *set));
 void pgc_hook_detach(void);
 extern const char *const pgc_hook_names[];
 
