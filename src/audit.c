@@ -146,13 +146,97 @@ static void pgc_report_violation(struct pgc_report *rec,
 		      rec->pfn, rec->order);
 }
 
+/*
+ * Tails from PGC_TAIL_MAPPING_FIRST on hold no folio fields, and a healthy
+ * compound free gives each of them the same raw words: compound_head as in
+ * page[1], TAIL_MAPPING, mapcount -1 with refcount 0, no memcg and no flag
+ * checked at free. OR and AND reductions prove that with one or two
+ * instructions per word (plain reads, folded into the ALU operations); any
+ * difference sends every tail through pgc_judge_tail().
+ */
+static bool pgc_plain_tails_clean(const struct page *page, unsigned int first,
+				  unsigned int nr, unsigned long head_word)
+{
+	unsigned long or_flags = 0, or_memcg = 0;
+	unsigned long or_head = head_word, and_head = head_word;
+	unsigned long or_map = (unsigned long)TAIL_MAPPING;
+	unsigned long and_map = (unsigned long)TAIL_MAPPING;
+	u64 or_count = PGC_COUNT_WORD_CLEAN, and_count = PGC_COUNT_WORD_CLEAN;
+	const struct page *p, *end = page + nr;
+
+#if defined(CONFIG_X86_64) && defined(PGC_MEMCG_OFFSET)
+	p = page + first;
+	if ((nr - first) & 1) {
+		or_flags |= pgc_peek_flags(p);
+		or_head |= pgc_peek_head_word(p);
+		and_head &= pgc_peek_head_word(p);
+		or_map |= (unsigned long)p->mapping;
+		and_map &= (unsigned long)p->mapping;
+		or_count |= pgc_peek_count_word(p);
+		and_count &= pgc_peek_count_word(p);
+		or_memcg |= pgc_peek_memcg(p);
+		p++;
+	}
+	BUILD_BUG_ON(sizeof(struct page) != 64 ||
+		     PGC_COMPOUND_WORD_OFFSET != 0x08 ||
+		     offsetof(struct page, mapping) != 0x18 ||
+		     offsetof(struct page, _mapcount) != 0x30 ||
+		     PGC_MEMCG_OFFSET != 0x38);
+	/* two tails per turn, one instruction per word and reduction */
+	if (p < end)
+		asm("1:\n\t"
+		    "orq (%[p]), %[or_flags]\n\t"
+		    "orq 0x08(%[p]), %[or_head]\n\t"
+		    "andq 0x08(%[p]), %[and_head]\n\t"
+		    "orq 0x18(%[p]), %[or_map]\n\t"
+		    "andq 0x18(%[p]), %[and_map]\n\t"
+		    "orq 0x30(%[p]), %[or_count]\n\t"
+		    "andq 0x30(%[p]), %[and_count]\n\t"
+		    "orq 0x38(%[p]), %[or_memcg]\n\t"
+		    "orq 0x40(%[p]), %[or_flags]\n\t"
+		    "orq 0x48(%[p]), %[or_head]\n\t"
+		    "andq 0x48(%[p]), %[and_head]\n\t"
+		    "orq 0x58(%[p]), %[or_map]\n\t"
+		    "andq 0x58(%[p]), %[and_map]\n\t"
+		    "orq 0x70(%[p]), %[or_count]\n\t"
+		    "andq 0x70(%[p]), %[and_count]\n\t"
+		    "orq 0x78(%[p]), %[or_memcg]\n\t"
+		    "addq $0x80, %[p]\n\t"
+		    "cmpq %[end], %[p]\n\t"
+		    "jb 1b"
+		    : [p] "+r" (p), [or_flags] "+r" (or_flags),
+		      [or_head] "+r" (or_head), [and_head] "+r" (and_head),
+		      [or_map] "+r" (or_map), [and_map] "+r" (and_map),
+		      [or_count] "+r" (or_count), [and_count] "+r" (and_count),
+		      [or_memcg] "+r" (or_memcg)
+		    : [end] "r" (end)
+		    : "cc", "memory");
+#else
+	for (p = page + first; p < end; p++) {
+		or_flags |= pgc_peek_flags(p);
+		or_head |= pgc_peek_head_word(p);
+		and_head &= pgc_peek_head_word(p);
+		or_map |= (unsigned long)p->mapping;
+		and_map &= (unsigned long)p->mapping;
+		or_count |= pgc_peek_count_word(p);
+		and_count &= pgc_peek_count_word(p);
+		or_memcg |= pgc_peek_memcg(p);
+	}
+#endif
+	return !(or_flags & PAGE_FLAGS_CHECK_AT_FREE) && !or_memcg &&
+	       or_head == head_word && and_head == head_word &&
+	       or_map == (unsigned long)TAIL_MAPPING &&
+	       and_map == (unsigned long)TAIL_MAPPING &&
+	       or_count == PGC_COUNT_WORD_CLEAN && and_count == PGC_COUNT_WORD_CLEAN;
+}
+
 static void pgc_judge_free(struct page *page, unsigned int order,
 			   const struct pgc_page_snap *head,
 			   struct pgc_scratch *scratch, unsigned int context)
 {
 	struct pgc_report *rec = &scratch->buf.report;
 	struct pgc_free_snap fs;
-	unsigned int i, nr = 1U << order;
+	unsigned int i, nr = 1U << order, judged = nr;
 	u32 reasons;
 
 	fs.page = page;
@@ -165,10 +249,21 @@ static void pgc_judge_free(struct page *page, unsigned int order,
 	reasons = pgc_judge_head(&fs);
 	rec->bad_subpages = 0;
 	rec->first_bad_index = 0;
+	if (fs.compound && nr > PGC_TAIL_MAPPING_FIRST)
+		judged = PGC_TAIL_MAPPING_FIRST;
 	for (i = 1; i < nr; i++) {
 		struct pgc_page_snap tail;
 		u32 tail_reasons;
 
+		if (i == judged) {
+			unsigned long word = pgc_raw_head_word(page + 1);
+
+			if (pgc_head_word_is_tail(word) &&
+			    pgc_head_word_to_head(word, page + 1) == (unsigned long)page &&
+			    pgc_plain_tails_clean(page, judged, nr, word))
+				break;
+			judged = nr;
+		}
 		pgc_read_page(&tail, page + i);
 		tail_reasons = pgc_judge_tail(&fs, i, &tail);
 		if (likely(!tail_reasons))
@@ -192,13 +287,26 @@ static void pgc_judge_free(struct page *page, unsigned int order,
 	pgc_report_violation(rec, scratch, context);
 }
 
-static noinline void pgc_audit_slow(struct page *page, unsigned int order,
-				    const struct pgc_page_snap *head)
+/**
+ * pgc_audit_slow() - snapshot and judge a free the hot filter let through
+ * @probe_data: unused; the arguments come in a tracepoint probe's order,
+ *	so the probe reaches here with a plain jump
+ * @page: head page
+ * @order: order of the block
+ */
+noinline void notrace pgc_audit_slow(const void *probe_data, struct page *page,
+				     unsigned int order)
 {
 	unsigned int context = pgc_current_context();
+	struct pgc_page_snap head;
 
+	if (order)
+		this_cpu_add(pgc_cpu_stats.tail_pages, (1UL << order) - 1);
+	pgc_read_page(&head, page);
+	if (!order && !pgc_head_maybe_bad(&head))
+		return;
 	preempt_disable_notrace();
-	pgc_judge_free(page, order, head, &this_cpu_ptr(pgc_scratch)[context],
+	pgc_judge_free(page, order, &head, &this_cpu_ptr(pgc_scratch)[context],
 		       context);
 	preempt_enable_notrace();
 }
@@ -242,24 +350,4 @@ void notrace pgc_audit_call(struct page *page, unsigned int order)
 	if (likely(atomic_read(&page->_refcount) > 0))
 		return;
 	pgc_audit_call_slow(page, order);
-}
-
-/**
- * pgc_audit_free() - audit one free reaching the buddy allocator
- * @page: head page, as passed to trace_mm_page_free()
- * @order: order of the block
- */
-void notrace pgc_audit_free(struct page *page, unsigned int order)
-{
-	struct pgc_page_snap head;
-
-	if (!static_branch_likely(&pgc_enabled_key))
-		return;
-	this_cpu_inc(pgc_cpu_stats.frees);
-	this_cpu_add(pgc_cpu_stats.pages, 1UL << order);
-
-	pgc_read_page(&head, page);
-	if (likely(!order) && likely(!pgc_head_maybe_bad(&head)))
-		return;
-	pgc_audit_slow(page, order, &head);
 }

@@ -118,7 +118,7 @@ static int pgc_stats_show(struct seq_file *m, void *v)
 		const struct pgc_cpu_stats *s = per_cpu_ptr(&pgc_cpu_stats, cpu);
 
 		frees += READ_ONCE(s->frees);
-		pages += READ_ONCE(s->pages);
+		pages += READ_ONCE(s->tail_pages);
 		calls += READ_ONCE(s->calls);
 		for (r = 0; r < PGC_NR_REASONS; r++)
 			rule[r] += READ_ONCE(s->rule[r]);
@@ -132,6 +132,7 @@ static int pgc_stats_show(struct seq_file *m, void *v)
 	if (pgc_active_hook)
 		pgc_active_hook->show(m);
 	seq_printf(m, "frees_audited: %lu\n", frees);
+	pages += frees;
 	seq_printf(m, "calls_audited: %lu\n", calls);
 	seq_printf(m, "pages_audited: %lu\n", pages);
 	seq_printf(m, "violations: %llu\n", st.violations);

@@ -119,6 +119,13 @@ int pgc_hook_attach(const char *requested)
 	return ret;
 }
 
+/* Called with pgc_param_lock held. */
+void pgc_hook_set_enabled(bool on)
+{
+	if (pgc_active_hook && pgc_active_hook->set_enabled)
+		pgc_active_hook->set_enabled(on);
+}
+
 void pgc_hook_detach(void)
 {
 	if (!pgc_active_hook)

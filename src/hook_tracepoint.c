@@ -23,10 +23,30 @@ static void pgc_tp_match(struct tracepoint *tp, void *priv)
 		*(struct tracepoint **)priv = tp;
 }
 
+static bool pgc_tp_registered;
+
+/* enabled=0 unregisters this probe: no static key test on the hot path. */
 static void notrace pgc_tp_probe(void *data, struct page *page,
 				 unsigned int order)
 {
-	pgc_audit_free(page, order);
+	__pgc_audit_free(page, order);
+}
+
+/* Called with pgc_param_lock held (attach, set_enabled, detach). */
+static int pgc_tp_register(bool on)
+{
+	int ret = 0;
+
+	if (on == pgc_tp_registered)
+		return 0;
+	if (on)
+		ret = tracepoint_probe_register(pgc_tp_page_free, pgc_tp_probe, NULL);
+	else
+		WARN_ON(tracepoint_probe_unregister(pgc_tp_page_free, pgc_tp_probe,
+						    NULL));
+	if (!ret)
+		pgc_tp_registered = on;
+	return ret;
 }
 
 static int pgc_tp_attach(void)
@@ -42,20 +62,28 @@ static int pgc_tp_attach(void)
 		pr_warn("tracepoint: kmem:mm_page_free not found in this kernel\n");
 		return -ENOENT;
 	}
-	ret = tracepoint_probe_register(tp, pgc_tp_probe, NULL);
+	pgc_tp_page_free = tp;
+	ret = pgc_tp_register(READ_ONCE(pgc_settings.enabled));
 	if (ret) {
 		pr_warn("tracepoint: cannot register on kmem:mm_page_free: %d\n", ret);
-		return ret;
+		pgc_tp_page_free = NULL;
 	}
-	pgc_tp_page_free = tp;
-	return 0;
+	return ret;
+}
+
+static void pgc_tp_set_enabled(bool on)
+{
+	int ret = pgc_tp_register(on);
+
+	if (ret)
+		pr_warn("tracepoint: cannot register on kmem:mm_page_free: %d\n", ret);
 }
 
 static void pgc_tp_detach(void)
 {
 	if (!pgc_tp_page_free)
 		return;
-	WARN_ON(tracepoint_probe_unregister(pgc_tp_page_free, pgc_tp_probe, NULL));
+	pgc_tp_register(false);
 	tracepoint_synchronize_unregister();
 	pgc_tp_page_free = NULL;
 }
@@ -71,4 +99,5 @@ const struct pgc_hook pgc_hook_tracepoint = {
 	.attach = pgc_tp_attach,
 	.detach = pgc_tp_detach,
 	.show = pgc_tp_show,
+	.set_enabled = pgc_tp_set_enabled,
 };

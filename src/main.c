@@ -71,6 +71,7 @@ static int pgc_set_enabled(const char *val, const struct kernel_param *kp)
 			static_branch_enable(&pgc_enabled_key);
 		else
 			static_branch_disable(&pgc_enabled_key);
+		pgc_hook_set_enabled(on);
 	}
 	mutex_unlock(&pgc_param_lock);
 	return 0;
@@ -225,6 +226,16 @@ MODULE_PARM_DESC(clear, "Write 1 to empty the report store and its counters");
 
 /* --- load and unload ----------------------------------------------------- */
 
+/* After this, no enabled= write can re-attach the hook. */
+static void pgc_stop_hook(void)
+{
+	mutex_lock(&pgc_param_lock);
+	pgc_loaded = false;
+	static_branch_disable(&pgc_enabled_key);
+	pgc_hook_detach();
+	mutex_unlock(&pgc_param_lock);
+}
+
 static int __init pgc_init(void)
 {
 	int ret;
@@ -237,13 +248,13 @@ static int __init pgc_init(void)
 		return ret;
 	}
 
+	/* enabled= may be written from sysfs while this runs. */
 	mutex_lock(&pgc_param_lock);
 	if (!pgc_settings.enabled)
 		static_branch_disable(&pgc_enabled_key);
-	pgc_loaded = true;
-	mutex_unlock(&pgc_param_lock);
-
 	ret = pgc_hook_attach(pgc_hook_param);
+	pgc_loaded = !ret;
+	mutex_unlock(&pgc_param_lock);
 	if (ret)
 		goto err_store;
 	if (pgc_settings.kernel_verdict) {
@@ -260,10 +271,8 @@ static int __init pgc_init(void)
 	return 0;
 
 err_hook:
-	static_branch_disable(&pgc_enabled_key);
-	pgc_hook_detach();
+	pgc_stop_hook();
 err_store:
-	pgc_loaded = false;
 	pgc_store_exit();
 	return ret;
 }
@@ -271,9 +280,8 @@ err_store:
 static void __exit pgc_exit(void)
 {
 	pgc_debugfs_exit();
-	static_branch_disable(&pgc_enabled_key);
 	pgc_verdict_detach();
-	pgc_hook_detach();
+	pgc_stop_hook();
 	pgc_store_exit();
 	pr_info("unloaded\n");
 }

@@ -76,9 +76,34 @@ static inline bool pgc_flags_head(unsigned long flags)
 
 #ifdef PGC_HAVE_PAGE_COMPOUND_INFO
 #define pgc_compound_word(page)	((page)->compound_info)
+#define PGC_COMPOUND_WORD_OFFSET	offsetof(struct page, compound_info)
 #else
 #define pgc_compound_word(page)	((page)->compound_head)
+#define PGC_COMPOUND_WORD_OFFSET	offsetof(struct page, compound_head)
 #endif
+
+/*
+ * _mapcount and _refcount as one raw word (little-endian x86_64): a page
+ * fit to free reads 0x00000000ffffffff (mapcount -1, refcount 0).
+ */
+static_assert(offsetof(struct page, _refcount) ==
+	      offsetof(struct page, _mapcount) + sizeof(int));
+static_assert(offsetof(struct page, _mapcount) % sizeof(u64) == 0);
+#define PGC_COUNT_WORD_CLEAN	0x00000000ffffffffULL
+
+static inline u64 pgc_raw_count_word(const struct page *page)
+{
+	return READ_ONCE(*(const u64 *)&page->_mapcount);
+}
+
+/* Plain reads for the hot filter only (see pgc_free_maybe_bad()). */
+#ifdef PGC_HAVE_PAGE_FLAGS_F
+#define pgc_peek_flags(page)		((page)->flags.f)
+#else
+#define pgc_peek_flags(page)		((page)->flags)
+#endif
+#define pgc_peek_count_word(page)	(*(const u64 *)&(page)->_mapcount)
+#define pgc_peek_head_word(page)	(pgc_compound_word(page))
 
 static inline unsigned long pgc_raw_head_word(const struct page *page)
 {
@@ -155,6 +180,18 @@ static inline unsigned long pgc_raw_memcg(const struct page *page)
 }
 
 /* kmem pages are uncharged by free_pages_prepare() after the tracepoint. */
+#if defined(CONFIG_MEMCG) && defined(PGC_HAVE_PAGE_MEMCG_DATA)
+#define pgc_peek_memcg(page)	((page)->memcg_data)
+#define pgc_memcg_word(page)	(&(page)->memcg_data)
+#define PGC_MEMCG_OFFSET	offsetof(struct page, memcg_data)
+#define PGC_MEMCG_KMEM_TAG	MEMCG_DATA_KMEM
+#elif defined(CONFIG_MEMCG) && defined(PGC_HAVE_PAGE_MEM_CGROUP)
+#define pgc_peek_memcg(page)	((unsigned long)(page)->mem_cgroup)
+#define PGC_MEMCG_OFFSET	offsetof(struct page, mem_cgroup)
+#else
+#define pgc_peek_memcg(page)	0UL
+#endif
+
 static inline bool pgc_memcg_is_kmem(unsigned long memcg_data)
 {
 #if defined(CONFIG_MEMCG) && defined(PGC_HAVE_PAGE_MEMCG_DATA)

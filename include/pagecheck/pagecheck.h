@@ -37,7 +37,7 @@ DECLARE_STATIC_KEY_TRUE(pgc_enabled_key);
 struct pgc_cpu_stats {
 	unsigned long frees;
 	unsigned long calls;
-	unsigned long pages;
+	unsigned long tail_pages;	/* pages beyond the first of each free */
 	unsigned long busy_drops;
 	unsigned long rule[PGC_NR_REASONS];
 };
@@ -90,9 +90,33 @@ struct pgc_store_stats {
 };
 
 /* audit.c */
-void pgc_audit_free(struct page *page, unsigned int order);
+void pgc_audit_slow(const void *probe_data, struct page *page, unsigned int order);
 void pgc_audit_call(struct page *page, unsigned int order);
 const char *pgc_context_name(unsigned int context);
+
+/**
+ * __pgc_audit_free() - audit one free reaching the buddy allocator
+ * @page: head page, as passed to trace_mm_page_free()
+ * @order: order of the block
+ *
+ * Inlined into each backend's probe: a clean order-0 free costs a counter
+ * increment and the raw filter, with no call, lock or atomic. The
+ * tracepoint backend calls it directly and implements enabled=0 by
+ * unregistering its probe; the others test pgc_enabled_key first.
+ */
+static __always_inline void __pgc_audit_free(struct page *page, unsigned int order)
+{
+	this_cpu_inc(pgc_cpu_stats.frees);
+	if (likely(!pgc_free_maybe_bad(page, order)))
+		return;
+	pgc_audit_slow(NULL, page, order);
+}
+
+static __always_inline void pgc_audit_free(struct page *page, unsigned int order)
+{
+	if (static_branch_likely(&pgc_enabled_key))
+		__pgc_audit_free(page, order);
+}
 
 /* store.c */
 int pgc_store_init(unsigned int capacity, unsigned int stack_capacity);
@@ -123,6 +147,7 @@ struct pgc_hook {
 	int (*attach)(void);		/* logs why it failed */
 	void (*detach)(void);
 	void (*show)(struct seq_file *m);	/* "hook_target:" lines */
+	void (*set_enabled)(bool on);	/* optional; else pgc_enabled_key */
 };
 
 extern const struct pgc_hook pgc_hook_tracepoint;
@@ -140,6 +165,7 @@ struct pgc_target_set;
 int pgc_hook_try_sets(const char *backend,
 		      int (*try_set)(const struct pgc_target_set *set));
 void pgc_hook_detach(void);
+void pgc_hook_set_enabled(bool on);
 extern const char *const pgc_hook_names[];
 
 /* verdict.c: the kernel's own bad_page() verdict */

@@ -77,22 +77,109 @@ static __always_inline void pgc_read_page(struct pgc_page_snap *s,
 }
 
 /*
- * Hot-path filter for the head page: false means pgc_judge_head() returns
- * no reason. It mirrors the same normalisation without building a mask.
+ * A page_pool page has (pp_magic & 0x7c) == 0x40 under every kernel's
+ * PP_MAGIC_MASK: one bit test rules out most words.
  */
-static __always_inline bool pgc_head_maybe_bad(const struct pgc_page_snap *s)
+static __always_inline bool pgc_pp_maybe(unsigned long head_word)
 {
-	unsigned long mapping = s->mapping;
-	unsigned long memcg = s->memcg_data;
+#if PGC_RULE_PAGE_POOL
+	BUILD_BUG_ON((PP_MAGIC_MASK & 0x7cUL) != 0x7cUL ||
+		     (PP_SIGNATURE & 0x7cUL) != 0x40UL);
+#endif
+	if (!PGC_RULE_PAGE_POOL || likely(!(head_word & 0x40)))
+		return false;
+	return pgc_pp_signature(head_word);
+}
 
-	if (mapping & PGC_MAPPING_CLEARED_BITS)
-		mapping = 0;
-	if (pgc_memcg_is_kmem(memcg))
-		memcg = 0;
-	return (mapping | (unsigned int)s->refcount | memcg |
-		(s->flags & PGC_HEAD_CHECK_FLAGS) |
-		((unsigned int)s->mapcount + 1) |
-		(unsigned long)pgc_pp_signature(s->head_word)) != 0;
+/*
+ * Hot-path filter: false means pgc_judge_head() on this page would find no
+ * reason and, for an order-0 free, there is nothing more to judge. It
+ * mirrors the same normalisation without building a mask, and reads each
+ * word once, cheapest test first. Order > 0 always says true.
+ */
+static __always_inline bool pgc_words_maybe_bad(unsigned long flags,
+						u64 count_word,
+						unsigned long mapping,
+						unsigned long memcg,
+						unsigned long head_word,
+						unsigned int order)
+{
+	if (unlikely(flags & PGC_HEAD_CHECK_FLAGS))
+		return true;
+	/* mapcount -1, refcount 0 and order 0 in one compare */
+	if (unlikely(count_word != (u32)~order))
+		return true;
+	if (mapping && likely(!(mapping & PGC_MAPPING_CLEARED_BITS)))
+		return true;
+	if (memcg && likely(!pgc_memcg_is_kmem(memcg)))
+		return true;
+	return pgc_pp_maybe(head_word);
+}
+
+/*
+ * True if *@word is zero or has one of @tags set, the healthy states of
+ * mapping (anon/movable tags) and memcg_data (kmem tag). On x86 the word
+ * is compared in memory, the cheaper test first.
+ */
+#ifdef CONFIG_X86_64
+static __always_inline bool pgc_word_zero_or_tagged(const void *word,
+						    const u8 tags)
+{
+	asm goto("cmpq $0, %0\n\t"
+		 "je %l[healthy]\n\t"
+		 "testb %1, %0\n\t"
+		 "jnz %l[healthy]"
+		 : : "m" (*(const unsigned long *)word), "i" (tags)
+		 : "cc" : healthy);
+	return false;
+healthy:
+	return true;
+}
+#else
+static __always_inline bool pgc_word_zero_or_tagged(const void *word,
+						    const u8 tags)
+{
+	unsigned long w = *(const unsigned long *)word;
+
+	return !w || (w & tags);
+}
+#endif
+
+/*
+ * The filter on the page itself: plain reads the compiler can fold into
+ * compares, each word read once. pgc_audit_slow() takes its own
+ * READ_ONCE() snapshot before judging.
+ */
+static __always_inline bool pgc_free_maybe_bad(const struct page *page,
+					       unsigned int order)
+{
+	if (unlikely(pgc_peek_flags(page) & PGC_HEAD_CHECK_FLAGS))
+		return true;
+	/* mapcount -1, refcount 0 and order 0 in one compare */
+	if (unlikely(pgc_peek_count_word(page) != (u32)~order))
+		return true;
+	if (unlikely(!pgc_word_zero_or_tagged(&page->mapping,
+					      PGC_MAPPING_CLEARED_BITS)))
+		return true;
+#ifdef PGC_MEMCG_KMEM_TAG
+	if (unlikely(!pgc_word_zero_or_tagged(pgc_memcg_word(page),
+					      PGC_MEMCG_KMEM_TAG)))
+		return true;
+#else
+	if (unlikely(pgc_peek_memcg(page)))
+		return true;
+#endif
+	if (likely(!(*(const u8 *)&pgc_peek_head_word(page) & 0x40)))
+		return false;
+	return pgc_pp_maybe(pgc_raw_head_word(page));
+}
+
+/* The same filter over a snapshot of an order-0 head. */
+static inline bool pgc_head_maybe_bad(const struct pgc_page_snap *s)
+{
+	return pgc_words_maybe_bad(s->flags,
+				   (u32)s->mapcount | (u64)(u32)s->refcount << 32,
+				   s->mapping, s->memcg_data, s->head_word, 0);
 }
 
 #endif /* PAGECHECK_RULES_H */

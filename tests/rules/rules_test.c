@@ -267,6 +267,24 @@ static void pgc_test_head(void)
 #endif
 }
 
+static struct page pgc_filter_page;
+
+/* Lay a snapshot out as a struct page for pgc_free_maybe_bad(). */
+static void pgc_snap_to_page(const struct pgc_page_snap *s, struct page *page)
+{
+	memset(page, 0, sizeof(*page));
+	pgc_peek_flags(page) = s->flags;
+	pgc_compound_word(page) = s->head_word;
+	page->mapping = (struct address_space *)s->mapping;
+	atomic_set(&page->_mapcount, s->mapcount);
+	atomic_set(&page->_refcount, s->refcount);
+#ifdef PGC_MEMCG_KMEM_TAG
+	page->memcg_data = s->memcg_data;
+#elif defined(CONFIG_MEMCG) && defined(PGC_HAVE_PAGE_MEM_CGROUP)
+	page->mem_cgroup = (struct mem_cgroup *)s->memcg_data;
+#endif
+}
+
 /* Random snapshots: a clean verdict from the fast filter must be final. */
 static void pgc_test_fast_filter(void)
 {
@@ -277,7 +295,7 @@ static void pgc_test_fast_filter(void)
 	static const int counts[] = { -1, 0, 1, -2, 0x7fffff7f, INT_MIN };
 	struct rnd_state rnd;
 	struct pgc_free_snap fs;
-	unsigned int i, bad = 0, dirty = 0;
+	unsigned int i, bad = 0, bad_raw = 0, dirty = 0;
 
 	prandom_seed_state(&rnd, 42);
 	for (i = 0; i < 20000; i++) {
@@ -298,10 +316,24 @@ static void pgc_test_fast_filter(void)
 			dirty++;
 			if (!pgc_head_maybe_bad(&fs.head))
 				bad++;
+			pgc_snap_to_page(&fs.head, &pgc_filter_page);
+			if (!pgc_free_maybe_bad(&pgc_filter_page, 0))
+				bad_raw++;
 		}
 	}
 	pgc_expect_true("fast_filter_never_hides_a_violation", !bad && dirty > 1000,
 			"pgc_head_maybe_bad() passed a page the judge rejects");
+	pgc_expect_true("raw_filter_never_hides_a_violation", !bad_raw && dirty > 1000,
+			"pgc_free_maybe_bad() passed a page the judge rejects");
+
+	pgc_clean_free(&fs, 0, false);
+	pgc_snap_to_page(&fs.head, &pgc_filter_page);
+	pgc_expect_true("raw_filter_clean_page", !pgc_free_maybe_bad(&pgc_filter_page, 0),
+			"pgc_free_maybe_bad() flags a clean order-0 page");
+	pgc_expect_true("raw_filter_sends_high_order_on",
+			pgc_free_maybe_bad(&pgc_filter_page, 1) &&
+			pgc_free_maybe_bad(&pgc_filter_page, 9),
+			"pgc_free_maybe_bad() passed an order > 0 free");
 }
 
 static u32 pgc_tail(const struct pgc_free_snap *fs, unsigned int index,
