@@ -24,4 +24,4 @@ if grep -E "^$out/src/.*(warning|error):" "$out/build.log" >&2; then
 	echo "build-for: compiler warnings in pagecheck sources" >&2
 	exit 1
 fi
-echo "$out/src/pagecheck.ko $out/src/tests/pagecheck_rules_test.ko $out/src/tests/pagecheck_inject.ko"
+echo "$out/src/pagecheck.ko $out/src/tests/pagecheck_rules_test.ko $out/src/tests/pagecheck_inject.ko $out/src/tests/pagecheck_bench.ko"

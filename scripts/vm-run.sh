@@ -3,6 +3,7 @@
 #
 # vm-run.sh --vmlinuz PATH --initrd PATH --out DIR [--mode M] [--smp N]
 #           [--mem MB] [--timeout S] [--append "extra cmdline"] [--quiet]
+#           [--icount]
 #
 # Boot the guest under QEMU TCG (no KVM: nested KVM hangs here), no disks,
 # no network. Files written to DIR:
@@ -11,6 +12,8 @@
 #   cmdline      the kernel command line used
 #   elapsed      wall-clock seconds the VM ran
 #   qemu.log     QEMU's own stdout/stderr
+# --icount runs QEMU with -icount shift=0,sleep=off: guest time counts guest
+# instructions (1 ns each), so in-guest timings are reproducible.
 # Exit: 0 if guest.out has PAGECHECK-GUEST-DONE (whatever rc the suite had;
 # the caller judges guest.out), 1 otherwise (panic, hang, timeout), 2 usage.
 # Env: QEMU (default qemu-system-x86_64); PC_VM_CPU (default
@@ -27,7 +30,7 @@ usage() {
 	exit 2
 }
 
-VMLINUZ='' INITRD='' OUTDIR='' MODE=default SMP=2 MEM=1024 TIMEOUT=900 APPEND='' QUIET=0
+VMLINUZ='' INITRD='' OUTDIR='' MODE=default SMP=2 MEM=1024 TIMEOUT=900 APPEND='' QUIET=0 ICOUNT=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--vmlinuz) VMLINUZ=${2:?}; shift 2 ;;
@@ -39,6 +42,7 @@ while [ $# -gt 0 ]; do
 	--timeout) TIMEOUT=${2:?}; shift 2 ;;
 	--append)  APPEND=${2?}; shift 2 ;;
 	--quiet)   QUIET=1; shift ;;
+	--icount)  ICOUNT=1; shift ;;
 	-h|--help) usage ;;
 	*) echo "$PC_PROG: unknown argument '$1'" >&2; usage ;;
 	esac
@@ -85,6 +89,7 @@ QARGS=(
 	-serial "file:$OUTDIR/guest.out"
 	-monitor none
 )
+[ "$ICOUNT" = 0 ] || QARGS+=(-icount shift=0,sleep=off)
 
 pc_log "booting $(basename "$VMLINUZ") mode=$MODE smp=$SMP mem=${MEM}M timeout=${TIMEOUT}s -> $OUTDIR"
 t0=$(date +%s.%N)

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pagecheck_bench: kernel-side loops for the benchmark (scripts/bench.sh).
+ *
+ *   echo "alloc ORDER COUNT" > /sys/kernel/debug/pagecheck_bench/run
+ *	COUNT alloc_pages(ORDER, compound) + __free_pages() pairs
+ *   echo "bad none|unique|dup COUNT [FIRST_KEY]" > .../run
+ *	COUNT order-0 frees through one of 4096 distinct call stacks
+ *	(key FIRST_KEY, FIRST_KEY+1, ... for "unique", FIRST_KEY for "dup");
+ *	"unique" and "dup" free the page with a non-NULL mapping, "none"
+ *	frees it healthy, so (bad - none) is the cost of one violation.
+ *	A probe that runs after pagecheck restores the page.
+ *   cat .../result	"ns=N ops=N pages=N" of the last run
+ *
+ * Load with floor=1 to attach an empty probe to kmem:mm_page_free: the
+ * cheapest possible tracepoint consumer, the floor pagecheck is judged by.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/gfp.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/tracepoint.h>
+#include <linux/uaccess.h>
+#include <trace/events/kmem.h>
+
+#define PGC_BENCH_RESTORE_PRIO	(TRACEPOINT_DEFAULT_PRIO - 9)
+#define PGC_BENCH_HOPS		64
+#define PGC_BENCH_KEYS		(PGC_BENCH_HOPS * PGC_BENCH_HOPS)
+#define PGC_BENCH_MAX_ORDER	10
+
+static bool floor_probe;
+module_param_named(floor, floor_probe, bool, 0444);
+MODULE_PARM_DESC(floor, "Attach an empty probe to kmem:mm_page_free (default 0)");
+
+static struct tracepoint *pgc_bench_tp;
+static struct dentry *pgc_bench_dir;
+static DEFINE_MUTEX(pgc_bench_lock);
+static char pgc_bench_result[96];
+static struct address_space pgc_bench_mapping;
+static struct page *pgc_bench_armed;
+static bool pgc_bench_corrupt;
+
+static void notrace pgc_bench_empty_probe(void *data, struct page *page,
+					  unsigned int order)
+{
+}
+
+static void notrace pgc_bench_restore_probe(void *data, struct page *page,
+					    unsigned int order)
+{
+	if (page == READ_ONCE(pgc_bench_armed)) {
+		page->mapping = NULL;
+		WRITE_ONCE(pgc_bench_armed, NULL);
+	}
+}
+
+static int pgc_bench_alloc_loop(unsigned int order, unsigned long count)
+{
+	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | (order ? __GFP_COMP : 0);
+	unsigned long i;
+	u64 start, ns;
+
+	start = ktime_get_ns();
+	for (i = 0; i < count; i++) {
+		struct page *page = alloc_pages(gfp, order);
+
+		if (!page)
+			return -ENOMEM;
+		__free_pages(page, order);
+		if (!(i & 63))
+			cond_resched();
+	}
+	ns = ktime_get_ns() - start;
+	snprintf(pgc_bench_result, sizeof(pgc_bench_result),
+		 "ns=%llu ops=%lu pages=%lu\n", ns, count, count << order);
+	return 0;
+}
+
+/* The leaf of every call chain: one order-0 free, bad or healthy. */
+static noinline void pgc_bench_free_one(void)
+{
+	struct page *page = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+
+	if (!page)
+		return;
+	if (pgc_bench_corrupt) {
+		page->mapping = &pgc_bench_mapping;
+		WRITE_ONCE(pgc_bench_armed, page);
+	}
+	__free_pages(page, 0);
+	WRITE_ONCE(pgc_bench_armed, NULL);
+}
+
+/*
+ * 64 distinct functions, two levels deep: key k frees through hop[k % 64]
+ * then hop[k / 64], so each key has its own stack and its own report.
+ */
+typedef void (*pgc_bench_hop_fn)(unsigned int key, unsigned int level);
+static const pgc_bench_hop_fn pgc_bench_hops[PGC_BENCH_HOPS];
+
+#define PGC_BENCH_HOP(n)						\
+static noinline void pgc_bench_hop_##n(unsigned int key, unsigned int level) \
+{									\
+	if (level)							\
+		pgc_bench_hops[(key / PGC_BENCH_HOPS) % PGC_BENCH_HOPS](key, 0); \
+	else								\
+		pgc_bench_free_one();					\
+	barrier();							\
+}
+#define PGC_BENCH_HOP8(n)						\
+	PGC_BENCH_HOP(n##0) PGC_BENCH_HOP(n##1) PGC_BENCH_HOP(n##2)	\
+	PGC_BENCH_HOP(n##3) PGC_BENCH_HOP(n##4) PGC_BENCH_HOP(n##5)	\
+	PGC_BENCH_HOP(n##6) PGC_BENCH_HOP(n##7)
+PGC_BENCH_HOP8(0) PGC_BENCH_HOP8(1) PGC_BENCH_HOP8(2) PGC_BENCH_HOP8(3)
+PGC_BENCH_HOP8(4) PGC_BENCH_HOP8(5) PGC_BENCH_HOP8(6) PGC_BENCH_HOP8(7)
+
+#define PGC_BENCH_REF8(n)						\
+	pgc_bench_hop_##n##0, pgc_bench_hop_##n##1, pgc_bench_hop_##n##2, \
+	pgc_bench_hop_##n##3, pgc_bench_hop_##n##4, pgc_bench_hop_##n##5, \
+	pgc_bench_hop_##n##6, pgc_bench_hop_##n##7
+static const pgc_bench_hop_fn pgc_bench_hops[PGC_BENCH_HOPS] = {
+	PGC_BENCH_REF8(0), PGC_BENCH_REF8(1), PGC_BENCH_REF8(2),
+	PGC_BENCH_REF8(3), PGC_BENCH_REF8(4), PGC_BENCH_REF8(5),
+	PGC_BENCH_REF8(6), PGC_BENCH_REF8(7),
+};
+
+static int pgc_bench_bad_loop(const char *kind, unsigned long count,
+			      unsigned int first_key)
+{
+	bool unique = !strcmp(kind, "unique");
+	unsigned long i;
+	u64 start, ns;
+	int ret;
+
+	if (!unique && strcmp(kind, "dup") && strcmp(kind, "none"))
+		return -EINVAL;
+	if (first_key >= PGC_BENCH_KEYS ||
+	    (unique && count > PGC_BENCH_KEYS - first_key))
+		return -EINVAL;
+	ret = tracepoint_probe_register_prio(pgc_bench_tp, pgc_bench_restore_probe,
+					     NULL, PGC_BENCH_RESTORE_PRIO);
+	if (ret)
+		return ret;
+	pgc_bench_corrupt = strcmp(kind, "none");
+
+	start = ktime_get_ns();
+	for (i = 0; i < count; i++) {
+		unsigned int key = unique ? first_key + i : first_key;
+
+		pgc_bench_hops[key % PGC_BENCH_HOPS](key, 1);
+		if (!(i & 63))
+			cond_resched();
+	}
+	ns = ktime_get_ns() - start;
+
+	tracepoint_probe_unregister(pgc_bench_tp, pgc_bench_restore_probe, NULL);
+	tracepoint_synchronize_unregister();
+	snprintf(pgc_bench_result, sizeof(pgc_bench_result),
+		 "ns=%llu ops=%lu pages=%lu\n", ns, count, count);
+	return 0;
+}
+
+static ssize_t pgc_bench_run_write(struct file *file, const char __user *ubuf,
+				   size_t len, loff_t *ppos)
+{
+	char buf[64], kind[8];
+	unsigned long count;
+	unsigned int arg = 0;
+	int ret = -EINVAL;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+
+	mutex_lock(&pgc_bench_lock);
+	pgc_bench_result[0] = '\0';
+	if (sscanf(buf, "alloc %u %lu", &arg, &count) == 2) {
+		if (arg <= PGC_BENCH_MAX_ORDER && count)
+			ret = pgc_bench_alloc_loop(arg, count);
+	} else if (sscanf(buf, "bad %7s %lu %u", kind, &count, &arg) >= 2) {
+		if (count)
+			ret = pgc_bench_bad_loop(kind, count, arg);
+	}
+	mutex_unlock(&pgc_bench_lock);
+	return ret ? ret : len;
+}
+
+static ssize_t pgc_bench_result_read(struct file *file, char __user *ubuf,
+				     size_t len, loff_t *ppos)
+{
+	ssize_t ret;
+
+	mutex_lock(&pgc_bench_lock);
+	ret = simple_read_from_buffer(ubuf, len, ppos, pgc_bench_result,
+				      strlen(pgc_bench_result));
+	mutex_unlock(&pgc_bench_lock);
+	return ret;
+}
+
+static const struct file_operations pgc_bench_run_fops = {
+	.owner = THIS_MODULE,
+	.write = pgc_bench_run_write,
+};
+
+static const struct file_operations pgc_bench_result_fops = {
+	.owner = THIS_MODULE,
+	.read = pgc_bench_result_read,
+};
+
+static void pgc_bench_tp_match(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "mm_page_free"))
+		*(struct tracepoint **)priv = tp;
+}
+
+static int __init pgc_bench_init(void)
+{
+	int ret;
+
+	for_each_kernel_tracepoint(pgc_bench_tp_match, &pgc_bench_tp);
+	if (!pgc_bench_tp)
+		return -ENOENT;
+	if (floor_probe) {
+		check_trace_callback_type_mm_page_free(pgc_bench_empty_probe);
+		ret = tracepoint_probe_register(pgc_bench_tp, pgc_bench_empty_probe,
+						NULL);
+		if (ret)
+			return ret;
+	}
+	pgc_bench_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("run", 0200, pgc_bench_dir, NULL, &pgc_bench_run_fops);
+	debugfs_create_file("result", 0400, pgc_bench_dir, NULL,
+			    &pgc_bench_result_fops);
+	return 0;
+}
+
+static void __exit pgc_bench_exit(void)
+{
+	debugfs_remove_recursive(pgc_bench_dir);
+	if (floor_probe)
+		tracepoint_probe_unregister(pgc_bench_tp, pgc_bench_empty_probe, NULL);
+	tracepoint_synchronize_unregister();
+}
+
+module_init(pgc_bench_init);
+module_exit(pgc_bench_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("pagecheck benchmark loops");

@@ -1,0 +1,153 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The in-guest benchmark (busybox sh), run as /pc/suite.sh by the guest
+# init under QEMU -icount shift=0,sleep=off: a guest nanosecond is one
+# guest instruction. One configuration per boot:
+#
+#   suite.sh bench config=NAME [size=full|ci]
+#
+# NAME: baseline, floor, tracepoint, ftrace, kprobe, disabled, record,
+# bpftrace, or kopt-* (no module; the host put a kernel option on the
+# command line). Output: "BENCH <workload> ns= ops= pages=" lines, framed
+# sections with pagecheck's stats, "@@BENCH-ERROR why" on failure.
+
+PC=/pc
+D=/sys/kernel/debug/pagecheck
+P=/sys/module/pagecheck/parameters
+B=/sys/kernel/debug/pagecheck_bench
+T=/sys/kernel/tracing
+CONFIG=baseline
+SIZE=full
+for arg in "$@"; do
+	case $arg in
+	config=*) CONFIG=${arg#config=} ;;
+	size=*) SIZE=${arg#size=} ;;
+	esac
+done
+
+# Workload sizes: full for make bench, ci for the reduced run in make check.
+if [ "$SIZE" = ci ]; then
+	ANON="32 4" KALLOC0=20000 KALLOC3=4000 KALLOC9=100 FORK="20 8"
+	CACHE="16 4" BAD=512
+else
+	ANON="64 8" KALLOC0=100000 KALLOC3=20000 KALLOC9=400 FORK="60 8"
+	CACHE="32 8" BAD=1024
+fi
+
+fail() {
+	echo "@@BENCH-ERROR $*"
+	exit 1
+}
+
+section() {
+	echo "@@BEGIN $1"
+	cat "$2" 2>&1
+	echo "@@END $1"
+}
+
+kalloc() { # ORDER COUNT
+	echo "alloc $1 $2" >"$B/run" || fail "bench module: alloc $1 $2"
+	echo "BENCH kalloc$1 $(cat "$B/result")"
+}
+
+bad() { # KIND COUNT FIRST_KEY LABEL
+	echo "bad $1 $2 $3" >"$B/run" || fail "bench module: bad $1 $2 $3"
+	echo "BENCH $4 $(cat "$B/result")"
+}
+
+start_bpftrace() {
+	ulimit -l unlimited 2>/dev/null
+	# PAGE_FLAGS_CHECK_AT_FREE bits moved in 6.2 (see pagecheck.bt)
+	case $(uname -r) in
+	5.*|6.1.*) mask=61489 ;;
+	*) mask=57635 ;;
+	esac
+	bpftrace "$PC/pagecheck.bt" "$mask" >/tmp/bt.out 2>&1 &
+	BT_PID=$!
+	i=0
+	until grep -q 'Attaching' /tmp/bt.out 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 600 ] || ! kill -0 "$BT_PID" 2>/dev/null; then
+			section bpftrace.out /tmp/bt.out
+			fail "bpftrace did not attach"
+		fi
+		sleep 1
+	done
+	sleep 2
+}
+
+echo "@@KERNEL $(uname -r)"
+echo "@@CONFIG $CONFIG"
+echo "@@CMDLINE $(cat /proc/cmdline)"
+echo "@@CPUS $(cat /sys/devices/system/cpu/possible)"
+
+bench_args=
+case $CONFIG in
+floor) bench_args=floor=1 ;;
+esac
+case $CONFIG in
+tracepoint|ftrace|kprobe)
+	insmod "$PC/pagecheck.ko" hook="$CONFIG" || fail "insmod pagecheck hook=$CONFIG" ;;
+disabled)
+	insmod "$PC/pagecheck.ko" enabled=0 || fail "insmod pagecheck enabled=0" ;;
+record)
+	echo 1 >"$T/events/kmem/mm_page_free/enable" || fail "enable kmem:mm_page_free"
+	echo 1 >"$T/tracing_on" ;;
+bpftrace)
+	start_bpftrace ;;
+baseline|floor|kopt-*) ;;
+*) fail "unknown config $CONFIG" ;;
+esac
+# shellcheck disable=SC2086
+insmod "$PC/pagecheck_bench.ko" $bench_args || fail "insmod pagecheck_bench"
+
+# First touch of most of memory: struct-page init and first-touch costs
+# must not land in the first measurement.
+"$PC/bin/pc-bench" warm 85 || fail "warm"
+"$PC/bin/pc-bench" warm 85 >/dev/null
+
+# shellcheck disable=SC2086
+"$PC/bin/pc-bench" anon $ANON || fail anon
+kalloc 0 $KALLOC0
+kalloc 3 $KALLOC3
+kalloc 9 $KALLOC9
+# shellcheck disable=SC2086
+"$PC/bin/pc-bench" fork $FORK || fail fork
+# shellcheck disable=SC2086
+"$PC/bin/pc-bench" pagecache $CACHE || fail pagecache
+
+if [ "$CONFIG" = tracepoint ]; then
+	# The violation path: the same frees healthy, each a new report, each a
+	# duplicate of one report, and each dropped because the store is full.
+	max=$(cat "$P/max_reports")
+	echo 1 >"$P/clear"
+	bad none "$BAD" 0 bad-none
+	bad unique "$BAD" 0 bad-unique
+	bad dup "$BAD" 0 bad-dup
+	# fill the store, then every further new stack is dropped
+	[ "$max" -le "$BAD" ] || bad unique $((max - BAD)) "$BAD" bad-fill
+	bad unique "$BAD" "$max" bad-full
+	section violation.stats "$D/stats"
+fi
+
+case $CONFIG in
+tracepoint|ftrace|kprobe|disabled) section stats "$D/stats" ;;
+record) echo "@@RECORDED $(grep -c mm_page_free "$T/trace")" ;;
+bpftrace)
+	kill -INT "$BT_PID"
+	wait "$BT_PID"
+	section bpftrace.out /tmp/bt.out ;;
+esac
+
+if [ "$CONFIG" = tracepoint ]; then
+	# Fixed memory footprint at other sizes.
+	for args in "max_reports=1024 stack_depth=16" "max_reports=4096 stack_depth=16" \
+		    "max_reports=16384 stack_depth=16" "max_reports=1024 stack_depth=32" \
+		    "max_reports=1024 stack_depth=64" "max_reports=65536 stack_depth=64"; do
+		rmmod pagecheck
+		# shellcheck disable=SC2086
+		insmod "$PC/pagecheck.ko" $args || fail "insmod pagecheck $args"
+		echo "@@FOOTPRINT $args $(grep -E '^(store|scratch|footprint)_bytes' "$D/stats" | tr '\n' ' ')"
+	done
+fi
+echo "@@BENCH-DONE"
