@@ -36,7 +36,26 @@ struct pgc_scratch {
 	char symbol[KSYM_SYMBOL_LEN];
 };
 
-static DEFINE_PER_CPU(struct pgc_scratch [PGC_NR_CONTEXTS], pgc_scratch);
+/*
+ * Allocated at load from the dynamic per-cpu area: a static DEFINE_PER_CPU
+ * of this size would use up the small per-cpu reserve that every module
+ * loaded after pagecheck shares.
+ */
+static struct pgc_scratch __percpu *pgc_scratch;	/* [PGC_NR_CONTEXTS] */
+
+int pgc_audit_init(void)
+{
+	pgc_scratch = __alloc_percpu(sizeof(struct pgc_scratch) * PGC_NR_CONTEXTS,
+				     __alignof__(struct pgc_scratch));
+	return pgc_scratch ? 0 : -ENOMEM;
+}
+
+/* Only once no hook can call in any more. */
+void pgc_audit_exit(void)
+{
+	free_percpu(pgc_scratch);
+	pgc_scratch = NULL;
+}
 
 static atomic_long_t pgc_printk_suppressed = ATOMIC_LONG_INIT(0);
 static DEFINE_RATELIMIT_STATE(pgc_printk_ratelimit, 5 * HZ, 10);
@@ -113,7 +132,7 @@ static void pgc_report_violation(struct pgc_report *rec,
 				 unsigned int context)
 {
 	struct pgc_cpu_stats *stats = this_cpu_ptr(&pgc_cpu_stats);
-	bool is_new = false;
+	bool is_new = false, first_full = false;
 	unsigned int r;
 
 	for (r = 0; r < PGC_NR_REASONS; r++)
@@ -132,8 +151,13 @@ static void pgc_report_violation(struct pgc_report *rec,
 	rec->last_ns = rec->first_ns;
 	rec->count = 1;
 
-	if (!pgc_store_add(rec, &is_new))
+	if (!pgc_store_add(rec, &is_new, &first_full)) {
+		if (first_full && READ_ONCE(pgc_settings.printk))
+			pr_warn("report store full (max_reports=%u): new reports are counted in stats dropped_store_full, not kept; %ld report lines suppressed\n",
+				pgc_settings.max_reports,
+				atomic_long_xchg(&pgc_printk_suppressed, 0));
 		return;
+	}
 	add_taint(TAINT_BAD_PAGE, LOCKDEP_STILL_OK);
 	if (is_new && READ_ONCE(pgc_settings.printk)) {
 		if (__ratelimit(&pgc_printk_ratelimit))
@@ -279,7 +303,9 @@ static void pgc_judge_free(struct page *page, unsigned int order,
 
 	rec->reasons = reasons;
 	rec->pfn = page_to_pfn(page);
+	rec->last_pfn = rec->pfn;
 	rec->order = order;
+	rec->last_order = order;
 	rec->page = page;
 	rec->head = *head;
 	if (!rec->bad_subpages)
@@ -306,7 +332,7 @@ noinline void notrace pgc_audit_slow(const void *probe_data, struct page *page,
 	if (!order && !pgc_head_maybe_bad(&head))
 		return;
 	preempt_disable_notrace();
-	pgc_judge_free(page, order, &head, &this_cpu_ptr(pgc_scratch)[context],
+	pgc_judge_free(page, order, &head, this_cpu_ptr(pgc_scratch) + context,
 		       context);
 	preempt_enable_notrace();
 }
@@ -318,7 +344,7 @@ static noinline void pgc_audit_call_slow(struct page *page, unsigned int order)
 	struct pgc_report *rec;
 
 	preempt_disable_notrace();
-	scratch = &this_cpu_ptr(pgc_scratch)[context];
+	scratch = this_cpu_ptr(pgc_scratch) + context;
 	rec = &scratch->buf.report;
 	pgc_read_page(&rec->head, page);
 	rec->reasons = pgc_judge_call(&rec->head);
@@ -327,7 +353,9 @@ static noinline void pgc_audit_call_slow(struct page *page, unsigned int order)
 		rec->first_bad_index = 0;
 		memset(&rec->bad_tail, 0, sizeof(rec->bad_tail));
 		rec->pfn = page_to_pfn(page);
+		rec->last_pfn = rec->pfn;
 		rec->order = order;
+		rec->last_order = order;
 		rec->page = page;
 		pgc_report_violation(rec, scratch, context);
 	}

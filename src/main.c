@@ -32,6 +32,18 @@ static bool pgc_loaded;
 
 /* --- parameters ---------------------------------------------------------- */
 
+/*
+ * Refused values are echoed escaped and cut short (they come from the user
+ * and may hold control bytes), and rate-limited: a script that keeps
+ * writing bad values must not flood the log.
+ */
+#define PGC_ECHO_MAX	32
+#define pgc_param_err(fmt, name, val, ...)				\
+	pr_err_ratelimited("%s: " fmt ", got '%*pE'%s\n", name,	\
+			   ##__VA_ARGS__,				\
+			   (int)min_t(size_t, strlen(val ?: ""), PGC_ECHO_MAX), \
+			   val ?: "", strlen(val ?: "") > PGC_ECHO_MAX ? "..." : "")
+
 /* Stricter than kstrtobool(): "on2" or "yes-please" are refused. */
 static int pgc_parse_bool(const char *val, const char *name, bool *out)
 {
@@ -53,7 +65,7 @@ static int pgc_parse_bool(const char *val, const char *name, bool *out)
 			return 0;
 		}
 	}
-	pr_err("%s: expected 0 or 1, got '%s'\n", name, val);
+	pgc_param_err("expected 0 or 1", name, val);
 	return -EINVAL;
 }
 
@@ -98,9 +110,9 @@ static int pgc_parse_uint(const char *val, const char *name, unsigned int min,
 {
 	unsigned int v;
 
-	if (!val || kstrtouint(val, 0, &v) || v < min || v > max) {
-		pr_err("%s: expected an integer from %u to %u, got '%s'\n",
-		       name, min, max, val ? val : "");
+	if (!val || kstrtouint(val, 10, &v) || v < min || v > max) {
+		pgc_param_err("expected a decimal integer from %u to %u", name, val,
+			      min, max);
 		return -EINVAL;
 	}
 	*out = v;
@@ -141,12 +153,8 @@ static int pgc_get_uint(char *buf, const struct kernel_param *kp)
 
 static int pgc_set_clear(const char *val, const struct kernel_param *kp)
 {
-	bool on;
-
-	if (pgc_parse_bool(val, "clear", &on))
-		return -EINVAL;
-	if (!on) {
-		pr_err("clear: write 1 to clear the report store\n");
+	if (!val || !sysfs_streq(val, "1")) {
+		pgc_param_err("write 1 to clear the report store", "clear", val);
 		return -EINVAL;
 	}
 	if (pgc_loaded)
@@ -164,8 +172,7 @@ static int pgc_set_hook(const char *val, const struct kernel_param *kp)
 			return 0;
 		}
 	}
-	pr_err("hook: expected auto, tracepoint, ftrace or kprobe, got '%s'\n",
-	       val ? val : "");
+	pgc_param_err("expected auto, tracepoint, ftrace or kprobe", "hook", val);
 	return -EINVAL;
 }
 
@@ -247,6 +254,11 @@ static int __init pgc_init(void)
 		       pgc_settings.max_reports);
 		return ret;
 	}
+	ret = pgc_audit_init();
+	if (ret) {
+		pr_err("cannot allocate per-cpu scratch space\n");
+		goto err_store;
+	}
 
 	/* enabled= may be written from sysfs while this runs. */
 	mutex_lock(&pgc_param_lock);
@@ -256,7 +268,7 @@ static int __init pgc_init(void)
 	pgc_loaded = !ret;
 	mutex_unlock(&pgc_param_lock);
 	if (ret)
-		goto err_store;
+		goto err_audit;
 	if (pgc_settings.kernel_verdict) {
 		ret = pgc_verdict_attach();
 		if (ret)
@@ -272,6 +284,8 @@ static int __init pgc_init(void)
 
 err_hook:
 	pgc_stop_hook();
+err_audit:
+	pgc_audit_exit();
 err_store:
 	pgc_store_exit();
 	return ret;
@@ -282,6 +296,7 @@ static void __exit pgc_exit(void)
 	pgc_debugfs_exit();
 	pgc_verdict_detach();
 	pgc_stop_hook();
+	pgc_audit_exit();
 	pgc_store_exit();
 	pr_info("unloaded\n");
 }

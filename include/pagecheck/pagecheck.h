@@ -68,7 +68,9 @@ struct pgc_report {
 	u16 caller;			/* stack index named in the title */
 	u8 context;
 	u8 order;
-	unsigned long pfn;
+	u8 last_order;
+	unsigned long pfn;		/* the first free of this report */
+	unsigned long last_pfn;		/* the latest */
 	const void *page;
 	struct pgc_page_snap head;
 	struct pgc_page_snap bad_tail;
@@ -122,12 +124,14 @@ static __always_inline void pgc_audit_free(struct page *page, unsigned int order
 int pgc_store_init(unsigned int capacity, unsigned int stack_capacity);
 void pgc_store_exit(void);
 size_t pgc_report_size(void);
-bool pgc_store_add(struct pgc_report *rec, bool *is_new);
+bool pgc_store_add(struct pgc_report *rec, bool *is_new, bool *first_full);
 void pgc_store_drop_busy(void);
 bool pgc_store_copy(u32 index, struct pgc_report *dst);
 void pgc_store_clear(void);
 void pgc_store_get_stats(struct pgc_store_stats *st);
 size_t pgc_scratch_bytes(void);
+int pgc_audit_init(void);
+void pgc_audit_exit(void);
 
 /* report.c */
 struct seq_file;
