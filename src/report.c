@@ -131,6 +131,8 @@ void pgc_report_text(struct seq_file *m, const struct pgc_report *r)
 	seq_puts(m, "s\n");
 	seq_printf(m, "pfn: %#lx order: %u page: ", r->pfn, r->order);
 	pgc_print_page_ptr(m, r->page);
+	if (r->count > 1)
+		seq_printf(m, " (latest: pfn %#lx order %u)", r->last_pfn, r->last_order);
 	seq_printf(m, "\ncpu: %d pid: %d comm: %.*s context: %s\n", r->cpu, r->pid,
 		   (int)sizeof(r->comm), r->comm, pgc_context_name(r->context));
 	pgc_print_snap(m, "", &r->head);
@@ -186,7 +188,8 @@ void pgc_report_json(struct seq_file *m, const struct pgc_report *r)
 
 	seq_printf(m, "{\"id\":%llu,\"count\":%llu,\"first_ns\":%llu,\"last_ns\":%llu",
 		   r->id, r->count, r->first_ns, r->last_ns);
-	seq_printf(m, ",\"pfn\":%lu,\"order\":%u,\"page\":\"", r->pfn, r->order);
+	seq_printf(m, ",\"pfn\":%lu,\"order\":%u,\"last_pfn\":%lu,\"last_order\":%u,\"page\":\"",
+		   r->pfn, r->order, r->last_pfn, r->last_order);
 	pgc_print_page_ptr(m, r->page);
 	seq_puts(m, "\",\"reasons\":[");
 	pgc_print_reasons(m, r->reasons, ",", true);

@@ -104,10 +104,12 @@ void pgc_store_drop_busy(void)
  * pgc_store_add() - record one violation
  * @rec: the report; on return holds the stored id and count
  * @is_new: set when @rec created a new unique report
+ * @first_full: set on the first drop since load or clear because the
+ *	store is full, so the caller can say so once
  *
  * Return: false if the violation was dropped (store full or busy).
  */
-bool pgc_store_add(struct pgc_report *rec, bool *is_new)
+bool pgc_store_add(struct pgc_report *rec, bool *is_new, bool *first_full)
 {
 	struct pgc_store *st = &pgc_store;
 	unsigned long flags;
@@ -132,6 +134,8 @@ bool pgc_store_add(struct pgc_report *rec, bool *is_new)
 			continue;
 		slot->count++;
 		slot->last_ns = rec->first_ns;
+		slot->last_pfn = rec->pfn;
+		slot->last_order = rec->order;
 		rec->id = slot->id;
 		rec->count = slot->count;
 		stored = true;
@@ -139,7 +143,7 @@ bool pgc_store_add(struct pgc_report *rec, bool *is_new)
 	}
 
 	if (st->used >= st->capacity) {
-		st->dropped_full++;
+		*first_full = !st->dropped_full++;
 		goto out;
 	}
 	slot = pgc_slot(st->used);
@@ -230,13 +234,18 @@ bool pgc_store_kernel_verdict(unsigned long pfn, const char *reason,
 	} else {
 		raw_spin_lock_irqsave(&st->lock, flags);
 	}
-	for (i = st->used; i-- > 0;) {
+	/* the latest free of a deduplicated report is the likeliest match */
+	for (i = st->used; i-- > 0 && !slot;) {
 		struct pgc_report *s = pgc_slot(i);
 
-		if (pfn >= s->pfn && pfn < s->pfn + (1UL << s->order)) {
+		if (pfn >= s->last_pfn && pfn < s->last_pfn + (1UL << s->last_order))
 			slot = s;
-			break;
-		}
+	}
+	for (i = st->used; i-- > 0 && !slot;) {
+		struct pgc_report *s = pgc_slot(i);
+
+		if (pfn >= s->pfn && pfn < s->pfn + (1UL << s->order))
+			slot = s;
 	}
 	if (slot) {
 		memcpy(slot->kernel_reason, text, sizeof(text));
