@@ -4,8 +4,10 @@
 # image and headers, build pagecheck and its test modules W=1, then for each
 # backend in HOOKS (default "tracepoint ftrace kprobe") boot the kernel in
 # QEMU TCG, run tests/guest/suite.sh with that hook and judge the evidence.
-# Then (unless DKMS=0) install and remove pagecheck with DKMS and as a .deb
-# for the default kernels (scripts/dkms-test.sh). Labels in CANARY (the
+# Then (unless RELIABILITY=0) the reliability boot on 4 vCPUs and one
+# boot per lockdown level. Then (unless BENCH=0) the reduced benchmark on 6.1 and 6.12 (its targets
+# are PASS/FAIL lines), and (unless DKMS=0) install and remove pagecheck
+# with DKMS and as a .deb for the default kernels (scripts/dkms-test.sh). Labels in CANARY (the
 # Makefile sets 7-rc) run the same way but are only reported.
 # Ends with "N passed, N failed, N skipped"; exits non-zero on any failure.
 set -uo pipefail
@@ -22,6 +24,20 @@ say() { echo "$@" | tee -a "$results"; }
 
 "$top/scripts/install-deps.sh" >&2 || { say "FAIL host: install dependencies"; }
 make -s -C "$top/tests/workload" >&2 || say "FAIL host: build the guest workload"
+
+# vm_judged LABEL NAME MODE VM-ARGS...: boot the suite in MODE and judge it.
+vm_judged() {
+	local label=$1 name=$2 mode=$3
+	shift 3
+	if ! "$top/scripts/vm-run.sh" --vmlinuz "$VMLINUZ" --initrd "$out/initrd.gz" \
+		--out "$out/vm-$name" --mode "$mode" --timeout 1500 "$@" >&2; then
+		say "FAIL $label/$name: VM did not complete (console: $out/vm-$name/console.log)"
+		return
+	fi
+	say "PASS $label/$name: VM completed"
+	python3 "$top/tests/judge.py" --label "$label/$name" --mode "$mode" \
+		"$out/vm-$name/guest.out" | tee -a "$results"
+}
 
 # run_label LABEL: everything for one kernel; results go through say().
 run_label() {
@@ -50,7 +66,8 @@ run_label() {
 	fi
 	# shellcheck disable=SC2086
 	"$top/scripts/mkinitramfs.sh" "$out/initrd.gz" $mods \
-		"$top/tests/guest/suite.sh" "$top/tests/workload/pc-workload" >&2
+		"$top/tests/guest/suite.sh" "$top/tests/guest/reliability.sh" \
+		"$top/tests/workload/pc-workload" "$top/tests/workload/pc-fuzz" >&2
 	for hook in $hooks; do
 		if ! "$top/scripts/vm-run.sh" --vmlinuz "$VMLINUZ" --initrd "$out/initrd.gz" \
 			--out "$out/vm-$hook" --mode check --append "pc.args=hook=$hook" \
@@ -62,6 +79,17 @@ run_label() {
 		python3 "$top/tests/judge.py" --label "$label/$hook" --hook "$hook" \
 			"$out/vm-$hook/guest.out" | tee -a "$results"
 	done
+	# Reliability (flood, contexts, unload under fire, hostile input, the
+	# differential test, lockdown at run time) on 4 vCPUs, then a boot per
+	# lockdown level.
+	if [ "${RELIABILITY:-1}" = 1 ]; then
+		vm_judged "$label" reliability reliability --smp 4 --mem 2048 \
+			--append "pc.args=hook=tracepoint"
+		for level in integrity confidentiality; do
+			vm_judged "$label" "lockdown-$level" lockdown --smp 1 --mem 512 \
+				--append "lockdown=$level"
+		done
+	fi
 	echo "INFO $label: finished in $((SECONDS - start)) s (evidence: $out/vm-*)"
 }
 
@@ -80,6 +108,24 @@ for label in ${CANARY-}; do
 	rm -f "$results"
 	results=$main_results
 done
+
+# The reduced benchmark: its cost targets gate the host-native kernels.
+if [ "${BENCH:-1}" = 1 ]; then
+	bench_labels=()
+	for label in ${BENCH_KERNELS:-6.1 6.12}; do
+		[[ " ${labels[*]} " == *" $label "* ]] && bench_labels+=("$label")
+	done
+	if [ ${#bench_labels[@]} -gt 0 ]; then
+		bench_out=$(mktemp)
+		"$top/scripts/bench.sh" --ci "${bench_labels[@]}" >"$bench_out" 2>&1
+		bench_rc=$?
+		grep -E '^(PASS|FAIL|SKIP|INFO) ' "$bench_out" | tee -a "$results"
+		if [ "$bench_rc" -ne 0 ] && ! grep -q '^FAIL ' "$bench_out"; then
+			say "FAIL bench: scripts/bench.sh exited $bench_rc ($(tail -n 1 "$bench_out"))"
+		fi
+		rm -f "$bench_out"
+	fi
+fi
 
 if [ "${DKMS:-1}" = 1 ]; then
 	"$top/scripts/dkms-test.sh" 2>&1 | tee -a "$results"

@@ -54,8 +54,8 @@ for a in $("$BUSYBOX" --list); do
 	[ "$a" = busybox ] || ln -s busybox "$R/bin/$a"
 done
 install -m 0755 "$INIT" "$R/init"
-echo 'root:x:0:0:root:/root:/bin/sh' >"$R/etc/passwd"
-echo 'root:x:0:' >"$R/etc/group"
+printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/:/bin/sh' >"$R/etc/passwd"
+printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$R/etc/group"
 
 for arg in "$@"; do
 	if [[ $arg == *=* ]]; then

@@ -10,6 +10,10 @@
  *	"unique" and "dup" free the page with a non-NULL mapping, "none"
  *	frees it healthy, so (bad - none) is the cost of one violation.
  *	A probe that runs after pagecheck restores the page.
+ *   echo "flood COUNT [KEYS]" > .../run
+ *	COUNT bad order-0 frees spread over every online CPU at once, half
+ *	through one repeated stack, half through the 4096 distinct ones
+ *	(or all through the first KEYS stacks)
  *   cat .../result	"ns=N ops=N pages=N" of the last run
  *
  * Load with floor=1 to attach an empty probe to kmem:mm_page_free: the
@@ -26,6 +30,7 @@
 #include <linux/sched.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 #include <trace/events/kmem.h>
 
 #define PGC_BENCH_RESTORE_PRIO	(TRACEPOINT_DEFAULT_PRIO - 9)
@@ -42,8 +47,10 @@ static struct dentry *pgc_bench_dir;
 static DEFINE_MUTEX(pgc_bench_lock);
 static char pgc_bench_result[96];
 static struct address_space pgc_bench_mapping;
-static struct page *pgc_bench_armed;
+static DEFINE_PER_CPU(struct page *, pgc_bench_armed);
 static bool pgc_bench_corrupt;
+static atomic_long_t pgc_bench_flood_left;
+static unsigned int pgc_bench_flood_keys;
 
 static void notrace pgc_bench_empty_probe(void *data, struct page *page,
 					  unsigned int order)
@@ -53,9 +60,9 @@ static void notrace pgc_bench_empty_probe(void *data, struct page *page,
 static void notrace pgc_bench_restore_probe(void *data, struct page *page,
 					    unsigned int order)
 {
-	if (page == READ_ONCE(pgc_bench_armed)) {
+	if (page == this_cpu_read(pgc_bench_armed)) {
 		page->mapping = NULL;
-		WRITE_ONCE(pgc_bench_armed, NULL);
+		this_cpu_write(pgc_bench_armed, NULL);
 	}
 }
 
@@ -88,12 +95,15 @@ static noinline void pgc_bench_free_one(void)
 
 	if (!page)
 		return;
+	/* the restore probe runs on this CPU, in this context */
+	preempt_disable();
 	if (pgc_bench_corrupt) {
 		page->mapping = &pgc_bench_mapping;
-		WRITE_ONCE(pgc_bench_armed, page);
+		this_cpu_write(pgc_bench_armed, page);
 	}
 	__free_pages(page, 0);
-	WRITE_ONCE(pgc_bench_armed, NULL);
+	this_cpu_write(pgc_bench_armed, NULL);
+	preempt_enable();
 }
 
 /*
@@ -165,6 +175,53 @@ static int pgc_bench_bad_loop(const char *kind, unsigned long count,
 	return 0;
 }
 
+static void pgc_bench_flood_cpu(struct work_struct *work)
+{
+	unsigned long n = 0;
+	long left;
+
+	while ((left = atomic_long_dec_return(&pgc_bench_flood_left)) >= 0) {
+		unsigned int keys = READ_ONCE(pgc_bench_flood_keys);
+		unsigned int key = keys ? left % keys :
+				   left & 1 ? 0 : (left >> 1) % PGC_BENCH_KEYS;
+
+		pgc_bench_hops[key % PGC_BENCH_HOPS](key, 1);
+		if (!(++n & 63))
+			cond_resched();
+	}
+}
+
+static DEFINE_PER_CPU(struct work_struct, pgc_bench_flood_work);
+
+static int pgc_bench_flood(unsigned long count, unsigned int keys)
+{
+	u64 start, ns;
+	int cpu, ret;
+
+	ret = tracepoint_probe_register_prio(pgc_bench_tp, pgc_bench_restore_probe,
+					     NULL, PGC_BENCH_RESTORE_PRIO);
+	if (ret)
+		return ret;
+	pgc_bench_corrupt = true;
+	atomic_long_set(&pgc_bench_flood_left, count);
+	pgc_bench_flood_keys = keys;
+	start = ktime_get_ns();
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		INIT_WORK(per_cpu_ptr(&pgc_bench_flood_work, cpu), pgc_bench_flood_cpu);
+		schedule_work_on(cpu, per_cpu_ptr(&pgc_bench_flood_work, cpu));
+	}
+	for_each_online_cpu(cpu)
+		flush_work(per_cpu_ptr(&pgc_bench_flood_work, cpu));
+	cpus_read_unlock();
+	ns = ktime_get_ns() - start;
+	tracepoint_probe_unregister(pgc_bench_tp, pgc_bench_restore_probe, NULL);
+	tracepoint_synchronize_unregister();
+	snprintf(pgc_bench_result, sizeof(pgc_bench_result),
+		 "ns=%llu ops=%lu pages=%lu\n", ns, count, count);
+	return ret;
+}
+
 static ssize_t pgc_bench_run_write(struct file *file, const char __user *ubuf,
 				   size_t len, loff_t *ppos)
 {
@@ -184,6 +241,9 @@ static ssize_t pgc_bench_run_write(struct file *file, const char __user *ubuf,
 	if (sscanf(buf, "alloc %u %lu", &arg, &count) == 2) {
 		if (arg <= PGC_BENCH_MAX_ORDER && count)
 			ret = pgc_bench_alloc_loop(arg, count);
+	} else if (sscanf(buf, "flood %lu %u", &count, &arg) >= 1) {
+		if (count && count <= LONG_MAX && arg <= PGC_BENCH_KEYS)
+			ret = pgc_bench_flood(count, arg);
 	} else if (sscanf(buf, "bad %7s %lu %u", kind, &count, &arg) >= 2) {
 		if (count)
 			ret = pgc_bench_bad_loop(kind, count, arg);

@@ -6,6 +6,7 @@
 #
 #   suite.sh check   rules KTAP, injector cases, no false positives, lifecycle
 #   suite.sh demo    one bad free of each kind, then the reports
+#   suite.sh reliability|lockdown   see reliability.sh
 
 PC=/pc
 D=/sys/kernel/debug/pagecheck
@@ -17,6 +18,9 @@ HOOK=auto
 for arg in "$@"; do
 	case $arg in
 	hook=*) HOOK=${arg#hook=} ;;
+	flood=*) FLOOD=${arg#flood=} ;;
+	cycles=*) UNLOAD_CYCLES=${arg#cycles=} ;;
+	fuzz=*) FUZZ_ITERATIONS=${arg#fuzz=} ;;
 	esac
 done
 
@@ -207,10 +211,15 @@ run_demo() {
 	rmmod pagecheck
 }
 
+# shellcheck source=tests/guest/reliability.sh
+. "$PC/reliability.sh"
+
 mode=$1
 shift
 case "$mode" in
 check) run_check ;;
 demo) run_demo ;;
-*) echo "usage: suite.sh check|demo" >&2; exit 2 ;;
+reliability) run_reliability ;;
+lockdown) run_lockdown ;;
+*) echo "usage: suite.sh check|demo|reliability|lockdown" >&2; exit 2 ;;
 esac

@@ -4,7 +4,7 @@
  * (__free_pages), from task, softirq or hardirq context, so the tests can
  * check what pagecheck reports.
  *
- *   echo "<case> <task|softirq|hardirq>" > /sys/kernel/debug/pagecheck_inject/run
+ *   echo "<case> <task|softirq|hardirq|locked>" > /sys/kernel/debug/pagecheck_inject/run
  *   cat /sys/kernel/debug/pagecheck_inject/result
  *   cat /sys/kernel/debug/pagecheck_inject/cases
  *
@@ -27,6 +27,7 @@
 #include <linux/mutex.h>
 #include <linux/poison.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/timer.h>
 #include <linux/tracepoint.h>
@@ -59,6 +60,10 @@ struct pgc_case {
 	void (*at_free)(struct pgc_injection *inj);	/* emulated race */
 	void (*restore)(struct pgc_injection *inj);
 };
+
+static bool restore = true;
+module_param(restore, bool, 0644);
+MODULE_PARM_DESC(restore, "Repair each injected page after pagecheck saw it (default 1); 0 leaves it to the kernel's own checks");
 
 static struct address_space pgc_fake_mapping;
 static long pgc_fake_memcg[8] __aligned(64);
@@ -465,7 +470,7 @@ static void notrace pgc_after_pagecheck(void *data, struct page *page,
 {
 	if (page != READ_ONCE(pgc_armed))
 		return;
-	if (!pgc_inj.c->no_restore)
+	if (!pgc_inj.c->no_restore && READ_ONCE(restore))
 		pgc_inj.c->restore(&pgc_inj);
 	pgc_inj.freed_seen = true;
 	WRITE_ONCE(pgc_armed, NULL);
@@ -512,6 +517,7 @@ static void pgc_inject_irq_work_fn(struct irq_work *w)
 }
 
 static struct irq_work pgc_irq_work;
+static DEFINE_SPINLOCK(pgc_inject_lock);
 
 static int pgc_run(const struct pgc_case *c, const char *context)
 {
@@ -545,6 +551,10 @@ static int pgc_run(const struct pgc_case *c, const char *context)
 		pgc_inject_double_free(&pgc_inj);
 	} else if (!strcmp(context, "task")) {
 		pgc_inject_bad_free(&pgc_inj);
+	} else if (!strcmp(context, "locked")) {
+		spin_lock(&pgc_inject_lock);
+		pgc_inject_bad_free(&pgc_inj);
+		spin_unlock(&pgc_inject_lock);
 	} else if (!strcmp(context, "softirq")) {
 		mod_timer(&pgc_timer, jiffies);
 		wait_for_completion(&pgc_done);
@@ -579,7 +589,7 @@ static ssize_t pgc_run_write(struct file *file, const char __user *ubuf,
 	if (sscanf(buf, "%39s %15s", name, context) != 2)
 		return -EINVAL;
 	if (strcmp(context, "task") && strcmp(context, "softirq") &&
-	    strcmp(context, "hardirq"))
+	    strcmp(context, "hardirq") && strcmp(context, "locked"))
 		return -EINVAL;
 
 	mutex_lock(&pgc_run_lock);
