@@ -12,7 +12,7 @@ W ?= 1
 
 export PGC_GEN
 
-.PHONY: all modules tests config clean check demo sparse install
+.PHONY: all modules tests config clean check demo sparse install bench
 
 all: modules
 
@@ -47,6 +47,11 @@ clean:
 
 check:
 	scripts/check.sh $(KERNELS)
+
+# The full benchmark table (docs/benchmark.md); make check runs a reduced one.
+bench:
+	scripts/install-deps.sh
+	scripts/bench.sh $(KERNELS)
 
 demo:
 	scripts/demo.sh 6.1

@@ -21,6 +21,8 @@ PKGS=(
 	busybox-static cpio gzip zstd kmod qemu-system-x86
 	# tests
 	python3 coreutils findutils procps
+	# benchmark peer: bpftrace copied into the guest
+	bpftrace
 	# DKMS and the Debian package
 	dkms debhelper dh-dkms
 	# chroots with other suites' compilers (5.10, 7.x)
