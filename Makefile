@@ -12,7 +12,7 @@ W ?= 1
 
 export PGC_GEN
 
-.PHONY: all modules tests config clean check demo sparse install bench
+.PHONY: all modules tests config clean check check-debug demo sparse install bench
 
 all: modules
 
@@ -47,6 +47,10 @@ clean:
 
 check:
 	scripts/check.sh $(KERNELS)
+
+# The guest suite on a KASAN + lockdep + DEBUG_VM kernel, built once.
+check-debug:
+	scripts/check-debug.sh
 
 # The full benchmark table (docs/benchmark.md); make check runs a reduced one.
 bench:

@@ -89,7 +89,12 @@ for label in "${labels[@]}"; do
 			echo "FAIL bench $label/$config: no initramfs (bpftrace missing on the host?)"
 			continue
 		fi
-		if ! "$PC_ROOT/scripts/vm-run.sh" --vmlinuz "$VMLINUZ" --initrd "$initrd" \
+		# Same layout every boot: no KASLR, no mmap randomisation, and no
+		# RDRAND, so the RNG (slab freelists, hashes) is seeded from guest
+		# timings, which -icount makes deterministic.
+		append+=" nokaslr norandmaps"
+		if ! PC_VM_CPU=qemu64,+smep,+smap "$PC_ROOT/scripts/vm-run.sh" \
+			--vmlinuz "$VMLINUZ" --initrd "$initrd" \
 			--out "$vm" --mode bench --append "$append" --smp 1 --mem 2048 \
 			--timeout 1800 --icount --quiet >&2; then
 			echo "FAIL bench $label/$config: VM did not complete (console: $vm/console.log)"

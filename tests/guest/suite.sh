@@ -18,6 +18,7 @@ HOOK=auto
 for arg in "$@"; do
 	case $arg in
 	hook=*) HOOK=${arg#hook=} ;;
+	fp=*) FP_FREES=${arg#fp=} ;;
 	flood=*) FLOOD=${arg#flood=} ;;
 	cycles=*) UNLOAD_CYCLES=${arg#cycles=} ;;
 	fuzz=*) FUZZ_ITERATIONS=${arg#fuzz=} ;;
