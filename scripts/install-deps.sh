@@ -15,6 +15,8 @@ PKGS=(
 	# build: module, workload, kernel headers' host tools
 	gcc make libc6-dev binutils bc flex bison libelf-dev libssl-dev pahole
 	sparse dpkg-dev
+	# the debug kernel (make check-debug): module signing key, build scripts
+	openssl perl
 	# kernel fetch (apt-get download / dpkg-deb) and keys
 	apt debian-archive-keyring ca-certificates xz-utils util-linux
 	# initramfs + VM

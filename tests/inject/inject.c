@@ -410,6 +410,9 @@ static const struct pgc_case pgc_cases[] = {
 	  .corrupt = pgc_race_buddy, .restore = pgc_restore_buddy },
 	{ .name = "double_free", .task_only = true,
 	  .expect = "freed with zero _refcount (double free)",
+	  /* put_page_testzero()'s VM_BUG_ON_PAGE() would oops first */
+	  .skip = IS_ENABLED(CONFIG_DEBUG_VM) ?
+		  "CONFIG_DEBUG_VM: the kernel's own VM_BUG_ON_PAGE in __free_pages() stops a double free" : NULL,
 	  .backends = "ftrace,kprobe",	/* the second call never reaches the allocator */
 	  .restore = pgc_restore_nothing },
 	{ .name = "kernel_mapping", .order = 4, .no_restore = true,
