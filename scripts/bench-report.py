@@ -127,6 +127,31 @@ def main():
     out("")
     for c in CONFIG_ORDER:
         out("- `%s`: %s" % (c, CONFIG_NOTES[c]))
+    # One line per kernel: the anon workload over the baseline, and
+    # pagecheck's added instructions over the floor.
+    summary_cfgs = ["floor", "tracepoint", "ftrace", "kprobe", "disabled", "record", "bpftrace"]
+    out("")
+    out("## Summary")
+    out("")
+    out("Anon fault+munmap, cost over the baseline; then the tracepoint backend's added")
+    out("instructions over the floor per order-0 free (kalloc0) and per tail page (kalloc9).")
+    out("")
+    out("| kernel | " + " | ".join(summary_cfgs) + " | +instr/order-0 free | +instr/tail page |")
+    out("|---|" + "---|" * (len(summary_cfgs) + 2))
+    for label, cfgs in runs.items():
+        base, floor, tp = cfgs.get("baseline"), cfgs.get("floor"), cfgs.get("tracepoint")
+        cells = []
+        for c in summary_cfgs:
+            if base and c in cfgs and per_unit(base, "anon"):
+                cells.append("%+.2f%%" % (100.0 * (per_unit(cfgs[c], "anon") / per_unit(base, "anon") - 1)))
+            else:
+                cells.append("–")
+        if floor and tp:
+            cells.append("%.1f" % (per_unit(tp, "kalloc0") - per_unit(floor, "kalloc0")))
+            cells.append("%.1f" % ((per_unit(tp, "kalloc9") - per_unit(floor, "kalloc9")) / 511))
+        else:
+            cells += ["–", "–"]
+        out("| %s | %s |" % (label, " | ".join(cells)))
     for label, cfgs in runs.items():
         base = cfgs.get("baseline")
         floor = cfgs.get("floor")

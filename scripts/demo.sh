@@ -16,7 +16,8 @@ mkdir -p "$out"
 mods=$("$top/scripts/build-for.sh" "$KDIR" "$out")
 # shellcheck disable=SC2086
 "$top/scripts/mkinitramfs.sh" "$out/initrd.gz" $mods \
-	"$top/tests/guest/suite.sh" "$top/tests/workload/pc-workload" >&2
+	"$top/tests/guest/suite.sh" "$top/tests/guest/reliability.sh" \
+	"$top/tests/workload/pc-workload" >&2
 echo "demo: booting Debian $KVER in QEMU (TCG, about a minute)..." >&2
 "$top/scripts/vm-run.sh" --vmlinuz "$VMLINUZ" --initrd "$out/initrd.gz" \
 	--out "$out/vm" --mode demo --smp 2 --mem 1024 --timeout 600 >&2
