@@ -115,17 +115,23 @@ run_contexts() {
 holder_loop() {
 	opened=0 errors=0
 	while [ ! -e /tmp/fire.stop ]; do
-		# open, hold across whatever rmmod does meanwhile, then read:
-		# 0 read to EOF, 1 read error, else the file was not there
+		# open, hold across whatever rmmod does meanwhile, then read;
+		# a failed open (the module is between unload and load) is
+		# "can't open" from the shell, anything else is a read error
 		sh -c 'exec 3<"$1"; sleep 0.2; cat <&3 >/dev/null' sh \
-			"$D/reports.json" 2>/dev/null
-		case $? in
-		0) opened=$((opened + 1)) ;;
-		1) opened=$((opened + 1)); errors=$((errors + 1)) ;;
-		esac
+			"$D/reports.json" 2>/tmp/holder.err
+		rc=$?
+		if grep -q "can't open" /tmp/holder.err; then
+			:
+		elif [ $rc -eq 0 ]; then
+			opened=$((opened + 1))
+		else
+			opened=$((opened + 1)); errors=$((errors + 1))
+			cp /tmp/holder.err /tmp/holder.lasterr
+		fi
 		sleep 0.5
 	done
-	echo "@@HOLDER opened=$opened read_errors=$errors"
+	echo "@@HOLDER opened=$opened read_errors=$errors last_error='$(cat /tmp/holder.lasterr 2>/dev/null)'"
 }
 
 run_unload_under_fire() {
