@@ -169,7 +169,8 @@ static __always_inline bool pgc_free_maybe_bad(const struct page *page,
 	if (unlikely(pgc_peek_memcg(page)))
 		return true;
 #endif
-	if (likely(!(*(const u8 *)&pgc_peek_head_word(page) & 0x40)))
+	if (!PGC_RULE_PAGE_POOL ||
+	    likely(!(*(const u8 *)&pgc_peek_head_word(page) & 0x40)))
 		return false;
 	return pgc_pp_maybe(pgc_raw_head_word(page));
 }

@@ -135,11 +135,16 @@ static const char *const pgc_symbol_suffixes[] __maybe_unused = { "", ".constpro
 #if defined(CONFIG_DYNAMIC_FTRACE) && defined(CONFIG_FUNCTION_TRACER)
 #define PGC_HAVE_FTRACE_BACKEND 1
 
-/* ftrace provides the recursion protection (5.11+ meaning of the flag). */
+/*
+ * 5.11+: ftrace provides the recursion protection. Before, the flag meant
+ * "the callback is recursion safe", and without it every call went
+ * through ftrace_ops_assist_func(). The callback is safe: it never calls
+ * a function it hooks (it neither allocates nor frees pages).
+ */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
 #define PGC_FTRACE_RECURSION_FLAG	FTRACE_OPS_FL_RECURSION
 #else
-#define PGC_FTRACE_RECURSION_FLAG	0
+#define PGC_FTRACE_RECURSION_FLAG	FTRACE_OPS_FL_RECURSION_SAFE
 #endif
 
 #ifdef PGC_HAVE_FTRACE_REGS
@@ -167,7 +172,7 @@ static __always_inline unsigned long pgc_ftrace_arg(struct ftrace_regs *fregs,
 	return regs_get_kernel_argument(ftrace_get_regs(fregs), n);
 }
 #else
-#define PGC_FTRACE_OPS_FLAGS	FTRACE_OPS_FL_SAVE_REGS
+#define PGC_FTRACE_OPS_FLAGS	(PGC_FTRACE_RECURSION_FLAG | FTRACE_OPS_FL_SAVE_REGS)
 static __always_inline unsigned long pgc_ftrace_arg(struct pt_regs *regs,
 						    unsigned int n)
 {
