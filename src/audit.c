@@ -88,9 +88,13 @@ static unsigned int pgc_current_context(void)
 	return PGC_CTX_TASK;
 }
 
-/* Hook machinery between the free and pagecheck: trimmed from stacks. */
+/*
+ * Hook machinery between the free and pagecheck: trimmed from stacks.
+ * trace_mm_page_free() itself is out of line in some builds (KASAN).
+ */
 static const char *const pgc_hook_frame_prefixes[] = {
-	"__traceiter_", "ftrace_", "arch_ftrace", "kprobe_", "aggr_pre_handler",
+	"__traceiter_", "trace_mm_page_free", "ftrace_", "arch_ftrace", "kprobe_",
+	"aggr_pre_handler",
 	"opt_pre_handler", "optimized_callback", "exc_int3", "asm_exc_int3",
 	"do_int3", "fprobe_", "0x",
 };
