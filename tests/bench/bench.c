@@ -14,6 +14,10 @@
  *	COUNT bad order-0 frees spread over every online CPU at once, half
  *	through one repeated stack, half through the 4096 distinct ones
  *	(or all through the first KEYS stacks)
+ *   echo "probe ORDER COUNT" > .../run
+ *	COUNT direct calls of the probes registered on kmem:mm_page_free,
+ *	on one held block whose refcount is frozen at 0 as at a free: the
+ *	hook's cost without the allocator's
  *   cat .../result	"ns=N ops=N pages=N" of the last run
  *
  * Load with floor=1 to attach an empty probe to kmem:mm_page_free: the
@@ -27,6 +31,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/page_ref.h>
 #include <linux/sched.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
@@ -83,6 +88,39 @@ static int pgc_bench_alloc_loop(unsigned int order, unsigned long count)
 			cond_resched();
 	}
 	ns = ktime_get_ns() - start;
+	snprintf(pgc_bench_result, sizeof(pgc_bench_result),
+		 "ns=%llu ops=%lu pages=%lu\n", ns, count, count << order);
+	return 0;
+}
+
+typedef void (*pgc_bench_probe_fn)(void *data, struct page *page,
+				   unsigned int order);
+
+static int pgc_bench_probe_loop(unsigned int order, unsigned long count)
+{
+	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | (order ? __GFP_COMP : 0);
+	struct tracepoint_func *funcs, *f;
+	struct page *page;
+	unsigned long i;
+	u64 start, ns;
+
+	page = alloc_pages(gfp, order);
+	if (!page)
+		return -ENOMEM;
+	if (!page_ref_freeze(page, 1)) {
+		__free_pages(page, order);
+		return -EBUSY;
+	}
+	preempt_disable();
+	funcs = rcu_dereference_sched(pgc_bench_tp->funcs);
+	start = ktime_get_ns();
+	for (i = 0; i < count; i++)
+		for (f = funcs; f && f->func; f++)
+			((pgc_bench_probe_fn)f->func)(f->data, page, order);
+	ns = ktime_get_ns() - start;
+	preempt_enable();
+	page_ref_unfreeze(page, 1);
+	__free_pages(page, order);
 	snprintf(pgc_bench_result, sizeof(pgc_bench_result),
 		 "ns=%llu ops=%lu pages=%lu\n", ns, count, count << order);
 	return 0;
@@ -241,6 +279,9 @@ static ssize_t pgc_bench_run_write(struct file *file, const char __user *ubuf,
 	if (sscanf(buf, "alloc %u %lu", &arg, &count) == 2) {
 		if (arg <= PGC_BENCH_MAX_ORDER && count)
 			ret = pgc_bench_alloc_loop(arg, count);
+	} else if (sscanf(buf, "probe %u %lu", &arg, &count) == 2) {
+		if (arg <= PGC_BENCH_MAX_ORDER && count && count <= 1000000)
+			ret = pgc_bench_probe_loop(arg, count);
 	} else if (sscanf(buf, "flood %lu %u", &count, &arg) >= 1) {
 		if (count && count <= LONG_MAX && arg <= PGC_BENCH_KEYS)
 			ret = pgc_bench_flood(count, arg);
