@@ -97,11 +97,12 @@ for label in "${labels[@]}"; do
 	run_label "$label"
 done
 
-# Canary kernels (experimental's 7.x rc): reported, never counted.
+# Canary kernels (experimental's 7.x rc): reported, never counted. Only the
+# check boots, to keep CI under an hour (CANARY_RELIABILITY=1 adds the rest).
 for label in ${CANARY-}; do
 	main_results=$results
 	results=$(mktemp)
-	run_label "$label" >/dev/null
+	RELIABILITY=${CANARY_RELIABILITY:-0} run_label "$label" >/dev/null
 	sed 's/^\(PASS\|FAIL\|SKIP\) /CANARY-\1 /' "$results"
 	echo "INFO canary $label: $(grep -c '^PASS' "$results") passed," \
 		"$(grep -c '^FAIL' "$results") failed (not counted)"
