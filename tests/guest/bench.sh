@@ -45,9 +45,9 @@ section() {
 	echo "@@END $1"
 }
 
-kalloc() { # ORDER COUNT [NAME]
+kalloc() { # ORDER COUNT
 	echo "alloc $1 $2" >"$B/run" || fail "bench module: alloc $1 $2"
-	echo "BENCH ${3:-kalloc$1} $(cat "$B/result")"
+	echo "BENCH kalloc$1 $(cat "$B/result")"
 }
 
 # The tracepoint's registered probes called directly on one held block,
