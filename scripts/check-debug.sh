@@ -43,7 +43,7 @@ else
 			while [ "$1" != -- ]; do jargs+=("$1"); shift; done
 			shift
 			if ! "$top/scripts/vm-run.sh" --vmlinuz "$VMLINUZ" --initrd "$out/initrd.gz" \
-				--out "$out/vm-$name" --mode "$mode" --timeout 3600 "$@" >&2; then
+				--out "$out/vm-$name" --mode "$mode" --timeout "${vm_timeout:-3600}" "$@" >&2; then
 				say "FAIL $label/$name: VM did not complete (console: $out/vm-$name/console.log)"
 				return
 			fi
@@ -56,7 +56,9 @@ else
 			run "$hook" check --hook "$hook" --min-fp 300000 -- --smp 2 --mem 2048 \
 				--append "pc.args=\"hook=$hook fp=300000\""
 		done
-		run reliability reliability --min-flood "${DEBUG_FLOOD:-200000}" -- --smp 4 --mem 2048 \
+		# 200 unload/load cycles take about 15 s each under KASAN and
+		# lockdep (4 vCPUs, TCG): the boot needs well over an hour.
+		vm_timeout=7200 run reliability reliability --min-flood "${DEBUG_FLOOD:-200000}" -- --smp 4 --mem 2048 \
 			--append "pc.args=\"hook=tracepoint flood=${DEBUG_FLOOD:-200000} cycles=200\""
 		for level in integrity confidentiality; do
 			run "lockdown-$level" lockdown -- --smp 1 --mem 1024 --append "lockdown=$level"
