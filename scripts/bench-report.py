@@ -97,6 +97,12 @@ def per_unit(run, wl):
     return b["ns"] / b[field]
 
 
+def alloc_loop_tail(tp, floor):
+    """Per tail page from the order-9 alloc loop against the floor's boot."""
+    t, f = per_unit(tp, "kalloc9"), floor and per_unit(floor, "kalloc9")
+    return (t - f) / 511 if t and f else None
+
+
 def tail_cost(tp, floor):
     """Added instructions per tail page of an order-9 compound free.
 
@@ -110,9 +116,8 @@ def tail_cost(tp, floor):
         p9 = b["probe9"]["ns"] / b["probe9"]["ops"]
         p0 = b["probe0"]["ns"] / b["probe0"]["ops"]
         return (p9 - p0) / 511, "probe called on a held block"
-    if floor and per_unit(tp, "kalloc9") and per_unit(floor, "kalloc9"):
-        return (per_unit(tp, "kalloc9") - per_unit(floor, "kalloc9")) / 511, "alloc loop against the floor"
-    return None, None
+    tail = alloc_loop_tail(tp, floor)
+    return tail, ("alloc loop against the floor" if tail is not None else None)
 
 
 def main():
@@ -211,12 +216,13 @@ def main():
             tp = cfgs.get("tracepoint")
             if tp:
                 tail, how = tail_cost(tp, floor)
+                loop = alloc_loop_tail(tp, floor)
                 if tail is not None:
                     out("")
                     out("tracepoint, order-9 compound free: %.1f added instructions per tail page "
                         "(%s, fixed slow-path cost included); the order-9 alloc loop against "
-                        "the floor: %.1f; order 3 against the floor: %.1f." %
-                        (tail, how, (per_unit(tp, "kalloc9") - per_unit(floor, "kalloc9")) / 511,
+                        "the floor: %s; order 3 against the floor: %.1f." %
+                        (tail, how, "%.1f" % loop if loop is not None else "–",
                          (per_unit(tp, "kalloc3") - per_unit(floor, "kalloc3")) / 7))
         tp = cfgs.get("tracepoint")
         if tp and "bad-none" in tp["bench"]:

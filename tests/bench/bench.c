@@ -71,6 +71,13 @@ static void notrace pgc_bench_restore_probe(void *data, struct page *page,
 	}
 }
 
+static void pgc_bench_set_result(u64 ns, unsigned long ops,
+				 unsigned long pages)
+{
+	snprintf(pgc_bench_result, sizeof(pgc_bench_result),
+		 "ns=%llu ops=%lu pages=%lu\n", ns, ops, pages);
+}
+
 static int pgc_bench_alloc_loop(unsigned int order, unsigned long count)
 {
 	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | (order ? __GFP_COMP : 0);
@@ -88,8 +95,7 @@ static int pgc_bench_alloc_loop(unsigned int order, unsigned long count)
 			cond_resched();
 	}
 	ns = ktime_get_ns() - start;
-	snprintf(pgc_bench_result, sizeof(pgc_bench_result),
-		 "ns=%llu ops=%lu pages=%lu\n", ns, count, count << order);
+	pgc_bench_set_result(ns, count, count << order);
 	return 0;
 }
 
@@ -121,8 +127,7 @@ static int pgc_bench_probe_loop(unsigned int order, unsigned long count)
 	preempt_enable();
 	page_ref_unfreeze(page, 1);
 	__free_pages(page, order);
-	snprintf(pgc_bench_result, sizeof(pgc_bench_result),
-		 "ns=%llu ops=%lu pages=%lu\n", ns, count, count << order);
+	pgc_bench_set_result(ns, count, count << order);
 	return 0;
 }
 
@@ -208,8 +213,7 @@ static int pgc_bench_bad_loop(const char *kind, unsigned long count,
 
 	tracepoint_probe_unregister(pgc_bench_tp, pgc_bench_restore_probe, NULL);
 	tracepoint_synchronize_unregister();
-	snprintf(pgc_bench_result, sizeof(pgc_bench_result),
-		 "ns=%llu ops=%lu pages=%lu\n", ns, count, count);
+	pgc_bench_set_result(ns, count, count);
 	return 0;
 }
 
@@ -255,8 +259,7 @@ static int pgc_bench_flood(unsigned long count, unsigned int keys)
 	ns = ktime_get_ns() - start;
 	tracepoint_probe_unregister(pgc_bench_tp, pgc_bench_restore_probe, NULL);
 	tracepoint_synchronize_unregister();
-	snprintf(pgc_bench_result, sizeof(pgc_bench_result),
-		 "ns=%llu ops=%lu pages=%lu\n", ns, count, count);
+	pgc_bench_set_result(ns, count, count);
 	return ret;
 }
 

@@ -120,11 +120,10 @@ insmod "$PC/pagecheck_bench.ko" $bench_args || fail "insmod pagecheck_bench"
 kalloc 0 $KALLOC0
 kalloc 3 $KALLOC3
 kalloc 9 $KALLOC9
-case $CONFIG in
-floor|tracepoint)
+if [ "$CONFIG" = tracepoint ]; then
 	probe 0 $KALLOC0
-	probe 9 $KALLOC9 ;;
-esac
+	probe 9 $KALLOC9
+fi
 # shellcheck disable=SC2086
 "$PC/bin/pc-bench" fork $FORK || fail fork
 # shellcheck disable=SC2086
