@@ -1,14 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# check.sh [LABEL...]: for each Debian kernel (default 5.10 6.1 6.12 6.12-trixie 7) fetch the
-# image and headers, build pagecheck and its test modules W=1, then for each
-# backend in HOOKS (default "tracepoint ftrace kprobe") boot the kernel in
-# QEMU TCG, run tests/guest/suite.sh with that hook and judge the evidence.
-# Then (unless RELIABILITY=0) the reliability boot on 4 vCPUs and one
-# boot per lockdown level. Then (unless BENCH=0) the reduced benchmark on 6.1 and 6.12 (its targets
-# are PASS/FAIL lines), and (unless DKMS=0) install and remove pagecheck
-# with DKMS and as a .deb for the default kernels (scripts/dkms-test.sh). Labels in CANARY (the
-# Makefile sets 7-rc) run the same way but are only reported.
+# check.sh [LABEL...]: for each Debian kernel (default 5.10 6.1 6.12
+# 6.12-trixie 7) fetch the image and headers, build pagecheck and its test
+# modules W=1, then for each backend in HOOKS (default "tracepoint ftrace
+# kprobe") boot the kernel in QEMU TCG, run tests/guest/suite.sh with that
+# hook and judge the evidence. Then (unless RELIABILITY=0) the reliability
+# boot on 4 vCPUs and one boot per lockdown level. Also (unless BENCH=0) the
+# reduced benchmark on 6.1 and 6.12 (its targets are PASS/FAIL lines), and
+# (unless DKMS=0) install and remove pagecheck with DKMS and as a .deb
+# (scripts/dkms-test.sh). Labels in CANARY (the Makefile sets 7-rc) run
+# their check boots too but are only reported. Kernels, the benchmark, the
+# canary and DKMS are jobs, JOBS (default 2) at a time.
 # Ends with "N passed, N failed, N skipped"; exits non-zero on any failure.
 set -uo pipefail
 
@@ -17,8 +19,10 @@ cache=${PAGECHECK_CACHE:-$HOME/.cache/pagecheck}
 labels=("$@")
 [ ${#labels[@]} -gt 0 ] || labels=(5.10 6.1 6.12 6.12-trixie 7)
 hooks=${HOOKS:-tracepoint ftrace kprobe}
-results=$(mktemp)
-trap 'rm -f "$results"' EXIT
+# Every job writes its own results file here; host steps write host.results.
+jobdir=$(mktemp -d)
+trap 'rm -rf "$jobdir"' EXIT
+results=$jobdir/host.results
 
 say() { echo "$@" | tee -a "$results"; }
 
@@ -93,44 +97,95 @@ run_label() {
 	echo "INFO $label: finished in $((SECONDS - start)) s (evidence: $out/vm-*)"
 }
 
-for label in "${labels[@]}"; do
-	run_label "$label"
-done
-
-# Canary kernels (experimental's 7.x rc): reported, never counted. Only the
-# check boots, to keep CI under an hour (CANARY_RELIABILITY=1 adds the rest).
-for label in ${CANARY-}; do
-	main_results=$results
-	results=$(mktemp)
-	RELIABILITY=${CANARY_RELIABILITY:-0} run_label "$label" >/dev/null
-	sed 's/^\(PASS\|FAIL\|SKIP\) /CANARY-\1 /' "$results"
-	echo "INFO canary $label: $(grep -c '^PASS' "$results") passed," \
-		"$(grep -c '^FAIL' "$results") failed (not counted)"
-	rm -f "$results"
-	results=$main_results
-done
-
 # The reduced benchmark: its cost targets gate the host-native kernels.
-if [ "${BENCH:-1}" = 1 ]; then
-	bench_labels=()
+# -icount makes its figures instruction counts, so other jobs running at the
+# same time do not change them.
+run_bench() {
+	local bench_labels=() label bench_out bench_rc
 	for label in ${BENCH_KERNELS:-6.1 6.12}; do
 		[[ " ${labels[*]} " == *" $label "* ]] && bench_labels+=("$label")
 	done
-	if [ ${#bench_labels[@]} -gt 0 ]; then
-		bench_out=$(mktemp)
-		"$top/scripts/bench.sh" --ci "${bench_labels[@]}" >"$bench_out" 2>&1
-		bench_rc=$?
-		grep -E '^(PASS|FAIL|SKIP|INFO) ' "$bench_out" | tee -a "$results"
-		if [ "$bench_rc" -ne 0 ] && ! grep -q '^FAIL ' "$bench_out"; then
-			say "FAIL bench: scripts/bench.sh exited $bench_rc ($(tail -n 1 "$bench_out"))"
-		fi
-		rm -f "$bench_out"
+	[ ${#bench_labels[@]} -gt 0 ] || return 0
+	bench_out=$(mktemp)
+	"$top/scripts/bench.sh" --ci "${bench_labels[@]}" >"$bench_out" 2>&1
+	bench_rc=$?
+	cat "$bench_out" >&2
+	grep -E '^(PASS|FAIL|SKIP|INFO) ' "$bench_out" | tee -a "$results"
+	if [ "$bench_rc" -ne 0 ] && ! grep -q '^FAIL ' "$bench_out"; then
+		say "FAIL bench: scripts/bench.sh exited $bench_rc ($(tail -n 1 "$bench_out"))"
 	fi
-fi
+	rm -f "$bench_out"
+}
 
-if [ "${DKMS:-1}" = 1 ]; then
+run_dkms() {
 	"$top/scripts/dkms-test.sh" 2>&1 | tee -a "$results"
-fi
+}
+
+# Jobs run JOBS at a time (default 2): a check boot keeps about one host
+# core busy. Each job's output goes to $cache/runs/check-<job>.log; its
+# PASS/FAIL lines are printed when it ends. Canary jobs are not counted.
+declare -A job_of=()
+start_job() { # NAME FUNCTION [ARG...]
+	local name=$1
+	shift
+	(
+		t0=$SECONDS
+		results=$jobdir/$name.results
+		: >"$results"
+		"$@"
+		echo "INFO $name: job finished in $((SECONDS - t0)) s (log: $cache/runs/check-$name.log)"
+	) >"$cache/runs/check-$name.log" 2>&1 &
+	job_of[$!]=$name
+	echo "INFO $name: started"
+}
+
+finish_job() { # NAME
+	local name=$1
+	case $name in
+	canary-*)
+		sed 's/^\(PASS\|FAIL\|SKIP\) /CANARY-\1 /' "$jobdir/$name.results"
+		echo "INFO $name: $(grep -c '^PASS' "$jobdir/$name.results") passed," \
+			"$(grep -c '^FAIL' "$jobdir/$name.results") failed (not counted)"
+		rm -f "$jobdir/$name.results" ;;
+	*)
+		cat "$jobdir/$name.results"
+		tail -n 1 "$cache/runs/check-$name.log" ;;
+	esac
+}
+
+wait_job() {
+	local pid
+	wait -n -p pid
+	finish_job "${job_of[$pid]}"
+	unset "job_of[$pid]"
+}
+
+run_canary() { # LABEL: only the check boots (CANARY_RELIABILITY=1 adds the rest)
+	RELIABILITY=${CANARY_RELIABILITY:-0} run_label "$1"
+}
+
+jobs_max=${JOBS:-2}
+[[ $jobs_max =~ ^[1-9][0-9]*$ ]] || { echo "JOBS must be a positive integer" >&2; exit 2; }
+mkdir -p "$cache/runs"
+queue=()
+for label in "${labels[@]}"; do
+	queue+=("$label run_label $label")
+done
+[ "${BENCH:-1}" = 1 ] && queue+=("bench run_bench")
+for label in ${CANARY-}; do
+	queue+=("canary-$label run_canary $label")
+done
+[ "${DKMS:-1}" = 1 ] && queue+=("dkms run_dkms")
+for job in "${queue[@]}"; do
+	[ ${#job_of[@]} -lt "$jobs_max" ] || wait_job
+	# shellcheck disable=SC2086
+	start_job $job
+done
+while [ ${#job_of[@]} -gt 0 ]; do
+	wait_job
+done
+results=$(mktemp -p "$jobdir")
+cat "$jobdir"/*.results >"$results"
 
 pass=$(grep -c '^PASS' "$results")
 fail=$(grep -c '^FAIL' "$results")

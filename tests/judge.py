@@ -468,6 +468,9 @@ def main():
             judge(j, sections, keys)
         judge_lockdown_runtime(j, sections, keys)
         judge_dmesg_clean(j, sections, keys)
+        phases = " ".join(v.replace(" seconds=", "=") + "s"
+                          for k, v in keys if k == "PHASE")
+        print(f"INFO {j.label}: phase times {phases or 'not recorded'}")
         return 1 if j.failed else 0
     if args.mode == "lockdown":
         judge_lockdown_boot(j, sections, keys)

@@ -280,12 +280,11 @@ run_reliability() {
 	load_pagecheck || return 1
 	insmod "$PC/pagecheck_inject.ko" || echo "@@ERROR insmod injector failed"
 	insmod "$PC/pagecheck_bench.ko" || echo "@@ERROR insmod bench failed"
-	run_flood
-	run_contexts
-	run_unload_under_fire
-	run_hostile
-	run_differential
-	run_lockdown_runtime
+	for step in flood contexts unload_under_fire hostile differential lockdown_runtime; do
+		t0=$(uptime_s)
+		"run_$step"
+		echo "@@PHASE $step seconds=$(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { print b - a }')"
+	done
 	dmesg >/tmp/dmesg
 	section dmesg /tmp/dmesg
 }
