@@ -153,6 +153,27 @@ finish_job() { # NAME
 	esac
 }
 
+# Stop a job and everything under it (qemu runs under timeout(1), which
+# has a process group of its own).
+kill_tree() { # PID
+	local child
+	kill -STOP "$1" 2>/dev/null || return 0
+	for child in $(pgrep -P "$1"); do
+		kill_tree "$child"
+	done
+	kill -TERM "$1" 2>/dev/null
+	kill -CONT "$1" 2>/dev/null
+}
+
+stop_jobs() {
+	local pid
+	for pid in "${!job_of[@]}"; do
+		kill_tree "$pid"
+	done
+	echo "INFO interrupted: stopped ${#job_of[@]} running job(s)" >&2
+	exit 130
+}
+
 wait_job() {
 	local pid
 	wait -n -p pid
@@ -167,6 +188,7 @@ run_canary() { # LABEL: only the check boots (CANARY_RELIABILITY=1 adds the rest
 jobs_max=${JOBS:-2}
 [[ $jobs_max =~ ^[1-9][0-9]*$ ]] || { echo "JOBS must be a positive integer" >&2; exit 2; }
 mkdir -p "$cache/runs"
+trap stop_jobs INT TERM HUP
 queue=()
 for label in "${labels[@]}"; do
 	queue+=("$label run_label $label")

@@ -89,13 +89,20 @@ QARGS=(
 	-serial "file:$OUTDIR/guest.out"
 	-monitor none
 )
+# shellcheck disable=SC2054 # one -icount argument
 [ "$ICOUNT" = 0 ] || QARGS+=(-icount shift=0,sleep=off)
 
 pc_log "booting $(basename "$VMLINUZ") mode=$MODE smp=$SMP mem=${MEM}M timeout=${TIMEOUT}s -> $OUTDIR"
 t0=$(date +%s.%N)
 set +e
-timeout -k 10 "$TIMEOUT" "$QEMU" "${QARGS[@]}" </dev/null >"$OUTDIR/qemu.log" 2>&1
+# In the background, so that a signal to this script stops QEMU too
+# (timeout(1) runs it in a process group of its own).
+timeout -k 10 "$TIMEOUT" "$QEMU" "${QARGS[@]}" </dev/null >"$OUTDIR/qemu.log" 2>&1 &
+qemu_pid=$!
+trap 'kill -TERM "$qemu_pid" 2>/dev/null; wait "$qemu_pid"; exit 143' INT TERM HUP
+wait "$qemu_pid"
 qrc=$?
+trap - INT TERM HUP
 set -e
 t1=$(date +%s.%N)
 elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
