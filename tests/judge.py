@@ -11,7 +11,7 @@ import re
 import sys
 
 # Minimum loads; check-debug lowers them for the slower debug kernel.
-MIN = {"fp": 1000000, "flood": 1000000}
+MIN = {"fp": 1000000, "flood": 1000000, "cycles": 200}
 
 REQUIRED_KEYS = ["id", "count", "first_ns", "last_ns", "pfn", "order", "reasons",
                  "flags", "mapping", "mapcount", "refcount", "memcg_data", "cpu",
@@ -357,7 +357,7 @@ def judge_unload(j, sections, keys):
     cycles = u.get("cycles", "0/0")
     done, total = (int(x) for x in cycles.split("/"))
     errors = [v for k, v in keys if k == "UNLOAD" and v.startswith("rmmod-error")]
-    j.result(done == total and total >= 200 and u.get("half_loaded") == "0" and not errors,
+    j.result(done == total and total >= MIN["cycles"] and u.get("half_loaded") == "0" and not errors,
              "unload under fire: load/unload cycles with flood, workload and readers",
              f"{cycles} cycles, {u.get('busy_retries')} rmmod refused while a file was open, "
              f"half-loaded {u.get('half_loaded')}")
@@ -456,10 +456,11 @@ def main():
     ap.add_argument("--mode", default="check", choices=["check", "reliability", "lockdown"])
     ap.add_argument("--min-fp", type=int, default=MIN["fp"])
     ap.add_argument("--min-flood", type=int, default=MIN["flood"])
+    ap.add_argument("--min-cycles", type=int, default=MIN["cycles"])
     ap.add_argument("guest_out")
     args = ap.parse_args()
     j = Judge(args.label, args.hook)
-    MIN.update(fp=args.min_fp, flood=args.min_flood)
+    MIN.update(fp=args.min_fp, flood=args.min_flood, cycles=args.min_cycles)
     with open(args.guest_out, errors="replace") as f:
         sections, keys = parse(f.read())
     if args.mode == "reliability":
