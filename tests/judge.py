@@ -7,6 +7,7 @@ Exit status is 1 if anything failed.
 """
 import argparse
 import json
+import os
 import re
 import sys
 
@@ -243,15 +244,18 @@ def judge_verdict(j, sections, keys):
              "kernel_verdict: the kernel itself reported the same page")
 
 
-def judge_dmesg_clean(j, sections, keys):
-    """No oops or warning; the kernel's own bad-page reports are expected."""
+SPLAT = re.compile(r"WARNING:|Oops|BUG: (?!pagecheck|Bad page state)|"
+                   r"general protection|RIP: 0010|soft lockup|rcu.*stall|"
+                   r"KASAN|UBSAN|possible circular|lockdep is turned off|sleeping function")
+
+
+def judge_dmesg_clean(j, sections, keys, console=""):
+    """No oops or warning; the kernel's own bad-page reports are expected.
+    The serial console is read too: the guest's log buffer can wrap."""
     dmesg = sections.get("dmesg", "")
-    bad = [l for l in dmesg.splitlines()
-           if re.search(r"WARNING:|Oops|BUG: (?!pagecheck|Bad page state)|"
-                        r"general protection|RIP: 0010|soft lockup|rcu.*stall|"
-                        r"KASAN|UBSAN|possible circular|lockdep|sleeping function", l)]
+    bad = [l for l in (dmesg + "\n" + console).splitlines() if SPLAT.search(l)]
     j.result(bool(dmesg) and not bad, "dmesg: no oops, warning, lockup or sanitizer report",
-             "; ".join(bad[:5]))
+             f"{len(console.splitlines())} console lines read too; " + "; ".join(bad[:5]))
     errors = [v for k, v in keys if k == "ERROR"]
     j.result(not errors, "guest: every command succeeded", "; ".join(errors[:5]))
 
@@ -468,7 +472,12 @@ def main():
                       judge_differential):
             judge(j, sections, keys)
         judge_lockdown_runtime(j, sections, keys)
-        judge_dmesg_clean(j, sections, keys)
+        console = os.path.join(os.path.dirname(args.guest_out), "console.log")
+        text = ""
+        if os.path.exists(console):
+            with open(console, errors="replace") as f:
+                text = f.read()
+        judge_dmesg_clean(j, sections, keys, text)
         phases = " ".join(v.replace(" seconds=", "=") + "s"
                           for k, v in keys if k == "PHASE")
         print(f"INFO {j.label}: phase times {phases or 'not recorded'}")

@@ -257,7 +257,9 @@ run_lockdown_runtime() {
 # insmod pagecheck with each backend under the current lockdown level.
 reload_under_lockdown() { # TAG
 	for hook in tracepoint ftrace kprobe; do
-		n0=$(dmesg | wc -l)
+		# a marker, not a line count: the log buffer may have wrapped
+		mark="pc-mark $1 $hook $(uptime_s)"
+		echo "$mark" >/dev/kmsg
 		if insmod "$PC/pagecheck.ko" hook=$hook 2>/tmp/insmod.err; then
 			state=loaded
 			cat "$D/stats" >/dev/null 2>&1 && state="$state stats=readable"
@@ -265,7 +267,8 @@ reload_under_lockdown() { # TAG
 		else
 			state="refused insmod='$(tr '\n' ' ' </tmp/insmod.err)'"
 		fi
-		why=$(dmesg | tail -n +"$((n0 + 1))" | grep -iE 'lockdown|pagecheck' | tail -n 2 | tr '\n' ' ')
+		why=$(dmesg | sed -n "/$mark/,\$p" | grep -v "$mark" |
+			grep -iE 'lockdown|pagecheck' | tail -n 2 | tr '\n' ' ')
 		leftover=
 		[ -e /sys/module/pagecheck ] && leftover="$leftover module"
 		[ -e "$D" ] && leftover="$leftover debugfs"
