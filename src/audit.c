@@ -1,80 +1,101 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The audit of one free: a lean filter on the head page for the common
- * case, and a slow path that snapshots every sub-page, judges it and
- * records a report. Safe in any context: no allocation, no sleeping, the
- * only lock is the store's (trylock in NMI).
+ * The audit of one free: the filters of rules.h on the live page for the
+ * common case, and a slow path that snapshots every sub-page, judges it
+ * and records a report. Safe in any context: no allocation, no sleeping;
+ * scratch space comes from a fixed pool claimed with atomic bit
+ * operations, and the only lock is the store's (trylock in NMI).
  */
+#include <linux/atomic.h>
+#include <linux/bitops.h>
+#include <linux/cpumask.h>
+#include <linux/hardirq.h>
+#include <linux/jhash.h>
 #include <linux/kernel.h>
-#include <linux/kallsyms.h>
-#include <linux/module.h>
 #include <linux/printk.h>
 #include <linux/ratelimit.h>
 #include <linux/sched.h>
-#include <linux/stacktrace.h>
-#include <linux/jhash.h>
-#include <linux/timekeeping.h>
-#include <linux/hardirq.h>
-#include "pagecheck/pagecheck.h"
+#include <linux/sched/clock.h>
+#include <linux/slab.h>
+#include "pagecheck/audit.h"
+#include "pagecheck/format.h"
+#include "pagecheck/settings.h"
+#include "pagecheck/stack.h"
+#include "pagecheck/store.h"
 
-DEFINE_PER_CPU(struct pgc_cpu_stats, pgc_cpu_stats);
+DEFINE_PER_CPU(struct pgc_audit_counters, pgc_audit_counters);
+DEFINE_STATIC_KEY_TRUE(pgc_audit_key);
 
-/* A report header with room for the deepest stack. */
-union pgc_report_buf {
-	struct pgc_report report;
-	u8 bytes[sizeof(struct pgc_report) +
-		 PGC_STACK_DEPTH_MAX * sizeof(unsigned long)];
-};
+/* Violations per rule since load; rare, so plain atomics. */
+static atomic64_t pgc_rule_counts[PGC_NR_REASONS];
 
 /*
- * Per-cpu, per-context scratch, used with preemption off: a report and a
- * raw stack are too big for the free path's own stack.
+ * Scratch space for building a report: too big for the free path's stack.
+ * A fixed pool, not one per CPU, so memory does not grow with the CPU
+ * count; a violation that finds every slot taken is a busy drop.
  */
+#define PGC_SCRATCH_SLOTS_MAX	BITS_PER_LONG
+
 struct pgc_scratch {
-	union pgc_report_buf buf;
-	unsigned long entries[PGC_STACK_DEPTH_MAX + 8];
-	char symbol[KSYM_SYMBOL_LEN];
+	struct pgc_stack_scratch stack;
+	struct pgc_report report;	/* followed by stack_capacity entries */
 };
 
-/*
- * Allocated at load from the dynamic per-cpu area: a static DEFINE_PER_CPU
- * of this size would use up the small per-cpu reserve that every module
- * loaded after pagecheck shares.
- */
-static struct pgc_scratch __percpu *pgc_scratch;	/* [PGC_NR_CONTEXTS] */
+static void *pgc_scratch_pool;
+static size_t pgc_scratch_stride;
+static unsigned int pgc_scratch_slots;
+static unsigned long pgc_scratch_busy;
+
+static atomic_long_t pgc_printk_suppressed = ATOMIC_LONG_INIT(0);
+static DEFINE_RATELIMIT_STATE(pgc_printk_ratelimit, 5 * HZ, 10);
 
 int pgc_audit_init(void)
 {
-	pgc_scratch = __alloc_percpu(sizeof(struct pgc_scratch) * PGC_NR_CONTEXTS,
-				     __alignof__(struct pgc_scratch));
-	return pgc_scratch ? 0 : -ENOMEM;
+	pgc_scratch_slots = min_t(unsigned int, 4 * num_possible_cpus(),
+				  PGC_SCRATCH_SLOTS_MAX);
+	pgc_scratch_stride = ALIGN(struct_size((struct pgc_scratch *)NULL,
+					       report.stack,
+					       pgc_settings.stack_capacity),
+				   L1_CACHE_BYTES);
+	pgc_scratch_pool = kcalloc(pgc_scratch_slots, pgc_scratch_stride,
+				   GFP_KERNEL);
+	return pgc_scratch_pool ? 0 : -ENOMEM;
 }
 
 /* Only once no hook can call in any more. */
 void pgc_audit_exit(void)
 {
-	free_percpu(pgc_scratch);
-	pgc_scratch = NULL;
+	kfree(pgc_scratch_pool);
+	pgc_scratch_pool = NULL;
 }
 
-static atomic_long_t pgc_printk_suppressed = ATOMIC_LONG_INIT(0);
-static DEFINE_RATELIMIT_STATE(pgc_printk_ratelimit, 5 * HZ, 10);
-
-static const char *const pgc_context_names[PGC_NR_CONTEXTS] = {
-	[PGC_CTX_TASK]		= "task",
-	[PGC_CTX_SOFTIRQ]	= "softirq",
-	[PGC_CTX_HARDIRQ]	= "hardirq",
-	[PGC_CTX_NMI]		= "nmi",
-};
-
-const char *pgc_context_name(unsigned int context)
+static struct pgc_scratch *pgc_scratch_get(void)
 {
-	return context < PGC_NR_CONTEXTS ? pgc_context_names[context] : "?";
+	unsigned int start = raw_smp_processor_id(), i;
+
+	for (i = 0; i < pgc_scratch_slots; i++) {
+		unsigned int slot = (start + i) % pgc_scratch_slots;
+
+		if (!test_and_set_bit_lock(slot, &pgc_scratch_busy))
+			return pgc_scratch_pool + slot * pgc_scratch_stride;
+	}
+	return NULL;
 }
 
-size_t pgc_scratch_bytes(void)
+static void pgc_scratch_put(struct pgc_scratch *scratch)
 {
-	return sizeof(struct pgc_scratch) * PGC_NR_CONTEXTS * num_possible_cpus();
+	unsigned int slot = ((void *)scratch - pgc_scratch_pool) /
+			    pgc_scratch_stride;
+
+	clear_bit_unlock(slot, &pgc_scratch_busy);
+}
+
+void pgc_audit_set_enabled(bool on)
+{
+	if (on)
+		static_branch_enable(&pgc_audit_key);
+	else
+		static_branch_disable(&pgc_audit_key);
 }
 
 static unsigned int pgc_current_context(void)
@@ -88,282 +109,140 @@ static unsigned int pgc_current_context(void)
 	return PGC_CTX_TASK;
 }
 
-/*
- * Hook machinery between the free and pagecheck: trimmed from stacks.
- * trace_mm_page_free() itself is out of line in some builds (KASAN).
- */
-static const char *const pgc_hook_frame_prefixes[] = {
-	"__traceiter_", "trace_mm_page_free", "ftrace_", "arch_ftrace", "kprobe_",
-	"aggr_pre_handler",
-	"opt_pre_handler", "optimized_callback", "exc_int3", "asm_exc_int3",
-	"do_int3", "fprobe_", "0x",
-};
-
-/* Frames that belong to pagecheck or to the hook that called it. */
-static bool pgc_own_frame(unsigned long addr, char *symbol)
+static unsigned int pgc_order_bucket(unsigned int order)
 {
-	unsigned int i;
-
-	if (within_module(addr, THIS_MODULE))
-		return true;
-	sprint_symbol_no_offset(symbol, addr);
-	for (i = 0; i < ARRAY_SIZE(pgc_hook_frame_prefixes); i++)
-		if (!strncmp(symbol, pgc_hook_frame_prefixes[i],
-			     strlen(pgc_hook_frame_prefixes[i])))
-			return true;
-	return false;
+	if (!order)
+		return PGC_ORDER_0;
+	return order <= 3 ? PGC_ORDER_1_3 : PGC_ORDER_4_UP;
 }
 
-static unsigned int pgc_capture_stack(struct pgc_report *rec,
-				      struct pgc_scratch *scratch)
+static void pgc_record(struct pgc_report *rec)
 {
-	unsigned int depth = READ_ONCE(pgc_settings.stack_depth);
-	unsigned int nr, skip = 0;
+	bool first_full = false;
 
-	nr = stack_trace_save(scratch->entries, ARRAY_SIZE(scratch->entries), 0);
-	while (skip < nr && pgc_own_frame(scratch->entries[skip], scratch->symbol))
-		skip++;
-	nr -= skip;
-	nr = min3(nr, depth, pgc_settings.stack_capacity);
-	memcpy(rec->stack, scratch->entries + skip, nr * sizeof(unsigned long));
-	rec->nr_entries = nr;
-	rec->caller = pgc_find_caller(rec->stack, nr, scratch->symbol);
-	return nr;
-}
-
-static void pgc_report_violation(struct pgc_report *rec,
-				 struct pgc_scratch *scratch,
-				 unsigned int context)
-{
-	struct pgc_cpu_stats *stats = this_cpu_ptr(&pgc_cpu_stats);
-	bool is_new = false, first_full = false;
-	unsigned int r;
-
-	for (r = 0; r < PGC_NR_REASONS; r++)
-		if (rec->reasons & PGC_BIT(r))
-			stats->rule[r]++;
-
-	pgc_capture_stack(rec, scratch);
-	rec->stack_hash = jhash(rec->stack, rec->nr_entries * sizeof(unsigned long),
-				rec->reasons);
-	rec->context = context;
-	rec->cpu = smp_processor_id();
-	rec->pid = task_pid_nr(current);
-	memcpy(rec->comm, current->comm, sizeof(rec->comm));
-	rec->kernel_reason[0] = '\0';
-	rec->first_ns = ktime_get_mono_fast_ns();
-	rec->last_ns = rec->first_ns;
-	rec->count = 1;
-
-	if (!pgc_store_add(rec, &is_new, &first_full)) {
+	switch (pgc_store_add(rec, &first_full)) {
+	case PGC_DROPPED_BUSY:
+		return;
+	case PGC_DROPPED_FULL:
 		if (first_full && READ_ONCE(pgc_settings.printk))
 			pr_warn("report store full (max_reports=%u): new reports are counted in stats dropped_store_full, not kept; %ld report lines suppressed\n",
 				pgc_settings.max_reports,
 				atomic_long_xchg(&pgc_printk_suppressed, 0));
 		return;
-	}
-	add_taint(TAINT_BAD_PAGE, LOCKDEP_STILL_OK);
-	if (is_new && READ_ONCE(pgc_settings.printk)) {
+	case PGC_STORED_NEW:
+		if (!READ_ONCE(pgc_settings.printk))
+			break;
 		if (__ratelimit(&pgc_printk_ratelimit))
-			pgc_report_printk(rec, atomic_long_xchg(&pgc_printk_suppressed, 0));
+			pgc_format_printk(rec, atomic_long_xchg(&pgc_printk_suppressed, 0));
 		else
 			atomic_long_inc(&pgc_printk_suppressed);
+		break;
+	case PGC_STORED_DUPLICATE:
+		break;
 	}
+	add_taint(TAINT_BAD_PAGE, LOCKDEP_STILL_OK);
 	if (READ_ONCE(pgc_settings.panic_on_report))
 		panic("pagecheck: bad page freed (pfn 0x%lx order %u)\n",
 		      rec->pfn, rec->order);
 }
 
-/*
- * Tails from PGC_TAIL_MAPPING_FIRST on hold no folio fields, and a healthy
- * compound free gives each of them the same raw words: compound_head as in
- * page[1], TAIL_MAPPING, mapcount -1 with refcount 0, no memcg and no flag
- * checked at free. OR and AND reductions prove that with one or two
- * instructions per word (plain reads, folded into the ALU operations); any
- * difference sends every tail through pgc_judge_tail().
- */
-static bool pgc_plain_tails_clean(const struct page *page, unsigned int first,
-				  unsigned int nr, unsigned long head_word)
+/* Build the report of a bad free in scratch space and store it. */
+static void pgc_report(const struct page *page, unsigned int order,
+		       const struct pgc_judgement *v)
 {
-	unsigned long or_flags = 0, or_memcg = 0;
-	unsigned long or_head = head_word, and_head = head_word;
-	unsigned long or_map = (unsigned long)TAIL_MAPPING;
-	unsigned long and_map = (unsigned long)TAIL_MAPPING;
-	u64 or_count = PGC_COUNT_WORD_CLEAN, and_count = PGC_COUNT_WORD_CLEAN;
-	const struct page *p, *end = page + nr;
+	struct pgc_scratch *scratch;
+	struct pgc_report *rec;
+	unsigned int r;
 
-#if defined(CONFIG_X86_64) && defined(PGC_MEMCG_OFFSET)
-	p = page + first;
-	if ((nr - first) & 1) {
-		or_flags |= pgc_peek_flags(p);
-		or_head |= pgc_peek_head_word(p);
-		and_head &= pgc_peek_head_word(p);
-		or_map |= (unsigned long)p->mapping;
-		and_map &= (unsigned long)p->mapping;
-		or_count |= pgc_peek_count_word(p);
-		and_count &= pgc_peek_count_word(p);
-		or_memcg |= pgc_peek_memcg(p);
-		p++;
-	}
-	BUILD_BUG_ON(sizeof(struct page) != 64 ||
-		     PGC_COMPOUND_WORD_OFFSET != 0x08 ||
-		     offsetof(struct page, mapping) != 0x18 ||
-		     offsetof(struct page, _mapcount) != 0x30 ||
-		     PGC_MEMCG_OFFSET != 0x38);
-	/* two tails per turn, one instruction per word and reduction */
-	if (p < end)
-		asm("1:\n\t"
-		    "orq (%[p]), %[or_flags]\n\t"
-		    "orq 0x08(%[p]), %[or_head]\n\t"
-		    "andq 0x08(%[p]), %[and_head]\n\t"
-		    "orq 0x18(%[p]), %[or_map]\n\t"
-		    "andq 0x18(%[p]), %[and_map]\n\t"
-		    "orq 0x30(%[p]), %[or_count]\n\t"
-		    "andq 0x30(%[p]), %[and_count]\n\t"
-		    "orq 0x38(%[p]), %[or_memcg]\n\t"
-		    "orq 0x40(%[p]), %[or_flags]\n\t"
-		    "orq 0x48(%[p]), %[or_head]\n\t"
-		    "andq 0x48(%[p]), %[and_head]\n\t"
-		    "orq 0x58(%[p]), %[or_map]\n\t"
-		    "andq 0x58(%[p]), %[and_map]\n\t"
-		    "orq 0x70(%[p]), %[or_count]\n\t"
-		    "andq 0x70(%[p]), %[and_count]\n\t"
-		    "orq 0x78(%[p]), %[or_memcg]\n\t"
-		    "addq $0x80, %[p]\n\t"
-		    "cmpq %[end], %[p]\n\t"
-		    "jb 1b"
-		    : [p] "+r" (p), [or_flags] "+r" (or_flags),
-		      [or_head] "+r" (or_head), [and_head] "+r" (and_head),
-		      [or_map] "+r" (or_map), [and_map] "+r" (and_map),
-		      [or_count] "+r" (or_count), [and_count] "+r" (and_count),
-		      [or_memcg] "+r" (or_memcg)
-		    : [end] "r" (end)
-		    : "cc", "memory");
-#else
-	for (p = page + first; p < end; p++) {
-		or_flags |= pgc_peek_flags(p);
-		or_head |= pgc_peek_head_word(p);
-		and_head &= pgc_peek_head_word(p);
-		or_map |= (unsigned long)p->mapping;
-		and_map &= (unsigned long)p->mapping;
-		or_count |= pgc_peek_count_word(p);
-		and_count &= pgc_peek_count_word(p);
-		or_memcg |= pgc_peek_memcg(p);
-	}
-#endif
-	return !(or_flags & PAGE_FLAGS_CHECK_AT_FREE) && !or_memcg &&
-	       or_head == head_word && and_head == head_word &&
-	       or_map == (unsigned long)TAIL_MAPPING &&
-	       and_map == (unsigned long)TAIL_MAPPING &&
-	       or_count == PGC_COUNT_WORD_CLEAN && and_count == PGC_COUNT_WORD_CLEAN;
-}
-
-static void pgc_judge_free(struct page *page, unsigned int order,
-			   const struct pgc_page_snap *head,
-			   struct pgc_scratch *scratch, unsigned int context)
-{
-	struct pgc_report *rec = &scratch->buf.report;
-	struct pgc_free_snap fs;
-	unsigned int i, nr = 1U << order, judged = nr;
-	u32 reasons;
-
-	fs.page = page;
-	fs.order = order;
-	fs.head = *head;
-	fs.compound = order && pgc_flags_head(head->flags);
-	if (fs.compound)
-		pgc_read_folio(&fs.folio, page, order);
-
-	reasons = pgc_judge_head(&fs);
-	rec->bad_subpages = 0;
-	rec->first_bad_index = 0;
-	if (fs.compound && nr > PGC_TAIL_MAPPING_FIRST)
-		judged = PGC_TAIL_MAPPING_FIRST;
-	for (i = 1; i < nr; i++) {
-		struct pgc_page_snap tail;
-		u32 tail_reasons;
-
-		if (i == judged) {
-			unsigned long word = pgc_raw_head_word(page + 1);
-
-			if (pgc_head_word_is_tail(word) &&
-			    pgc_head_word_to_head(word, page + 1) == (unsigned long)page &&
-			    pgc_plain_tails_clean(page, judged, nr, word))
-				break;
-			judged = nr;
-		}
-		pgc_read_page(&tail, page + i);
-		tail_reasons = pgc_judge_tail(&fs, i, &tail);
-		if (likely(!tail_reasons))
-			continue;
-		if (!rec->bad_subpages++) {
-			rec->first_bad_index = i;
-			rec->bad_tail = tail;
-		}
-		reasons |= tail_reasons;
-	}
-	if (likely(!reasons))
+	for (r = 0; r < PGC_NR_REASONS; r++)
+		if (v->reasons & PGC_BIT(r))
+			atomic64_inc(&pgc_rule_counts[r]);
+	scratch = pgc_scratch_get();
+	if (!scratch) {
+		pgc_store_drop_busy();
 		return;
-
-	rec->reasons = reasons;
+	}
+	rec = &scratch->report;
+	memset(rec, 0, sizeof(*rec));
+	rec->reasons = v->reasons;
+	rec->compound = v->compound;
+	rec->bad_subpages = v->bad_subpages;
+	rec->first_bad_index = v->first_bad_index;
+	rec->head = v->head;
+	rec->bad_tail = v->bad_tail;
+	rec->folio = v->folio;
 	rec->pfn = page_to_pfn(page);
 	rec->last_pfn = rec->pfn;
 	rec->order = order;
 	rec->last_order = order;
 	rec->page = page;
-	rec->head = *head;
-	if (!rec->bad_subpages)
-		memset(&rec->bad_tail, 0, sizeof(rec->bad_tail));
-	pgc_report_violation(rec, scratch, context);
+	rec->nr_entries = pgc_stack_save(rec->stack,
+					 min(READ_ONCE(pgc_settings.stack_depth),
+					     pgc_settings.stack_capacity),
+					 &scratch->stack);
+	rec->caller = pgc_stack_caller(rec->stack, rec->nr_entries,
+				       scratch->stack.symbol);
+	rec->stack_hash = jhash(rec->stack, rec->nr_entries * sizeof(rec->stack[0]),
+				rec->reasons);
+	rec->context = pgc_current_context();
+	rec->cpu = raw_smp_processor_id();
+	rec->pid = task_pid_nr(current);
+	memcpy(rec->comm, current->comm, sizeof(rec->comm));
+	rec->first_ns = local_clock();
+	rec->last_ns = rec->first_ns;
+	rec->count = 1;
+	pgc_record(rec);
+	pgc_scratch_put(scratch);
 }
 
 /**
- * pgc_audit_slow() - snapshot and judge a free the hot filter let through
- * @probe_data: unused; the arguments come in a tracepoint probe's order,
- *	so the probe reaches here with a plain jump
+ * pgc_audit_slow() - judge a free the filters could not prove clean
+ * @hook_data: unused
  * @page: head page
  * @order: order of the block
  */
-noinline void notrace pgc_audit_slow(const void *probe_data, struct page *page,
+noinline void notrace pgc_audit_slow(void *hook_data, struct page *page,
 				     unsigned int order)
 {
-	unsigned int context = pgc_current_context();
-	struct pgc_page_snap head;
+	unsigned int bucket = pgc_order_bucket(order);
+	struct pgc_judgement v;
 
-	if (order)
-		this_cpu_add(pgc_cpu_stats.tail_pages, (1UL << order) - 1);
-	pgc_read_page(&head, page);
-	if (!order && !pgc_head_maybe_bad(&head))
+	this_cpu_inc(pgc_audit_counters.slow[bucket]);
+	pgc_judge_block(page, order, &v);
+	if (likely(!v.reasons)) {
+		this_cpu_inc(pgc_audit_counters.slow_clean[bucket]);
 		return;
-	preempt_disable_notrace();
-	pgc_judge_free(page, order, &head, this_cpu_ptr(pgc_scratch) + context,
-		       context);
-	preempt_enable_notrace();
+	}
+	pgc_report(page, order, &v);
+}
+
+/**
+ * pgc_audit_large() - audit a free of order > 0
+ * @hook_data: passed on to pgc_audit_slow()
+ * @page: head page
+ * @order: order of the block
+ *
+ * The same rules over the head, the folio fields and OR/AND reductions of
+ * the sub-pages, read in place; the slow path only if one may be broken.
+ */
+noinline void notrace pgc_audit_large(void *hook_data, struct page *page,
+				      unsigned int order)
+{
+	this_cpu_add(pgc_audit_counters.tail_pages, (1UL << order) - 1);
+	if (likely(!pgc_large_maybe_bad(page, order)))
+		return;
+	pgc_audit_slow(hook_data, page, order);
 }
 
 static noinline void pgc_audit_call_slow(struct page *page, unsigned int order)
 {
-	unsigned int context = pgc_current_context();
-	struct pgc_scratch *scratch;
-	struct pgc_report *rec;
+	struct pgc_judgement v;
 
-	preempt_disable_notrace();
-	scratch = this_cpu_ptr(pgc_scratch) + context;
-	rec = &scratch->buf.report;
-	pgc_read_page(&rec->head, page);
-	rec->reasons = pgc_judge_call(&rec->head);
-	if (rec->reasons) {
-		rec->bad_subpages = 0;
-		rec->first_bad_index = 0;
-		memset(&rec->bad_tail, 0, sizeof(rec->bad_tail));
-		rec->pfn = page_to_pfn(page);
-		rec->last_pfn = rec->pfn;
-		rec->order = order;
-		rec->last_order = order;
-		rec->page = page;
-		pgc_report_violation(rec, scratch, context);
-	}
-	preempt_enable_notrace();
+	memset(&v, 0, sizeof(v));
+	pgc_snap_page(&v.head, page);
+	v.reasons = pgc_judge_call(&v.head);
+	if (v.reasons)
+		pgc_report(page, order, &v);
 }
 
 /**
@@ -376,10 +255,34 @@ static noinline void pgc_audit_call_slow(struct page *page, unsigned int order)
  */
 void notrace pgc_audit_call(struct page *page, unsigned int order)
 {
-	if (!static_branch_likely(&pgc_enabled_key))
+	if (!static_branch_likely(&pgc_audit_key))
 		return;
-	this_cpu_inc(pgc_cpu_stats.calls);
-	if (likely(atomic_read(&page->_refcount) > 0))
+	this_cpu_inc(pgc_audit_counters.calls);
+	if (likely(pgc_page_refcount(page) > 0))
 		return;
 	pgc_audit_call_slow(page, order);
+}
+
+void pgc_audit_get_stats(struct pgc_audit_stats *st)
+{
+	unsigned int b, r;
+	int cpu;
+
+	memset(st, 0, sizeof(*st));
+	for_each_possible_cpu(cpu) {
+		const struct pgc_audit_counters *c = per_cpu_ptr(&pgc_audit_counters, cpu);
+
+		st->frees += READ_ONCE(c->frees);
+		st->calls += READ_ONCE(c->calls);
+		st->pages += READ_ONCE(c->tail_pages);
+		for (b = 0; b < PGC_NR_ORDER_BUCKETS; b++) {
+			st->slow[b] += READ_ONCE(c->slow[b]);
+			st->slow_clean[b] += READ_ONCE(c->slow_clean[b]);
+		}
+	}
+	st->pages += st->frees;
+	for (r = 0; r < PGC_NR_REASONS; r++)
+		st->rule[r] = atomic64_read(&pgc_rule_counts[r]);
+	st->scratch_slots = pgc_scratch_slots;
+	st->scratch_bytes = pgc_scratch_slots * pgc_scratch_stride;
 }

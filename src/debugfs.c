@@ -9,7 +9,14 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/utsname.h>
-#include "pagecheck/pagecheck.h"
+#include "pagecheck/audit.h"
+#include "pagecheck/debugfs.h"
+#include "pagecheck/format.h"
+#include "pagecheck/hook.h"
+#include "pagecheck/rules.h"
+#include "pagecheck/settings.h"
+#include "pagecheck/store.h"
+#include "pagecheck/verdict.h"
 
 static struct dentry *pgc_debugfs_dir;
 
@@ -62,7 +69,7 @@ static int pgc_reports_open_with(struct file *file,
 	if (!rd)
 		return -ENOMEM;
 	rd->show = show;
-	rd->report = kvzalloc(pgc_report_size(), GFP_KERNEL);
+	rd->report = kvzalloc(pgc_store_report_size(), GFP_KERNEL);
 	if (!rd->report) {
 		seq_release_private(file->f_inode, file);
 		return -ENOMEM;
@@ -81,12 +88,12 @@ static int pgc_reports_release(struct inode *inode, struct file *file)
 
 static int pgc_reports_text_open(struct inode *inode, struct file *file)
 {
-	return pgc_reports_open_with(file, pgc_report_text);
+	return pgc_reports_open_with(file, pgc_format_text);
 }
 
 static int pgc_reports_json_open(struct inode *inode, struct file *file)
 {
-	return pgc_reports_open_with(file, pgc_report_json);
+	return pgc_reports_open_with(file, pgc_format_json);
 }
 
 static const struct file_operations pgc_reports_text_fops = {
@@ -105,36 +112,34 @@ static const struct file_operations pgc_reports_json_fops = {
 	.release = pgc_reports_release,
 };
 
+static const char *const pgc_bucket_names[PGC_NR_ORDER_BUCKETS] = {
+	[PGC_ORDER_0] = "0", [PGC_ORDER_1_3] = "1_3", [PGC_ORDER_4_UP] = "4_up",
+};
+
 static int pgc_stats_show(struct seq_file *m, void *v)
 {
+	struct pgc_audit_stats as;
 	struct pgc_store_stats st;
 	struct pgc_verdict_stats vs;
-	unsigned long frees = 0, pages = 0, calls = 0;
-	u64 rule[PGC_NR_REASONS] = { 0 };
-	unsigned int r;
-	int cpu;
+	unsigned int r, b;
 
-	for_each_possible_cpu(cpu) {
-		const struct pgc_cpu_stats *s = per_cpu_ptr(&pgc_cpu_stats, cpu);
-
-		frees += READ_ONCE(s->frees);
-		pages += READ_ONCE(s->tail_pages);
-		calls += READ_ONCE(s->calls);
-		for (r = 0; r < PGC_NR_REASONS; r++)
-			rule[r] += READ_ONCE(s->rule[r]);
-	}
+	pgc_audit_get_stats(&as);
 	pgc_store_get_stats(&st);
 
 	seq_printf(m, "version: %s\n", PGC_VERSION);
 	seq_printf(m, "kernel: %s\n", init_utsname()->release);
 	seq_printf(m, "enabled: %d\n", READ_ONCE(pgc_settings.enabled));
-	seq_printf(m, "hook: %s\n", pgc_active_hook ? pgc_active_hook->name : "none");
-	if (pgc_active_hook)
-		pgc_active_hook->show(m);
-	seq_printf(m, "frees_audited: %lu\n", frees);
-	pages += frees;
-	seq_printf(m, "calls_audited: %lu\n", calls);
-	seq_printf(m, "pages_audited: %lu\n", pages);
+	seq_printf(m, "hook: %s\n", pgc_hook_name());
+	pgc_hook_show(m);
+	seq_printf(m, "frees_audited: %llu\n", as.frees);
+	seq_printf(m, "calls_audited: %llu\n", as.calls);
+	seq_printf(m, "pages_audited: %llu\n", as.pages);
+	for (b = 0; b < PGC_NR_ORDER_BUCKETS; b++) {
+		seq_printf(m, "slow_path_order_%s: %llu\n", pgc_bucket_names[b],
+			   as.slow[b]);
+		seq_printf(m, "slow_path_order_%s_clean: %llu\n",
+			   pgc_bucket_names[b], as.slow_clean[b]);
+	}
 	seq_printf(m, "violations: %llu\n", st.violations);
 	seq_printf(m, "reports_unique: %u\n", st.unique);
 	seq_printf(m, "reports_count_sum: %llu\n", st.stored_sum);
@@ -144,8 +149,9 @@ static int pgc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "max_reports: %u\n", st.capacity);
 	seq_printf(m, "stack_depth: %u\n", READ_ONCE(pgc_settings.stack_depth));
 	seq_printf(m, "store_bytes: %zu\n", st.bytes);
-	seq_printf(m, "scratch_bytes: %zu\n", pgc_scratch_bytes());
-	seq_printf(m, "footprint_bytes: %zu\n", st.bytes + pgc_scratch_bytes());
+	seq_printf(m, "scratch_slots: %u\n", as.scratch_slots);
+	seq_printf(m, "scratch_bytes: %zu\n", as.scratch_bytes);
+	seq_printf(m, "footprint_bytes: %zu\n", st.bytes + as.scratch_bytes);
 	seq_printf(m, "kernel_verdict: %d\n", pgc_settings.kernel_verdict);
 	if (pgc_settings.kernel_verdict) {
 		pgc_verdict_get_stats(&vs);
@@ -157,7 +163,7 @@ static int pgc_stats_show(struct seq_file *m, void *v)
 	for (r = 0; r < PGC_NR_REASONS; r++) {
 		seq_printf(m, "rule: %s: ", pgc_reason_string(r));
 		if (pgc_reason_supported(r))
-			seq_printf(m, "%llu\n", rule[r]);
+			seq_printf(m, "%llu\n", as.rule[r]);
 		else
 			seq_puts(m, "n/a\n");
 	}

@@ -1,23 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ftrace backend: one ftrace_ops per entry point of the target set that
- * resolves on the running kernel (include/pagecheck/targets.h), with
- * ftrace's own recursion protection. Arguments come from ftrace_regs.
+ * ftrace backend: one ftrace_ops per entry point of the first target set
+ * that resolves on the running kernel (src/targets.c), with ftrace's own
+ * recursion protection. Arguments come from ftrace_regs.
  */
 #include <linux/ftrace.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
-#include "pagecheck/pagecheck.h"
+#include "pagecheck/compat_trace.h"
+#include "pagecheck/hook.h"
 #include "pagecheck/targets.h"
-
-#define PGC_MAX_TARGETS	8
 
 #if PGC_HAVE_FTRACE_BACKEND
 
 struct pgc_ft_target {
 	struct ftrace_ops ops;
 	const struct pgc_target *target;
-	char symbol[64];
+	char symbol[PGC_SYMBOL_LEN];
 	bool registered;
 };
 
@@ -31,24 +30,15 @@ static void notrace pgc_ft_handler(unsigned long ip, unsigned long parent_ip,
 {
 	struct pgc_ft_target *ft = container_of(op, struct pgc_ft_target, ops);
 
-	pgc_dispatch(ft->target, pgc_ftrace_arg(fregs, 0), pgc_ftrace_arg(fregs, 1));
+	pgc_target_dispatch(ft->target, pgc_ftrace_arg(fregs, 0),
+			    pgc_ftrace_arg(fregs, 1));
 }
 
-/* Filter @ft on its symbol or one of its compiler clones. */
-static int pgc_ft_filter(struct pgc_ft_target *ft)
+static int pgc_ft_filter(void *backend_target, const char *name)
 {
-	unsigned int i;
-	int ret = -ENOENT;
+	struct pgc_ft_target *ft = backend_target;
 
-	for (i = 0; i < ARRAY_SIZE(pgc_symbol_suffixes); i++) {
-		snprintf(ft->symbol, sizeof(ft->symbol), "%s%s", ft->target->symbol,
-			 pgc_symbol_suffixes[i]);
-		ret = ftrace_set_filter(&ft->ops, (unsigned char *)ft->symbol,
-					strlen(ft->symbol), 1);
-		if (!ret)
-			return 0;
-	}
-	return ret;
+	return ftrace_set_filter(&ft->ops, (unsigned char *)name, strlen(name), 1);
 }
 
 static void pgc_ft_release(void)
@@ -80,13 +70,13 @@ static int pgc_ft_try_set(const struct pgc_target_set *set)
 		ft->ops.func = pgc_ft_handler;
 		ft->ops.flags = PGC_FTRACE_OPS_FLAGS;
 		ft->target = t;
-		ret = pgc_ft_filter(ft);
+		ret = pgc_target_resolve(t, ft->symbol, pgc_ft_filter, ft);
 		if (ret) {
 			pgc_ftrace_release_filter(&ft->ops);
 			if (t->optional)
 				continue;
 			pr_info("ftrace: set %s: cannot trace %s: %s (%d)\n",
-				set->name, t->symbol, pgc_hook_error(ret), ret);
+				set->name, t->symbol, pgc_target_error(ret), ret);
 			goto fail;
 		}
 		pgc_ft_nr++;
@@ -95,7 +85,7 @@ static int pgc_ft_try_set(const struct pgc_target_set *set)
 		ret = register_ftrace_function(&pgc_ft[i].ops);
 		if (ret) {
 			pr_warn("ftrace: cannot register on %s: %s (%d)\n",
-				pgc_ft[i].symbol, pgc_hook_error(ret), ret);
+				pgc_ft[i].symbol, pgc_target_error(ret), ret);
 			goto fail;
 		}
 		pgc_ft[i].registered = true;
@@ -107,9 +97,9 @@ fail:
 	return ret;
 }
 
-static int pgc_ft_attach(void)
+static int pgc_ft_attach(bool enabled)
 {
-	return pgc_hook_try_sets("ftrace", pgc_ft_try_set);
+	return pgc_targets_try_sets("ftrace", pgc_ft_try_set);
 }
 
 static void pgc_ft_show(struct seq_file *m)
@@ -124,7 +114,7 @@ static void pgc_ft_show(struct seq_file *m)
 
 #else /* !PGC_HAVE_FTRACE_BACKEND */
 
-static int pgc_ft_attach(void)
+static int pgc_ft_attach(bool enabled)
 {
 	pr_warn("ftrace: this kernel has no CONFIG_DYNAMIC_FTRACE\n");
 	return -EOPNOTSUPP;
@@ -140,7 +130,7 @@ static void pgc_ft_show(struct seq_file *m)
 
 #endif
 
-const struct pgc_hook pgc_hook_ftrace = {
+const struct pgc_backend pgc_backend_ftrace = {
 	.name = "ftrace",
 	.attach = pgc_ft_attach,
 	.detach = pgc_ft_release,

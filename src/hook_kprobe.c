@@ -1,24 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kprobe backend: one kprobe per entry point of the target set that
+ * kprobe backend: one kprobe per entry point of the first target set that
  * resolves on the running kernel. Unlike ftrace it can also attach to
  * functions without __fentry__ (6.12's out-of-line free_pages_prepare()).
  */
 #include <linux/kprobes.h>
-#include <linux/ptrace.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
-#include "pagecheck/pagecheck.h"
+#include "pagecheck/compat_trace.h"
+#include "pagecheck/hook.h"
 #include "pagecheck/targets.h"
-
-#define PGC_MAX_TARGETS	8
 
 #ifdef CONFIG_KPROBES
 
 struct pgc_kp_target {
 	struct kprobe kp;
 	const struct pgc_target *target;
-	char symbol[64];
+	char symbol[PGC_SYMBOL_LEN];
 	bool registered;
 };
 
@@ -30,28 +28,20 @@ static int notrace pgc_kp_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct pgc_kp_target *kt = container_of(p, struct pgc_kp_target, kp);
 
-	pgc_dispatch(kt->target, regs_get_kernel_argument(regs, 0),
-		     regs_get_kernel_argument(regs, 1));
+	pgc_target_dispatch(kt->target, pgc_kprobe_arg(regs, 0),
+			    pgc_kprobe_arg(regs, 1));
 	return 0;
 }
 NOKPROBE_SYMBOL(pgc_kp_pre);
 
-static int pgc_kp_register(struct pgc_kp_target *kt)
+static int pgc_kp_register(void *backend_target, const char *name)
 {
-	unsigned int i;
-	int ret = -ENOENT;
+	struct pgc_kp_target *kt = backend_target;
 
-	for (i = 0; i < ARRAY_SIZE(pgc_symbol_suffixes); i++) {
-		snprintf(kt->symbol, sizeof(kt->symbol), "%s%s", kt->target->symbol,
-			 pgc_symbol_suffixes[i]);
-		memset(&kt->kp, 0, sizeof(kt->kp));
-		kt->kp.symbol_name = kt->symbol;
-		kt->kp.pre_handler = pgc_kp_pre;
-		ret = register_kprobe(&kt->kp);
-		if (!ret)
-			return 0;
-	}
-	return ret;
+	memset(&kt->kp, 0, sizeof(kt->kp));
+	kt->kp.symbol_name = name;
+	kt->kp.pre_handler = pgc_kp_pre;
+	return register_kprobe(&kt->kp);
 }
 
 static void pgc_kp_release(void)
@@ -79,13 +69,13 @@ static int pgc_kp_try_set(const struct pgc_target_set *set)
 		struct pgc_kp_target *kt = &pgc_kp[pgc_kp_nr];
 
 		kt->target = &set->targets[i];
-		ret = pgc_kp_register(kt);
+		ret = pgc_target_resolve(kt->target, kt->symbol, pgc_kp_register, kt);
 		if (ret) {
 			if (kt->target->optional)
 				continue;
 			pr_info("kprobe: set %s: cannot probe %s: %s (%d)\n",
-				set->name, kt->target->symbol, pgc_hook_error(ret),
-				ret);
+				set->name, kt->target->symbol,
+				pgc_target_error(ret), ret);
 			pgc_kp_release();
 			return ret;
 		}
@@ -96,9 +86,9 @@ static int pgc_kp_try_set(const struct pgc_target_set *set)
 	return 0;
 }
 
-static int pgc_kp_attach(void)
+static int pgc_kp_attach(bool enabled)
 {
-	return pgc_hook_try_sets("kprobe", pgc_kp_try_set);
+	return pgc_targets_try_sets("kprobe", pgc_kp_try_set);
 }
 
 static void pgc_kp_show(struct seq_file *m)
@@ -114,7 +104,7 @@ static void pgc_kp_show(struct seq_file *m)
 
 #else /* !CONFIG_KPROBES */
 
-static int pgc_kp_attach(void)
+static int pgc_kp_attach(bool enabled)
 {
 	pr_warn("kprobe: this kernel has no CONFIG_KPROBES\n");
 	return -EOPNOTSUPP;
@@ -130,7 +120,7 @@ static void pgc_kp_show(struct seq_file *m)
 
 #endif
 
-const struct pgc_hook pgc_hook_kprobe = {
+const struct pgc_backend pgc_backend_kprobe = {
 	.name = "kprobe",
 	.attach = pgc_kp_attach,
 	.detach = pgc_kp_release,

@@ -9,13 +9,14 @@
  */
 #include <linux/mm.h>
 #include <linux/seq_file.h>
-#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 #include <trace/events/kmem.h>
-#include "pagecheck/pagecheck.h"
+#include "pagecheck/audit.h"
+#include "pagecheck/hook.h"
 
 static struct tracepoint *pgc_tp_page_free;
+static bool pgc_tp_registered;
 
 static void pgc_tp_match(struct tracepoint *tp, void *priv)
 {
@@ -23,16 +24,13 @@ static void pgc_tp_match(struct tracepoint *tp, void *priv)
 		*(struct tracepoint **)priv = tp;
 }
 
-static bool pgc_tp_registered;
-
 /* enabled=0 unregisters this probe: no static key test on the hot path. */
 static void notrace pgc_tp_probe(void *data, struct page *page,
 				 unsigned int order)
 {
-	__pgc_audit_free(page, order);
+	__pgc_audit_free(data, page, order);
 }
 
-/* Called with pgc_param_lock held (attach, set_enabled, detach). */
 static int pgc_tp_register(bool on)
 {
 	int ret = 0;
@@ -44,12 +42,14 @@ static int pgc_tp_register(bool on)
 	else
 		WARN_ON(tracepoint_probe_unregister(pgc_tp_page_free, pgc_tp_probe,
 						    NULL));
-	if (!ret)
+	if (ret)
+		pr_warn("tracepoint: cannot register on kmem:mm_page_free: %d\n", ret);
+	else
 		pgc_tp_registered = on;
 	return ret;
 }
 
-static int pgc_tp_attach(void)
+static int pgc_tp_attach(bool enabled)
 {
 	struct tracepoint *tp = NULL;
 	int ret;
@@ -63,20 +63,10 @@ static int pgc_tp_attach(void)
 		return -ENOENT;
 	}
 	pgc_tp_page_free = tp;
-	ret = pgc_tp_register(READ_ONCE(pgc_settings.enabled));
-	if (ret) {
-		pr_warn("tracepoint: cannot register on kmem:mm_page_free: %d\n", ret);
-		pgc_tp_page_free = NULL;
-	}
-	return ret;
-}
-
-static void pgc_tp_set_enabled(bool on)
-{
-	int ret = pgc_tp_register(on);
-
+	ret = pgc_tp_register(enabled);
 	if (ret)
-		pr_warn("tracepoint: cannot register on kmem:mm_page_free: %d\n", ret);
+		pgc_tp_page_free = NULL;
+	return ret;
 }
 
 static void pgc_tp_detach(void)
@@ -94,10 +84,10 @@ static void pgc_tp_show(struct seq_file *m)
 	seq_puts(m, "hook_unseen: calls to __free_pages() that never reach the allocator (double free at the call)\n");
 }
 
-const struct pgc_hook pgc_hook_tracepoint = {
+const struct pgc_backend pgc_backend_tracepoint = {
 	.name = "tracepoint",
 	.attach = pgc_tp_attach,
 	.detach = pgc_tp_detach,
 	.show = pgc_tp_show,
-	.set_enabled = pgc_tp_set_enabled,
+	.set_enabled = pgc_tp_register,
 };

@@ -10,20 +10,16 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/string.h>
-#include "pagecheck/pagecheck.h"
+#include "pagecheck/audit.h"
+#include "pagecheck/debugfs.h"
+#include "pagecheck/hook.h"
+#include "pagecheck/settings.h"
+#include "pagecheck/store.h"
+#include "pagecheck/verdict.h"
 
-struct pgc_settings pgc_settings = {
-	.enabled = true,
-	.printk = true,
-	.panic_on_report = false,
-	.hash_pointers = true,
-	.max_reports = 1024,
-	.stack_depth = 16,
-};
-
-DEFINE_STATIC_KEY_TRUE(pgc_enabled_key);
-
-const struct pgc_hook *pgc_active_hook;
+#ifndef PGC_VERSION
+#error "PGC_VERSION comes from Kbuild"
+#endif
 
 static char pgc_hook_param[16] = "auto";
 
@@ -69,6 +65,10 @@ static int pgc_parse_bool(const char *val, const char *name, bool *out)
 	return -EINVAL;
 }
 
+/*
+ * enabled=1 re-attaches the backend's probe; if that fails the write
+ * fails and nothing changes.
+ */
 static int pgc_set_enabled(const char *val, const struct kernel_param *kp)
 {
 	bool on;
@@ -77,16 +77,12 @@ static int pgc_set_enabled(const char *val, const struct kernel_param *kp)
 	if (ret)
 		return ret;
 	mutex_lock(&pgc_param_lock);
-	WRITE_ONCE(pgc_settings.enabled, on);
-	if (pgc_loaded) {
-		if (on)
-			static_branch_enable(&pgc_enabled_key);
-		else
-			static_branch_disable(&pgc_enabled_key);
-		pgc_hook_set_enabled(on);
-	}
+	if (pgc_loaded)
+		ret = pgc_hook_set_enabled(on);
+	if (!ret)
+		WRITE_ONCE(pgc_settings.enabled, on);
 	mutex_unlock(&pgc_param_lock);
-	return 0;
+	return ret;
 }
 
 static int pgc_set_bool(const char *val, const struct kernel_param *kp)
@@ -238,7 +234,6 @@ static void pgc_stop_hook(void)
 {
 	mutex_lock(&pgc_param_lock);
 	pgc_loaded = false;
-	static_branch_disable(&pgc_enabled_key);
 	pgc_hook_detach();
 	mutex_unlock(&pgc_param_lock);
 }
@@ -256,15 +251,13 @@ static int __init pgc_init(void)
 	}
 	ret = pgc_audit_init();
 	if (ret) {
-		pr_err("cannot allocate per-cpu scratch space\n");
+		pr_err("cannot allocate the audit's scratch space\n");
 		goto err_store;
 	}
 
 	/* enabled= may be written from sysfs while this runs. */
 	mutex_lock(&pgc_param_lock);
-	if (!pgc_settings.enabled)
-		static_branch_disable(&pgc_enabled_key);
-	ret = pgc_hook_attach(pgc_hook_param);
+	ret = pgc_hook_attach(pgc_hook_param, pgc_settings.enabled);
 	pgc_loaded = !ret;
 	mutex_unlock(&pgc_param_lock);
 	if (ret)
@@ -277,7 +270,7 @@ static int __init pgc_init(void)
 
 	pgc_debugfs_init();
 	pr_info("version %s loaded: hook %s, max_reports %u, stack_depth %u%s\n",
-		PGC_VERSION, pgc_active_hook->name, pgc_settings.max_reports,
+		PGC_VERSION, pgc_hook_name(), pgc_settings.max_reports,
 		pgc_settings.stack_depth,
 		pgc_settings.kernel_verdict ? ", kernel_verdict" : "");
 	return 0;

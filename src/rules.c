@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The rules of free_pages_prepare(), page_bad_reason() and
- * free_tail_page(s)_check(), plus pagecheck's own, as pure functions.
- * Unlike the kernel, every broken rule is reported, not only the last.
+ * The judge: the rules of include/pagecheck/rules.h applied to one
+ * snapshot, naming every broken rule where the kernel prints only the
+ * last. Pages are read only by pgc_judge_block(), each word once.
  */
 #include <linux/kernel.h>
 #include <linux/poison.h>
+#include <linux/string.h>
 #include "pagecheck/rules.h"
 
 static const char *const pgc_reason_strings[PGC_NR_REASONS] = {
@@ -38,6 +39,7 @@ const char *pgc_reason_string(enum pgc_reason reason)
 	return pgc_reason_strings[reason];
 }
 
+/* Whether the running kernel's layout has the field a rule reads. */
 bool pgc_reason_supported(enum pgc_reason reason)
 {
 	switch (reason) {
@@ -61,139 +63,141 @@ bool pgc_reason_supported(enum pgc_reason reason)
 	}
 }
 
-/* page_expected_state() with the mapping, flags and memcg already normalised. */
-static u32 pgc_judge_generic(const struct pgc_page_snap *s,
-			     unsigned long mapping, unsigned long head_word,
-			     unsigned long flags, unsigned long memcg)
+/**
+ * pgc_reason_parse() - the reason a string of bad_page() names
+ * @kernel_text: the kernel's reason, e.g. "non-NULL mapping"
+ *
+ * Return: an enum pgc_reason, or -1 if pagecheck has no such rule.
+ */
+int pgc_reason_parse(const char *kernel_text)
+{
+	int r;
+
+	for (r = 0; kernel_text && r < PGC_NR_REASONS; r++)
+		if (!strcmp(kernel_text, pgc_reason_strings[r]))
+			return r;
+	return -1;
+}
+
+/* page_expected_state() on words already normalised by the caller. */
+static u32 pgc_judge_words(unsigned long flags, unsigned long head_word,
+			   unsigned long mapping, int mapcount, int refcount,
+			   unsigned long memcg)
 {
 	u32 reasons = 0;
 
-	if (s->mapcount != -1)
+	if (pgc_bad_mapcount(mapcount))
 		reasons |= PGC_BIT(PGC_R_MAPCOUNT);
-	if (mapping)
+	if (pgc_bad_mapping(mapping))
 		reasons |= PGC_BIT(PGC_R_MAPPING);
-	if (s->refcount)
+	if (pgc_bad_refcount(refcount))
 		reasons |= PGC_BIT(PGC_R_REFCOUNT);
-	if (s->refcount < 0)
+	if (pgc_negative_refcount(refcount))
 		reasons |= PGC_BIT(PGC_R_REFCOUNT_NEGATIVE);
-	if (flags & PAGE_FLAGS_CHECK_AT_FREE)
+	if (pgc_bad_flags(flags))
 		reasons |= PGC_BIT(PGC_R_FLAGS);
-	if (memcg)
+	if (pgc_bad_memcg(memcg))
 		reasons |= PGC_BIT(PGC_R_MEMCG);
-	if (pgc_pp_signature(head_word))
+	if (pgc_page_pool(head_word))
 		reasons |= PGC_BIT(PGC_R_PAGE_POOL);
-	if (pgc_type_is_buddy(s->mapcount))
-		reasons |= PGC_BIT(PGC_R_BUDDY);
 	return reasons;
 }
 
 /**
  * pgc_judge_head() - reasons the head page of a free is bad
- * @fs: snapshot taken at the free
+ * @s: its snapshot, taken at the free
+ * @order: order of the block
  *
- * Mirrors what free_pages_prepare() does to the head after
- * trace_mm_page_free(): kmem uncharge, PG_mlocked clearing, the hwpoison
- * exemption and the anon/movable mapping reset.
+ * First does what free_pages_prepare() does to the head after
+ * trace_mm_page_free(): the hwpoison exemption, the kmem uncharge, the
+ * PG_mlocked clearing and the anon/movable mapping reset.
  */
-u32 pgc_judge_head(const struct pgc_free_snap *fs)
+u32 pgc_judge_head(const struct pgc_page_snap *s, unsigned int order)
 {
-	struct pgc_page_snap s = fs->head;
-	unsigned long mapping = s.mapping;
-	unsigned long memcg = s.memcg_data;
-	u32 buddy = 0;
+	u32 reasons;
 
-	if (fs->order == 0 && pgc_flags_hwpoison(s.flags))
+	if (order == 0 && pgc_flags_hwpoison(s->flags))
 		return 0;
-	if (pgc_memcg_is_kmem(memcg))
-		memcg = 0;
-	if (pgc_type_is_kmemcg(s.mapcount)) {
-		memcg = 0;
-		s.mapcount = -1;
-	}
-	/* PageBuddy is pagecheck's own rule: judged on the raw type. */
-	if (pgc_type_is_buddy(fs->head.mapcount))
-		buddy = PGC_BIT(PGC_R_BUDDY);
-	if (pgc_type_reset_at_free(s.mapcount))
-		s.mapcount = -1;
-	if (mapping & PGC_MAPPING_CLEARED_BITS)
-		mapping = 0;
-	return buddy | pgc_judge_generic(&s, mapping, s.head_word,
-					 s.flags & ~PGC_HEAD_FLAGS_CLEARED_AT_FREE,
-					 memcg);
-}
-
-static u32 pgc_judge_second_page(const struct pgc_folio_snap *f)
-{
-	u32 reasons = 0;
-
-	if (PGC_RULE_COMPOUND_MAPCOUNT && f->entire_mapcount != -1)
-		reasons |= PGC_BIT(PGC_R_COMPOUND_MAPCOUNT);
-	if (PGC_RULE_ENTIRE_MAPCOUNT && f->entire_mapcount != -1)
-		reasons |= PGC_BIT(PGC_R_ENTIRE_MAPCOUNT);
-	if (PGC_RULE_LARGE_MAPCOUNT && f->large_mapcount != -1)
-		reasons |= PGC_BIT(PGC_R_LARGE_MAPCOUNT);
-	if (PGC_RULE_NR_PAGES_MAPPED && f->nr_pages_mapped)
-		reasons |= PGC_BIT(PGC_R_NR_PAGES_MAPPED);
-	if (PGC_RULE_PINCOUNT && f->pincount)
-		reasons |= PGC_BIT(PGC_R_PINCOUNT);
-	if (PGC_RULE_MM_MAPCOUNT && f->mm_mapcount[0] != -1)
-		reasons |= PGC_BIT(PGC_R_MM_MAPCOUNT0);
-	if (PGC_RULE_MM_MAPCOUNT && f->mm_mapcount[1] != -1)
-		reasons |= PGC_BIT(PGC_R_MM_MAPCOUNT1);
+	reasons = pgc_judge_words(pgc_head_flags(s->flags), s->head_word,
+				  pgc_head_mapping(s->mapping),
+				  pgc_head_mapcount(s->mapcount), s->refcount,
+				  pgc_head_memcg(s->memcg_data, s->mapcount));
+	/* judged on the raw type: the kernel may reset it first */
+	if (pgc_buddy(s->mapcount))
+		reasons |= PGC_BIT(PGC_R_BUDDY);
 	return reasons;
 }
 
-static bool pgc_on_deferred_list(const struct pgc_folio_snap *f)
+/**
+ * pgc_judge_subpage() - reasons sub-page @index of a high-order free is bad
+ * @head: the head page's address (identity only)
+ * @order: order of the block
+ * @compound: the block is a compound page (a folio)
+ * @index: 1 .. (1 << order) - 1
+ * @sub: snapshot of page[@index]
+ *
+ * Compound tails get the tail rules, then the generic rules with the
+ * mapping and head word reset, as the kernel does; page[1]'s folio fields
+ * are judged by pgc_folio_reasons(). Sub-pages of a plain block get the
+ * generic rules as they are.
+ */
+u32 pgc_judge_subpage(const void *head, unsigned int order, bool compound,
+		      unsigned int index, const struct pgc_page_snap *sub)
 {
-	if (!f->deferred_applies || f->deferred_next == f->deferred_self)
-		return false;
-	/* Older kernels unlink with list_del(), which poisons next. */
-	if (!PGC_DEFERRED_LIST_KERNEL_RULE &&
-	    f->deferred_next == (unsigned long)LIST_POISON1)
-		return false;
-	return true;
+	unsigned long flags = sub->flags, memcg = sub->memcg_data;
+	const struct page *self = (const struct page *)head + index;
+	u32 reasons = 0;
+
+	if (!compound)
+		return pgc_judge_words(flags, sub->head_word, sub->mapping,
+				       sub->mapcount, sub->refcount, memcg);
+	if (index == 1) {
+		flags &= ~PGC_SECOND_FLAGS_CLEARED_AT_FREE;
+		memcg &= ~PGC_SECOND_MEMCG_CLEARED_AT_FREE;
+	}
+	if (index >= PGC_TAIL_MAPPING_FIRST && pgc_bad_tail_mapping(sub->mapping))
+		reasons |= PGC_BIT(PGC_R_TAIL_MAPPING);
+	if (!pgc_head_word_is_tail(sub->head_word))
+		reasons |= PGC_BIT(PGC_R_NOT_TAIL);
+	if (pgc_head_word_to_head(sub->head_word, self) != (unsigned long)head)
+		reasons |= PGC_BIT(PGC_R_HEAD_MISMATCH);
+	return reasons | pgc_judge_words(flags, 0, 0, sub->mapcount,
+					 sub->refcount, memcg);
 }
 
 /**
- * pgc_judge_tail() - reasons sub-page @index of a high-order free is bad
- * @fs: snapshot of the free (head and folio fields)
- * @index: 1 .. (1 << order) - 1
- * @tail: raw snapshot of page[@index]
- *
- * Compound tails get the tail-specific rules, then (as the kernel does after
- * resetting their mapping and compound_head) the generic rules. Sub-pages
- * of a plain high-order block get the generic rules as they are.
+ * pgc_judge_block() - snapshot a free and judge every page of it
+ * @page: head page
+ * @order: order of the block
+ * @v: the verdict, with the snapshots that were judged
  */
-u32 pgc_judge_tail(const struct pgc_free_snap *fs, unsigned int index,
-		   const struct pgc_page_snap *tail)
+void pgc_judge_block(const struct page *page, unsigned int order,
+		     struct pgc_judgement *v)
 {
-	unsigned long mapping = tail->mapping;
-	unsigned long head_word = tail->head_word;
-	unsigned long flags = tail->flags;
-	unsigned long memcg = tail->memcg_data;
-	u32 reasons = 0;
+	unsigned int i, nr = 1U << order;
 
-	if (fs->compound) {
-		if (index == 1) {
-			reasons |= pgc_judge_second_page(&fs->folio);
-			flags &= ~PGC_SECOND_FLAGS_CLEARED_AT_FREE;
-			memcg &= ~PGC_SECOND_MEMCG_CLEARED_AT_FREE;
-		} else if (index == 2) {
-			if (pgc_on_deferred_list(&fs->folio))
-				reasons |= PGC_BIT(PGC_R_DEFERRED_LIST);
-		} else if (index >= PGC_TAIL_MAPPING_FIRST &&
-			   mapping != (unsigned long)TAIL_MAPPING) {
-			reasons |= PGC_BIT(PGC_R_TAIL_MAPPING);
-		}
-		if (!pgc_head_word_is_tail(head_word))
-			reasons |= PGC_BIT(PGC_R_NOT_TAIL);
-		if (pgc_head_word_to_head(head_word, fs->page + index) !=
-		    (unsigned long)fs->page)
-			reasons |= PGC_BIT(PGC_R_HEAD_MISMATCH);
-		mapping = 0;
-		head_word = 0;
+	memset(v, 0, sizeof(*v));
+	pgc_snap_page(&v->head, page);
+	v->reasons = pgc_judge_head(&v->head, order);
+	v->compound = order && pgc_flags_head(v->head.flags);
+	if (v->compound) {
+		pgc_page_folio(&v->folio, page, order);
+		v->reasons |= pgc_folio_reasons(&v->folio);
 	}
-	return reasons | pgc_judge_generic(tail, mapping, head_word, flags, memcg);
+	for (i = 1; i < nr; i++) {
+		struct pgc_page_snap sub;
+		u32 reasons;
+
+		pgc_snap_page(&sub, page + i);
+		reasons = pgc_judge_subpage(page, order, v->compound, i, &sub);
+		if (likely(!reasons))
+			continue;
+		if (!v->bad_subpages++) {
+			v->first_bad_index = i;
+			v->bad_tail = sub;
+		}
+		v->reasons |= reasons;
+	}
 }
 
 /**
@@ -207,7 +211,39 @@ u32 pgc_judge_call(const struct pgc_page_snap *page)
 {
 	if (page->refcount > 0)
 		return 0;
-	if (page->refcount < 0)
+	if (pgc_negative_refcount(page->refcount))
 		return PGC_BIT(PGC_R_DOUBLE_FREE) | PGC_BIT(PGC_R_REFCOUNT_NEGATIVE);
 	return PGC_BIT(PGC_R_DOUBLE_FREE);
+}
+
+void pgc_subpage_expected(const void *head, unsigned int order, bool compound,
+			  unsigned int index, struct pgc_page_snap *want,
+			  unsigned int *fields)
+{
+	memset(want, 0, sizeof(*want));
+	want->mapcount = -1;
+	*fields = PGC_FIELD_FLAGS | PGC_FIELD_MAPCOUNT | PGC_FIELD_REFCOUNT |
+		  PGC_FIELD_MEMCG;
+	if (!compound) {
+		*fields |= PGC_FIELD_MAPPING;
+		return;
+	}
+	want->head_word = pgc_tail_word(head, order);
+	*fields |= PGC_FIELD_HEAD_WORD;
+	if (index >= PGC_TAIL_MAPPING_FIRST) {
+		want->mapping = (unsigned long)TAIL_MAPPING;
+		*fields |= PGC_FIELD_MAPPING;
+	}
+}
+
+/* What the word at the offset of ->mapping holds in sub-page @index. */
+const char *pgc_subpage_mapping_name(bool compound, unsigned int index)
+{
+	if (!compound || index >= PGC_TAIL_MAPPING_FIRST)
+		return "mapping";
+	if (index == 1)
+		return "folio fields";
+	if (index == 2)
+		return "deferred_list";
+	return "hugetlb fields";
 }

@@ -4,17 +4,18 @@
  * deduplicated by (reasons, stack) through a hash table of slot indexes.
  * One raw spinlock guards it; NMI only trylocks and counts a busy drop.
  *
- * Accounting: under the lock, violations == sum(count) + dropped_full, so
- * violations + dropped_busy == sum(count) + dropped_full + dropped_busy.
+ * Accounting: under the lock, violations == stored_sum + dropped_full, so
+ * violations + dropped_busy == stored_sum + dropped_full + dropped_busy.
  */
+#include <linux/atomic.h>
+#include <linux/hardirq.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
-#include <linux/slab.h>
+#include <linux/overflow.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
-#include <linux/hardirq.h>
-#include "pagecheck/pagecheck.h"
+#include "pagecheck/store.h"
 
 struct pgc_store {
 	raw_spinlock_t lock;
@@ -26,8 +27,8 @@ struct pgc_store {
 	u32 used;
 	u64 next_id;
 	u64 violations;
+	u64 stored_sum;
 	u64 dropped_full;
-	unsigned long busy_base;	/* sum of busy_drops at the last clear */
 	size_t bytes;
 };
 
@@ -35,7 +36,10 @@ static struct pgc_store pgc_store = {
 	.lock = __RAW_SPIN_LOCK_UNLOCKED(pgc_store.lock),
 };
 
-size_t pgc_report_size(void)
+/* Outside the lock: the lock is what is busy. */
+static atomic64_t pgc_dropped_busy = ATOMIC64_INIT(0);
+
+size_t pgc_store_report_size(void)
 {
 	return pgc_store.stride;
 }
@@ -54,10 +58,7 @@ int pgc_store_init(unsigned int capacity, unsigned int stack_capacity)
 	pgc_store.slots = vzalloc(array_size(capacity, stride));
 	pgc_store.buckets = vzalloc(array_size(nr_buckets, sizeof(u32)));
 	if (!pgc_store.slots || !pgc_store.buckets) {
-		vfree(pgc_store.slots);
-		vfree(pgc_store.buckets);
-		pgc_store.slots = NULL;
-		pgc_store.buckets = NULL;
+		pgc_store_exit();
 		return -ENOMEM;
 	}
 	pgc_store.stride = stride;
@@ -82,45 +83,33 @@ static bool pgc_same_report(const struct pgc_report *a,
 {
 	return a->reasons == b->reasons && a->stack_hash == b->stack_hash &&
 	       a->nr_entries == b->nr_entries &&
-	       !memcmp(a->stack, b->stack, a->nr_entries * sizeof(unsigned long));
-}
-
-static unsigned long pgc_busy_drops(void)
-{
-	unsigned long sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += per_cpu(pgc_cpu_stats, cpu).busy_drops;
-	return sum;
+	       !memcmp(a->stack, b->stack, a->nr_entries * sizeof(a->stack[0]));
 }
 
 void pgc_store_drop_busy(void)
 {
-	this_cpu_inc(pgc_cpu_stats.busy_drops);
+	atomic64_inc(&pgc_dropped_busy);
 }
 
 /**
  * pgc_store_add() - record one violation
  * @rec: the report; on return holds the stored id and count
- * @is_new: set when @rec created a new unique report
  * @first_full: set on the first drop since load or clear because the
  *	store is full, so the caller can say so once
- *
- * Return: false if the violation was dropped (store full or busy).
  */
-bool pgc_store_add(struct pgc_report *rec, bool *is_new, bool *first_full)
+enum pgc_store_result pgc_store_add(struct pgc_report *rec, bool *first_full)
 {
 	struct pgc_store *st = &pgc_store;
-	unsigned long flags;
+	enum pgc_store_result result;
 	struct pgc_report *slot;
+	unsigned long flags;
 	u32 bucket, index;
-	bool stored = false;
 
+	/* in NMI only a trylock: the lock may be held under us */
 	if (in_nmi()) {
 		if (!raw_spin_trylock_irqsave(&st->lock, flags)) {
 			pgc_store_drop_busy();
-			return false;
+			return PGC_DROPPED_BUSY;
 		}
 	} else {
 		raw_spin_lock_irqsave(&st->lock, flags);
@@ -136,14 +125,16 @@ bool pgc_store_add(struct pgc_report *rec, bool *is_new, bool *first_full)
 		slot->last_ns = rec->first_ns;
 		slot->last_pfn = rec->pfn;
 		slot->last_order = rec->order;
+		st->stored_sum++;
 		rec->id = slot->id;
 		rec->count = slot->count;
-		stored = true;
+		result = PGC_STORED_DUPLICATE;
 		goto out;
 	}
 
 	if (st->used >= st->capacity) {
 		*first_full = !st->dropped_full++;
+		result = PGC_DROPPED_FULL;
 		goto out;
 	}
 	slot = pgc_slot(st->used);
@@ -151,11 +142,11 @@ bool pgc_store_add(struct pgc_report *rec, bool *is_new, bool *first_full)
 	memcpy(slot, rec, struct_size(rec, stack, rec->nr_entries));
 	slot->hash_next = st->buckets[bucket];
 	st->buckets[bucket] = ++st->used;
-	*is_new = true;
-	stored = true;
+	st->stored_sum += rec->count;
+	result = PGC_STORED_NEW;
 out:
 	raw_spin_unlock_irqrestore(&st->lock, flags);
-	return stored;
+	return result;
 }
 
 /* Copy slot @index out under the lock, so a reader never sees a torn report. */
@@ -183,8 +174,9 @@ void pgc_store_clear(void)
 	memset(st->buckets, 0, st->nr_buckets * sizeof(u32));
 	st->used = 0;
 	st->violations = 0;
+	st->stored_sum = 0;
 	st->dropped_full = 0;
-	st->busy_base = pgc_busy_drops();
+	atomic64_set(&pgc_dropped_busy, 0);
 	raw_spin_unlock_irqrestore(&st->lock, flags);
 }
 
@@ -192,42 +184,45 @@ void pgc_store_get_stats(struct pgc_store_stats *out)
 {
 	struct pgc_store *st = &pgc_store;
 	unsigned long flags;
-	u32 i;
 
 	raw_spin_lock_irqsave(&st->lock, flags);
 	out->violations = st->violations;
+	out->stored_sum = st->stored_sum;
 	out->dropped_full = st->dropped_full;
 	out->unique = st->used;
 	out->capacity = st->capacity;
 	out->bytes = st->bytes;
-	out->stored_sum = 0;
-	for (i = 0; i < st->used; i++)
-		out->stored_sum += pgc_slot(i)->count;
-	out->dropped_busy = pgc_busy_drops() - st->busy_base;
+	out->dropped_busy = atomic64_read(&pgc_dropped_busy);
 	raw_spin_unlock_irqrestore(&st->lock, flags);
 	out->violations += out->dropped_busy;
 }
 
+/* Does @r cover @pfn, in its first free (@latest false) or its latest? */
+static bool pgc_report_covers(const struct pgc_report *r, unsigned long pfn,
+			      bool latest)
+{
+	unsigned long first = latest ? r->last_pfn : r->pfn;
+	unsigned int order = latest ? r->last_order : r->order;
+
+	return pfn >= first && pfn - first < (1UL << order);
+}
+
 /**
- * pgc_store_kernel_verdict() - attach bad_page()'s reason to our report
+ * pgc_store_add_verdict() - attach bad_page()'s verdict to our report
  * @pfn: the page the kernel rejected (a head or a tail)
- * @reason: the kernel's reason string
+ * @reason: the kernel's reason as an enum pgc_reason, or -1 if unknown
  * @agree: set when @reason is one of the report's reasons
  *
  * Return: false if no stored report covers @pfn.
  */
-bool pgc_store_kernel_verdict(unsigned long pfn, const char *reason,
-			      bool *agree)
+bool pgc_store_add_verdict(unsigned long pfn, int reason, bool *agree)
 {
 	struct pgc_store *st = &pgc_store;
 	struct pgc_report *slot = NULL;
-	char text[sizeof(slot->kernel_reason)] = "";
 	unsigned long flags;
-	unsigned int r;
+	unsigned int pass;
 	u32 i;
 
-	if (reason)		/* a string literal in mm/page_alloc.c */
-		strscpy(text, reason, sizeof(text));
 	if (in_nmi()) {
 		if (!raw_spin_trylock_irqsave(&st->lock, flags))
 			return false;
@@ -235,24 +230,13 @@ bool pgc_store_kernel_verdict(unsigned long pfn, const char *reason,
 		raw_spin_lock_irqsave(&st->lock, flags);
 	}
 	/* the latest free of a deduplicated report is the likeliest match */
-	for (i = st->used; i-- > 0 && !slot;) {
-		struct pgc_report *s = pgc_slot(i);
-
-		if (pfn >= s->last_pfn && pfn < s->last_pfn + (1UL << s->last_order))
-			slot = s;
-	}
-	for (i = st->used; i-- > 0 && !slot;) {
-		struct pgc_report *s = pgc_slot(i);
-
-		if (pfn >= s->pfn && pfn < s->pfn + (1UL << s->order))
-			slot = s;
-	}
+	for (pass = 0; pass < 2 && !slot; pass++)
+		for (i = st->used; i-- > 0 && !slot;)
+			if (pgc_report_covers(pgc_slot(i), pfn, !pass))
+				slot = pgc_slot(i);
 	if (slot) {
-		memcpy(slot->kernel_reason, text, sizeof(text));
-		for (r = 0; r < PGC_NR_REASONS; r++)
-			if ((slot->reasons & PGC_BIT(r)) &&
-			    !strcmp(pgc_reason_string(r), text))
-				*agree = true;
+		slot->kernel_reason = reason < 0 ? U8_MAX : reason + 1;
+		*agree = reason >= 0 && (slot->reasons & PGC_BIT(reason));
 	}
 	raw_spin_unlock_irqrestore(&st->lock, flags);
 	return slot;

@@ -4,11 +4,13 @@
  * attaches the kernel's reason to pagecheck's report of the same page and
  * counts agreements. Works with every backend.
  */
-#include <linux/kprobes.h>
-#include <linux/ptrace.h>
 #include <linux/atomic.h>
-#include "pagecheck/pagecheck.h"
+#include <linux/kprobes.h>
+#include "pagecheck/compat_trace.h"
+#include "pagecheck/rules.h"
+#include "pagecheck/store.h"
 #include "pagecheck/targets.h"
+#include "pagecheck/verdict.h"
 
 #ifdef CONFIG_KPROBES
 
@@ -18,12 +20,14 @@ static bool pgc_verdict_registered;
 
 static int notrace pgc_verdict_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	struct page *page = (struct page *)regs_get_kernel_argument(regs, 0);
-	const char *reason = (const char *)regs_get_kernel_argument(regs, 1);
+	struct page *page = (struct page *)pgc_kprobe_arg(regs, 0);
+	/* a string literal in mm/page_alloc.c */
+	const char *reason = (const char *)pgc_kprobe_arg(regs, 1);
 	bool agree = false;
 
 	atomic64_inc(&pgc_verdict_seen);
-	if (!pgc_store_kernel_verdict(page_to_pfn(page), reason, &agree))
+	if (!pgc_store_add_verdict(page_to_pfn(page), pgc_reason_parse(reason),
+				   &agree))
 		atomic64_inc(&pgc_verdict_kernel_only);
 	else if (agree)
 		atomic64_inc(&pgc_verdict_agree);
@@ -44,7 +48,7 @@ int pgc_verdict_attach(void)
 
 	if (ret) {
 		pr_err("kernel_verdict: cannot probe %s: %s (%d)\n",
-		       PGC_BAD_PAGE_SYMBOL, pgc_hook_error(ret), ret);
+		       PGC_BAD_PAGE_SYMBOL, pgc_target_error(ret), ret);
 		return ret;
 	}
 	pgc_verdict_registered = true;

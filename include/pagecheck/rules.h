@@ -1,186 +1,412 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The rule engine: pure functions over raw snapshots of struct page.
- * They never dereference a page; the hook takes the snapshot.
+ * The rules of free_pages_prepare(), page_bad_reason() and
+ * free_tail_page(s)_check(), plus pagecheck's own. Each rule is one
+ * function of raw page words, defined once here. The judge (rules.c)
+ * applies them to a snapshot to name every broken rule; the filters below
+ * apply the same functions to the live words, or to OR/AND reductions of
+ * them, to prove a free clean without a snapshot.
  */
 #ifndef PAGECHECK_RULES_H
 #define PAGECHECK_RULES_H
 
 #include <linux/types.h>
 #include "pagecheck/compat.h"
+#include "pagecheck/report.h"
 
-enum pgc_reason {
-	/* page_bad_reason() */
-	PGC_R_MAPCOUNT,
-	PGC_R_MAPPING,
-	PGC_R_REFCOUNT,
-	PGC_R_FLAGS,
-	PGC_R_MEMCG,
-	PGC_R_PAGE_POOL,
-	/* free_tail_page(s)_check() / free_tail_page_prepare() */
-	PGC_R_COMPOUND_MAPCOUNT,
-	PGC_R_ENTIRE_MAPCOUNT,
-	PGC_R_LARGE_MAPCOUNT,
-	PGC_R_NR_PAGES_MAPPED,
-	PGC_R_PINCOUNT,
-	PGC_R_MM_MAPCOUNT0,
-	PGC_R_MM_MAPCOUNT1,
-	PGC_R_DEFERRED_LIST,
-	PGC_R_TAIL_MAPPING,
-	PGC_R_NOT_TAIL,
-	PGC_R_HEAD_MISMATCH,
-	/* pagecheck's own */
-	PGC_R_BUDDY,
-	PGC_R_REFCOUNT_NEGATIVE,
-	PGC_R_DOUBLE_FREE,
-	PGC_NR_REASONS
-};
+/* --- the rules, one word each ---------------------------------------------- */
 
-#define PGC_BIT(r)	(1U << (r))
-
-/* Raw fields of one struct page, read once. */
-struct pgc_page_snap {
-	unsigned long flags;
-	unsigned long head_word;	/* compound_head / lru.next / pp_magic */
-	unsigned long mapping;
-	int mapcount;			/* raw _mapcount (page_type) */
-	int refcount;
-	unsigned long memcg_data;
-};
-
-/* Everything the rules need about one free, as seen at the hook. */
-struct pgc_free_snap {
-	const struct page *page;	/* identity only, never dereferenced */
-	unsigned int order;
-	bool compound;
-	struct pgc_page_snap head;
-	struct pgc_folio_snap folio;	/* valid if compound && order > 0 */
-};
-
-const char *pgc_reason_string(enum pgc_reason reason);
-bool pgc_reason_supported(enum pgc_reason reason);
-
-u32 pgc_judge_head(const struct pgc_free_snap *fs);
-u32 pgc_judge_tail(const struct pgc_free_snap *fs, unsigned int index,
-		   const struct pgc_page_snap *tail);
-u32 pgc_judge_call(const struct pgc_page_snap *page);
-
-static __always_inline void pgc_read_page(struct pgc_page_snap *s,
-					  const struct page *page)
+static __always_inline bool pgc_bad_mapcount(int mapcount)
 {
-	s->flags = pgc_raw_flags(page);
-	s->head_word = pgc_raw_head_word(page);
-	s->mapping = (unsigned long)READ_ONCE(page->mapping);
-	s->mapcount = atomic_read(&page->_mapcount);
-	s->refcount = atomic_read(&page->_refcount);
-	s->memcg_data = pgc_raw_memcg(page);
+	return mapcount != -1;
 }
 
-/*
- * A page_pool page has (pp_magic & 0x7c) == 0x40 under every kernel's
- * PP_MAGIC_MASK: one bit test rules out most words.
- */
-static __always_inline bool pgc_pp_maybe(unsigned long head_word)
+static __always_inline bool pgc_bad_refcount(int refcount)
 {
-#if PGC_RULE_PAGE_POOL
-	BUILD_BUG_ON((PP_MAGIC_MASK & 0x7cUL) != 0x7cUL ||
-		     (PP_SIGNATURE & 0x7cUL) != 0x40UL);
-#endif
-	if (!PGC_RULE_PAGE_POOL || likely(!(head_word & 0x40)))
-		return false;
+	return refcount != 0;
+}
+
+static __always_inline bool pgc_negative_refcount(int refcount)
+{
+	return refcount < 0;
+}
+
+static __always_inline bool pgc_bad_flags(unsigned long flags)
+{
+	return flags & PAGE_FLAGS_CHECK_AT_FREE;
+}
+
+static __always_inline bool pgc_bad_mapping(unsigned long mapping)
+{
+	return mapping != 0;
+}
+
+static __always_inline bool pgc_bad_memcg(unsigned long memcg)
+{
+	return memcg != 0;
+}
+
+static __always_inline bool pgc_page_pool(unsigned long head_word)
+{
 	return pgc_pp_signature(head_word);
 }
 
-/*
- * Hot-path filter: false means pgc_judge_head() on this page would find no
- * reason and, for an order-0 free, there is nothing more to judge. It
- * mirrors the same normalisation without building a mask, and reads each
- * word once, cheapest test first. Order > 0 always says true.
- */
-static __always_inline bool pgc_words_maybe_bad(unsigned long flags,
-						u64 count_word,
-						unsigned long mapping,
-						unsigned long memcg,
-						unsigned long head_word,
-						unsigned int order)
+/* PageBuddy on a page being freed: already free (pagecheck's rule). */
+static __always_inline bool pgc_buddy(int mapcount)
 {
-	if (unlikely(flags & PGC_HEAD_CHECK_FLAGS))
-		return true;
-	/* mapcount -1, refcount 0 and order 0 in one compare */
-	if (unlikely(count_word != (u32)~order))
-		return true;
-	if (mapping && likely(!(mapping & PGC_MAPPING_CLEARED_BITS)))
-		return true;
-	if (memcg && likely(!pgc_memcg_is_kmem(memcg)))
-		return true;
-	return pgc_pp_maybe(head_word);
+	return pgc_type_is_buddy(mapcount);
+}
+
+static __always_inline bool pgc_bad_tail_mapping(unsigned long mapping)
+{
+	return mapping != (unsigned long)TAIL_MAPPING;
+}
+
+/* A compound tail's head word, against the one every tail must hold. */
+static __always_inline bool pgc_bad_tail_word(unsigned long word,
+					      unsigned long expected)
+{
+	return word != expected;
 }
 
 /*
- * True if *@word is zero or has one of @tags set, the healthy states of
- * mapping (anon/movable tags) and memcg_data (kmem tag). On x86 the word
- * is compared in memory, the cheaper test first.
+ * page_pool: (pp_magic & PP_MAGIC_MASK) == PP_SIGNATURE needs this bit,
+ * so a word without it can be cleared with one test.
  */
-#ifdef CONFIG_X86_64
-static __always_inline bool pgc_word_zero_or_tagged(const void *word,
-						    const u8 tags)
-{
-	asm goto("cmpq $0, %0\n\t"
-		 "je %l[healthy]\n\t"
-		 "testb %1, %0\n\t"
-		 "jnz %l[healthy]"
-		 : : "m" (*(const unsigned long *)word), "i" (tags)
-		 : "cc" : healthy);
-	return false;
-healthy:
-	return true;
-}
-#else
-static __always_inline bool pgc_word_zero_or_tagged(const void *word,
-						    const u8 tags)
-{
-	unsigned long w = *(const unsigned long *)word;
+#define PGC_PP_TEST_BIT	0x40UL
 
-	return !w || (w & tags);
-}
+static __always_inline bool pgc_page_pool_possible(unsigned long head_word)
+{
+#if PGC_RULE_PAGE_POOL
+	BUILD_BUG_ON(!(PP_SIGNATURE & PP_MAGIC_MASK & PGC_PP_TEST_BIT));
 #endif
+	return PGC_RULE_PAGE_POOL && (head_word & PGC_PP_TEST_BIT);
+}
+
+/* --- what free_pages_prepare() does to the head before its check ---------- */
+
+static __always_inline unsigned long pgc_head_flags(unsigned long flags)
+{
+	return flags & ~PGC_HEAD_FLAGS_CLEARED_AT_FREE;
+}
+
+/* Anon, movable and KSM mappings are dropped without a report. */
+static __always_inline bool pgc_mapping_dropped(unsigned long mapping)
+{
+	return mapping & PGC_MAPPING_CLEARED_BITS;
+}
+
+/* A kmem charge is uncharged (5.10: the PageKmemcg type). */
+static __always_inline bool pgc_memcg_uncharged(unsigned long memcg,
+						int mapcount)
+{
+	return pgc_memcg_is_kmem(memcg) || pgc_type_is_kmemcg(mapcount);
+}
+
+/* 5.10's PageKmemcg type and 7.x's page types are reset. */
+static __always_inline bool pgc_mapcount_reset(int mapcount)
+{
+	return pgc_type_is_kmemcg(mapcount) || pgc_type_reset_at_free(mapcount);
+}
+
+static __always_inline unsigned long pgc_head_mapping(unsigned long mapping)
+{
+	return pgc_mapping_dropped(mapping) ? 0 : mapping;
+}
+
+static __always_inline unsigned long pgc_head_memcg(unsigned long memcg,
+						    int mapcount)
+{
+	return pgc_memcg_uncharged(memcg, mapcount) ? 0 : memcg;
+}
+
+static __always_inline int pgc_head_mapcount(int mapcount)
+{
+	return pgc_mapcount_reset(mapcount) ? -1 : mapcount;
+}
+
+/* --- snapshots ------------------------------------------------------------ */
+
+static __always_inline void pgc_snap_page(struct pgc_page_snap *s,
+					  const struct page *page)
+{
+	s->flags = pgc_page_flags(page);
+	s->head_word = pgc_page_head_word(page);
+	s->mapping = pgc_page_mapping(page);
+	s->mapcount = pgc_page_mapcount(page);
+	s->refcount = pgc_page_refcount(page);
+	s->memcg_data = pgc_page_memcg(page);
+}
+
+/* --- the filters: false means the judge would find nothing ---------------- */
 
 /*
- * The filter on the page itself: plain reads the compiler can fold into
- * compares, each word read once. pgc_audit_slow() takes its own
- * READ_ONCE() snapshot before judging.
+ * mapcount -1 and refcount 0, the two count rules, hold together iff
+ * pgc_counts() is PGC_COUNTS_CLEAN: one compare instead of two (the
+ * compiler merges the loads where the byte order allows).
  */
-static __always_inline bool pgc_free_maybe_bad(const struct page *page,
+#define PGC_COUNTS_CLEAN	0xffffffffULL
+
+static __always_inline u64 pgc_counts(int mapcount, int refcount)
+{
+	return (u64)(u32)refcount << 32 | (u32)mapcount;
+}
+
+/*
+ * The filter on the head of a free, read in place, cheapest test first,
+ * with the judge's normalisation. It also says "maybe" for any @order but
+ * 0, in the same compare as the counts. A word that fails a cheap test is
+ * read a second time, after barrier(), for the exact one: a test of
+ * memory costs one instruction less than keeping every word in a
+ * register. Only the judge's snapshot decides a report.
+ */
+static __always_inline bool pgc_head_maybe_bad(const struct page *page,
 					       unsigned int order)
 {
-	if (unlikely(pgc_peek_flags(page) & PGC_HEAD_CHECK_FLAGS))
+	if (unlikely(pgc_bad_flags(pgc_head_flags(pgc_page_flags(page)))))
 		return true;
-	/* mapcount -1, refcount 0 and order 0 in one compare */
-	if (unlikely(pgc_peek_count_word(page) != (u32)~order))
-		return true;
-	if (unlikely(!pgc_word_zero_or_tagged(&page->mapping,
-					      PGC_MAPPING_CLEARED_BITS)))
-		return true;
-#ifdef PGC_MEMCG_KMEM_TAG
-	if (unlikely(!pgc_word_zero_or_tagged(pgc_memcg_word(page),
-					      PGC_MEMCG_KMEM_TAG)))
-		return true;
-#else
-	if (unlikely(pgc_peek_memcg(page)))
-		return true;
-#endif
-	if (!PGC_RULE_PAGE_POOL ||
-	    likely(!(*(const u8 *)&pgc_peek_head_word(page) & 0x40)))
+	if (unlikely((pgc_counts(pgc_page_mapcount(page), pgc_page_refcount(page)) ^
+		      PGC_COUNTS_CLEAN) | order)) {
+		barrier();
+		if (order ||
+		    pgc_bad_mapcount(pgc_head_mapcount(pgc_page_mapcount(page))) ||
+		    pgc_bad_refcount(pgc_page_refcount(page)))
+			return true;
+	}
+	if (unlikely(pgc_bad_mapping(pgc_page_mapping(page)))) {
+		barrier();
+		if (!pgc_mapping_dropped(pgc_page_mapping(page)))
+			return true;
+	}
+	if (unlikely(pgc_bad_memcg(pgc_page_memcg(page)))) {
+		barrier();
+		if (!pgc_memcg_uncharged(pgc_page_memcg(page), pgc_page_mapcount(page)))
+			return true;
+	}
+	if (likely(!pgc_page_pool_possible(pgc_page_head_word(page))))
 		return false;
-	return pgc_pp_maybe(pgc_raw_head_word(page));
+	barrier();
+	return pgc_page_pool(pgc_page_head_word(page));
 }
 
-/* The same filter over a snapshot of an order-0 head. */
-static inline bool pgc_head_maybe_bad(const struct pgc_page_snap *s)
+/* The rules of page_expected_state() every sub-page shares, folded. */
+struct pgc_fold {
+	unsigned long flags_or;
+	unsigned long memcg_or;
+	int mapcount_and;
+	int refcount_or;
+	unsigned long head_or;
+	unsigned long head_and;
+	unsigned long mapping_or;
+	unsigned long mapping_and;
+};
+
+static __always_inline void pgc_fold_init(struct pgc_fold *f,
+					  unsigned long head_word,
+					  unsigned long mapping)
 {
-	return pgc_words_maybe_bad(s->flags,
-				   (u32)s->mapcount | (u64)(u32)s->refcount << 32,
-				   s->mapping, s->memcg_data, s->head_word, 0);
+	f->flags_or = 0;
+	f->memcg_or = 0;
+	f->mapcount_and = -1;
+	f->refcount_or = 0;
+	f->head_or = head_word;
+	f->head_and = head_word;
+	f->mapping_or = mapping;
+	f->mapping_and = mapping;
 }
+
+/* @flags_kept, @memcg_kept: the bits free_pages_prepare() leaves alone. */
+static __always_inline void pgc_fold_counts(struct pgc_fold *f,
+					    const struct page *p,
+					    unsigned long flags_kept,
+					    unsigned long memcg_kept)
+{
+	f->flags_or |= pgc_page_flags(p) & flags_kept;
+	f->mapcount_and &= pgc_page_mapcount(p);
+	f->refcount_or |= pgc_page_refcount(p);
+	f->memcg_or |= pgc_page_memcg(p) & memcg_kept;
+}
+
+static __always_inline void pgc_fold_head_word(struct pgc_fold *f,
+					       const struct page *p)
+{
+	unsigned long word = pgc_page_head_word(p);
+
+	f->head_or |= word;
+	f->head_and &= word;
+}
+
+static __always_inline void pgc_fold_mapping(struct pgc_fold *f,
+					     const struct page *p)
+{
+	unsigned long mapping = pgc_page_mapping(p);
+
+	f->mapping_or |= mapping;
+	f->mapping_and &= mapping;
+}
+
+/*
+ * A rule broken by any folded page is broken by the OR or the AND of its
+ * word: flags, refcount and memcg by the OR, mapcount by the AND, and an
+ * equality (tail mapping, head word) by one of the two.
+ */
+static __always_inline bool pgc_fold_counts_bad(const struct pgc_fold *f)
+{
+	return pgc_bad_flags(f->flags_or) || pgc_bad_mapcount(f->mapcount_and) ||
+	       pgc_bad_refcount(f->refcount_or) || pgc_bad_memcg(f->memcg_or);
+}
+
+/* --- compound pages ------------------------------------------------------- */
+
+static __always_inline bool pgc_on_deferred_list(const struct pgc_folio_snap *f)
+{
+	if (f->deferred_next == f->deferred_self)
+		return false;
+	/* Older kernels unlink with list_del(), which poisons next. */
+	return PGC_DEFERRED_LIST_KERNEL_RULE ||
+	       f->deferred_next != (unsigned long)LIST_POISON1;
+}
+
+/* free_tail_page(s)_check() on the folio fields of page[1] and page[2]. */
+static __always_inline u32 pgc_folio_reasons(const struct pgc_folio_snap *f)
+{
+	u32 reasons = 0;
+
+	if (PGC_RULE_COMPOUND_MAPCOUNT && pgc_bad_mapcount(f->entire_mapcount))
+		reasons |= PGC_BIT(PGC_R_COMPOUND_MAPCOUNT);
+	if (PGC_RULE_ENTIRE_MAPCOUNT && pgc_bad_mapcount(f->entire_mapcount))
+		reasons |= PGC_BIT(PGC_R_ENTIRE_MAPCOUNT);
+	if (PGC_RULE_LARGE_MAPCOUNT && pgc_bad_mapcount(f->large_mapcount))
+		reasons |= PGC_BIT(PGC_R_LARGE_MAPCOUNT);
+	if (PGC_RULE_NR_PAGES_MAPPED && f->nr_pages_mapped)
+		reasons |= PGC_BIT(PGC_R_NR_PAGES_MAPPED);
+	if (PGC_RULE_PINCOUNT && f->pincount)
+		reasons |= PGC_BIT(PGC_R_PINCOUNT);
+	if (PGC_RULE_MM_MAPCOUNT && pgc_bad_mapcount(f->mm_mapcount0))
+		reasons |= PGC_BIT(PGC_R_MM_MAPCOUNT0);
+	if (PGC_RULE_MM_MAPCOUNT && pgc_bad_mapcount(f->mm_mapcount1))
+		reasons |= PGC_BIT(PGC_R_MM_MAPCOUNT1);
+	if (pgc_on_deferred_list(f))
+		reasons |= PGC_BIT(PGC_R_DEFERRED_LIST);
+	return reasons;
+}
+
+/* Sub-pages of a plain (not compound) high-order block: judged as heads are. */
+static __always_inline bool pgc_plain_maybe_bad(const struct page *p,
+						const struct page *end)
+{
+	struct pgc_fold f;
+	bool page_pool = false;
+
+	pgc_fold_init(&f, 0, 0);
+	for (; p < end; p++) {
+		unsigned long word = pgc_page_head_word(p);
+
+		pgc_fold_counts(&f, p, ~0UL, ~0UL);
+		pgc_fold_mapping(&f, p);
+		page_pool |= pgc_page_pool_possible(word) && pgc_page_pool(word);
+	}
+	return pgc_fold_counts_bad(&f) || pgc_bad_mapping(f.mapping_or) ||
+	       page_pool;
+}
+
+/*
+ * One tail into every reduction. The words needed twice are read twice,
+ * after barrier(): an OR and an AND of memory cost less than a load and
+ * two operations.
+ */
+static __always_inline void pgc_fold_tail(struct pgc_fold *f,
+					  const struct page *p)
+{
+	f->flags_or |= pgc_page_flags(p);
+	f->mapcount_and &= pgc_page_mapcount(p);
+	f->refcount_or |= pgc_page_refcount(p);
+	f->memcg_or |= pgc_page_memcg(p);
+	f->head_or |= pgc_page_head_word(p);
+	f->mapping_or |= pgc_page_mapping(p);
+	barrier();
+	f->head_and &= pgc_page_head_word(p);
+	f->mapping_and &= pgc_page_mapping(p);
+}
+
+/*
+ * A high-order free, read in place: the head, page[1]'s and page[2]'s
+ * folio fields, and every sub-page folded into OR/AND reductions. False
+ * means the judge would find nothing.
+ */
+static __always_inline bool pgc_large_maybe_bad(const struct page *page,
+						unsigned int order)
+{
+	const struct page *end = page + (1UL << order), *p;
+	unsigned long tail_word = pgc_tail_word(page, order);
+	struct pgc_folio_snap folio __uninitialized;
+	struct pgc_fold f;
+
+	if (pgc_head_maybe_bad(page, 0))
+		return true;
+	if (!pgc_flags_head(pgc_page_flags(page)))
+		return pgc_plain_maybe_bad(page + 1, end);
+	pgc_page_folio(&folio, page, order);
+	if (pgc_folio_reasons(&folio))
+		return true;
+
+	pgc_fold_init(&f, tail_word, (unsigned long)TAIL_MAPPING);
+	/* page[1]: its folio flags and _nr_pages are cleared before the check */
+	pgc_fold_counts(&f, page + 1, ~PGC_SECOND_FLAGS_CLEARED_AT_FREE,
+			~PGC_SECOND_MEMCG_CLEARED_AT_FREE);
+	pgc_fold_head_word(&f, page + 1);
+	p = page + 2;
+	/* page[2] (and page[3] with hugetlb fields) keep no tail mapping */
+	for (; p < end && p < page + PGC_TAIL_MAPPING_FIRST; p++) {
+		pgc_fold_counts(&f, p, ~0UL, ~0UL);
+		pgc_fold_head_word(&f, p);
+	}
+	for (; p < end; p++)
+		pgc_fold_tail(&f, p);
+	return pgc_fold_counts_bad(&f) ||
+	       pgc_bad_tail_word(f.head_or, tail_word) ||
+	       pgc_bad_tail_word(f.head_and, tail_word) ||
+	       pgc_bad_tail_mapping(f.mapping_or) ||
+	       pgc_bad_tail_mapping(f.mapping_and);
+}
+
+/* --- the judge (rules.c) -------------------------------------------------- */
+
+/* What the judge found in one free: every broken rule, and its evidence. */
+struct pgc_judgement {
+	u32 reasons;
+	bool compound;
+	u32 bad_subpages;
+	u32 first_bad_index;
+	struct pgc_page_snap head;
+	struct pgc_page_snap bad_tail;
+	struct pgc_folio_snap folio;
+};
+
+void pgc_judge_block(const struct page *page, unsigned int order,
+		     struct pgc_judgement *v);
+u32 pgc_judge_head(const struct pgc_page_snap *head, unsigned int order);
+u32 pgc_judge_subpage(const void *head, unsigned int order, bool compound,
+		      unsigned int index, const struct pgc_page_snap *sub);
+u32 pgc_judge_call(const struct pgc_page_snap *page);
+
+/*
+ * The words of sub-page @index that a healthy free leaves, for reports:
+ * @want holds the values and @fields the PGC_FIELD_* bits the rules test.
+ */
+#define PGC_FIELD_FLAGS		BIT(0)	/* PAGE_FLAGS_CHECK_AT_FREE clear */
+#define PGC_FIELD_HEAD_WORD	BIT(1)
+#define PGC_FIELD_MAPPING	BIT(2)
+#define PGC_FIELD_MAPCOUNT	BIT(3)
+#define PGC_FIELD_REFCOUNT	BIT(4)
+#define PGC_FIELD_MEMCG		BIT(5)
+void pgc_subpage_expected(const void *head, unsigned int order, bool compound,
+			  unsigned int index, struct pgc_page_snap *want,
+			  unsigned int *fields);
+const char *pgc_subpage_mapping_name(bool compound, unsigned int index);
+
+const char *pgc_reason_string(enum pgc_reason reason);
+bool pgc_reason_supported(enum pgc_reason reason);
+int pgc_reason_parse(const char *kernel_text);
 
 #endif /* PAGECHECK_RULES_H */

@@ -235,19 +235,19 @@ static void pgc_restore_tail_mapping(struct pgc_injection *inj)
 
 static void pgc_corrupt_not_tail(struct pgc_injection *inj)
 {
-	inj->saved = READ_ONCE(pgc_compound_word(&inj->page[5]));
-	WRITE_ONCE(pgc_compound_word(&inj->page[5]), 0);
+	inj->saved = READ_ONCE(pgc_head_word_field(&inj->page[5]));
+	WRITE_ONCE(pgc_head_word_field(&inj->page[5]), 0);
 }
 
 static void pgc_restore_compound_head(struct pgc_injection *inj)
 {
-	WRITE_ONCE(pgc_compound_word(&inj->page[5]), inj->saved);
+	WRITE_ONCE(pgc_head_word_field(&inj->page[5]), inj->saved);
 }
 
 static void pgc_corrupt_head_mismatch(struct pgc_injection *inj)
 {
-	inj->saved = READ_ONCE(pgc_compound_word(&inj->page[5]));
-	WRITE_ONCE(pgc_compound_word(&inj->page[5]), (unsigned long)(inj->page + 4) + 1);
+	inj->saved = READ_ONCE(pgc_head_word_field(&inj->page[5]));
+	WRITE_ONCE(pgc_head_word_field(&inj->page[5]), (unsigned long)(inj->page + 4) + 1);
 }
 
 static void pgc_corrupt_compound_tail_refcount(struct pgc_injection *inj)

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KTAP tests for the rule engine: synthetic snapshots fed to the same
- * pgc_judge_head()/pgc_judge_tail()/pgc_head_maybe_bad() the hook uses.
- * Results go to the kernel log; loading always succeeds.
+ * KTAP tests for the rules: synthetic snapshots fed to the judge, and
+ * synthetic struct pages fed to the hot-path filters, which must never
+ * call a free clean that the judge rejects. The module's own rules.c is
+ * built into this module (rules_under_test.c). Results go to the kernel
+ * log; loading always succeeds.
  */
 #define pr_fmt(fmt) fmt
 
@@ -16,9 +18,18 @@
 static unsigned int pgc_test_nr;
 static unsigned int pgc_test_failed;
 static unsigned int pgc_test_skipped;
+/* The tests run twice: once silently to count them for the plan. */
+static bool pgc_test_counting;
 
-/* Stand-in pages: only their addresses are used, as the hook's identity. */
-static struct page pgc_fake[16] __aligned(4096);
+#define PGC_FAKE_ORDER	4
+#define PGC_FAKE_PAGES	(1U << PGC_FAKE_ORDER)
+
+/*
+ * Stand-in pages, aligned like a folio of PGC_FAKE_ORDER so that the
+ * compound head encodings (pointer or mask) resolve to pgc_fake[0].
+ */
+static struct page pgc_fake[PGC_FAKE_PAGES] __aligned(PGC_FAKE_PAGES * sizeof(struct page));
+static struct list_head pgc_fake_queue;
 
 static void pgc_reasons_str(u32 reasons, char *buf, size_t len)
 {
@@ -37,6 +48,8 @@ static void pgc_expect(const char *name, u32 got, u32 want)
 	char g[400], w[400];
 
 	pgc_test_nr++;
+	if (pgc_test_counting)
+		return;
 	if (got == want) {
 		pr_info("ok %u %s\n", pgc_test_nr, name);
 		return;
@@ -51,6 +64,8 @@ static void pgc_expect(const char *name, u32 got, u32 want)
 static void pgc_expect_true(const char *name, bool cond, const char *why)
 {
 	pgc_test_nr++;
+	if (pgc_test_counting)
+		return;
 	if (cond) {
 		pr_info("ok %u %s\n", pgc_test_nr, name);
 		return;
@@ -63,42 +78,38 @@ static void pgc_expect_true(const char *name, bool cond, const char *why)
 static void pgc_skip(const char *name, const char *why)
 {
 	pgc_test_nr++;
+	if (pgc_test_counting)
+		return;
 	pgc_test_skipped++;
 	pr_info("ok %u %s # SKIP %s\n", pgc_test_nr, name, why);
 }
 
-static void pgc_clean_page(struct pgc_page_snap *s)
+/* --- snapshots ------------------------------------------------------------ */
+
+static void pgc_clean_snap(struct pgc_page_snap *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->mapcount = -1;
 }
 
-static void pgc_clean_free(struct pgc_free_snap *fs, unsigned int order,
-			   bool compound)
+static void pgc_clean_folio(struct pgc_folio_snap *f, unsigned int order)
 {
-	memset(fs, 0, sizeof(*fs));
-	fs->page = &pgc_fake[0];
-	fs->order = order;
-	fs->compound = compound;
-	pgc_clean_page(&fs->head);
-	if (compound)
-		fs->head.flags = 1UL << PG_head;
-	fs->folio.entire_mapcount = -1;
-	fs->folio.large_mapcount = -1;
-	fs->folio.mm_mapcount[0] = -1;
-	fs->folio.mm_mapcount[1] = -1;
-	fs->folio.deferred_applies = compound && order >= 2;
-	fs->folio.deferred_self = 0xffff888012345678UL;
-	fs->folio.deferred_next = fs->folio.deferred_self;
+	memset(f, 0, sizeof(*f));
+	f->entire_mapcount = -1;
+	f->large_mapcount = -1;
+	f->mm_mapcount0 = -1;
+	f->mm_mapcount1 = -1;
+	f->deferred_self = 0xffff888012345678UL;
+	f->deferred_next = f->deferred_self;
 }
 
-static void pgc_clean_tail(const struct pgc_free_snap *fs, unsigned int index,
-			   struct pgc_page_snap *t)
+static void pgc_clean_tail(unsigned int order, bool compound,
+			   unsigned int index, struct pgc_page_snap *t)
 {
-	pgc_clean_page(t);
-	if (!fs->compound)
+	pgc_clean_snap(t);
+	if (!compound)
 		return;
-	t->head_word = pgc_tail_word(fs->page, fs->order);
+	t->head_word = pgc_tail_word(pgc_fake, order);
 	if (index >= PGC_TAIL_MAPPING_FIRST)
 		t->mapping = (unsigned long)TAIL_MAPPING;
 }
@@ -129,59 +140,149 @@ static void pgc_kmem_charge(struct pgc_page_snap *s)
 #endif
 }
 
-static u32 pgc_head(const struct pgc_free_snap *fs)
+/* --- struct pages --------------------------------------------------------- */
+
+static void pgc_set_memcg(struct page *page, unsigned long memcg)
 {
-	return pgc_judge_head(fs);
+#if defined(CONFIG_MEMCG) && defined(PGC_HAVE_PAGE_MEMCG_DATA)
+	page->memcg_data = memcg;
+#elif defined(CONFIG_MEMCG) && defined(PGC_HAVE_PAGE_MEM_CGROUP)
+	page->mem_cgroup = (struct mem_cgroup *)memcg;
+#endif
+}
+
+/* Lay a snapshot out as a struct page. */
+static void pgc_snap_to_page(const struct pgc_page_snap *s, struct page *page)
+{
+	memset(page, 0, sizeof(*page));
+	pgc_flags_field(page) = s->flags;
+	pgc_head_word_field(page) = s->head_word;
+	page->mapping = (struct address_space *)s->mapping;
+	atomic_set(&page->_mapcount, s->mapcount);
+	atomic_set(&page->_refcount, s->refcount);
+	pgc_set_memcg(page, s->memcg_data);
+}
+
+/* Folio fields in page[1] and page[2], as a healthy free leaves them. */
+static void pgc_fake_folio(struct page *head, unsigned int order)
+{
+#if defined(PGC_HAVE_FOLIO_ENTIRE_MAPCOUNT)
+	struct folio *folio = (struct folio *)head;
+
+	atomic_set(&folio->_entire_mapcount, -1);
+	atomic_set(&folio->_pincount, 0);
+#if defined(PGC_HAVE_FOLIO_LARGE_MAPCOUNT)
+	atomic_set(&folio->_large_mapcount, -1);
+#endif
+#if defined(PGC_HAVE_FOLIO_NR_PAGES_MAPPED)
+	atomic_set(&folio->_nr_pages_mapped, 0);
+#endif
+#if defined(PGC_HAVE_FOLIO_MM_ID_MAPCOUNT)
+	folio->_mm_id_mapcount[0] = -1;
+	folio->_mm_id_mapcount[1] = -1;
+#endif
+#ifdef NR_PAGES_IN_LARGE_FOLIO
+	folio->_nr_pages = 1UL << order;
+#endif
+#ifdef PAGE_FLAGS_SECOND
+	folio->_flags_1 |= order;
+#endif
+	if (order >= 2)
+		INIT_LIST_HEAD(&folio->_deferred_list);
+#else
+	atomic_set(&head[1].compound_mapcount, -1);
+	head[1].compound_order = order;
+	if (order >= 2) {
+		head[1].compound_dtor = TRANSHUGE_PAGE_DTOR;
+		INIT_LIST_HEAD(&head[2].deferred_list);
+	}
+#endif
+}
+
+/* pgc_fake as a healthy block of @order at the moment of its free. */
+static void pgc_fake_block(unsigned int order, bool compound)
+{
+	struct pgc_page_snap s;
+	unsigned int i;
+
+	pgc_clean_snap(&s);
+	if (compound)
+		s.flags = 1UL << PG_head;
+	pgc_snap_to_page(&s, &pgc_fake[0]);
+	for (i = 1; i < (1U << order); i++) {
+		pgc_clean_tail(order, compound, i, &s);
+		pgc_snap_to_page(&s, &pgc_fake[i]);
+	}
+	if (compound && order)
+		pgc_fake_folio(pgc_fake, order);
+}
+
+static u32 pgc_judge_fake(unsigned int order)
+{
+	struct pgc_judgement v;
+
+	pgc_judge_block(pgc_fake, order, &v);
+	return v.reasons;
+}
+
+static bool pgc_filter_fake(unsigned int order)
+{
+	return order ? pgc_large_maybe_bad(pgc_fake, order) :
+		       pgc_head_maybe_bad(pgc_fake, 0);
+}
+
+/* --- the head ------------------------------------------------------------- */
+
+static u32 pgc_head(const struct pgc_page_snap *s, unsigned int order)
+{
+	return pgc_judge_head(s, order);
 }
 
 static void pgc_test_head(void)
 {
-	struct pgc_free_snap fs;
+	struct pgc_page_snap s;
 	unsigned long bit;
 	u32 all_flags = 0;
 	bool each = true;
 
-	pgc_clean_free(&fs, 0, false);
-	pgc_expect("head_clean", pgc_head(&fs), 0);
-	pgc_expect_true("head_clean_fast_path", !pgc_head_maybe_bad(&fs.head),
-			"fast filter flags a clean page");
+	pgc_clean_snap(&s);
+	pgc_expect("head_clean", pgc_head(&s, 0), 0);
 
-	pgc_clean_free(&fs, 0, false);
-	fs.head.mapcount = 0;
-	pgc_expect("head_nonzero_mapcount", pgc_head(&fs), PGC_BIT(PGC_R_MAPCOUNT));
+	pgc_clean_snap(&s);
+	s.mapcount = 0;
+	pgc_expect("head_nonzero_mapcount", pgc_head(&s, 0), PGC_BIT(PGC_R_MAPCOUNT));
 
-	pgc_clean_free(&fs, 0, false);
-	fs.head.mapping = 0xffff888001234000UL;
-	pgc_expect("head_non_null_mapping", pgc_head(&fs), PGC_BIT(PGC_R_MAPPING));
+	pgc_clean_snap(&s);
+	s.mapping = 0xffff888001234000UL;
+	pgc_expect("head_non_null_mapping", pgc_head(&s, 0), PGC_BIT(PGC_R_MAPPING));
 
-	pgc_clean_free(&fs, 0, false);
-	fs.head.mapping = 0xffff888001234000UL | PGC_MAPPING_ANON;
-	pgc_expect("head_anon_mapping_normalised", pgc_head(&fs), 0);
-	pgc_expect_true("head_anon_mapping_fast_path", !pgc_head_maybe_bad(&fs.head),
-			"fast filter flags an anon page");
+	pgc_clean_snap(&s);
+	s.mapping = 0xffff888001234000UL | PGC_MAPPING_ANON;
+	pgc_expect("head_anon_mapping_normalised", pgc_head(&s, 0), 0);
 
-	pgc_clean_free(&fs, 0, false);
-	fs.head.mapping = 0xffff888001234000UL | 2;	/* PAGE_MAPPING_MOVABLE */
+	pgc_clean_snap(&s);
+	s.mapping = 0xffff888001234000UL | 2;	/* PAGE_MAPPING_MOVABLE */
 	if (PGC_MAPPING_CLEARED_BITS & 2)
-		pgc_expect("head_movable_mapping_normalised", pgc_head(&fs), 0);
+		pgc_expect("head_movable_mapping_normalised", pgc_head(&s, 0), 0);
 	else
-		pgc_expect("head_movable_bit_no_longer_exempt", pgc_head(&fs),
+		pgc_expect("head_movable_bit_no_longer_exempt", pgc_head(&s, 0),
 			   PGC_BIT(PGC_R_MAPPING));
 
-	pgc_clean_free(&fs, 0, false);
-	fs.head.refcount = 1;
-	pgc_expect("head_nonzero_refcount", pgc_head(&fs), PGC_BIT(PGC_R_REFCOUNT));
+	pgc_clean_snap(&s);
+	s.refcount = 1;
+	pgc_expect("head_nonzero_refcount", pgc_head(&s, 0), PGC_BIT(PGC_R_REFCOUNT));
 
-	pgc_clean_free(&fs, 0, false);
-	fs.head.refcount = -1;
-	pgc_expect("head_negative_refcount", pgc_head(&fs),
+	pgc_clean_snap(&s);
+	s.refcount = -1;
+	pgc_expect("head_negative_refcount", pgc_head(&s, 0),
 		   PGC_BIT(PGC_R_REFCOUNT) | PGC_BIT(PGC_R_REFCOUNT_NEGATIVE));
 
 	for_each_set_bit(bit, &(unsigned long){ PGC_HEAD_CHECK_FLAGS }, BITS_PER_LONG) {
-		pgc_clean_free(&fs, 0, false);
-		fs.head.flags = 1UL << bit;
-		if (pgc_head(&fs) != PGC_BIT(PGC_R_FLAGS) ||
-		    !pgc_head_maybe_bad(&fs.head)) {
+		pgc_clean_snap(&s);
+		s.flags = 1UL << bit;
+		pgc_snap_to_page(&s, &pgc_fake[0]);
+		if (pgc_head(&s, 0) != PGC_BIT(PGC_R_FLAGS) ||
+		    !pgc_head_maybe_bad(pgc_fake, 0)) {
 			pr_info("    # flag bit %lu not reported\n", bit);
 			each = false;
 		}
@@ -190,295 +291,350 @@ static void pgc_test_head(void)
 	pgc_expect_true("head_each_check_at_free_flag", each && all_flags > 5,
 			"a PAGE_FLAGS_CHECK_AT_FREE bit is not reported");
 
-	pgc_clean_free(&fs, 0, false);
-	fs.head.flags = 1UL << PG_lru | 1UL << PG_locked;
-	pgc_expect("head_lru_and_locked", pgc_head(&fs), PGC_BIT(PGC_R_FLAGS));
+	pgc_clean_snap(&s);
+	s.flags = 1UL << PG_lru | 1UL << PG_locked;
+	pgc_expect("head_lru_and_locked", pgc_head(&s, 0), PGC_BIT(PGC_R_FLAGS));
 
-	pgc_clean_free(&fs, 0, false);
-	fs.head.flags = 1UL << PG_uptodate | 1UL << PG_dirty |
-			1UL << PG_referenced | 1UL << PG_swapbacked;
-	pgc_expect("head_harmless_flags", pgc_head(&fs), 0);
+	pgc_clean_snap(&s);
+	s.flags = 1UL << PG_uptodate | 1UL << PG_dirty |
+		  1UL << PG_referenced | 1UL << PG_swapbacked;
+	pgc_expect("head_harmless_flags", pgc_head(&s, 0), 0);
 
-	pgc_clean_free(&fs, 0, false);
-	fs.head.flags = PGC_HEAD_FLAGS_CLEARED_AT_FREE;
+	pgc_clean_snap(&s);
+	s.flags = PGC_HEAD_FLAGS_CLEARED_AT_FREE;
 	if (PGC_HEAD_FLAGS_CLEARED_AT_FREE)
-		pgc_expect("head_mlocked_normalised", pgc_head(&fs), 0);
+		pgc_expect("head_mlocked_normalised", pgc_head(&s, 0), 0);
 	else
 		pgc_skip("head_mlocked_normalised", "kernel checks PG_mlocked at free");
 
-	pgc_clean_free(&fs, 0, false);
-	fs.head.memcg_data = 0xffff888004560000UL;
-	pgc_expect("head_memcg_charged", pgc_head(&fs), PGC_BIT(PGC_R_MEMCG));
+	pgc_clean_snap(&s);
+	s.memcg_data = 0xffff888004560000UL;
+	pgc_expect("head_memcg_charged", pgc_head(&s, 0), PGC_BIT(PGC_R_MEMCG));
 
-	pgc_clean_free(&fs, 0, false);
-	pgc_kmem_charge(&fs.head);
-	pgc_expect("head_memcg_kmem_normalised", pgc_head(&fs), 0);
-#ifdef PGC_HAVE_PAGE_MEMCG_DATA
-	pgc_expect_true("head_memcg_kmem_fast_path", !pgc_head_maybe_bad(&fs.head),
-			"fast filter flags a kmem-charged page");
-#else
-	pgc_skip("head_memcg_kmem_fast_path", "PageKmemcg pages take the slow path");
-#endif
+	pgc_clean_snap(&s);
+	pgc_kmem_charge(&s);
+	pgc_expect("head_memcg_kmem_normalised", pgc_head(&s, 0), 0);
+	pgc_snap_to_page(&s, &pgc_fake[0]);
+	pgc_expect_true("head_memcg_kmem_filter", !pgc_head_maybe_bad(pgc_fake, 0),
+			"the filter flags a kmem-charged page");
 
-	pgc_clean_free(&fs, 0, false);
-	fs.head.memcg_data = 0xffff888004560000UL | 1UL;	/* OBJCGS or OBJEXTS */
-	pgc_expect("head_memcg_objcgs_left", pgc_head(&fs), PGC_BIT(PGC_R_MEMCG));
+	pgc_clean_snap(&s);
+	s.memcg_data = 0xffff888004560000UL | 1UL;	/* OBJCGS or OBJEXTS */
+	pgc_expect("head_memcg_objcgs_left", pgc_head(&s, 0), PGC_BIT(PGC_R_MEMCG));
 
 #if PGC_RULE_PAGE_POOL
-	pgc_clean_free(&fs, 0, false);
-	fs.head.head_word = PP_SIGNATURE;
-	pgc_expect("head_page_pool_leak", pgc_head(&fs), PGC_BIT(PGC_R_PAGE_POOL));
-	pgc_clean_free(&fs, 0, false);
-	fs.head.head_word = (unsigned long)LIST_POISON1;
-	pgc_expect("head_list_poison_not_page_pool", pgc_head(&fs), 0);
+	pgc_clean_snap(&s);
+	s.head_word = PP_SIGNATURE;
+	pgc_expect("head_page_pool_leak", pgc_head(&s, 0), PGC_BIT(PGC_R_PAGE_POOL));
+	pgc_clean_snap(&s);
+	s.head_word = (unsigned long)LIST_POISON1;
+	pgc_expect("head_list_poison_not_page_pool", pgc_head(&s, 0), 0);
 #else
 	pgc_skip("head_page_pool_leak", "kernel has no page_pool rule");
 	pgc_skip("head_list_poison_not_page_pool", "kernel has no page_pool rule");
 #endif
 
-	pgc_clean_free(&fs, 0, false);
-	fs.head.mapcount = pgc_buddy_type();
+	pgc_clean_snap(&s);
+	s.mapcount = pgc_buddy_type();
 	/* Where the kernel resets page types before its check, only ours fires. */
-	pgc_expect("head_page_buddy_double_free", pgc_head(&fs),
+	pgc_expect("head_page_buddy_double_free", pgc_head(&s, 0),
 		   (PGC_HEAD_TYPE_RESET_AT_FREE ? 0 : PGC_BIT(PGC_R_MAPCOUNT)) |
 		   PGC_BIT(PGC_R_BUDDY));
 
-	pgc_clean_free(&fs, 0, false);
-	fs.head.mapcount = 2;
-	fs.head.mapping = 0xffff888001234000UL;
-	fs.head.refcount = 3;
-	fs.head.flags = 1UL << PG_locked | 1UL << PG_writeback;
-	fs.head.memcg_data = 0xffff888004560000UL;
-	pgc_expect("head_every_rule_reported", pgc_head(&fs),
+	pgc_clean_snap(&s);
+	s.mapcount = 2;
+	s.mapping = 0xffff888001234000UL;
+	s.refcount = 3;
+	s.flags = 1UL << PG_locked | 1UL << PG_writeback;
+	s.memcg_data = 0xffff888004560000UL;
+	pgc_expect("head_every_rule_reported", pgc_head(&s, 0),
 		   PGC_BIT(PGC_R_MAPCOUNT) | PGC_BIT(PGC_R_MAPPING) |
 		   PGC_BIT(PGC_R_REFCOUNT) | PGC_BIT(PGC_R_FLAGS) |
 		   PGC_BIT(PGC_R_MEMCG));
 
 #ifdef CONFIG_MEMORY_FAILURE
-	pgc_clean_free(&fs, 0, false);
-	fs.head.flags = 1UL << PG_hwpoison;
-	fs.head.mapping = 0xffff888001234000UL;
-	pgc_expect("head_hwpoison_order0_exempt", pgc_head(&fs), 0);
-	fs.order = 1;
-	pgc_expect("head_hwpoison_order1_checked", pgc_head(&fs), PGC_BIT(PGC_R_MAPPING));
+	pgc_clean_snap(&s);
+	s.flags = 1UL << PG_hwpoison;
+	s.mapping = 0xffff888001234000UL;
+	pgc_expect("head_hwpoison_order0_exempt", pgc_head(&s, 0), 0);
+	pgc_expect("head_hwpoison_order1_checked", pgc_head(&s, 1),
+		   PGC_BIT(PGC_R_MAPPING));
 #else
 	pgc_skip("head_hwpoison_order0_exempt", "no CONFIG_MEMORY_FAILURE");
 	pgc_skip("head_hwpoison_order1_checked", "no CONFIG_MEMORY_FAILURE");
 #endif
 }
 
-static struct page pgc_filter_page;
+/* --- the filters against the judge ---------------------------------------- */
 
-/* Lay a snapshot out as a struct page for pgc_free_maybe_bad(). */
-static void pgc_snap_to_page(const struct pgc_page_snap *s, struct page *page)
+static const unsigned long pgc_mappings[] = {
+	0, 1, 2, 3, 0xffff888001234000UL, 0xffff888001234001UL,
+	0xffff888001234002UL, 0xffff888001234003UL,
+};
+static const int pgc_counts_tried[] = { -1, 0, 1, -2, 0x7fffff7f, INT_MIN };
+
+static void pgc_random_snap(struct rnd_state *rnd, struct pgc_page_snap *s)
 {
-	memset(page, 0, sizeof(*page));
-	pgc_peek_flags(page) = s->flags;
-	pgc_compound_word(page) = s->head_word;
-	page->mapping = (struct address_space *)s->mapping;
-	atomic_set(&page->_mapcount, s->mapcount);
-	atomic_set(&page->_refcount, s->refcount);
-#ifdef PGC_MEMCG_KMEM_TAG
-	page->memcg_data = s->memcg_data;
-#elif defined(CONFIG_MEMCG) && defined(PGC_HAVE_PAGE_MEM_CGROUP)
-	page->mem_cgroup = (struct mem_cgroup *)s->memcg_data;
-#endif
+	u32 r = prandom_u32_state(rnd);
+
+	s->mapping = pgc_mappings[r % ARRAY_SIZE(pgc_mappings)];
+	s->mapcount = pgc_counts_tried[(r >> 4) % ARRAY_SIZE(pgc_counts_tried)];
+	s->refcount = pgc_counts_tried[(r >> 8) % ARRAY_SIZE(pgc_counts_tried)] + 1;
+	if (r & (1U << 12))
+		s->flags = 1UL << (prandom_u32_state(rnd) % 32);
+	if (r & (1U << 13))
+		s->memcg_data = 0xffff888004560000UL | ((r >> 14) & 3);
+	if (r & (1U << 16))
+		s->head_word = prandom_u32_state(rnd) & 1 ?
+			(unsigned long)LIST_POISON1 : 0xdead000000000040UL;
+	if (r & (1U << 17))
+		s->mapcount = pgc_buddy_type();
 }
 
-/* Random snapshots: a clean verdict from the fast filter must be final. */
-static void pgc_test_fast_filter(void)
+/* A clean verdict from the order-0 filter must be final. */
+static void pgc_test_head_filter(void)
 {
-	static const unsigned long mappings[] = {
-		0, 1, 2, 3, 0xffff888001234000UL, 0xffff888001234001UL,
-		0xffff888001234002UL,
-	};
-	static const int counts[] = { -1, 0, 1, -2, 0x7fffff7f, INT_MIN };
 	struct rnd_state rnd;
-	struct pgc_free_snap fs;
-	unsigned int i, bad = 0, bad_raw = 0, dirty = 0;
+	struct pgc_page_snap s;
+	unsigned int i, hidden = 0, bad = 0, clean_passed = 0;
 
 	prandom_seed_state(&rnd, 42);
 	for (i = 0; i < 20000; i++) {
-		u32 r = prandom_u32_state(&rnd);
-
-		pgc_clean_free(&fs, 0, false);
-		fs.head.mapping = mappings[r % ARRAY_SIZE(mappings)];
-		fs.head.mapcount = counts[(r >> 4) % ARRAY_SIZE(counts)];
-		fs.head.refcount = counts[(r >> 8) % ARRAY_SIZE(counts)] + 1;
-		if (r & (1U << 12))
-			fs.head.flags = 1UL << (prandom_u32_state(&rnd) % 32);
-		if (r & (1U << 13))
-			fs.head.memcg_data = 0xffff888004560000UL | ((r >> 14) & 3);
-		if (r & (1U << 16))
-			fs.head.head_word = prandom_u32_state(&rnd) & 1 ?
-				(unsigned long)LIST_POISON1 : 0xdead000000000040UL;
-		if (pgc_judge_head(&fs)) {
-			dirty++;
-			if (!pgc_head_maybe_bad(&fs.head))
-				bad++;
-			pgc_snap_to_page(&fs.head, &pgc_filter_page);
-			if (!pgc_free_maybe_bad(&pgc_filter_page, 0))
-				bad_raw++;
+		pgc_clean_snap(&s);
+		pgc_random_snap(&rnd, &s);
+		pgc_snap_to_page(&s, &pgc_fake[0]);
+		if (pgc_judge_fake(0)) {
+			bad++;
+			if (!pgc_head_maybe_bad(pgc_fake, 0))
+				hidden++;
+		} else if (!pgc_head_maybe_bad(pgc_fake, 0)) {
+			clean_passed++;
 		}
 	}
-	pgc_expect_true("fast_filter_never_hides_a_violation", !bad && dirty > 1000,
+	pgc_expect_true("head_filter_never_hides_a_violation", !hidden && bad > 1000,
 			"pgc_head_maybe_bad() passed a page the judge rejects");
-	pgc_expect_true("raw_filter_never_hides_a_violation", !bad_raw && dirty > 1000,
-			"pgc_free_maybe_bad() passed a page the judge rejects");
+	pgc_expect_true("head_filter_passes_clean_pages", clean_passed > 100,
+			"pgc_head_maybe_bad() flags every healthy variant");
 
-	pgc_clean_free(&fs, 0, false);
-	pgc_snap_to_page(&fs.head, &pgc_filter_page);
-	pgc_expect_true("raw_filter_clean_page", !pgc_free_maybe_bad(&pgc_filter_page, 0),
-			"pgc_free_maybe_bad() flags a clean order-0 page");
-	pgc_expect_true("raw_filter_sends_high_order_on",
-			pgc_free_maybe_bad(&pgc_filter_page, 1) &&
-			pgc_free_maybe_bad(&pgc_filter_page, 9),
-			"pgc_free_maybe_bad() passed an order > 0 free");
+	pgc_fake_block(0, false);
+	pgc_expect_true("head_filter_clean_page", !pgc_head_maybe_bad(pgc_fake, 0),
+			"the filter flags a clean order-0 page");
+	pgc_expect_true("head_filter_sends_high_order_on",
+			pgc_head_maybe_bad(pgc_fake, 1) &&
+			pgc_head_maybe_bad(pgc_fake, 9),
+			"the order-0 filter passed an order > 0 free");
 }
 
-static u32 pgc_tail(const struct pgc_free_snap *fs, unsigned int index,
-		    const struct pgc_page_snap *t)
+/* One random corruption of a word of the fake block. */
+static void pgc_corrupt_fake(struct rnd_state *rnd, unsigned int order)
 {
-	return pgc_judge_tail(fs, index, t);
+	unsigned int nr = 1U << order, index = prandom_u32_state(rnd) % nr;
+	struct page *p = &pgc_fake[index];
+	u32 r = prandom_u32_state(rnd);
+
+	switch (r % 9) {
+	case 0:
+		pgc_flags_field(p) |= 1UL << ((r >> 8) % 32);
+		break;
+	case 1:
+		pgc_head_word_field(p) ^= 1UL << ((r >> 8) % BITS_PER_LONG);
+		break;
+	case 2:
+		p->mapping = (struct address_space *)
+			pgc_mappings[(r >> 8) % ARRAY_SIZE(pgc_mappings)];
+		break;
+	case 3:
+		atomic_set(&p->_mapcount,
+			   pgc_counts_tried[(r >> 8) % ARRAY_SIZE(pgc_counts_tried)]);
+		break;
+	case 4:
+		atomic_set(&p->_refcount,
+			   pgc_counts_tried[(r >> 8) % ARRAY_SIZE(pgc_counts_tried)] + 1);
+		break;
+	case 5:
+		pgc_set_memcg(p, 0xffff888004560000UL | ((r >> 8) & 3));
+		break;
+	case 6:
+		p->mapping = (struct address_space *)TAIL_MAPPING;
+		break;
+	case 7:		/* a folio field: mapcounts, pincount, deferred list */
+		if (order && nr > 2)
+			memset((char *)&pgc_fake[1] + 16 + (r >> 8) % 24, 0, 4);
+		break;
+	case 8:
+		if (order >= 2 && (r & 256)) {
+			INIT_LIST_HEAD(&pgc_fake_queue);
+#if defined(PGC_HAVE_FOLIO_DEFERRED_LIST)
+			list_add(&((struct folio *)pgc_fake)->_deferred_list,
+				 &pgc_fake_queue);
+#elif defined(PGC_HAVE_PAGE_DEFERRED_LIST)
+			list_add(&pgc_fake[2].deferred_list, &pgc_fake_queue);
+#endif
+		}
+		break;
+	}
 }
 
-static void pgc_test_tails(void)
+/* A clean verdict from the high-order filter must be final, too. */
+static void pgc_test_large_filter(bool compound)
 {
-	struct pgc_free_snap fs;
+	static const unsigned int orders[] = { 1, 2, 3, PGC_FAKE_ORDER };
+	const char *kind = compound ? "compound" : "plain";
+	unsigned int o, i, hidden = 0, bad = 0, clean = 0;
+	struct rnd_state rnd;
+	char name[64];
+
+	for (o = 0; o < ARRAY_SIZE(orders); o++) {
+		pgc_fake_block(orders[o], compound);
+		snprintf(name, sizeof(name), "large_filter_%s_order%u_clean", kind,
+			 orders[o]);
+		pgc_expect_true(name, !pgc_judge_fake(orders[o]) &&
+				!pgc_filter_fake(orders[o]),
+				"a healthy block is not passed by both judge and filter");
+	}
+	prandom_seed_state(&rnd, compound ? 7 : 11);
+	for (i = 0; i < 20000; i++) {
+		unsigned int order = orders[i % ARRAY_SIZE(orders)];
+
+		pgc_fake_block(order, compound);
+		pgc_corrupt_fake(&rnd, order);
+		if (prandom_u32_state(&rnd) & 1)
+			pgc_corrupt_fake(&rnd, order);
+		if (pgc_judge_fake(order)) {
+			bad++;
+			if (!pgc_filter_fake(order))
+				hidden++;
+		} else {
+			clean++;
+		}
+	}
+	snprintf(name, sizeof(name), "large_filter_%s_never_hides_a_violation", kind);
+	pgc_expect_true(name, !hidden && bad > 1000 && clean > 100,
+			"pgc_large_maybe_bad() passed a block the judge rejects");
+}
+
+/* --- sub-pages ------------------------------------------------------------ */
+
+static u32 pgc_sub(unsigned int order, bool compound, unsigned int index,
+		   const struct pgc_page_snap *t)
+{
+	return pgc_judge_subpage(pgc_fake, order, compound, index, t);
+}
+
+static void pgc_test_subpages(void)
+{
+	struct pgc_folio_snap f;
 	struct pgc_page_snap t;
 	unsigned int i;
 	bool clean = true;
 
-	pgc_clean_free(&fs, 3, true);
 	for (i = 1; i < 8; i++) {
-		pgc_clean_tail(&fs, i, &t);
-		if (pgc_tail(&fs, i, &t))
+		pgc_clean_tail(3, true, i, &t);
+		if (pgc_sub(3, true, i, &t))
 			clean = false;
 	}
 	pgc_expect_true("tail_clean_compound", clean, "a clean tail was flagged");
 
-	pgc_clean_free(&fs, 3, true);
-	pgc_clean_tail(&fs, 7, &t);
+	pgc_clean_tail(3, true, 7, &t);
 	t.mapping = 0;
-	pgc_expect("tail_corrupted_mapping", pgc_tail(&fs, 7, &t),
+	pgc_expect("tail_corrupted_mapping", pgc_sub(3, true, 7, &t),
 		   PGC_BIT(PGC_R_TAIL_MAPPING));
 
-	pgc_clean_free(&fs, 3, true);
-	pgc_clean_tail(&fs, 5, &t);
+	pgc_clean_tail(3, true, 5, &t);
 	t.head_word = 0;
-	pgc_expect("tail_pagetail_not_set", pgc_tail(&fs, 5, &t),
+	pgc_expect("tail_pagetail_not_set", pgc_sub(3, true, 5, &t),
 		   PGC_BIT(PGC_R_NOT_TAIL) | PGC_BIT(PGC_R_HEAD_MISMATCH));
 
-	pgc_clean_free(&fs, 3, true);
-	pgc_clean_tail(&fs, 5, &t);
+	pgc_clean_tail(3, true, 5, &t);
 	t.head_word = pgc_tail_word(&pgc_fake[8], 0);
-	pgc_expect("tail_compound_head_not_consistent", pgc_tail(&fs, 5, &t),
+	pgc_expect("tail_compound_head_not_consistent", pgc_sub(3, true, 5, &t),
 		   PGC_BIT(PGC_R_HEAD_MISMATCH));
 
-	pgc_clean_free(&fs, 3, true);
-	fs.folio.entire_mapcount = 0;
-	pgc_clean_tail(&fs, 1, &t);
+	pgc_clean_folio(&f, 3);
+	f.entire_mapcount = 0;
 	if (PGC_RULE_COMPOUND_MAPCOUNT)
-		pgc_expect("tail_nonzero_compound_mapcount", pgc_tail(&fs, 1, &t),
+		pgc_expect("folio_nonzero_compound_mapcount", pgc_folio_reasons(&f),
 			   PGC_BIT(PGC_R_COMPOUND_MAPCOUNT));
 	else
-		pgc_expect("tail_nonzero_entire_mapcount", pgc_tail(&fs, 1, &t),
+		pgc_expect("folio_nonzero_entire_mapcount", pgc_folio_reasons(&f),
 			   PGC_BIT(PGC_R_ENTIRE_MAPCOUNT));
 
-	pgc_clean_free(&fs, 3, true);
-	fs.folio.large_mapcount = 0;
-	pgc_clean_tail(&fs, 1, &t);
+	pgc_clean_folio(&f, 3);
+	f.large_mapcount = 0;
 	if (PGC_RULE_LARGE_MAPCOUNT)
-		pgc_expect("tail_nonzero_large_mapcount", pgc_tail(&fs, 1, &t),
+		pgc_expect("folio_nonzero_large_mapcount", pgc_folio_reasons(&f),
 			   PGC_BIT(PGC_R_LARGE_MAPCOUNT));
 	else
-		pgc_skip("tail_nonzero_large_mapcount", "kernel has no large_mapcount");
+		pgc_skip("folio_nonzero_large_mapcount", "kernel has no large_mapcount");
 
-	pgc_clean_free(&fs, 3, true);
-	fs.folio.nr_pages_mapped = 1;
-	pgc_clean_tail(&fs, 1, &t);
+	pgc_clean_folio(&f, 3);
+	f.nr_pages_mapped = 1;
 	if (PGC_RULE_NR_PAGES_MAPPED)
-		pgc_expect("tail_nonzero_nr_pages_mapped", pgc_tail(&fs, 1, &t),
+		pgc_expect("folio_nonzero_nr_pages_mapped", pgc_folio_reasons(&f),
 			   PGC_BIT(PGC_R_NR_PAGES_MAPPED));
 	else
-		pgc_skip("tail_nonzero_nr_pages_mapped", "kernel has no nr_pages_mapped");
+		pgc_skip("folio_nonzero_nr_pages_mapped", "kernel has no nr_pages_mapped");
 
-	pgc_clean_free(&fs, 3, true);
-	fs.folio.mm_mapcount[0] = 0;
-	fs.folio.mm_mapcount[1] = 0;
-	pgc_clean_tail(&fs, 1, &t);
+	pgc_clean_folio(&f, 3);
+	f.mm_mapcount0 = 0;
+	f.mm_mapcount1 = 0;
 	if (PGC_RULE_MM_MAPCOUNT)
-		pgc_expect("tail_nonzero_mm_mapcounts", pgc_tail(&fs, 1, &t),
+		pgc_expect("folio_nonzero_mm_mapcounts", pgc_folio_reasons(&f),
 			   PGC_BIT(PGC_R_MM_MAPCOUNT0) | PGC_BIT(PGC_R_MM_MAPCOUNT1));
 	else
-		pgc_skip("tail_nonzero_mm_mapcounts", "kernel has no mm_id mapcounts");
+		pgc_skip("folio_nonzero_mm_mapcounts", "kernel has no mm_id mapcounts");
 
-	pgc_clean_free(&fs, 3, true);
-	fs.folio.pincount = 1;
-	pgc_clean_tail(&fs, 1, &t);
+	pgc_clean_folio(&f, 3);
+	f.pincount = 1;
 	if (PGC_RULE_PINCOUNT)
-		pgc_expect("tail_nonzero_pincount", pgc_tail(&fs, 1, &t),
+		pgc_expect("folio_nonzero_pincount", pgc_folio_reasons(&f),
 			   PGC_BIT(PGC_R_PINCOUNT));
 	else
-		pgc_expect("tail_pincount_not_checked", pgc_tail(&fs, 1, &t), 0);
+		pgc_expect("folio_pincount_not_checked", pgc_folio_reasons(&f), 0);
 
-	pgc_clean_free(&fs, 3, true);
-	pgc_clean_tail(&fs, 1, &t);
+	pgc_clean_tail(3, true, 1, &t);
 	t.flags = PGC_SECOND_FLAGS_CLEARED_AT_FREE;
 	if (PGC_SECOND_FLAGS_CLEARED_AT_FREE)
-		pgc_expect("tail_second_page_flags_normalised", pgc_tail(&fs, 1, &t), 0);
+		pgc_expect("tail_second_page_flags_normalised", pgc_sub(3, true, 1, &t), 0);
 	else
 		pgc_skip("tail_second_page_flags_normalised", "no PAGE_FLAGS_SECOND");
 
-	pgc_clean_free(&fs, 3, true);
-	fs.folio.deferred_next = 0xffff888099990000UL;
-	pgc_clean_tail(&fs, 2, &t);
-	pgc_expect("tail_on_deferred_list", pgc_tail(&fs, 2, &t),
+	pgc_clean_folio(&f, 3);
+	f.deferred_next = 0xffff888099990000UL;
+	pgc_expect("folio_on_deferred_list", pgc_folio_reasons(&f),
 		   PGC_BIT(PGC_R_DEFERRED_LIST));
 
-	pgc_clean_free(&fs, 3, true);
-	fs.folio.deferred_next = (unsigned long)LIST_POISON1;
-	pgc_clean_tail(&fs, 2, &t);
-	pgc_expect("tail_deferred_list_poisoned",
-		   pgc_tail(&fs, 2, &t),
+	pgc_clean_folio(&f, 3);
+	f.deferred_next = (unsigned long)LIST_POISON1;
+	pgc_expect("folio_deferred_list_poisoned", pgc_folio_reasons(&f),
 		   PGC_DEFERRED_LIST_KERNEL_RULE ? PGC_BIT(PGC_R_DEFERRED_LIST) : 0);
 
-	pgc_clean_free(&fs, 3, true);
-	fs.folio.deferred_applies = false;
-	fs.folio.deferred_next = (unsigned long)TAIL_MAPPING;
-	pgc_clean_tail(&fs, 2, &t);
-	pgc_expect("tail_deferred_list_not_applicable", pgc_tail(&fs, 2, &t), 0);
-
-	pgc_clean_free(&fs, 3, true);
-	pgc_clean_tail(&fs, 6, &t);
+	pgc_clean_tail(3, true, 6, &t);
 	t.refcount = 1;
-	pgc_expect("tail_nonzero_refcount", pgc_tail(&fs, 6, &t),
+	pgc_expect("tail_nonzero_refcount", pgc_sub(3, true, 6, &t),
 		   PGC_BIT(PGC_R_REFCOUNT));
 
-	pgc_clean_free(&fs, 3, true);
-	pgc_clean_tail(&fs, 6, &t);
+	pgc_clean_tail(3, true, 6, &t);
 	t.refcount = -1;
 	t.head_word = 0;
-	pgc_expect("tail_several_rules", pgc_tail(&fs, 6, &t),
+	pgc_expect("tail_several_rules", pgc_sub(3, true, 6, &t),
 		   PGC_BIT(PGC_R_REFCOUNT) | PGC_BIT(PGC_R_REFCOUNT_NEGATIVE) |
 		   PGC_BIT(PGC_R_NOT_TAIL) | PGC_BIT(PGC_R_HEAD_MISMATCH));
 
-	pgc_clean_free(&fs, 3, true);
-	pgc_clean_tail(&fs, 6, &t);
+	pgc_clean_tail(3, true, 6, &t);
 	t.flags = 1UL << PG_mlocked;
-	pgc_expect("tail_mlocked_not_normalised", pgc_tail(&fs, 6, &t),
+	pgc_expect("tail_mlocked_not_normalised", pgc_sub(3, true, 6, &t),
 		   PGC_BIT(PGC_R_FLAGS));
 
-	pgc_clean_free(&fs, 3, true);
-	pgc_clean_tail(&fs, 6, &t);
+	pgc_clean_tail(3, true, 6, &t);
 	t.memcg_data = 0xffff888004560000UL;
-	pgc_expect("tail_memcg_charged", pgc_tail(&fs, 6, &t), PGC_BIT(PGC_R_MEMCG));
+	pgc_expect("tail_memcg_charged", pgc_sub(3, true, 6, &t),
+		   PGC_BIT(PGC_R_MEMCG));
 
-	pgc_clean_free(&fs, 2, false);
-	pgc_clean_tail(&fs, 1, &t);
-	pgc_expect("plain_block_sub_page_clean", pgc_tail(&fs, 1, &t), 0);
+	pgc_clean_tail(2, false, 1, &t);
+	pgc_expect("plain_block_sub_page_clean", pgc_sub(2, false, 1, &t), 0);
 	t.mapping = 0xffff888001234000UL;
-	pgc_expect("plain_block_sub_page_mapping", pgc_tail(&fs, 1, &t),
+	pgc_expect("plain_block_sub_page_mapping", pgc_sub(2, false, 1, &t),
 		   PGC_BIT(PGC_R_MAPPING));
 }
 
@@ -486,7 +642,7 @@ static void pgc_test_call(void)
 {
 	struct pgc_page_snap s;
 
-	pgc_clean_page(&s);
+	pgc_clean_snap(&s);
 	s.refcount = 1;
 	pgc_expect("call_owned_reference", pgc_judge_call(&s), 0);
 	s.refcount = 0;
@@ -522,22 +678,36 @@ static void pgc_test_strings(void)
 	bool same = true;
 
 	for (i = 0; i < ARRAY_SIZE(kernel); i++)
-		if (!kernel[i] || strcmp(kernel[i], pgc_reason_string(i)))
+		if (!kernel[i] || strcmp(kernel[i], pgc_reason_string(i)) ||
+		    pgc_reason_parse(kernel[i]) != i)
 			same = false;
 	pgc_expect_true("reason_strings_match_kernel", same,
 			"a reason string differs from mm/page_alloc.c");
+	pgc_expect_true("reason_parse_unknown", pgc_reason_parse("nonzero private") < 0,
+			"a reason pagecheck has no rule for was parsed");
+}
+
+static void pgc_rules_tests(void)
+{
+	pgc_test_head();
+	pgc_test_head_filter();
+	pgc_test_large_filter(true);
+	pgc_test_large_filter(false);
+	pgc_test_subpages();
+	pgc_test_call();
+	pgc_test_strings();
 }
 
 static int __init pgc_rules_test_init(void)
 {
+	pgc_test_counting = true;
+	pgc_rules_tests();
 	pr_info("KTAP version 1\n");
-	pr_info("# pagecheck_rules: start\n");
-	pgc_test_head();
-	pgc_test_fast_filter();
-	pgc_test_tails();
-	pgc_test_call();
-	pgc_test_strings();
 	pr_info("1..%u\n", pgc_test_nr);
+	pr_info("# pagecheck_rules: start\n");
+	pgc_test_counting = false;
+	pgc_test_nr = 0;
+	pgc_rules_tests();
 	pr_info("# pagecheck_rules: pass:%u fail:%u skip:%u\n",
 		pgc_test_nr - pgc_test_failed - pgc_test_skipped,
 		pgc_test_failed, pgc_test_skipped);
@@ -551,4 +721,4 @@ static void __exit pgc_rules_test_exit(void)
 module_init(pgc_rules_test_init);
 module_exit(pgc_rules_test_exit);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("pagecheck rule engine tests (KTAP)");
+MODULE_DESCRIPTION("pagecheck rule and filter tests (KTAP)");

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The audit of one free, called by every hook. A clean order-0 free costs a
+ * counter increment and the rules of pgc_head_maybe_bad() on the live page;
+ * anything else leaves the probe with one call.
+ */
+#ifndef PAGECHECK_AUDIT_H
+#define PAGECHECK_AUDIT_H
+
+#include <linux/jump_label.h>
+#include <linux/percpu.h>
+#include "pagecheck/rules.h"
+
+/* Frees that entered the slow path, by order. */
+enum pgc_order_bucket {
+	PGC_ORDER_0,
+	PGC_ORDER_1_3,
+	PGC_ORDER_4_UP,
+	PGC_NR_ORDER_BUCKETS
+};
+
+struct pgc_audit_counters {
+	unsigned long frees;
+	unsigned long calls;
+	unsigned long tail_pages;	/* pages beyond the first of each free */
+	unsigned long slow[PGC_NR_ORDER_BUCKETS];
+	unsigned long slow_clean[PGC_NR_ORDER_BUCKETS];
+};
+
+DECLARE_PER_CPU(struct pgc_audit_counters, pgc_audit_counters);
+DECLARE_STATIC_KEY_TRUE(pgc_audit_key);
+
+struct pgc_audit_stats {
+	u64 frees;
+	u64 calls;
+	u64 pages;
+	u64 slow[PGC_NR_ORDER_BUCKETS];
+	u64 slow_clean[PGC_NR_ORDER_BUCKETS];
+	u64 rule[PGC_NR_REASONS];
+	unsigned int scratch_slots;
+	size_t scratch_bytes;
+};
+
+/*
+ * Out of line, with a tracepoint probe's arguments (its data pointer
+ * first), so that the probe reaches them with a plain jump.
+ */
+void pgc_audit_slow(void *hook_data, struct page *page, unsigned int order);
+void pgc_audit_large(void *hook_data, struct page *page, unsigned int order);
+
+/**
+ * __pgc_audit_free() - audit one free reaching the buddy allocator
+ * @hook_data: passed through (the tracepoint probe's data)
+ * @page: head page, as passed to trace_mm_page_free()
+ * @order: order of the block
+ *
+ * The tracepoint backend calls this directly and implements enabled=0 by
+ * unregistering its probe; the other backends use pgc_audit_free().
+ */
+static __always_inline void __pgc_audit_free(void *hook_data, struct page *page,
+					     unsigned int order)
+{
+	this_cpu_inc(pgc_audit_counters.frees);
+	if (likely(!pgc_head_maybe_bad(page, order)))
+		return;
+	if (order)
+		pgc_audit_large(hook_data, page, order);
+	else
+		pgc_audit_slow(hook_data, page, 0);
+}
+
+static __always_inline void pgc_audit_free(struct page *page, unsigned int order)
+{
+	if (static_branch_likely(&pgc_audit_key))
+		__pgc_audit_free(NULL, page, order);
+}
+
+void pgc_audit_call(struct page *page, unsigned int order);
+void pgc_audit_set_enabled(bool on);
+void pgc_audit_get_stats(struct pgc_audit_stats *st);
+int pgc_audit_init(void);
+void pgc_audit_exit(void);
+
+#endif /* PAGECHECK_AUDIT_H */

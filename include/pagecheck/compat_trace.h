@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The compat layer, part two: how the ftrace and kprobe backends reach
+ * the arguments of the functions they hook, per kernel and architecture.
+ */
+#ifndef PAGECHECK_COMPAT_TRACE_H
+#define PAGECHECK_COMPAT_TRACE_H
+
+#include <linux/ftrace.h>
+#include <linux/kprobes.h>
+#include <linux/mm.h>
+#include <linux/ptrace.h>
+#include "pagecheck/compat.h"
+#ifdef PGC_HAVE_FOLIO_BATCH_H
+#include <linux/folio_batch.h>
+#else
+#include <linux/pagevec.h>
+#endif
+
+/* mm/page_alloc.c pcp_allowed_order(), identical in 5.13 .. 6.12. */
+static inline bool pgc_pcp_allowed_order(unsigned int order)
+{
+	if (order <= PAGE_ALLOC_COSTLY_ORDER)
+		return true;
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	if (order == HPAGE_PMD_ORDER)
+		return true;
+#endif
+	return false;
+}
+
+#ifdef PGC_HAVE_FOLIO
+/* folio_order() without the accessor's page-flag assertions. */
+static inline unsigned int pgc_folio_order_raw(const struct folio *folio)
+{
+	const struct page *head = &folio->page;
+
+	if (!pgc_flags_head(pgc_page_flags(head)))
+		return 0;
+#ifdef PAGE_FLAGS_SECOND
+	return data_race(folio->_flags_1) & 0xff;	/* PAGE_FLAGS_SECOND's 0xff */
+#else
+	return data_race(head[1].compound_order);
+#endif
+}
+#endif
+
+/* The first arguments of a probed function, from a kprobe's registers. */
+static __always_inline unsigned long pgc_kprobe_arg(struct pt_regs *regs,
+						    unsigned int n)
+{
+	return regs_get_kernel_argument(regs, n);
+}
+
+#if defined(CONFIG_DYNAMIC_FTRACE) && defined(CONFIG_FUNCTION_TRACER)
+#define PGC_HAVE_FTRACE_BACKEND 1
+
+/*
+ * 5.11+: ftrace provides the recursion protection. Before, the flag meant
+ * "the callback is recursion safe", and without it every call went
+ * through ftrace_ops_assist_func(). The callback is safe: it never calls
+ * a function it hooks (it neither allocates nor frees pages).
+ */
+#ifdef PGC_HAVE_FTRACE_OPS_FL_RECURSION
+#define PGC_FTRACE_RECURSION_FLAG	FTRACE_OPS_FL_RECURSION
+#else
+#define PGC_FTRACE_RECURSION_FLAG	FTRACE_OPS_FL_RECURSION_SAFE
+#endif
+
+#ifdef PGC_HAVE_FTRACE_REGS
+typedef struct ftrace_regs pgc_ftrace_regs_t;
+#else
+typedef struct pt_regs pgc_ftrace_regs_t;	/* callbacks took pt_regs until 5.11 */
+#endif
+
+#if defined(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS) && defined(PGC_HAVE_FTRACE_REGS)
+#define PGC_FTRACE_OPS_FLAGS	PGC_FTRACE_RECURSION_FLAG
+static __always_inline unsigned long pgc_ftrace_arg(pgc_ftrace_regs_t *fregs,
+						    unsigned int n)
+{
+#ifdef ftrace_regs_get_argument
+	return ftrace_regs_get_argument(fregs, n);
+#else
+	return regs_get_kernel_argument(&fregs->regs, n);
+#endif
+}
+#elif defined(PGC_HAVE_FTRACE_REGS)
+#define PGC_FTRACE_OPS_FLAGS	(PGC_FTRACE_RECURSION_FLAG | FTRACE_OPS_FL_SAVE_REGS)
+static __always_inline unsigned long pgc_ftrace_arg(pgc_ftrace_regs_t *fregs,
+						    unsigned int n)
+{
+	return regs_get_kernel_argument(ftrace_get_regs(fregs), n);
+}
+#else
+#define PGC_FTRACE_OPS_FLAGS	(PGC_FTRACE_RECURSION_FLAG | FTRACE_OPS_FL_SAVE_REGS)
+static __always_inline unsigned long pgc_ftrace_arg(pgc_ftrace_regs_t *regs,
+						    unsigned int n)
+{
+	return regs_get_kernel_argument(regs, n);
+}
+#endif
+
+/*
+ * ftrace_free_filter() is exported since 5.11, with the ftrace_regs
+ * callbacks; reset the filter before.
+ */
+static inline void pgc_ftrace_release_filter(struct ftrace_ops *ops)
+{
+#ifdef PGC_HAVE_FTRACE_REGS
+	ftrace_free_filter(ops);
+#else
+	ftrace_set_filter(ops, NULL, 0, 1);
+#endif
+}
+#else
+#define PGC_HAVE_FTRACE_BACKEND 0
+#endif
+
+#endif /* PAGECHECK_COMPAT_TRACE_H */

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Reports as text: the sanitizer-style block of the reports file, one
+ * JSON object per line for reports.json, and the dmesg line.
+ */
+#ifndef PAGECHECK_FORMAT_H
+#define PAGECHECK_FORMAT_H
+
+#include "pagecheck/report.h"
+
+struct seq_file;
+
+void pgc_format_text(struct seq_file *m, const struct pgc_report *r);
+void pgc_format_json(struct seq_file *m, const struct pgc_report *r);
+void pgc_format_printk(const struct pgc_report *r, unsigned long suppressed);
+const char *pgc_context_name(unsigned int context);
+
+#endif /* PAGECHECK_FORMAT_H */

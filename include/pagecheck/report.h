@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What a bad free looks like: the reasons, the raw page words that were
+ * judged, and the stored report. Data only: no code, no kernel state.
+ */
+#ifndef PAGECHECK_REPORT_H
+#define PAGECHECK_REPORT_H
+
+#include <linux/types.h>
+#include <linux/sched.h>
+
+enum pgc_reason {
+	/* page_bad_reason() */
+	PGC_R_MAPCOUNT,
+	PGC_R_MAPPING,
+	PGC_R_REFCOUNT,
+	PGC_R_FLAGS,
+	PGC_R_MEMCG,
+	PGC_R_PAGE_POOL,
+	/* free_tail_page(s)_check() / free_tail_page_prepare() */
+	PGC_R_COMPOUND_MAPCOUNT,
+	PGC_R_ENTIRE_MAPCOUNT,
+	PGC_R_LARGE_MAPCOUNT,
+	PGC_R_NR_PAGES_MAPPED,
+	PGC_R_PINCOUNT,
+	PGC_R_MM_MAPCOUNT0,
+	PGC_R_MM_MAPCOUNT1,
+	PGC_R_DEFERRED_LIST,
+	PGC_R_TAIL_MAPPING,
+	PGC_R_NOT_TAIL,
+	PGC_R_HEAD_MISMATCH,
+	/* pagecheck's own */
+	PGC_R_BUDDY,
+	PGC_R_REFCOUNT_NEGATIVE,
+	PGC_R_DOUBLE_FREE,
+	PGC_NR_REASONS
+};
+
+#define PGC_BIT(r)	(1U << (r))
+
+enum pgc_context {
+	PGC_CTX_TASK,
+	PGC_CTX_SOFTIRQ,
+	PGC_CTX_HARDIRQ,
+	PGC_CTX_NMI,
+	PGC_NR_CONTEXTS
+};
+
+/* The raw words of one struct page, each read once. */
+struct pgc_page_snap {
+	unsigned long flags;
+	unsigned long head_word;	/* compound_head / pp_magic / lru.next */
+	unsigned long mapping;
+	int mapcount;			/* raw _mapcount (page_type) */
+	int refcount;
+	unsigned long memcg_data;
+};
+
+/*
+ * The folio fields of page[1] and page[2] that the tail rules read. Counts
+ * are stored the kernel's way (-1 means none). deferred_next is the raw
+ * next pointer of the deferred-split list, deferred_self the address of
+ * the list head in the page: equal when the list is empty or does not
+ * apply. No padding, so that a copy on the stack costs nothing to clear.
+ */
+struct pgc_folio_snap {
+	int mm_mapcount0;
+	int mm_mapcount1;
+	int entire_mapcount;
+	int large_mapcount;
+	int nr_pages_mapped;
+	int pincount;
+	unsigned long deferred_next;
+	unsigned long deferred_self;
+};
+
+/* One unique report: (reasons, stack) deduplicated, with its counts. */
+struct pgc_report {
+	u64 id;
+	u64 count;
+	u64 first_ns;			/* local_clock(): the clock of dmesg */
+	u64 last_ns;
+	u32 reasons;
+	u32 stack_hash;
+	u32 hash_next;			/* store slot index + 1, 0 ends a chain */
+	u32 bad_subpages;		/* sub-pages that broke a rule */
+	u32 first_bad_index;		/* 0 if none */
+	u16 nr_entries;
+	u16 caller;			/* stack index named in the title */
+	u8 context;			/* enum pgc_context */
+	u8 order;
+	u8 last_order;
+	u8 kernel_reason;		/* bad_page()'s verdict: reason + 1, 0 none */
+	bool compound;
+	unsigned long pfn;		/* the first free of this report */
+	unsigned long last_pfn;		/* the latest */
+	const void *page;		/* identity only, never dereferenced */
+	struct pgc_page_snap head;
+	struct pgc_page_snap bad_tail;	/* first bad sub-page, if any */
+	struct pgc_folio_snap folio;	/* if compound */
+	int cpu;
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+	unsigned long stack[];		/* stack_capacity entries */
+};
+
+#endif /* PAGECHECK_REPORT_H */

@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Report formatting: the sanitizer-style text block, JSON lines and the
+ * one-line dmesg notice. Stacks are symbolised here, at read time.
+ * Timestamps are local_clock(), the clock of dmesg, printed its way.
+ */
+#include <linux/kernel.h>
+#include <linux/kallsyms.h>
+#include <linux/math64.h>
+#include <linux/printk.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
+#include "pagecheck/format.h"
+#include "pagecheck/rules.h"
+#include "pagecheck/settings.h"
+
+static const char *const pgc_context_names[PGC_NR_CONTEXTS] = {
+	[PGC_CTX_TASK]		= "task",
+	[PGC_CTX_SOFTIRQ]	= "softirq",
+	[PGC_CTX_HARDIRQ]	= "hardirq",
+	[PGC_CTX_NMI]		= "nmi",
+};
+
+const char *pgc_context_name(unsigned int context)
+{
+	return context < PGC_NR_CONTEXTS ? pgc_context_names[context] : "?";
+}
+
+static void *pgc_caller_addr(const struct pgc_report *r)
+{
+	return r->nr_entries ? (void *)r->stack[r->caller] : NULL;
+}
+
+/*
+ * The caller's name for titles, "func [module]", without the compiler's
+ * clone suffixes (.constprop.0, .isra.0, ...), which change between builds.
+ */
+static void pgc_caller_name(const struct pgc_report *r, char *buf)
+{
+	size_t dot;
+
+	if (!r->nr_entries) {
+		strscpy(buf, "unknown", KSYM_SYMBOL_LEN);
+		return;
+	}
+	sprint_symbol_no_offset(buf, (unsigned long)pgc_caller_addr(r));
+	dot = strcspn(buf, ". ");
+	if (buf[dot] == '.') {
+		size_t mod = strcspn(buf + dot, " ");
+
+		memmove(buf + dot, buf + dot + mod, strlen(buf + dot + mod) + 1);
+	}
+}
+
+static const char *pgc_kernel_reason(const struct pgc_report *r)
+{
+	if (!r->kernel_reason)
+		return NULL;
+	if (r->kernel_reason > PGC_NR_REASONS)
+		return "(a reason pagecheck has no rule for)";
+	return pgc_reason_string(r->kernel_reason - 1);
+}
+
+static void pgc_print_reasons(struct seq_file *m, u32 reasons, const char *sep,
+			      bool quoted)
+{
+	const char *q = quoted ? "\"" : "";
+	bool first = true;
+	unsigned int i;
+
+	for (i = 0; i < PGC_NR_REASONS; i++) {
+		if (!(reasons & PGC_BIT(i)))
+			continue;
+		seq_printf(m, "%s%s%s%s", first ? "" : sep, q,
+			   pgc_reason_string(i), q);
+		first = false;
+	}
+}
+
+/* "[ 1234.567890]", as dmesg prints local_clock(). */
+static void pgc_print_time(struct seq_file *m, u64 ns)
+{
+	u32 rem;
+	u64 sec = div_u64_rem(ns, NSEC_PER_SEC, &rem);
+
+	seq_printf(m, "[%5llu.%06u]", sec, rem / 1000);
+}
+
+static void pgc_print_page_ptr(struct seq_file *m, const void *page)
+{
+	if (READ_ONCE(pgc_settings.hash_pointers))
+		seq_printf(m, "%p", page);
+	else
+		seq_printf(m, "%px", page);
+}
+
+/* The fields of the head a broken rule points at. */
+static unsigned int pgc_head_broken_fields(u32 reasons)
+{
+	unsigned int fields = 0;
+
+	if (reasons & PGC_BIT(PGC_R_FLAGS))
+		fields |= PGC_FIELD_FLAGS;
+	if (reasons & PGC_BIT(PGC_R_MAPPING))
+		fields |= PGC_FIELD_MAPPING;
+	if (reasons & (PGC_BIT(PGC_R_MAPCOUNT) | PGC_BIT(PGC_R_BUDDY)))
+		fields |= PGC_FIELD_MAPCOUNT;
+	if (reasons & (PGC_BIT(PGC_R_REFCOUNT) | PGC_BIT(PGC_R_REFCOUNT_NEGATIVE)))
+		fields |= PGC_FIELD_REFCOUNT;
+	if (reasons & PGC_BIT(PGC_R_MEMCG))
+		fields |= PGC_FIELD_MEMCG;
+	if (reasons & PGC_BIT(PGC_R_PAGE_POOL))
+		fields |= PGC_FIELD_HEAD_WORD;
+	return fields;
+}
+
+/* The fields of a sub-page whose word is not what a healthy free leaves. */
+static unsigned int pgc_sub_broken_fields(const struct pgc_page_snap *s,
+					  const struct pgc_page_snap *want,
+					  unsigned int checked)
+{
+	unsigned int fields = 0;
+
+	if (s->flags & PAGE_FLAGS_CHECK_AT_FREE)
+		fields |= PGC_FIELD_FLAGS;
+	if (s->head_word != want->head_word)
+		fields |= PGC_FIELD_HEAD_WORD;
+	if (s->mapping != want->mapping)
+		fields |= PGC_FIELD_MAPPING;
+	if (s->mapcount != want->mapcount)
+		fields |= PGC_FIELD_MAPCOUNT;
+	if (s->refcount != want->refcount)
+		fields |= PGC_FIELD_REFCOUNT;
+	if (s->memcg_data != want->memcg_data)
+		fields |= PGC_FIELD_MEMCG;
+	return fields & checked;
+}
+
+/*
+ * One page's words; each broken one is followed by what a healthy free
+ * leaves there. @head_name is NULL where the head word is not shown.
+ */
+static void pgc_print_snap(struct seq_file *m, const char *indent,
+			   const struct pgc_page_snap *s,
+			   const struct pgc_page_snap *want, unsigned int broken,
+			   const char *head_name, const char *mapping_name)
+{
+	unsigned long bad_flags = s->flags & PAGE_FLAGS_CHECK_AT_FREE;
+
+	seq_printf(m, "%sflags: %#lx(%pGp)", indent, s->flags, &s->flags);
+	if (broken & PGC_FIELD_FLAGS)
+		seq_printf(m, ", checked at free: %pGp (expected none)", &bad_flags);
+	seq_putc(m, '\n');
+	if (head_name) {
+		seq_printf(m, "%s%s: %#lx", indent, head_name, s->head_word);
+		if ((broken & PGC_FIELD_HEAD_WORD) && want->head_word)
+			seq_printf(m, " (expected %#lx)", want->head_word);
+		else if (broken & PGC_FIELD_HEAD_WORD)
+			seq_puts(m, " (expected no page_pool signature)");
+		seq_putc(m, '\n');
+	}
+	seq_printf(m, "%s%s: %#lx", indent, mapping_name, s->mapping);
+	if (broken & PGC_FIELD_MAPPING)
+		seq_printf(m, " (expected %#lx)", want->mapping);
+	seq_printf(m, "\n%smapcount: %d", indent, s->mapcount);
+	if (broken & PGC_FIELD_MAPCOUNT)
+		seq_printf(m, " (expected %d)", want->mapcount);
+	seq_printf(m, " refcount: %d", s->refcount);
+	if (broken & PGC_FIELD_REFCOUNT)
+		seq_printf(m, " (expected %d)", want->refcount);
+	seq_printf(m, " memcg_data: %#lx", s->memcg_data);
+	if (broken & PGC_FIELD_MEMCG)
+		seq_printf(m, " (expected %#lx)", want->memcg_data);
+	seq_putc(m, '\n');
+}
+
+static const struct pgc_page_snap pgc_clean_head = { .mapcount = -1 };
+
+static void pgc_print_head(struct seq_file *m, const struct pgc_report *r)
+{
+	unsigned int broken = pgc_head_broken_fields(r->reasons);
+
+	pgc_print_snap(m, "", &r->head, &pgc_clean_head, broken,
+		       (broken & PGC_FIELD_HEAD_WORD) ? "pp_magic" : NULL,
+		       "mapping");
+}
+
+static void pgc_print_sub(struct seq_file *m, const struct pgc_report *r)
+{
+	unsigned int index = r->first_bad_index, checked;
+	struct pgc_page_snap want;
+
+	pgc_subpage_expected(r->page, r->order, r->compound, index, &want,
+			     &checked);
+	seq_printf(m, "bad sub-pages: %u, first: page[%u] pfn %#lx\n",
+		   r->bad_subpages, index, r->pfn + index);
+	pgc_print_snap(m, "  ", &r->bad_tail, &want,
+		       pgc_sub_broken_fields(&r->bad_tail, &want, checked),
+		       r->compound ? "compound_head" : NULL,
+		       pgc_subpage_mapping_name(r->compound, index));
+}
+
+/* The folio fields behind page[1]/page[2] rules, if one of them broke. */
+static void pgc_print_folio(struct seq_file *m, const struct pgc_report *r)
+{
+	const struct pgc_folio_snap *f = &r->folio;
+
+	if (!r->compound || !pgc_folio_reasons(f))
+		return;
+	seq_printf(m, "folio: entire_mapcount: %d large_mapcount: %d nr_pages_mapped: %d pincount: %d mm_mapcount: %d %d (expected -1 -1 0 0 -1 -1 where checked)\n",
+		   f->entire_mapcount, f->large_mapcount, f->nr_pages_mapped,
+		   f->pincount, f->mm_mapcount0, f->mm_mapcount1);
+	if (pgc_on_deferred_list(f))
+		seq_printf(m, "folio: deferred_list.next: %#lx (expected %#lx, the empty list)\n",
+			   f->deferred_next, f->deferred_self);
+}
+
+void pgc_format_text(struct seq_file *m, const struct pgc_report *r)
+{
+	const char *verdict = pgc_kernel_reason(r);
+	char name[KSYM_SYMBOL_LEN];
+	unsigned int i;
+
+	seq_puts(m, "==================================================================\n");
+	seq_puts(m, "BUG: pagecheck: ");
+	pgc_print_reasons(m, r->reasons, ", ", false);
+	pgc_caller_name(r, name);
+	seq_printf(m, " in %s", name);
+	seq_printf(m, "\n\nreport #%llu: %llu time%s, first ", r->id, r->count,
+		   r->count == 1 ? "" : "s");
+	pgc_print_time(m, r->first_ns);
+	seq_puts(m, ", last ");
+	pgc_print_time(m, r->last_ns);
+	seq_printf(m, "\npfn: %#lx order: %u%s page: ", r->pfn, r->order,
+		   r->compound ? " compound" : "");
+	pgc_print_page_ptr(m, r->page);
+	if (r->count > 1)
+		seq_printf(m, " (latest: pfn %#lx order %u)", r->last_pfn, r->last_order);
+	seq_printf(m, "\ncpu: %d pid: %d comm: %.*s context: %s\n", r->cpu, r->pid,
+		   (int)sizeof(r->comm), r->comm, pgc_context_name(r->context));
+	pgc_print_head(m, r);
+	pgc_print_folio(m, r);
+	if (r->bad_subpages)
+		pgc_print_sub(m, r);
+	if (verdict)
+		seq_printf(m, "kernel verdict: bad_page: %s\n", verdict);
+	seq_puts(m, "\n");
+	for (i = 0; i < r->nr_entries; i++)
+		seq_printf(m, " %pS\n", (void *)r->stack[i]);
+	seq_puts(m, "==================================================================\n");
+}
+
+/* JSON string body: escapes quotes, backslashes, controls and non-ASCII. */
+static void pgc_json_string(struct seq_file *m, const char *s, size_t max)
+{
+	size_t i;
+
+	seq_putc(m, '"');
+	for (i = 0; i < max && s[i]; i++) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\')
+			seq_printf(m, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			seq_printf(m, "\\u%04x", c);
+		else
+			seq_putc(m, c);
+	}
+	seq_putc(m, '"');
+}
+
+static void pgc_json_snap(struct seq_file *m, const struct pgc_page_snap *s)
+{
+	char decoded[160];
+
+	snprintf(decoded, sizeof(decoded), "%pGp", &s->flags);
+	seq_printf(m, "\"flags\":\"%#lx\",\"flags_decoded\":", s->flags);
+	pgc_json_string(m, decoded, sizeof(decoded));
+	seq_printf(m, ",\"mapping\":\"%#lx\",\"mapcount\":%d,\"refcount\":%d,\"memcg_data\":\"%#lx\"",
+		   s->mapping, s->mapcount, s->refcount, s->memcg_data);
+}
+
+static void pgc_json_sub(struct seq_file *m, const struct pgc_report *r)
+{
+	unsigned int index = r->first_bad_index, checked;
+	struct pgc_page_snap want;
+
+	pgc_subpage_expected(r->page, r->order, r->compound, index, &want,
+			     &checked);
+	seq_printf(m, ",\"first_bad_subpage\":{\"index\":%u,\"pfn\":%lu,",
+		   index, r->pfn + index);
+	pgc_json_snap(m, &r->bad_tail);
+	seq_printf(m, ",\"compound_head\":\"%#lx\",\"mapping_holds\":\"%s\",\"expected\":{",
+		   r->bad_tail.head_word,
+		   pgc_subpage_mapping_name(r->compound, index));
+	seq_printf(m, "\"mapcount\":%d,\"refcount\":%d,\"memcg_data\":\"%#lx\"",
+		   want.mapcount, want.refcount, want.memcg_data);
+	if (checked & PGC_FIELD_MAPPING)
+		seq_printf(m, ",\"mapping\":\"%#lx\"", want.mapping);
+	if (checked & PGC_FIELD_HEAD_WORD)
+		seq_printf(m, ",\"compound_head\":\"%#lx\"", want.head_word);
+	seq_puts(m, "}}");
+}
+
+static void pgc_json_folio(struct seq_file *m, const struct pgc_report *r)
+{
+	const struct pgc_folio_snap *f = &r->folio;
+
+	if (!r->compound) {
+		seq_puts(m, ",\"folio\":null");
+		return;
+	}
+	seq_printf(m, ",\"folio\":{\"entire_mapcount\":%d,\"large_mapcount\":%d,\"nr_pages_mapped\":%d,\"pincount\":%d,\"mm_mapcount\":[%d,%d],\"on_deferred_list\":%s}",
+		   f->entire_mapcount, f->large_mapcount, f->nr_pages_mapped,
+		   f->pincount, f->mm_mapcount0, f->mm_mapcount1,
+		   pgc_on_deferred_list(f) ? "true" : "false");
+}
+
+void pgc_format_json(struct seq_file *m, const struct pgc_report *r)
+{
+	const char *verdict = pgc_kernel_reason(r);
+	char buf[KSYM_SYMBOL_LEN];
+	unsigned int i;
+
+	seq_printf(m, "{\"id\":%llu,\"count\":%llu,\"first_ns\":%llu,\"last_ns\":%llu",
+		   r->id, r->count, r->first_ns, r->last_ns);
+	seq_printf(m, ",\"pfn\":%lu,\"order\":%u,\"compound\":%s,\"last_pfn\":%lu,\"last_order\":%u,\"page\":\"",
+		   r->pfn, r->order, r->compound ? "true" : "false", r->last_pfn,
+		   r->last_order);
+	pgc_print_page_ptr(m, r->page);
+	seq_puts(m, "\",\"reasons\":[");
+	pgc_print_reasons(m, r->reasons, ",", true);
+	seq_puts(m, "],");
+	pgc_json_snap(m, &r->head);
+	seq_printf(m, ",\"pp_magic\":\"%#lx\",\"cpu\":%d,\"pid\":%d,\"comm\":",
+		   r->head.head_word, r->cpu, r->pid);
+	pgc_json_string(m, r->comm, sizeof(r->comm));
+	seq_printf(m, ",\"context\":\"%s\",\"caller\":", pgc_context_name(r->context));
+	pgc_caller_name(r, buf);
+	pgc_json_string(m, buf, sizeof(buf));
+	seq_puts(m, ",\"kernel_reason\":");
+	if (verdict)
+		pgc_json_string(m, verdict, strlen(verdict));
+	else
+		seq_puts(m, "null");
+	pgc_json_folio(m, r);
+	seq_printf(m, ",\"bad_subpages\":%u", r->bad_subpages);
+	if (r->bad_subpages)
+		pgc_json_sub(m, r);
+	seq_puts(m, ",\"stack\":[");
+	for (i = 0; i < r->nr_entries; i++) {
+		snprintf(buf, sizeof(buf), "%pS", (void *)r->stack[i]);
+		if (i)
+			seq_putc(m, ',');
+		pgc_json_string(m, buf, sizeof(buf));
+	}
+	seq_puts(m, "]}\n");
+}
+
+void pgc_format_printk(const struct pgc_report *r, unsigned long suppressed)
+{
+	char reasons[160], note[48] = "", name[KSYM_SYMBOL_LEN];
+	size_t len = 0;
+	unsigned int i;
+
+	reasons[0] = '\0';
+	for (i = 0; i < PGC_NR_REASONS; i++)
+		if (r->reasons & PGC_BIT(i))
+			len += scnprintf(reasons + len, sizeof(reasons) - len,
+					 "%s%s", len ? ", " : "",
+					 pgc_reason_string(i));
+	if (suppressed)
+		snprintf(note, sizeof(note), " [%lu lines suppressed]", suppressed);
+	/* The sanitizer-style title names the module itself: no pr_fmt. */
+	pgc_caller_name(r, name);
+	printk(KERN_ERR "BUG: pagecheck: %s in %s (pfn %#lx order %u comm %.*s pid %d %s, report #%llu)%s\n",
+	       reasons, name, r->pfn, r->order,
+	       (int)sizeof(r->comm), r->comm, r->pid,
+	       pgc_context_name(r->context), r->id, note);
+}

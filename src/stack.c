@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Stacks of bad frees, trimmed like KFENCE's: the first frame kept is the
+ * kernel's free path, and the report is named after the first frame
+ * outside it. Runs on the slow path only, in any context.
+ */
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/stacktrace.h>
+#include <linux/string.h>
+#include "pagecheck/stack.h"
+
+/*
+ * Hook machinery between the free and pagecheck, by prefix or, for the
+ * int3 exception entry points, by substring. trace_mm_page_free() itself
+ * is out of line in some builds (KASAN).
+ */
+static const char *const pgc_hook_frame_prefixes[] = {
+	"__traceiter_", "trace_mm_page_free", "ftrace_", "arch_ftrace", "kprobe_",
+	"aggr_pre_handler", "opt_pre_handler", "optimized_callback",
+	"do_int3", "fprobe_", "0x",
+};
+static const char *const pgc_hook_frame_parts[] = { "exc_int3" };
+
+/* The kernel's free path: a report is named after the first frame not here. */
+static const char *const pgc_free_path_symbols[] = {
+	"__free_pages", "free_pages", "__free_pages_ok", "__free_pages_core",
+	"free_unref_page", "free_unref_page_list", "free_unref_page_commit",
+	"free_unref_folios", "folios_put_refs", "folios_put", "release_pages",
+	"__folio_put", "__folio_put_small", "__folio_put_large", "folio_put",
+	"__put_page", "put_page", "put_pages_list", "free_the_page",
+	"free_pcp_prepare", "free_compound_page", "free_transhuge_page",
+	"destroy_large_folio", "free_frozen_pages", "__free_frozen_pages",
+	"___free_pages", "free_pages_nolock", "free_pages_exact",
+	"free_pages_prepare", "free_one_page", "free_pages_bulk",
+	"__free_contig_range", "free_contig_range", "__pagevec_release",
+	"__traceiter_mm_page_free",
+};
+
+/* Frames that belong to pagecheck or to the hook that called it. */
+static bool pgc_hook_frame(unsigned long addr, char *symbol)
+{
+	unsigned int i;
+
+	if (within_module(addr, THIS_MODULE))
+		return true;
+	sprint_symbol_no_offset(symbol, addr);
+	for (i = 0; i < ARRAY_SIZE(pgc_hook_frame_prefixes); i++)
+		if (!strncmp(symbol, pgc_hook_frame_prefixes[i],
+			     strlen(pgc_hook_frame_prefixes[i])))
+			return true;
+	for (i = 0; i < ARRAY_SIZE(pgc_hook_frame_parts); i++)
+		if (strstr(symbol, pgc_hook_frame_parts[i]))
+			return true;
+	return false;
+}
+
+/**
+ * pgc_stack_save() - the current stack, hook frames trimmed
+ * @stack: where to store it
+ * @depth: at most this many entries
+ * @scratch: room for the raw stack and a symbol name
+ *
+ * Return: the number of entries stored.
+ */
+unsigned int pgc_stack_save(unsigned long *stack, unsigned int depth,
+			    struct pgc_stack_scratch *scratch)
+{
+	unsigned int nr, skip = 0;
+
+	nr = stack_trace_save(scratch->entries, ARRAY_SIZE(scratch->entries), 0);
+	while (skip < nr && pgc_hook_frame(scratch->entries[skip], scratch->symbol))
+		skip++;
+	nr = min(nr - skip, depth);
+	memcpy(stack, scratch->entries + skip, nr * sizeof(*stack));
+	return nr;
+}
+
+static bool pgc_free_path_frame(unsigned long addr, char *name)
+{
+	unsigned int i;
+
+	sprint_symbol_no_offset(name, addr);
+	/* "sym [module]" and "sym.isra.0" / "sym.constprop.0" clones */
+	name[strcspn(name, " .")] = '\0';
+	for (i = 0; i < ARRAY_SIZE(pgc_free_path_symbols); i++)
+		if (!strcmp(name, pgc_free_path_symbols[i]))
+			return true;
+	return false;
+}
+
+/**
+ * pgc_stack_caller() - index of the first frame outside the free path
+ * @stack: trimmed stack
+ * @nr: entries in @stack
+ * @symbol: scratch buffer of KSYM_SYMBOL_LEN bytes
+ *
+ * Return: that index, or 0 if every frame is in the free path.
+ */
+unsigned int pgc_stack_caller(const unsigned long *stack, unsigned int nr,
+			      char *symbol)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (!pgc_free_path_frame(stack[i], symbol))
+			return i;
+	return 0;
+}
