@@ -34,7 +34,7 @@ static atomic64_t pgc_rule_counts[PGC_NR_REASONS];
  * A fixed pool, not one per CPU, so memory does not grow with the CPU
  * count; a violation that finds every slot taken is a busy drop.
  */
-#define PGC_SCRATCH_SLOTS_MAX	BITS_PER_LONG
+#define PGC_SCRATCH_SLOTS_MAX	32
 
 struct pgc_scratch {
 	struct pgc_stack_scratch stack;

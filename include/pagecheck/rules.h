@@ -168,8 +168,13 @@ static __always_inline bool pgc_head_maybe_bad(const struct page *page,
 	if (unlikely((pgc_counts(pgc_page_mapcount(page), pgc_page_refcount(page)) ^
 		      PGC_COUNTS_CLEAN) | order)) {
 		barrier();
+		/*
+		 * 5.10's kmem type and 7.x's page types are reset first,
+		 * but PageBuddy is pagecheck's own rule on the raw type.
+		 */
 		if (order ||
 		    pgc_bad_mapcount(pgc_head_mapcount(pgc_page_mapcount(page))) ||
+		    pgc_buddy(pgc_page_mapcount(page)) ||
 		    pgc_bad_refcount(pgc_page_refcount(page)))
 			return true;
 	}
