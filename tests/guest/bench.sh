@@ -27,12 +27,14 @@ done
 
 # Workload sizes: full for make bench, ci for the reduced run in make check.
 if [ "$SIZE" = ci ]; then
-	ANON="32 4" KALLOC0=20000 KALLOC3=4000 KALLOC9=100 FORK="20 8"
-	CACHE="16 4" BAD=512
+	ANON="32 4" SMALL="64 64 4" FORK="20 8" CACHE="16 4" SLAB="32 128 4"
+	KALLOC0=20000 KALLOC3=4000 KALLOC9=100 PROBES=20000 BAD=512
 else
-	ANON="64 8" KALLOC0=100000 KALLOC3=20000 KALLOC9=400 FORK="60 8"
-	CACHE="32 8" BAD=1024
+	ANON="64 8" SMALL="64 128 8" FORK="60 8" CACHE="32 8" SLAB="32 256 8"
+	KALLOC0=100000 KALLOC3=20000 KALLOC9=400 PROBES=100000 BAD=1024
 fi
+MTHP=/sys/kernel/mm/transparent_hugepage/hugepages-64kB/enabled
+THP2M=/sys/kernel/mm/transparent_hugepage/hugepages-2048kB/enabled
 
 fail() {
 	echo "@@BENCH-ERROR $*"
@@ -48,6 +50,23 @@ section() {
 kalloc() { # ORDER COUNT
 	echo "alloc $1 $2" >"$B/run" || fail "bench module: alloc $1 $2"
 	echo "BENCH kalloc$1 $(cat "$B/result")"
+}
+
+# Only the __free_pages() calls timed: what the kernel's own checks add.
+kfree() { # ORDER COUNT
+	echo "free $1 $2" >"$B/run" || fail "bench module: free $1 $2"
+	echo "BENCH kfree$1 $(cat "$B/result")"
+}
+
+# anon faults with only 64 KiB mTHP enabled (6.8+)
+anon_mthp() { # MIB REPS
+	[ -w "$MTHP" ] || return 0
+	thp2m=$(sed 's/.*\[\(.*\)\].*/\1/' "$THP2M")
+	echo never >"$THP2M" && echo always >"$MTHP" || fail "cannot enable 64 KiB mTHP"
+	pc-bench anon-default "$@" | sed 's/^BENCH anon-default /BENCH anon-mthp /' ||
+		fail anon-mthp
+	echo never >"$MTHP"
+	echo "$thp2m" >"$THP2M"
 }
 
 # The tracepoint's registered probes called directly on one held block,
@@ -112,22 +131,29 @@ insmod "$PC/pagecheck_bench.ko" $bench_args || fail "insmod pagecheck_bench"
 
 # First touch of most of memory: struct-page init and first-touch costs
 # must not land in the first measurement.
-"$PC/bin/pc-bench" warm 85 || fail "warm"
-"$PC/bin/pc-bench" warm 85 >/dev/null
+pc-bench warm 85 || fail "warm"
+pc-bench warm 85 >/dev/null
 
 # shellcheck disable=SC2086
-"$PC/bin/pc-bench" anon $ANON || fail anon
-kalloc 0 $KALLOC0
-kalloc 3 $KALLOC3
-kalloc 9 $KALLOC9
-if [ "$CONFIG" = tracepoint ]; then
-	probe 0 $KALLOC0
-	probe 9 $KALLOC9
-fi
-# shellcheck disable=SC2086
-"$PC/bin/pc-bench" fork $FORK || fail fork
-# shellcheck disable=SC2086
-"$PC/bin/pc-bench" pagecache $CACHE || fail pagecache
+{
+	pc-bench anon $ANON || fail anon
+	pc-bench anon-thp $ANON || fail anon-thp
+	anon_mthp $ANON
+	pc-bench anon-small $SMALL || fail anon-small
+	kalloc 0 $KALLOC0
+	kalloc 3 $KALLOC3
+	kalloc 9 $KALLOC9
+	kfree 9 $KALLOC9
+	case $CONFIG in
+	tracepoint|floor)
+		probe 0 $PROBES
+		probe 3 $PROBES
+		probe 9 $((PROBES / 64)) ;;
+	esac
+	pc-bench fork $FORK || fail fork
+	pc-bench pagecache $CACHE || fail pagecache
+	pc-bench slab $SLAB || fail slab
+}
 
 if [ "$CONFIG" = tracepoint ]; then
 	# The violation path: the same frees healthy, each a new report, each a

@@ -1,28 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=sh
-# Reliability and security steps of the guest suite, sourced by suite.sh
-# (which defines PC, D, P, INJ, HOOK, section, stat_value, load_pagecheck,
-# setup_memcg and in_memcg). Evidence only; tests/judge.py decides.
-#
-#   suite.sh reliability   flood, contexts with readers, unload under fire,
-#                          hostile input, file permissions, the differential
-#                          test against bad_page, run-time lockdown
-#   suite.sh lockdown      what loads under the boot's lockdown= level
-
-B=/sys/kernel/debug/pagecheck_bench
-FLOOD=${FLOOD:-1000000}
-UNLOAD_CYCLES=${UNLOAD_CYCLES:-200}
-FUZZ_ITERATIONS=${FUZZ_ITERATIONS:-10000}
+# Reliability and security, sourced by suite.sh: a flood of violations,
+# bad frees in every context with readers running, load/unload under fire,
+# hostile parameter input, the differential test against the kernel's own
+# bad_page(), and lockdown raised at run time. FLOOD, UNLOAD_CYCLES and
+# FUZZ_ITERATIONS size the steps.
 
 mem_snapshot() {
 	awk '/^(MemFree|Slab|SUnreclaim|VmallocUsed|Percpu):/ {
 		sub(":", "", $1); printf "%s=%s ", $1, $2 }' /proc/meminfo
-	awk 'NR > 2 { s += $3 * $4 } END { printf "slabinfo_kB=%d", s / 1024 }' \
-		/proc/slabinfo 2>/dev/null
 }
 
-uptime_s() {
-	cut -d' ' -f1 /proc/uptime
+mem_of() { # KEY SNAPSHOT
+	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
 
 # A shell that must keep answering: one line per second while it runs.
@@ -37,87 +27,129 @@ start_alive_probe() { # FILE
 	ALIVE_PID=$!
 }
 
-stop_alive_probe() { # FILE
+stop_alive_probe() { # FILE: prints "TICKS MAX_GAP_SECONDS"
 	touch "$1.stop"
 	wait "$ALIVE_PID" 2>/dev/null
 	awk 'NR > 1 && $1 - prev > max { max = $1 - prev } { prev = $1 }
-	     END { printf "ticks=%d max_gap_s=%.1f\n", NR, max }' "$1"
+	     END { printf "%d %d\n", NR, max + 0.999 }' "$1"
 }
 
-# 1. A million violations from every CPU, distinct and repeated stacks.
+invariant_holds() {
+	[ "$(stat_value violations)" -eq \
+	  $(($(stat_value reports_count_sum) + $(stat_value dropped))) ]
+}
+
+invariant_text() {
+	echo "violations $(stat_value violations) = count sum $(stat_value reports_count_sum) + dropped $(stat_value dropped)"
+}
+
+# A million violations from every CPU, distinct and repeated stacks.
 run_flood() {
 	echo 1 >"$P/clear"
-	echo "@@MEM before $(mem_snapshot)"
-	echo "@@FOOTPRINT before $(stat_value footprint_bytes)"
-	echo "@@FROZEN_BEFORE $(stat_value frees_audited)"
-	lines0=$(dmesg | grep -c 'BUG: pagecheck:')
+	mem0=$(mem_snapshot) fp0=$(stat_value footprint_bytes)
+	frees0=$(stat_value frees_audited)
+	kmsg_mark flood
 	start_alive_probe /tmp/alive.flood
 	t0=$(uptime_s)
-	echo "flood $FLOOD" >"$B/run" || echo "@@ERROR flood $FLOOD failed"
+	echo "flood $FLOOD" >"$B/run" || ktap_diag "flood $FLOOD failed"
 	t1=$(uptime_s)
-	echo "@@ALIVE flood $(stop_alive_probe /tmp/alive.flood)"
-	# the shell answers right after, too
-	echo "@@ALIVE after $(date >/dev/null && echo ok)"
-	echo "@@FLOOD $(cat "$B/result" | tr -d '\n') seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
-	echo "@@MEM after $(mem_snapshot)"
-	echo "@@FOOTPRINT after $(stat_value footprint_bytes)"
-	echo "@@FROZEN_AFTER $(stat_value frees_audited)"
-	section flood.stats "$D/stats"
-	echo "@@PRINTK_LINES $(($(dmesg | grep -c 'BUG: pagecheck:') - lines0))"
-	dmesg | grep -E 'pagecheck|soft lockup|rcu.*(stall|detected)|hung task|BUG:|WARNING:' |
-		grep -v 'BUG: pagecheck:' | tail -n 50 >/tmp/flood.dmesg
-	section flood.dmesg /tmp/flood.dmesg
-	dmesg | grep 'BUG: pagecheck:' | tail -n 5 >/tmp/flood.reports.dmesg
-	section flood.printk /tmp/flood.reports.dmesg
+	alive=$(stop_alive_probe /tmp/alive.flood)
+	after=$(date >/dev/null && echo ok)
+	injected=$(sed -n 's/.*ops=\([0-9]*\).*/\1/p' "$B/result")
+	mem1=$(mem_snapshot) fp1=$(stat_value footprint_bytes)
+	cat "$D/stats" >/tmp/flood.stats
+	dmesg_since_mark >/tmp/flood.dmesg
+	lines=$(grep -c 'BUG: pagecheck:' /tmp/flood.dmesg)
+	seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", b - a + 1 }')
+	ktap_diag "footprint: $(grep -E '^(store|scratch|footprint)_bytes|^scratch_slots' /tmp/flood.stats | tr '\n' ' ')"
+
+	ktap_test "flood: every one of the $FLOOD injected violations is counted, stored or dropped" \
+		"injected $injected; $(invariant_text)" \
+		[ "$injected" -ge "$FLOOD" ] && [ "$(stat_value violations)" = "$injected" ] &&
+		invariant_holds
+	ktap_test "flood: distinct stacks fill the store, the rest are counted as dropped" \
+		"unique $(stat_value reports_unique), dropped_store_full $(stat_value dropped_store_full)" \
+		[ "$(stat_value reports_unique)" = "$(stat_value max_reports)" ] &&
+		[ "$(stat_value dropped_store_full)" -gt 0 ]
+	ktap_test "flood: frees audited grows by at least the injected frees" \
+		"$frees0 -> $(stat_value frees_audited)" \
+		[ $(($(stat_value frees_audited) - frees0)) -ge "$injected" ]
+	vm=$(($(mem_of VmallocUsed "$mem1") - $(mem_of VmallocUsed "$mem0")))
+	slab=$(($(mem_of Slab "$mem1") - $(mem_of Slab "$mem0")))
+	pcpu=$(($(mem_of Percpu "$mem1") - $(mem_of Percpu "$mem0")))
+	ktap_test "flood: memory stays at the fixed footprint" \
+		"footprint $fp0 -> $fp1 bytes; growth kB: vmalloc $vm, slab $slab, percpu $pcpu" \
+		[ "$fp0" = "$fp1" ] && [ "$vm" -le 512 ] && [ "$slab" -le 4096 ] && [ "$pcpu" -le 0 ]
+	limit=$((10 * (seconds / 5 + 2)))
+	ktap_test "flood: printk stays rate-limited and says how much it suppressed" \
+		"$lines report lines in $seconds s (limit $limit)" \
+		[ "$lines" -gt 0 ] && [ "$lines" -le "$limit" ] &&
+		grep -Eq 'report store full .* [0-9]+ report lines suppressed' /tmp/flood.dmesg
+	set -- $alive
+	ktap_test "flood: no lockup or stall, and a shell answers during and after" \
+		"ticks $1, longest gap $2 s, after: $after; $(grep -Em1 'soft lockup|rcu.*stall|hung task' /tmp/flood.dmesg)" \
+		[ "$1" -ge 2 ] && [ "$2" -le 10 ] && [ "$after" = ok ] &&
+		! grep -Eq 'soft lockup|rcu.*(stall|detected)|hung task' /tmp/flood.dmesg
 }
 
-# 2. Bad frees in every context, with the CPUs flooding and two readers.
-reader_loop() { # N
+reader_loop() { # N [PAUSE]
 	reads=0 torn=0
 	while [ ! -e /tmp/readers.stop ]; do
+		sleep "${2:-0}"
 		cat "$D/reports.json" >/tmp/reader.$1.json 2>/dev/null || continue
 		cat "$D/reports" >/dev/null 2>&1
-		bad=$(awk 'length($0) && !/^\{"id":[0-9]+,.*\}$/ { n++ } END { print n + 0 }' \
-			/tmp/reader.$1.json)
-		[ "$bad" -eq 0 ] || { torn=$((torn + bad)); cp /tmp/reader.$1.json /tmp/reader.$1.torn; }
+		pc-report check /tmp/reader.$1.json >/tmp/reader.$1.check 2>/dev/null ||
+			torn=$((torn + $(sed -n 's/.*invalid=//p' /tmp/reader.$1.check)))
 		reads=$((reads + 1))
 	done
-	echo "@@READER $1 reads=$reads torn=$torn"
+	echo "$reads $torn"
 }
 
+# Bad frees in every context, with the CPUs flooding and two readers.
 run_contexts() {
 	echo 1 >"$P/clear"
-	rm -f /tmp/readers.stop
+	rm -f /tmp/readers.stop /tmp/ctx.pfns
 	reader_loop 1 >/tmp/reader.1.out &
 	r1=$!
 	reader_loop 2 >/tmp/reader.2.out &
 	r2=$!
 	echo "flood 200000 8" >"$B/run" &
 	fl=$!
+	done_n=0 contexts=
 	for ctx in task softirq hardirq locked; do
 		for c in $(grep -v only:verdict "$INJ/cases" | cut -d' ' -f1); do
-			echo "$c $ctx" >"$INJ/run" || echo "@@ERROR run $c $ctx failed"
-			echo "@@CTXINJECT $(cat "$INJ/result")"
+			echo "$c $ctx" >"$INJ/run" 2>/dev/null || continue
+			res=$(cat "$INJ/result")
+			[ "$(field status "$res")" = done ] || continue
+			done_n=$((done_n + 1))
+			field pfn "$res" >>/tmp/ctx.pfns
+			case " $contexts " in *" $ctx "*) ;; *) contexts="$contexts $ctx" ;; esac
 		done
 	done
 	wait "$fl"
 	touch /tmp/readers.stop
 	wait "$r1" "$r2"
-	cat /tmp/reader.1.out /tmp/reader.2.out
-	for t in /tmp/reader.*.torn; do
-		[ -e "$t" ] && section "torn $t" "$t"
-	done
-	section contexts.json "$D/reports.json"
-	section contexts.stats "$D/stats"
+	reports_json /tmp/ctx.json
+	# deduplication keeps a report's first and latest pfn
+	{ pc-report get /tmp/ctx.json pfn; pc-report get /tmp/ctx.json last_pfn; } |
+		sort -u >/tmp/ctx.seen
+	missing=$(sort -u /tmp/ctx.pfns | comm -23 - /tmp/ctx.seen | wc -l)
+	counts=$(pc-report get /tmp/ctx.json count | awk '{ s += $1 } END { print s + 0 }')
+	ktap_test "contexts: bad frees in task, softirq, hardirq and under a spinlock, during a flood" \
+		"$done_n injections in [$contexts ]; $missing pfns unseen; counts $counts; $(invariant_text)" \
+		[ "$contexts" = " task softirq hardirq locked" ] && [ "$done_n" -ge 60 ] &&
+		[ "$missing" = 0 ] && [ "$counts" -ge "$done_n" ] && invariant_holds
+	set -- $(cat /tmp/reader.1.out) $(cat /tmp/reader.2.out)
+	ktap_test "contexts: concurrent readers never see a torn JSON line" \
+		"reads $1 and $3, torn $2 and $4" \
+		[ "$(($2 + $4))" = 0 ] && [ "$(($1 + $3))" -gt 10 ]
 }
 
-# 3. Load and unload, over and over, while everything else runs.
 holder_loop() {
 	opened=0 errors=0
 	while [ ! -e /tmp/fire.stop ]; do
-		# open, hold across whatever rmmod does meanwhile, then read;
-		# a failed open (the module is between unload and load) is
-		# "can't open" from the shell, anything else is a read error
+		# open, hold across whatever rmmod does meanwhile, then read; a
+		# failed open (between unload and load) is "can't open"
 		sh -c 'exec 3<"$1"; sleep 0.2; cat <&3 >/dev/null' sh \
 			"$D/reports.json" 2>/tmp/holder.err
 		rc=$?
@@ -126,178 +158,216 @@ holder_loop() {
 		elif [ $rc -eq 0 ]; then
 			opened=$((opened + 1))
 		else
-			opened=$((opened + 1)); errors=$((errors + 1))
+			opened=$((opened + 1)) errors=$((errors + 1))
 			cp /tmp/holder.err /tmp/holder.lasterr
 		fi
-		sleep 0.5
+		sleep 1
 	done
-	echo "@@HOLDER opened=$opened read_errors=$errors last_error='$(cat /tmp/holder.lasterr 2>/dev/null)'"
+	echo "$opened $errors"
 }
 
+# Load and unload, over and over, while a flood, a workload and readers run.
 run_unload_under_fire() {
-	rm -f /tmp/fire.stop /tmp/readers.stop
-	(while [ ! -e /tmp/fire.stop ]; do echo "flood 5000" >"$B/run"; done) &
+	rm -f /tmp/fire.stop /tmp/readers.stop /tmp/rmmod.errors
+	(while [ ! -e /tmp/fire.stop ]; do echo "flood 5000" >"$B/run"; sleep 0.5; done) &
 	fl=$!
-	in_memcg "$PC/bin/pc-workload" -t 3600 -d /tmp >/dev/null 2>&1 &
+	in_memcg pc-workload -t 3600 -d /tmp >/dev/null 2>&1 &
 	wl=$!
 	holder_loop >/tmp/holder.out 2>&1 &
 	ho=$!
-	reader_loop 3 >/tmp/reader.3.out 2>&1 &
+	reader_loop 3 0.5 >/tmp/reader.3.out 2>&1 &
 	rd=$!
 	ok=0 busy=0 half=0 i=0
 	while [ $i -lt "$UNLOAD_CYCLES" ]; do
 		i=$((i + 1))
 		tries=0
-		until rmmod pagecheck 2>/tmp/rmmod.err; do
+		until unload_pagecheck; do
 			# an open debugfs file holds a module reference
 			grep -qE 'in use|temporarily unavailable' /tmp/rmmod.err ||
-				echo "@@UNLOAD rmmod-error $(cat /tmp/rmmod.err)"
+				cat /tmp/rmmod.err >>/tmp/rmmod.errors
 			busy=$((busy + 1))
-			[ -e "$D/stats" ] && cat "$D/stats" >/dev/null || half=$((half + 1))
+			{ [ -e "$D/stats" ] && cat "$D/stats" >/dev/null; } || half=$((half + 1))
 			tries=$((tries + 1))
 			[ $tries -lt 100 ] || break
 			sleep 0.1
 		done
-		[ -e "$D" ] && half=$((half + 1))
-		load_pagecheck && ok=$((ok + 1))
+		[ ! -e "$D" ] || half=$((half + 1))
+		load_pagecheck hook=tracepoint && ok=$((ok + 1))
 	done
 	touch /tmp/fire.stop /tmp/readers.stop
 	kill "$wl" 2>/dev/null
 	wait "$fl" "$ho" "$rd" 2>/dev/null
 	wait "$wl" 2>/dev/null
-	echo "@@UNLOAD cycles=$ok/$UNLOAD_CYCLES busy_retries=$busy half_loaded=$half"
-	cat /tmp/holder.out /tmp/reader.3.out
-	section unload.stats "$D/stats"
+	ktap_test "unload under fire: $UNLOAD_CYCLES load/unload cycles with a flood, a workload and readers" \
+		"$ok cycles, rmmod refused $busy times while a file was open, half-loaded $half; $(head -c 200 /tmp/rmmod.errors 2>/dev/null)" \
+		[ "$ok" = "$UNLOAD_CYCLES" ] && [ "$half" = 0 ] && [ ! -s /tmp/rmmod.errors ]
+	set -- $(cat /tmp/holder.out)
+	ktap_test "unload under fire: a reader holding a file open reads to a clean end" \
+		"opened $1, read errors $2: $(cat /tmp/holder.lasterr 2>/dev/null)" \
+		[ "$1" -gt 0 ] && [ "$2" = 0 ]
+	ktap_test "unload under fire: the accounting invariant holds after the last load" \
+		"$(invariant_text)" invariant_holds
 }
 
-# 4. Hostile input to every writable parameter, and who may read what.
+param_state() {
+	cat "$P/enabled" "$P/stack_depth" "$P/printk" "$P/panic_on_report" \
+		"$P/hash_pointers" | tr '\n' ' '
+}
+
+# Hostile input to every writable parameter, and who may read what.
 run_hostile() {
 	echo 1 >"$P/clear"
-	before=$(cat "$P/enabled" "$P/stack_depth" "$P/printk" "$P/panic_on_report" \
-		"$P/hash_pointers" | tr '\n' ' ')
-	"$PC/bin/pc-fuzz" -n "$FUZZ_ITERATIONS" "$P" >/tmp/fuzz.out 2>&1
-	echo "@@FUZZ rc=$?"
-	section fuzz /tmp/fuzz.out
-	after=$(cat "$P/enabled" "$P/stack_depth" "$P/printk" "$P/panic_on_report" \
-		"$P/hash_pointers" | tr '\n' ' ')
-	echo "@@FUZZ_STATE before='$before' after='$after'"
+	before=$(param_state)
+	pc-fuzz -n "$FUZZ_ITERATIONS" "$P" >/tmp/fuzz.out 2>&1
+	rc=$?
+	summary=$(grep -m1 FUZZ-SUMMARY /tmp/fuzz.out)
+	writes=$(echo "$summary" | sed -n 's/.*writes=\([0-9]*\).*/\1/p')
+	failures=$(echo "$summary" | sed -n 's/.*failures=\([0-9]*\).*/\1/p')
+	ktap_test "hostile input: every bad parameter value is refused with EINVAL and changes nothing" \
+		"rc $rc; ${summary:-no summary}; $(grep -m1 FUZZ-FAIL /tmp/fuzz.out)" \
+		[ "$rc" = 0 ] && [ "${writes:-0}" -ge "$FUZZ_ITERATIONS" ] && [ "$failures" = 0 ]
+	after=$(param_state)
+	ktap_test "hostile input: parameters end as they started" "'$before' -> '$after'" \
+		[ "$before" = "$after" ]
 	# every file is root-only, whatever the debugfs mount allows
 	mount -o remount,mode=0755 /sys/kernel/debug
-	ls -ln "$D" >/tmp/modes
-	section modes /tmp/modes
+	refused=0
 	for f in reports reports.json stats; do
-		if su -s /bin/sh nobody -c "cat $D/$f" >/dev/null 2>&1; then
-			echo "@@NONROOT read-ok $f"
-		else
-			echo "@@NONROOT refused $f"
-		fi
+		su -s /bin/sh nobody -c "cat $D/$f" >/dev/null 2>&1 || refused=$((refused + 1))
 	done
 	for f in enabled clear stack_depth; do
-		if su -s /bin/sh nobody -c "echo 0 > $P/$f" 2>/dev/null; then
-			echo "@@NONROOT write-ok $f"
-		else
-			echo "@@NONROOT write-refused $f"
-		fi
+		su -s /bin/sh nobody -c "echo 0 > $P/$f" 2>/dev/null || refused=$((refused + 1))
 	done
+	ls -ln "$D" | grep '^-' >/tmp/modes
 	mount -o remount,mode=0700 /sys/kernel/debug
+	ktap_test "hostile input: an unprivileged user can neither read reports nor write controls" \
+		"$refused of 6 refused" [ "$refused" = 6 ]
+	ktap_test "hostile input: every debugfs file is 0400 root" "$(cut -c1-10 /tmp/modes | tr '\n' ' ')" \
+		sh -c '[ -s /tmp/modes ] && ! grep -v "^-r-------- .* 0 *0 " /tmp/modes'
 }
 
-# 7. Bad frees left to the kernel's own check: each page the kernel
-# rejects must be one pagecheck reported, with the kernel's reason among
-# pagecheck's. Only where init_on_alloc=1 switches the checks on at free.
+# Bad frees left to the kernel's own check: each page the kernel rejects
+# must be one pagecheck reported, with the kernel's reason among its own.
 run_differential() {
+	name="differential: every page bad_page() rejects, pagecheck reported with the kernel's reason"
 	case $(uname -r) in
 	5.*|6.1.*)
-		echo "@@DIFF skip=kernel checks order-0 frees only at pcp drain on $(uname -r)"
+		ktap_skip "$name" "the kernel checks order-0 frees only at the pcp drain on $(uname -r)"
 		return ;;
 	esac
-	rmmod pagecheck || echo "@@ERROR rmmod pagecheck failed"
-	load_pagecheck kernel_verdict=1 || return
-	echo 0 >/sys/module/pagecheck_inject/parameters/restore
-	for c in $(grep -v only:verdict "$INJ/cases" | cut -d' ' -f1); do
-		[ "$c" = double_free ] && continue
-		echo "$c task" >"$INJ/run" || echo "@@ERROR run $c task failed"
-		echo "@@DIFF $(cat "$INJ/result")"
-	done
-	echo 1 >/sys/module/pagecheck_inject/parameters/restore
-	section diff.json "$D/reports.json"
-	section diff.stats "$D/stats"
-	dmesg | grep -E 'Bad page state|page dumped because' >/tmp/diff.dmesg
-	section diff.dmesg /tmp/diff.dmesg
-}
-
-# 5 (at run time). Raising lockdown with pagecheck loaded: it keeps
-# working, unloads cleanly, and a reload is refused without leftovers.
-run_lockdown_runtime() {
-	mkdir -p /sys/kernel/security
-	mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
-	if [ ! -w /sys/kernel/security/lockdown ]; then
-		echo "@@LOCKRT skip=no lockdown LSM"
+	unload_pagecheck
+	if ! load_pagecheck hook=tracepoint kernel_verdict=1; then
+		ktap_fail "$name" "insmod kernel_verdict=1: $(cat /tmp/insmod.err)"
 		return
 	fi
-	echo 1 >"$P/clear"
-	echo "mapping task" >"$INJ/run"
-	echo "@@LOCKRT inject $(cat "$INJ/result")"
-	echo confidentiality >/sys/kernel/security/lockdown ||
-		echo "@@ERROR cannot raise lockdown"
-	echo "@@LOCKRT level=$(cat /sys/kernel/security/lockdown)"
-	a=$(stat_value frees_audited)
-	"$PC/bin/pc-workload" -t 2 -d /tmp >/dev/null 2>&1
-	echo "@@LOCKRT audited_after_lockdown=$(($(stat_value frees_audited) - a))"
-	if cat "$D/reports.json" >/tmp/lockrt.json 2>/tmp/lockrt.err; then
-		echo "@@LOCKRT read=ok reports=$(grep -c '^{' /tmp/lockrt.json)"
-	else
-		echo "@@LOCKRT read=refused $(cat /tmp/lockrt.err)"
-	fi
-	rmmod pagecheck_inject
-	if rmmod pagecheck; then echo "@@LOCKRT rmmod=ok"; else echo "@@LOCKRT rmmod=failed"; fi
-	reload_under_lockdown LOCKRT
-}
-
-# insmod pagecheck with each backend under the current lockdown level.
-reload_under_lockdown() { # TAG
-	for hook in tracepoint ftrace kprobe; do
-		# a marker, not a line count: the log buffer may have wrapped
-		mark="pc-mark $1 $hook $(uptime_s)"
-		echo "$mark" >/dev/kmsg
-		if insmod "$PC/pagecheck.ko" hook=$hook 2>/tmp/insmod.err; then
-			state=loaded
-			cat "$D/stats" >/dev/null 2>&1 && state="$state stats=readable"
-			rmmod pagecheck || state="$state rmmod=failed"
-		else
-			state="refused insmod='$(tr '\n' ' ' </tmp/insmod.err)'"
-		fi
-		why=$(dmesg | sed -n "/$mark/,\$p" | grep -v "$mark" |
-			grep -iE 'lockdown|pagecheck' | tail -n 2 | tr '\n' ' ')
-		leftover=
-		[ -e /sys/module/pagecheck ] && leftover="$leftover module"
-		[ -e "$D" ] && leftover="$leftover debugfs"
-		echo "@@$1 hook=$hook $state leftover=[${leftover# }] dmesg='$why'"
+	kmsg_mark differential
+	echo 0 >/sys/module/pagecheck_inject/parameters/restore
+	n=0
+	for c in $(grep -v only:verdict "$INJ/cases" | cut -d' ' -f1); do
+		[ "$c" = double_free ] && continue
+		echo "$c task" >"$INJ/run" 2>/dev/null &&
+			[ "$(field status "$(cat "$INJ/result")")" = done ] && n=$((n + 1))
 	done
+	echo 1 >/sys/module/pagecheck_inject/parameters/restore
+	reports_json /tmp/diff.json
+	wrong=$(pc-report get /tmp/diff.json kernel_reason kernel_reason!=null |
+		while IFS= read -r r; do
+			pc-report count /tmp/diff.json kernel_reason="$r" reasons="$r" |
+				grep -qx 0 && echo "$r"
+		done | head -n 3 | tr '\n' ';')
+	printed=$(dmesg_since_mark | grep -c 'Bad page state')
+	seen=$(stat_value kernel_verdicts)
+	ktap_test "$name" \
+		"$n bad frees left to the kernel, $seen bad_page() calls ($printed printed), agree $(stat_value kernel_agree), disagree $(stat_value kernel_disagree), kernel only $(stat_value kernel_only) $wrong" \
+		[ "$n" -ge 15 ] && [ "$seen" -ge 15 ] && [ "$(stat_value kernel_only)" = 0 ] &&
+		[ "$(stat_value kernel_disagree)" = 0 ] && [ -z "$wrong" ]
+	unload_pagecheck
+	load_pagecheck hook=tracepoint
 }
 
 run_reliability() {
-	echo "@@KERNEL $(uname -r)"
-	echo "@@CPUS $(grep -c ^processor /proc/cpuinfo)"
-	setup_memcg
-	load_pagecheck || return 1
-	insmod "$PC/pagecheck_inject.ko" || echo "@@ERROR insmod injector failed"
-	insmod "$PC/pagecheck_bench.ko" || echo "@@ERROR insmod bench failed"
-	for step in flood contexts unload_under_fire hostile differential lockdown_runtime; do
-		t0=$(uptime_s)
-		"run_$step"
-		echo "@@PHASE $step seconds=$(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { print b - a }')"
+	ktap_suite reliability 16
+	if ! load_pagecheck hook=tracepoint; then
+		ktap_diag "insmod: $(cat /tmp/insmod.err)"
+		ktap_end reliability
+		return
+	fi
+	insmod "$PC/pagecheck_inject.ko"
+	insmod "$PC/pagecheck_bench.ko"
+	for step in flood contexts unload_under_fire hostile differential; do
+		timed "run_$step"
 	done
-	dmesg >/tmp/dmesg
-	section dmesg /tmp/dmesg
+	rmmod pagecheck_bench pagecheck_inject
+	unload_pagecheck
+	ktap_end reliability
+}
+
+# insmod with each backend under the current lockdown level: it works, or
+# it is refused with the reason, and nothing is left behind.
+reload_each_hook() { # LEVEL
+	refusals=
+	for hook in tracepoint ftrace kprobe; do
+		kmsg_mark "lockdown-$1-$hook"
+		if load_pagecheck hook=$hook; then
+			state=loaded
+			cat "$D/stats" >/dev/null 2>&1 && state="$state, stats readable"
+			unload_pagecheck || state="$state, rmmod failed"
+		else
+			state="refused: $(tr '\n' ' ' </tmp/insmod.err)"
+		fi
+		why=$(dmesg_since_mark | grep -iE 'lockdown|pagecheck' | tail -n 2 | tr '\n' ' ')
+		left=
+		[ ! -e /sys/module/pagecheck ] || left="$left module"
+		[ ! -e "$D" ] || left="$left debugfs"
+		case $state in
+		"loaded, stats readable") good=1 ;;
+		refused*"Operation not permitted"*) good=1 ;;
+		*) good=0 ;;
+		esac
+		[ -z "$left" ] || good=0
+		ktap_test "$1: hook=$hook loads and works, or is refused with the reason, leaving nothing" \
+			"$state; left:$left; dmesg: $why" [ "$good" = 1 ]
+		case $state in refused*) refusals="$refusals $why" ;; esac
+	done
+	# the kernel rate-limits its own "Lockdown: insmod: ..." line
+	ktap_test "$1: a refusal is explained by lockdown in the kernel log" "$refusals" \
+		sh -c '[ -z "$1" ] || echo "$1" | grep -q Lockdown' sh "$refusals"
 }
 
 run_lockdown() {
+	ktap_suite lockdown 11
+	L=/sys/kernel/security/lockdown
 	mkdir -p /sys/kernel/security
 	mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
-	echo "@@KERNEL $(uname -r)"
-	echo "@@LOCKBOOT level=$(cat /sys/kernel/security/lockdown 2>/dev/null)"
-	reload_under_lockdown LOCKBOOT
-	dmesg >/tmp/dmesg
-	section dmesg /tmp/dmesg
+	if [ ! -w "$L" ]; then
+		i=0
+		while [ $i -lt 11 ]; do
+			ktap_skip "lockdown test $i" "no lockdown LSM"
+			i=$((i + 1))
+		done
+		ktap_end lockdown
+		return
+	fi
+	unload_pagecheck
+	load_pagecheck hook=tracepoint
+	insmod "$PC/pagecheck_inject.ko" 2>/dev/null
+	echo 1 >"$P/clear"
+	echo "mapping task" >"$INJ/run"
+	echo integrity >"$L"
+	ktap_test "integrity: the kernel is locked down" "$(cat "$L")" grep -q '\[integrity\]' "$L"
+	a=$(stat_value frees_audited)
+	pc-workload -t 2 -d /tmp >/dev/null 2>&1
+	audited=$(($(stat_value frees_audited) - a))
+	reports=$(cat "$D/reports.json" 2>/dev/null | pc-report count -)
+	rmmod pagecheck_inject
+	unload_pagecheck && unloaded=yes
+	ktap_test "integrity raised at run time: pagecheck keeps auditing, reports stay readable, unload works" \
+		"audited $audited frees after, reports $reports, unloaded ${unloaded:-no}" \
+		[ "$audited" -gt 0 ] && [ "$reports" = 1 ] && [ "$unloaded" = yes ]
+	reload_each_hook integrity
+	echo confidentiality >"$L"
+	ktap_test "confidentiality: the kernel is locked down" "$(cat "$L")" \
+		grep -q '\[confidentiality\]' "$L"
+	reload_each_hook confidentiality
+	ktap_end lockdown
 }

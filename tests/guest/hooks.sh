@@ -1,0 +1,247 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
+# The tests each backend must pass, sourced by suite.sh: real bad frees in
+# every context, deduplication, the report files, enabled=, no false
+# positives under a workload, load/unload under load and the kernel's own
+# verdict. FP_FREES and CYCLES size the workload steps.
+
+# One case of the injector in one context: exactly one report, with the
+# expected reasons, stack, context and order, and nothing else.
+inject_case() { # CASE CONTEXT
+	name="$1/$2"
+	echo 1 >"$P/clear"
+	if ! echo "$1 $2" >"$INJ/run" 2>/tmp/inject.err; then
+		ktap_fail "$name" "injector: $(cat /tmp/inject.err)"
+		return
+	fi
+	res=$(cat "$INJ/result")
+	if [ "$(field status "$res")" = skipped ]; then
+		ktap_skip "$name" "$(field why "$res")"
+		return
+	fi
+	case ,$(field backends "$res"), in
+	*,"$HOOK",*) ;;
+	*)
+		ktap_skip "$name" "the $HOOK backend cannot see it by design; seen by $(field backends "$res") ($(field how "$res"))"
+		return ;;
+	esac
+	pfn=$(field pfn "$res")
+	problems=
+	[ "$(field status "$res")" = done ] || problems="$problems; injector status $(field status "$res")"
+	reports_json /tmp/inj.json || problems="$problems; reports.json is not valid JSON"
+	n=$(pc-report count /tmp/inj.json pfn="$pfn")
+	[ "$n" = 1 ] || problems="$problems; $n reports for pfn $pfn"
+	got=$(pc-report get /tmp/inj.json reasons pfn="$pfn" | sort | paste -sd'|')
+	want=$(field expect "$res" | tr '|' '\n' | sort | paste -sd'|')
+	[ "$got" = "$want" ] || problems="$problems; reasons [$got] != [$want]"
+	func=$(field func "$res")
+	pc-report get /tmp/inj.json stack pfn="$pfn" |
+		grep -Eq "^$func(\.(isra|constprop|part|cold)\.[0-9]+)*\+" ||
+		problems="$problems; $func not in the stack"
+	got=$(pc-report get /tmp/inj.json context pfn="$pfn")
+	[ "$got" = "$2" ] || problems="$problems; context $got"
+	got=$(pc-report get /tmp/inj.json order pfn="$pfn")
+	[ "$got" = "$(field order "$res")" ] || problems="$problems; order $got"
+	for key in id count first_ns last_ns flags mapping mapcount refcount \
+		   memcg_data cpu pid comm caller; do
+		[ -n "$(pc-report get /tmp/inj.json "$key" pfn="$pfn")" ] ||
+			problems="$problems; no $key"
+	done
+	n=$(pc-report count /tmp/inj.json pfn!="$pfn")
+	[ "$n" = 0 ] || problems="$problems; $n unrelated reports"
+	if [ -z "$problems" ]; then
+		ktap_ok "$name"
+	else
+		ktap_fail "$name" "${problems#; }"
+		diag_file /tmp/inj.json 2
+	fi
+}
+
+run_injections() {
+	grep -v only:verdict "$INJ/cases" | cut -d' ' -f1 >/tmp/cases
+	ktap_suite inject $(($(wc -l </tmp/cases) * 3))
+	for ctx in task softirq hardirq; do
+		while read -r c; do
+			inject_case "$c" "$ctx"
+		done </tmp/cases
+	done
+	ktap_end inject
+}
+
+check_dedup() {
+	echo 1 >"$P/clear"
+	for i in 1 2 3; do
+		echo "mapping task" >"$INJ/run"
+	done
+	pfn=$(field pfn "$(cat "$INJ/result")")
+	reports_json /tmp/dedup.json
+	n=$(pc-report count /tmp/dedup.json)
+	count=$(pc-report get /tmp/dedup.json count)
+	ktap_test "dedup: three identical bad frees make one report with count 3" \
+		"$n reports, count $count" [ "$n" = 1 ] && [ "$count" = 3 ]
+	v=$(stat_value violations) c=$(stat_value reports_count_sum) d=$(stat_value dropped)
+	ktap_test "accounting: violations == sum(count) + dropped" "$v != $c + $d" \
+		[ "$v" -eq $((c + d)) ]
+	cat "$D/reports" >/tmp/reports.txt
+	ktap_test "reports: a text block with a stable title" \
+		"$(head -n 2 /tmp/reports.txt | tail -n 1)" \
+		grep -q "^BUG: pagecheck: non-NULL mapping in pgc_inject_bad_free \[pagecheck_inject\]$" /tmp/reports.txt
+	echo 0 >"$P/hash_pointers"
+	raw=$(cat "$D/reports.json" | pc-report get - page)
+	echo 1 >"$P/hash_pointers"
+	hashed=$(cat "$D/reports.json" | pc-report get - page)
+	ktap_test "reports: the page pointer is hashed unless hash_pointers=0" \
+		"raw $raw, hashed $hashed" \
+		[ -n "$raw" ] && [ "$raw" != "$hashed" ] &&
+		echo "$raw" | grep -Eq '^[0-9a-f]{16}$' &&
+		echo "$hashed" | grep -Eq '^[0-9a-f]{16}$'
+}
+
+# A bad tail shows what a healthy free leaves there; page[2] of a THP
+# shows its deferred list, not a mapping.
+check_subpage_text() {
+	echo 1 >"$P/clear"
+	echo "tail_mapping task" >"$INJ/run"
+	cat "$D/reports" >/tmp/tail.txt
+	ktap_test "reports: a bad sub-page field shows its expected value" \
+		"$(grep -m1 '  mapping' /tmp/tail.txt)" \
+		grep -q "^  mapping: 0x0 (expected 0xdead000000000400)" /tmp/tail.txt
+	echo 1 >"$P/clear"
+	echo "deferred_list task" >"$INJ/run"
+	cat "$D/reports" >/tmp/deferred.txt
+	ktap_test "reports: the deferred list is named, with the empty list expected" \
+		"$(grep -m1 deferred /tmp/deferred.txt)" \
+		grep -q "^folio: deferred_list.next: 0x[0-9a-f]* (expected 0x[0-9a-f]*, the empty list)" \
+		/tmp/deferred.txt
+}
+
+check_enabled() {
+	echo 0 >"$P/enabled"
+	a=$(stat_value frees_audited)
+	pc-workload -t 2 -d /tmp >/dev/null 2>&1
+	b=$(stat_value frees_audited)
+	echo 1 >"$P/enabled"
+	pc-workload -t 2 -d /tmp >/dev/null 2>&1
+	c=$(stat_value frees_audited)
+	ktap_test "enabled=0 stops auditing and enabled=1 resumes" \
+		"off: $((b - a)) frees, on: $((c - b))" \
+		[ $((b - a)) -eq 0 ] && [ $((c - b)) -gt 1000 ]
+}
+
+slow_clean_sum() {
+	echo $(($(stat_value slow_path_order_0_clean) + \
+		$(stat_value slow_path_order_1_3_clean) + \
+		$(stat_value slow_path_order_4_up_clean)))
+}
+
+check_no_false_positives() {
+	echo 1 >"$P/clear"
+	start=$(stat_value frees_audited)
+	clean0=$(slow_clean_sum)
+	rounds=0
+	while [ $(($(stat_value frees_audited) - start)) -lt "$FP_FREES" ] &&
+	      [ $rounds -lt 60 ]; do
+		in_memcg pc-workload -t 10 -d /tmp >/tmp/wl.out 2>&1
+		rounds=$((rounds + 1))
+	done
+	frees=$(($(stat_value frees_audited) - start))
+	clean=$(($(slow_clean_sum) - clean0))
+	ktap_diag "workload: $frees frees in $rounds rounds; $clean clean slow-path entries"
+	ktap_diag "slow path since load: $(grep -E '^slow_path' "$D/stats" | tr '\n' ' ')"
+	ktap_test "no false positives: at least $FP_FREES frees audited" \
+		"$frees frees audited" [ "$frees" -ge "$FP_FREES" ]
+	reports_json /tmp/fp.json
+	v=$(stat_value violations)
+	if [ "$v" = 0 ] && [ "$(pc-report count /tmp/fp.json)" = 0 ]; then
+		ktap_ok "no false positives: zero reports under the workload"
+	else
+		ktap_fail "no false positives: zero reports under the workload" "$v violations"
+		diag_file /tmp/fp.json 3
+	fi
+	ktap_test "no false positives: at most 1 clean slow-path entry per 10,000 frees" \
+		"$clean in $frees frees" [ $((clean * 10000)) -le "$frees" ]
+}
+
+check_lifecycle() {
+	in_memcg pc-workload -t 900 -d /tmp >/tmp/wl-bg.out 2>&1 &
+	wl=$!
+	ok=0 i=0
+	while [ $i -lt "$CYCLES" ]; do
+		i=$((i + 1))
+		if unload_pagecheck && load_pagecheck hook="$HOOK" &&
+		   cat "$D/stats" >/dev/null && cat "$D/reports.json" >/dev/null; then
+			ok=$((ok + 1))
+		fi
+		sleep 0.2
+	done
+	kill "$wl" 2>/dev/null
+	wait "$wl" 2>/dev/null
+	ktap_test "lifecycle: $CYCLES load/unload cycles under load" \
+		"$ok of $CYCLES cycles" [ "$ok" = "$CYCLES" ]
+	n=$(cat "$D/reports.json" | pc-report count -)
+	ktap_test "lifecycle: no reports while cycling under load" "$n reports" [ "$n" = 0 ]
+}
+
+# Last, because the kernel's own check rejects and leaks the page, taints
+# the kernel and prints its own report.
+check_kernel_verdict() {
+	unload_pagecheck
+	if ! load_pagecheck hook="$HOOK" kernel_verdict=1; then
+		for t in "the kernel's bad_page() reason is attached to the report" \
+			 "stats count one agreement and no disagreement" \
+			 "the kernel itself reported the same page"; do
+			ktap_fail "kernel_verdict: $t" "insmod kernel_verdict=1: $(cat /tmp/insmod.err)"
+		done
+		return
+	fi
+	kmsg_mark verdict
+	echo "kernel_mapping task" >"$INJ/run"
+	res=$(cat "$INJ/result")
+	pfn=$(field pfn "$res")
+	reports_json /tmp/verdict.json
+	got=$(pc-report get /tmp/verdict.json kernel_reason pfn="$pfn")
+	ktap_test "kernel_verdict: the kernel's bad_page() reason is attached to the report" \
+		"kernel_reason [$got], injector: $res" [ "$got" = "non-NULL mapping" ]
+	a=$(stat_value kernel_agree) d=$(stat_value kernel_disagree) o=$(stat_value kernel_only)
+	ktap_test "kernel_verdict: stats count one agreement and no disagreement" \
+		"agree $a disagree $d kernel only $o" [ "$a" = 1 ] && [ "$d" = 0 ] && [ "$o" = 0 ]
+	hex=$(printf '%05x' "$pfn")
+	dmesg_since_mark | grep -A12 'Bad page state' >/tmp/kdmesg
+	ktap_test "kernel_verdict: the kernel itself reported the same page" \
+		"$(head -n 1 /tmp/kdmesg)" \
+		grep -q "pfn:$hex" /tmp/kdmesg && grep -q "non-NULL mapping" /tmp/kdmesg
+}
+
+# run_hook HOOK: every test of one backend, as one KTAP subtest
+run_hook() {
+	HOOK=$1
+	t0=$(uptime_s)
+	ktap_suite "$HOOK" 19
+	kmsg_mark "hook-$HOOK"
+	if ! load_pagecheck hook="$HOOK"; then
+		ktap_fail "load with hook=$HOOK" "$(cat /tmp/insmod.err)"
+		ktap_diag "$(dmesg | grep pagecheck | tail -n 3 | tr '\n' ' ')"
+		ktap_end "$HOOK"
+		return
+	fi
+	ktap_test "load with hook=$HOOK" "stats say hook $(stat_value hook)" \
+		[ "$(stat_value hook)" = "$HOOK" ]
+	insmod "$PC/pagecheck_inject.ko"
+	timed run_injections
+	check_dedup
+	check_subpage_text
+	check_enabled
+	timed check_no_false_positives
+	timed check_lifecycle
+	dmesg_since_mark >/tmp/hook.dmesg
+	ktap_test "dmesg: rate-limited report lines printed" "none" \
+		grep -q "BUG: pagecheck:" /tmp/hook.dmesg
+	ktap_test "dmesg: no bad-page report from the kernel (every injected page was repaired)" \
+		"$(grep -m1 'Bad page state' /tmp/hook.dmesg)" \
+		sh -c '! grep -q "Bad page state" /tmp/hook.dmesg'
+	timed check_kernel_verdict
+	rmmod pagecheck_inject
+	unload_pagecheck
+	ktap_diag "$HOOK took $(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { print b - a }') s"
+	ktap_end "$HOOK"
+}
