@@ -18,6 +18,9 @@
  *	COUNT direct calls of the probes registered on kmem:mm_page_free,
  *	on one held block whose refcount is frozen at 0 as at a free: the
  *	hook's cost without the allocator's
+ *   echo "free ORDER COUNT" > .../run
+ *	as alloc, but only the __free_pages() calls are timed: the free
+ *	path's own cost, which the kernel's free-time checks add to
  *   cat .../result	"ns=N ops=N pages=N" of the last run
  *
  * Load with floor=1 to attach an empty probe to kmem:mm_page_free: the
@@ -95,6 +98,28 @@ static int pgc_bench_alloc_loop(unsigned int order, unsigned long count)
 			cond_resched();
 	}
 	ns = ktime_get_ns() - start;
+	pgc_bench_set_result(ns, count, count << order);
+	return 0;
+}
+
+static int pgc_bench_free_loop(unsigned int order, unsigned long count)
+{
+	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | (order ? __GFP_COMP : 0);
+	unsigned long i;
+	u64 ns = 0;
+
+	for (i = 0; i < count; i++) {
+		struct page *page = alloc_pages(gfp, order);
+		u64 start;
+
+		if (!page)
+			return -ENOMEM;
+		start = ktime_get_ns();
+		__free_pages(page, order);
+		ns += ktime_get_ns() - start;
+		if (!(i & 63))
+			cond_resched();
+	}
 	pgc_bench_set_result(ns, count, count << order);
 	return 0;
 }
@@ -282,6 +307,9 @@ static ssize_t pgc_bench_run_write(struct file *file, const char __user *ubuf,
 	if (sscanf(buf, "alloc %u %lu", &arg, &count) == 2) {
 		if (arg <= PGC_BENCH_MAX_ORDER && count)
 			ret = pgc_bench_alloc_loop(arg, count);
+	} else if (sscanf(buf, "free %u %lu", &arg, &count) == 2) {
+		if (arg <= PGC_BENCH_MAX_ORDER && count)
+			ret = pgc_bench_free_loop(arg, count);
 	} else if (sscanf(buf, "probe %u %lu", &arg, &count) == 2) {
 		if (arg <= PGC_BENCH_MAX_ORDER && count && count <= 1000000)
 			ret = pgc_bench_probe_loop(arg, count);

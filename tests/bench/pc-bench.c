@@ -4,10 +4,20 @@
  *   BENCH <name> ns=<elapsed> ops=<iterations> pages=<pages freed>
  * Under QEMU -icount shift=0 a guest nanosecond is one guest instruction.
  *
- *   pc-bench warm PERCENT       touch PERCENT of MemAvailable once
- *   pc-bench anon MIB REPS      fault in MIB of anonymous memory, munmap
- *   pc-bench fork REPS MIB      fork a child that dirties a MIB heap, exit
- *   pc-bench pagecache MIB REPS write, read back and truncate a tmpfs file
+ *   pc-bench warm PERCENT        touch PERCENT of MemAvailable once
+ *   pc-bench anon MIB REPS       fault in MIB of anonymous memory (base
+ *                                pages, MADV_NOHUGEPAGE), munmap
+ *   pc-bench anon-thp MIB REPS   the same, 2 MiB aligned with MADV_HUGEPAGE
+ *   pc-bench anon-default MIB REPS  the same with no advice: the system's
+ *                                THP and mTHP settings decide
+ *   pc-bench anon-small KIB N REPS  N mappings of KIB each, every one in a
+ *                                page table of its own, munmap: page-table
+ *                                pages are freed too
+ *   pc-bench fork REPS MIB       fork a child that dirties a MIB heap, exit
+ *   pc-bench pagecache MIB REPS  write, read back and truncate a tmpfs file
+ *   pc-bench slab KIB N REPS     N unix datagrams of KIB each through a
+ *                                socket pair (skb data of order 1 to 3),
+ *                                and 64 socket pairs opened and closed
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,12 +27,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define PAGE 4096UL
 #define MIB (1024UL * 1024UL)
+#define HPAGE (2 * MIB)
 
 static uint64_t now_ns(void)
 {
@@ -60,15 +72,38 @@ static void touch(char *p, size_t len)
 		p[off] = 1;
 }
 
-static char *map_anon(size_t len)
+/* advice: MADV_NOHUGEPAGE (base pages), MADV_HUGEPAGE, or -1 for none */
+static char *map_anon_advised(size_t len, int advice)
 {
 	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED)
 		die("mmap");
+	if (advice >= 0)
+		madvise(p, len, advice);
+	return p;
+}
+
+static char *map_anon(size_t len)
+{
 	/* base pages only: THP would free 512 pages in one go */
-	madvise(p, len, MADV_NOHUGEPAGE);
+	return map_anon_advised(len, MADV_NOHUGEPAGE);
+}
+
+/* @len at a 2 MiB boundary, so that THP can back all of it. */
+static char *map_aligned(size_t len, int advice)
+{
+	char *raw = map_anon_advised(len + HPAGE, -1), *p;
+	size_t head;
+
+	p = (char *)(((uintptr_t)raw + HPAGE - 1) & ~(HPAGE - 1));
+	head = p - raw;
+	if (head)
+		munmap(raw, head);
+	munmap(p + len, HPAGE - head);
+	if (advice >= 0)
+		madvise(p, len, advice);
 	return p;
 }
 
@@ -115,6 +150,95 @@ static void bench_anon(unsigned long mib, unsigned long reps)
 		munmap(p, len);
 	}
 	report("anon", now_ns() - t0, reps, reps * (len / PAGE));
+}
+
+static void bench_anon_advised(const char *name, unsigned long mib,
+			       unsigned long reps, int advice)
+{
+	size_t len = mib * MIB;
+	uint64_t t0 = now_ns();
+	unsigned long r;
+
+	for (r = 0; r < reps; r++) {
+		char *p = map_aligned(len, advice);
+
+		touch(p, len);
+		munmap(p, len);
+	}
+	report(name, now_ns() - t0, reps, reps * (len / PAGE));
+}
+
+/*
+ * Each mapping sits alone in its own 2 MiB range, so munmap() frees its
+ * page-table page as well as its data pages.
+ */
+static void bench_anon_small(unsigned long kib, unsigned long n,
+			     unsigned long reps)
+{
+	size_t len = kib * 1024, span = n * HPAGE;
+	char *area = map_aligned(span, MADV_NOHUGEPAGE);
+	uint64_t t0;
+	unsigned long r, i;
+
+	if (len > HPAGE)
+		die("anon-small: KIB must be at most 2048");
+	munmap(area, span);
+	t0 = now_ns();
+	for (r = 0; r < reps; r++) {
+		for (i = 0; i < n; i++) {
+			char *p = mmap(area + i * HPAGE, len, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+				       -1, 0);
+
+			if (p == MAP_FAILED)
+				die("mmap");
+			madvise(p, len, MADV_NOHUGEPAGE);
+			touch(p, len);
+		}
+		for (i = 0; i < n; i++)
+			munmap(area + i * HPAGE, len);
+	}
+	report("anon-small", now_ns() - t0, reps, reps * n * (len / PAGE + 1));
+}
+
+/*
+ * Datagrams larger than a kmalloc cache come from the page allocator as
+ * compound pages of order 1 to 3; opening and closing socket pairs makes
+ * the socket slabs grow and shrink.
+ */
+static void bench_slab(unsigned long kib, unsigned long n, unsigned long reps)
+{
+	size_t len = kib * 1024;
+	char *buf = malloc(len);
+	int sv[2], more[64][2];
+	uint64_t t0;
+	unsigned long r, i;
+
+	if (!buf)
+		die("malloc");
+	memset(buf, 0x5a, len);
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+		die("socketpair");
+	t0 = now_ns();
+	for (r = 0; r < reps; r++) {
+		for (i = 0; i < n; i++) {
+			if (send(sv[0], buf, len, 0) != (ssize_t)len)
+				die("send");
+			if (recv(sv[1], buf, len, 0) != (ssize_t)len)
+				die("recv");
+		}
+		for (i = 0; i < 64; i++)
+			if (socketpair(AF_UNIX, SOCK_STREAM, 0, more[i]))
+				die("socketpair");
+		for (i = 0; i < 64; i++) {
+			close(more[i][0]);
+			close(more[i][1]);
+		}
+	}
+	report("slab", now_ns() - t0, reps, reps * n * ((len + PAGE - 1) / PAGE));
+	close(sv[0]);
+	close(sv[1]);
+	free(buf);
 }
 
 static void bench_fork(unsigned long reps, unsigned long mib)
@@ -178,13 +302,27 @@ int main(int argc, char **argv)
 		bench_warm(arg_ul(argv[2], "PERCENT"));
 	else if (argc == 4 && !strcmp(argv[1], "anon"))
 		bench_anon(arg_ul(argv[2], "MIB"), arg_ul(argv[3], "REPS"));
+	else if (argc == 4 && !strcmp(argv[1], "anon-thp"))
+		bench_anon_advised("anon-thp", arg_ul(argv[2], "MIB"),
+				   arg_ul(argv[3], "REPS"), MADV_HUGEPAGE);
+	else if (argc == 4 && !strcmp(argv[1], "anon-default"))
+		bench_anon_advised("anon-default", arg_ul(argv[2], "MIB"),
+				   arg_ul(argv[3], "REPS"), -1);
+	else if (argc == 5 && !strcmp(argv[1], "anon-small"))
+		bench_anon_small(arg_ul(argv[2], "KIB"), arg_ul(argv[3], "N"),
+				 arg_ul(argv[4], "REPS"));
+	else if (argc == 5 && !strcmp(argv[1], "slab"))
+		bench_slab(arg_ul(argv[2], "KIB"), arg_ul(argv[3], "N"),
+			   arg_ul(argv[4], "REPS"));
 	else if (argc == 4 && !strcmp(argv[1], "fork"))
 		bench_fork(arg_ul(argv[2], "REPS"), arg_ul(argv[3], "MIB"));
 	else if (argc == 4 && !strcmp(argv[1], "pagecache"))
 		bench_pagecache(arg_ul(argv[2], "MIB"), arg_ul(argv[3], "REPS"));
 	else {
 		fprintf(stderr, "usage: pc-bench warm PERCENT | anon MIB REPS | "
-			"fork REPS MIB | pagecache MIB REPS\n");
+			"anon-thp MIB REPS | anon-default MIB REPS | "
+			"anon-small KIB N REPS | fork REPS MIB | "
+			"pagecache MIB REPS | slab KIB N REPS\n");
 		return 2;
 	}
 	return 0;
