@@ -9,10 +9,21 @@ CANARY ?= 7-rc
 HOOKS ?= tracepoint ftrace kprobe
 export HOOKS CANARY
 W ?= 1
+DISTDIR ?= $(CURDIR)/build
+# The version is written once: debian/changelog (its upstream part). The
+# tree "make dist" makes for DKMS has a VERSION file instead.
+PGC_VERSION := $(or $(shell cat VERSION 2>/dev/null),\
+	$(shell sed -n '1{s/^[^ ]* (//;s/).*//;s/-[^-]*$$//;p}' debian/changelog 2>/dev/null))
+ifeq ($(PGC_VERSION),)
+$(error pagecheck: no version: neither VERSION nor debian/changelog is readable)
+endif
+# What DKMS builds from: make dist, and the .deb's /usr/src tree.
+DKMS_FILES = Makefile Kbuild LICENSE src include probes scripts/feature-probes.sh
 
-export PGC_GEN
+export PGC_GEN PGC_VERSION
 
-.PHONY: all modules tests config clean check check-debug demo sparse install bench
+.PHONY: all modules tests config clean check check-debug demo sparse install bench \
+	dist dkms-tree version
 
 all: modules
 
@@ -59,3 +70,25 @@ bench:
 
 demo:
 	scripts/demo.sh 6.1
+
+version:
+	@echo $(PGC_VERSION)
+
+# The DKMS source tree in DEST: DKMS_FILES, VERSION and dkms.conf with the
+# version filled in.
+dkms-tree:
+	@test -n "$(DEST)" || { echo "dkms-tree: set DEST" >&2; exit 2; }
+	mkdir -p $(DEST)
+	tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
+		--exclude='.*.cmd' --exclude='.*.d' $(DKMS_FILES) | tar -xf - -C $(DEST)
+	echo $(PGC_VERSION) >$(DEST)/VERSION
+	sed 's/#MODULE_VERSION#/$(PGC_VERSION)/' dkms.conf >$(DEST)/dkms.conf
+
+# $(DISTDIR)/pagecheck-<version>.tar.gz: what DKMS needs, nothing else.
+dist:
+	@rm -rf $(DISTDIR)/dist
+	@$(MAKE) -s dkms-tree DEST=$(DISTDIR)/dist/pagecheck-$(PGC_VERSION)
+	@tar -C $(DISTDIR)/dist --sort=name --owner=0 --group=0 --numeric-owner \
+		--mtime=@0 -czf $(DISTDIR)/pagecheck-$(PGC_VERSION).tar.gz pagecheck-$(PGC_VERSION)
+	@rm -rf $(DISTDIR)/dist
+	@echo $(DISTDIR)/pagecheck-$(PGC_VERSION).tar.gz
