@@ -21,8 +21,7 @@ DKMS_FILES = Makefile Kbuild LICENSE src include probes scripts/feature-probes.s
 
 export PGC_GEN PGC_VERSION
 # KERNELS, JOBS, CANARY, BENCH, DKMS and PAGECHECK_* reach the driver from
-# the environment or the make command line.
-export KERNELS JOBS CANARY BENCH DKMS
+# the environment or the make command line (make exports both).
 
 .PHONY: all modules tests config clean check check-debug demo sparse install bench \
 	dist dkms-tree version test-harness
