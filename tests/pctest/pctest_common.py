@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """What every pctest module shares: paths, progress, verdict lines, and
 running commands so that an interrupt never leaves a child behind."""
+import fcntl
 import os
 import signal
 import subprocess
@@ -164,27 +165,23 @@ class Lock:
         self.fd = None
 
     def __enter__(self):
-        import fcntl
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        mode = fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX
-        try:
-            fcntl.flock(self.fd, mode | fcntl.LOCK_NB)
-        except BlockingIOError:
-            log(f"waiting for {self.waiting_for}")
-            fcntl.flock(self.fd, mode)
+        self._flock(self.shared)
         return self
 
     def relock(self, shared):
-        """Switch between shared and exclusive (waits like __enter__)."""
-        import fcntl
+        """Switch between shared and exclusive (waits like entering)."""
+        self._flock(shared)
+        self.shared = shared
+
+    def _flock(self, shared):
         mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
         try:
             fcntl.flock(self.fd, mode | fcntl.LOCK_NB)
         except BlockingIOError:
             log(f"waiting for {self.waiting_for}")
             fcntl.flock(self.fd, mode)
-        self.shared = shared
 
     def __exit__(self, *exc):
         os.close(self.fd)
