@@ -84,27 +84,26 @@ def tail(path, n=30, indent="    "):
     return "\n".join(indent + line for line in lines)
 
 
+def _send(proc, sig):
+    """sig to proc's process group if it leads one, else to proc alone."""
+    try:
+        if os.getpgid(proc.pid) == proc.pid:
+            os.killpg(proc.pid, sig)
+        else:
+            os.kill(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 def stop(proc, grace=10):
     """Terminate a child (its process group if it leads one), then kill it."""
     if proc.poll() is not None:
         return
-    try:
-        if os.getpgid(proc.pid) == proc.pid:
-            os.killpg(proc.pid, signal.SIGTERM)
-        else:
-            proc.terminate()
-    except ProcessLookupError:
-        return
+    _send(proc, signal.SIGTERM)
     try:
         proc.wait(timeout=grace)
     except subprocess.TimeoutExpired:
-        try:
-            if os.getpgid(proc.pid) == proc.pid:
-                os.killpg(proc.pid, signal.SIGKILL)
-            else:
-                proc.kill()
-        except ProcessLookupError:
-            pass
+        _send(proc, signal.SIGKILL)
         proc.wait()
 
 
