@@ -34,8 +34,8 @@ import pctest_dkms       # noqa: E402
 import pctest_jobs       # noqa: E402
 import pctest_kernels    # noqa: E402
 import pctest_vm         # noqa: E402
-from pctest_common import (RESULTS_ENV, Error, Interrupted, Stopwatch, cache,  # noqa: E402
-                           catch_signals, log, set_prog, verdict)
+from pctest_common import (Error, Interrupted, Stopwatch, cache, catch_signals,  # noqa: E402
+                           log, set_prog, verdict)
 from pctest_vm import Boot  # noqa: E402
 
 SELF = Path(__file__).resolve()
@@ -110,26 +110,26 @@ def guest_files(workloads):
 
 
 def prepare(label, kernel, out, with_sparse):
-    """Build the modules and the initramfs for label. Emits the build
-    verdicts; returns the initramfs path or None if the build failed."""
+    """Build the modules and the initramfs for label: (the initramfs, or
+    None if the build failed; the build's verdict lines)."""
+    what = f"build pagecheck and test modules W=1 against {kernel.kver} with " \
+        f"{kernel.suite}'s compiler"
     try:
         mods = pctest_build.build_modules(kernel, out)
     except Error as e:
         log(str(e))
-        verdict(f"FAIL {label}: build pagecheck W=1 against {kernel.kver} "
-                f"with {kernel.suite}'s compiler")
-        return None
-    verdict(f"PASS {label}: build pagecheck and test modules W=1 clean against "
-            f"{kernel.kver} with {kernel.suite}'s compiler")
+        return None, [f"FAIL {label}: {what}"]
+    lines = [f"PASS {label}: {what}"]
     if with_sparse and kernel.suite == pctest_kernels.HOST_SUITE:
         try:
             pctest_build.sparse(kernel, out)
-            verdict(f"PASS {label}: sparse (C=2) clean")
+            lines.append(f"PASS {label}: sparse (C=2) clean")
         except Error as e:
             log(str(e))
-            verdict(f"FAIL {label}: sparse (C=2) clean (log: {out / 'sparse.log'})")
+            lines.append(f"FAIL {label}: sparse (C=2) clean (log: {out / 'sparse.log'})")
     workloads = pctest_build.build_workloads()
-    return pctest_build.mkinitramfs(out / "initrd.gz", [*mods, *guest_files(workloads)])
+    initrd = pctest_build.mkinitramfs(out / "initrd.gz", [*mods, *guest_files(workloads)])
+    return initrd, lines
 
 
 def boot_and_judge(label, kernel, initrd, out, boot):
@@ -150,10 +150,12 @@ def cmd_fetch(args):
 
 def cmd_build(args):
     kernel = get_kernel(args.label)
-    out = run_dir(args.label)
-    if prepare(args.label, kernel, out, with_sparse=True) is None:
+    initrd, lines = prepare(args.label, kernel, run_dir(args.label), with_sparse=True)
+    for line in lines:
+        verdict(line)
+    if initrd is None:
         return 1
-    print(f"INITRD={out / 'initrd.gz'}")
+    print(f"INITRD={initrd}")
     return 0
 
 
@@ -167,7 +169,9 @@ def cmd_run(args):
                     args.cmdline)
     initrd = out / "initrd.gz"
     if not args.no_build:
-        initrd = prepare(args.label, kernel, out, with_sparse=False)
+        initrd, lines = prepare(args.label, kernel, out, with_sparse=False)
+        for line in lines:
+            verdict(line)
         if initrd is None:
             return 1
     elif not initrd.is_file():
@@ -190,7 +194,9 @@ def cmd_check_label(args):
         verdict(f"FAIL {label}: fetch the Debian kernel and headers")
         return 1
     out = run_dir(label)
-    initrd = prepare(label, kernel, out, with_sparse=True)
+    initrd, lines = prepare(label, kernel, out, with_sparse=True)
+    for line in lines:
+        verdict(line)
     if initrd is None:
         return 1
     for boot in plan(label, canary=args.canary):
@@ -255,15 +261,10 @@ def cmd_check_debug(args):
         return finish(lines)
     label = DEBUG_LABEL
     print(f"INFO {label}: kernel {kernel.kver} ready after {clock.seconds():.0f} s", flush=True)
-    out = run_dir(label)
-    # The build verdicts are this process's own: count them too.
-    results = out / "build.results"
-    out.mkdir(parents=True, exist_ok=True)
-    results.write_text("")
-    os.environ[RESULTS_ENV] = str(results)
-    initrd = prepare(label, kernel, out, with_sparse=False)
-    del os.environ[RESULTS_ENV]
-    lines += results.read_text().splitlines()
+    initrd, built = prepare(label, kernel, run_dir(label), with_sparse=False)
+    for line in built:
+        print(line, flush=True)
+    lines += built
     if initrd is not None:
         me = [sys.executable, str(SELF)]
         jobs = [pctest_jobs.Job(f"debug-{b.name}", [*me, "run", label, "--boot", b.name,

@@ -207,7 +207,7 @@ def _deb(t, version, kvers, tmp):
             shutil.copy2(ROOT / name, src / name)
     git = ["git", "-C", src, "-c", "user.name=pctest", "-c", "user.email=pctest@invalid"]
     run(["git", "init", "-q", src])
-    run([*git, "add", "-A"])
+    run([*git, "add", "--force", "-A"])      # .gitignore names tracked debian/ files
     run([*git, "commit", "-q", "-m", "snapshot"])
     built = t.cmd("dpkg-buildpackage", "-b", "-us", "-uc", "--post-clean", cwd=src)
     deb = src.parent / f"{MODULE}-dkms_{version}_all.deb"
