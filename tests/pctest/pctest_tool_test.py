@@ -523,3 +523,28 @@ def test_pool_interrupt_stops_every_process_group(tmp_path):
     time.sleep(0.2)
     assert not [p for p in started if alive(p)]
     assert pool.running == []
+
+
+# ---------------------------------------------------------------------------
+# Dependencies and the boot plan
+
+def test_demo_installs_no_bench_dkms_or_chroot_tools(monkeypatch):
+    import pctest_deps
+    demo = pctest_deps.wanted("demo")
+    assert "qemu-system-x86" in demo and "busybox-static" in demo
+    assert not {"bpftrace", "dkms", "dh-dkms", "mmdebstrap", "sparse"} & set(demo)
+    monkeypatch.setenv("BENCH", "0")
+    monkeypatch.setenv("DKMS", "0")
+    check = pctest_deps.wanted("check")
+    assert "mmdebstrap" in check and not {"bpftrace", "dkms"} & set(check)
+
+
+def test_boot_plan_is_data():
+    import pctest
+    boots = pctest.plan("6.12")
+    assert [(b.mode, b.args, b.smp, b.mem, b.timeout) for b in boots] == \
+        [("check", "hooks=tracepoint,ftrace,kprobe", 4, 2048, 3000)]
+    assert [b.name for b in pctest.plan("debug", canary=True)] == ["check"]
+    assert pctest.find_boot("debug", "lockdown-integrity").cmdline == "lockdown=integrity"
+    with pytest.raises(Error, match="no boot"):
+        pctest.find_boot("6.12", "reliability")
