@@ -174,8 +174,9 @@ class _Parser:
                                            f"no plan line; {node.seen} result(s)"))
                 node.failed_leaf = True
         elif node.plan != node.seen:
-            missing = "" if node.seen > node.plan else \
-                f": tests {node.seen + 1}..{node.plan} never reported"
+            first, last = node.seen + 1, node.plan
+            missing = "" if first > last else f": test {first} never reported" \
+                if first == last else f": tests {first}..{last} never reported"
             node.results.append(Result(FAIL, f"{where}: plan",
                                        f"1..{node.plan} planned, {node.seen} reported{missing}"))
             node.failed_leaf = True

@@ -113,7 +113,7 @@ def test_ktap_missing_test_against_plan():
     assert lines(doc) == [
         "PASS 6.12/check: a", "PASS 6.12/check: b",
         "FAIL 6.12/check: KTAP document 1: plan (1..3 planned, 2 reported: "
-        "tests 3..3 never reported)"]
+        "test 3 never reported)"]
 
 
 def test_ktap_truncated_nested_document():
@@ -128,9 +128,17 @@ def test_ktap_truncated_nested_document():
     """
     out = lines(doc)
     assert out[:2] == ["PASS 6.12/check: suite: a", "PASS 6.12/check: suite: b"]
-    assert "FAIL 6.12/check: suite: plan (1..3 planned, 2 reported: tests 3..3 never reported)" in out
+    assert "FAIL 6.12/check: suite: plan (1..3 planned, 2 reported: test 3 never reported)" in out
     assert "FAIL 6.12/check: suite (cut short: no result line for this subtest)" in out
     assert sum(l.startswith("FAIL") for l in out) == 3      # + the top plan
+
+
+def test_ktap_several_missing_and_extra_tests():
+    out = lines("KTAP version 1\n1..4\nok 1 a\n")
+    assert out[-1].endswith("(1..4 planned, 1 reported: tests 2..4 never reported)")
+    out = lines("KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: s\n    1..1\n"
+                "    ok 1 a\n    ok 2 b\nok 1 s\n")
+    assert "FAIL 6.12/check: s: plan (1..1 planned, 2 reported)" in out
 
 
 def test_ktap_no_plan_is_cut_short():
