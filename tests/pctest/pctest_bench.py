@@ -29,6 +29,11 @@ KOPT = {
 }
 
 
+def fail(line):
+    verdict(line)
+    return 1
+
+
 def run(labels, ci, out=None):
     """Boot every configuration on every kernel, then report(). --ci:
     smaller workloads, only the configurations the targets need, the table
@@ -43,20 +48,20 @@ def run(labels, ci, out=None):
             bt_files = pctest_build.bpftrace_files()
         except Error as e:
             warn(f"{e}: the bpftrace configuration will fail")
-    dirs = []
+    dirs, failed = [], 0
     for label in labels:
         try:
             kernel = pctest_kernels.fetch(label)
         except Error as e:
             log(str(e))
-            verdict(f"FAIL bench {label}: fetch the Debian kernel and headers")
+            failed += fail(f"FAIL bench {label}: fetch the Debian kernel and headers")
             continue
         rundir = cache() / "bench" / kernel.kver
         try:
             mods = pctest_build.build_modules(kernel, rundir)
         except Error as e:
             log(str(e))
-            verdict(f"FAIL bench {label}: build pagecheck against {kernel.kver}")
+            failed += fail(f"FAIL bench {label}: build pagecheck against {kernel.kver}")
             continue
         # The same initramfs for every configuration of a kernel.
         common = [*mods, workloads["pc-bench"], f"{pctest_build.GUEST / 'bench.sh'}=pc/suite.sh"]
@@ -69,7 +74,7 @@ def run(labels, ci, out=None):
         for config in configs:
             initrd = initrds.get("bpftrace" if config == "bpftrace" else "")
             if initrd is None:
-                verdict(f"FAIL bench {label}/{config}: no initramfs (bpftrace missing on the host?)")
+                failed += fail(f"FAIL bench {label}/{config}: no initramfs (bpftrace missing on the host?)")
                 continue
             # Same layout every boot: no KASLR, no mmap randomisation, and
             # no RDRAND, so the RNG (slab freelists, hashes) is seeded from
@@ -82,12 +87,12 @@ def run(labels, ci, out=None):
             result = pctest_vm.boot(kernel.vmlinuz, initrd, vm, boot, arch=kernel.arch,
                                     quiet=True, icount=True, cpu="qemu64,+smep,+smap")
             if not result.completed:
-                verdict(f"FAIL bench {label}/{config}: VM did not complete "
+                failed += fail(f"FAIL bench {label}/{config}: VM did not complete "
                         f"(console: {vm / 'console.log'})")
                 continue
             (vm / "label").write_text(label + "\n")
             dirs.append(str(vm))
-    return report(dirs, out, check=ci)
+    return report(dirs, out, check=ci) or (1 if failed else 0)
 
 
 WORKLOADS = [
