@@ -488,7 +488,7 @@ def fetch(name):
             return fallback(lab, str(e))
         kernel = cached_kernel(lab, res.kver)
         log(f"test-building a hello module against {kernel.kdir}")
-        test_build(kernel, kernel.vmlinuz.parents[2] / "hello-test")
+        hello_build(kernel, kernel.vmlinuz.parents[2] / "hello-test")
         (kernel.vmlinuz.parents[2] / "ready").write_text(utc_stamp() + "\n")
         if os.environ.get("PAGECHECK_KEEP_DEBS", "0") != "1":
             shutil.rmtree(cache() / "debs" / res.kver, ignore_errors=True)
@@ -583,7 +583,7 @@ MODULE_DESCRIPTION("pctest kernel test module");
 """
 
 
-def test_build(kernel, dirpath):
+def hello_build(kernel, dirpath):
     """Build a trivial module against the kernel's headers, with its
     suite's compiler, to prove that they work."""
     dirpath = Path(dirpath)
@@ -1044,7 +1044,7 @@ def _debug_build(dk, out, srcver, jobs):
         for link in ("build", "source"):
             (tmp / "root" / "lib" / "modules" / kver / link).unlink(missing_ok=True)
         log("test-building a hello module against the tree")
-        test_build(Kernel("debug", "amd64", kver, bz, src, tmp / "root", HOST_SUITE),
+        hello_build(Kernel("debug", "amd64", kver, bz, src, tmp / "root", HOST_SUITE),
                    tmp / "hello-test")
         shutil.rmtree(tmp / "hello-test")
         (tmp / "env").write_text(
