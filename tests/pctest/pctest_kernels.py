@@ -51,7 +51,8 @@ class Arch:
     cpu: str                # default -cpu (PC_VM_CPU overrides it)
     console: str            # the kernel's console= value
     console_qemu: tuple     # QEMU arguments for the console ({path})
-    oob_qemu: tuple         # QEMU arguments for the out-of-band channel ({path})
+    oob_device: str         # the guest's device of the out-of-band channel
+    oob_qemu: tuple         # QEMU arguments that connect it to guest.out ({path})
     cmdline: tuple          # kernel options this machine needs
 
 
@@ -62,8 +63,7 @@ ARCHES = {
         cpu="qemu64,+smep,+smap,+rdrand",
         console="ttyS0,115200",
         console_qemu=("-serial", "file:{path}"),
-        # The guest's /dev/ttyS1: the second serial port.
-        oob_qemu=("-serial", "file:{path}"),
+        oob_device="/dev/ttyS1", oob_qemu=("-serial", "file:{path}"),
         # TCG: the emulated TSC follows the host clock and is synchronous
         # across vCPUs; without tsc=reliable the kernel may fall back to
         # HPET, whose MMIO reads serialise the vCPUs (2-2.5x slower).

@@ -136,6 +136,7 @@ def boot(vmlinuz, initrd, out, spec, arch="amd64", quiet=False, icount=False, cp
         return VmResult(out, True, int(m.group(1)), "", elapsed)
     why = f"timed out after {spec.timeout}s" if timed_out else \
         f"QEMU exited with status {proc.returncode} after {elapsed:.1f}s"
+    why += f", no PAGECHECK-GUEST-DONE on {arch.oob_device}"
     msg = f"VM did not complete ({why}); last console lines:\n" + \
         tail(out / "console.log", 40, "  | ").replace("\r", "")
     if (out / "qemu.log").stat().st_size:
