@@ -318,7 +318,7 @@ def cmd_deps(args):
 
 
 def parser():
-    ap = argparse.ArgumentParser(prog="pctest.py", description=__doc__.split("\n")[0],
+    ap = argparse.ArgumentParser(prog="pctest.py", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -362,7 +362,7 @@ def parser():
     p = sub.add_parser("deps", help="install the Debian packages a target needs")
     p.add_argument("target", choices=sorted(pctest_deps.TARGETS))
     p.set_defaults(func=cmd_deps)
-    p = sub.add_parser("check-label", help=argparse.SUPPRESS)
+    p = sub.add_parser("check-label", help="everything for one kernel (a job of check)")
     p.add_argument("--canary", action="store_true")
     p.add_argument("label")
     p.set_defaults(func=cmd_check_label)
