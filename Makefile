@@ -94,7 +94,7 @@ dkms-tree:
 # $(DISTDIR)/pagecheck-<version>.tar.gz: what DKMS needs, nothing else.
 dist:
 	@rm -rf $(DISTDIR)/dist
-	@$(MAKE) -s dkms-tree DEST=$(DISTDIR)/dist/pagecheck-$(PGC_VERSION)
+	@$(MAKE) -s --no-print-directory dkms-tree DEST=$(DISTDIR)/dist/pagecheck-$(PGC_VERSION)
 	@tar -C $(DISTDIR)/dist --sort=name --owner=0 --group=0 --numeric-owner \
 		--mtime=@0 -czf $(DISTDIR)/pagecheck-$(PGC_VERSION).tar.gz pagecheck-$(PGC_VERSION)
 	@rm -rf $(DISTDIR)/dist

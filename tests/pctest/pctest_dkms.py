@@ -47,7 +47,7 @@ def changelog_version():
 
 def make_dist(outdir):
     """make dist into outdir: the tarball path."""
-    res = run(["make", "-s", "-C", ROOT, f"DISTDIR={outdir}", "dist"])
+    res = run(["make", "-s", "--no-print-directory", "-C", ROOT, f"DISTDIR={outdir}", "dist"])
     return Path(res.stdout.strip().splitlines()[-1])
 
 
@@ -138,7 +138,7 @@ def _version_checks(t, version):
     conf = (ROOT / "dkms.conf").read_text()
     t.result('PACKAGE_VERSION="#MODULE_VERSION#"' in conf,
              "dkms.conf leaves PACKAGE_VERSION to dh_dkms -V and make dist (#MODULE_VERSION#)")
-    made = run(["make", "-s", "-C", ROOT, "version"]).stdout.strip()
+    made = run(["make", "-s", "--no-print-directory", "-C", ROOT, "version"]).stdout.strip()
     t.result(made == version and not (ROOT / "VERSION").exists(),
              f"the Makefile reads the version {version} from debian/changelog "
              f"(got {made or 'nothing'}); no VERSION file in the tree")
