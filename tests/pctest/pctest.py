@@ -53,7 +53,7 @@ DEBUG_PLAN = [
     Boot("check", "check", "hooks=tracepoint,ftrace,kprobe fp=300000", smp=4, mem=2048,
          timeout=3600),
     Boot("reliability", "reliability", "hook=tracepoint flood=200000 cycles=50", smp=4,
-         mem=2048, timeout=7200),
+         mem=2048, timeout=3600),
     Boot("lockdown-integrity", "lockdown", smp=1, mem=1024, timeout=3600,
          cmdline="lockdown=integrity"),
     Boot("lockdown-confidentiality", "lockdown", smp=1, mem=1024, timeout=3600,
