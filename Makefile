@@ -1,18 +1,30 @@
 # SPDX-License-Identifier: GPL-2.0
 # pagecheck: build the module against KDIR, test it in QEMU, run the demo.
+# The test driver is tests/pctest/pctest.py; the targets below call it.
 
 KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 PGC_GEN ?= $(CURDIR)/.gen
-KERNELS ?= 5.10 6.1 6.12 6.12-trixie 7
-CANARY ?= 7-rc
-HOOKS ?= tracepoint ftrace kprobe
-export HOOKS CANARY
+PYTHON ?= /usr/bin/python3
+PCTEST = $(PYTHON) tests/pctest/pctest.py
 W ?= 1
+DISTDIR ?= $(CURDIR)/build
+# The version is written once: debian/changelog (its upstream part). The
+# tree "make dist" makes for DKMS has a VERSION file instead.
+PGC_VERSION := $(or $(shell cat VERSION 2>/dev/null),\
+	$(shell sed -n '1{s/^[^ ]* (//;s/).*//;s/-[^-]*$$//;p}' debian/changelog 2>/dev/null))
+ifeq ($(PGC_VERSION),)
+$(error pagecheck: no version: neither VERSION nor debian/changelog is readable)
+endif
+# What DKMS builds from: make dist, and the .deb's /usr/src tree.
+DKMS_FILES = Makefile Kbuild LICENSE src include probes scripts/feature-probes.sh
 
-export PGC_GEN
+export PGC_GEN PGC_VERSION
+# KERNELS, JOBS, CANARY, BENCH, DKMS and PAGECHECK_* reach the driver from
+# the environment or the make command line (make exports both).
 
-.PHONY: all modules tests config clean check check-debug demo sparse install bench
+.PHONY: all modules tests config clean check check-debug demo sparse install bench \
+	dist dkms-tree version test-harness
 
 all: modules
 
@@ -45,17 +57,45 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR)/tests clean 2>/dev/null
 	rm -rf $(PGC_GEN)
 
+# Every kernel of the matrix in QEMU, the reduced benchmark, the canary,
+# DKMS and the .deb; ends with "N passed, N failed, N skipped".
 check:
-	scripts/check.sh $(KERNELS)
+	$(PCTEST) check
 
 # The guest suite on a KASAN + lockdep + DEBUG_VM kernel, built once.
 check-debug:
-	scripts/check-debug.sh
+	$(PCTEST) check-debug
 
 # The full benchmark table (docs/benchmark.md); make check runs a reduced one.
 bench:
-	scripts/install-deps.sh
-	scripts/bench.sh $(KERNELS)
+	$(PCTEST) bench
 
 demo:
-	scripts/demo.sh 6.1
+	$(PCTEST) demo 6.1
+
+# The driver's own unit tests: seconds, no network, no root, no VM.
+test-harness:
+	$(PCTEST) deps test-harness
+	$(PYTHON) -m pytest -q tests/pctest
+
+version:
+	@echo $(PGC_VERSION)
+
+# The DKMS source tree in DEST: DKMS_FILES, VERSION and dkms.conf with the
+# version filled in.
+dkms-tree:
+	@test -n "$(DEST)" || { echo "dkms-tree: set DEST" >&2; exit 2; }
+	mkdir -p $(DEST)
+	tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
+		--exclude='.*.cmd' --exclude='.*.d' $(DKMS_FILES) | tar -xf - -C $(DEST)
+	echo $(PGC_VERSION) >$(DEST)/VERSION
+	sed 's/#MODULE_VERSION#/$(PGC_VERSION)/' dkms.conf >$(DEST)/dkms.conf
+
+# $(DISTDIR)/pagecheck-<version>.tar.gz: what DKMS needs, nothing else.
+dist:
+	@rm -rf $(DISTDIR)/dist
+	@$(MAKE) -s --no-print-directory dkms-tree DEST=$(DISTDIR)/dist/pagecheck-$(PGC_VERSION)
+	@tar -C $(DISTDIR)/dist --sort=name --owner=0 --group=0 --numeric-owner \
+		--mtime=@0 -czf $(DISTDIR)/pagecheck-$(PGC_VERSION).tar.gz pagecheck-$(PGC_VERSION)
+	@rm -rf $(DISTDIR)/dist
+	@echo $(DISTDIR)/pagecheck-$(PGC_VERSION).tar.gz

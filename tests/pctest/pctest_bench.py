@@ -1,18 +1,99 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""bench-report.py [--check] --out FILE VMDIR...
+"""The deterministic benchmark: boots and report.
 
-Turns the guest.out files of scripts/bench.sh into tables (stdout and FILE,
-Markdown) and, with --check, checks pagecheck's cost targets on the
-host-native kernels, printing one PASS/FAIL line per target.
-
-Every figure is guest nanoseconds under QEMU -icount shift=0, that is guest
-instructions, per unit of work, from one fresh boot per configuration.
+For each kernel and each configuration, one fresh QEMU TCG boot with
+-icount shift=0,sleep=off -smp 1 (a guest nanosecond is one guest
+instruction) runs tests/guest/bench.sh and prints BENCH lines; report()
+turns them into tables (stdout and a Markdown file) and, in CI, checks
+pagecheck's cost targets on the host-native kernels (PASS/FAIL lines).
+Every figure is guest instructions per unit of work.
 """
-import argparse
 import os
 import re
-import sys
+
+import pctest_build
+import pctest_kernels
+import pctest_vm
+from pctest_common import ROOT, Error, cache, log, verdict, warn
+from pctest_vm import Boot
+
+CI_CONFIGS = "baseline floor tracepoint ftrace kprobe record bpftrace"
+FULL_CONFIGS = ("baseline floor tracepoint ftrace kprobe disabled record bpftrace "
+                "kopt-init_on_free kopt-page_poison kopt-check_pages kopt-init_on_alloc0")
+# Boot options of the kopt-* configurations.
+KOPT = {
+    "kopt-init_on_free": "init_on_free=1",
+    "kopt-page_poison": "page_poison=1",
+    "kopt-check_pages": "check_pages=1",
+    "kopt-init_on_alloc0": "init_on_alloc=0",
+}
+
+
+def fail(line):
+    verdict(line)
+    return 1
+
+
+def run(labels, ci, out=None):
+    """Boot every configuration on every kernel, then report(). --ci:
+    smaller workloads, only the configurations the targets need, the table
+    in the cache. BENCH_CONFIGS overrides the configuration list."""
+    size = "ci" if ci else "full"
+    configs = os.environ.get("BENCH_CONFIGS", CI_CONFIGS if ci else FULL_CONFIGS).split()
+    out = out or (cache() / "bench" / "ci.md" if ci else ROOT / "docs" / "benchmark.md")
+    workloads = pctest_build.build_workloads()
+    bt_files = []
+    if "bpftrace" in configs:
+        try:
+            bt_files = pctest_build.bpftrace_files()
+        except Error as e:
+            warn(f"{e}: the bpftrace configuration will fail")
+    dirs, failed = [], 0
+    for label in labels:
+        try:
+            kernel = pctest_kernels.fetch(label)
+        except Error as e:
+            log(str(e))
+            failed += fail(f"FAIL bench {label}: fetch the Debian kernel and headers")
+            continue
+        rundir = cache() / "bench" / kernel.kver
+        try:
+            mods = pctest_build.build_modules(kernel, rundir)
+        except Error as e:
+            log(str(e))
+            failed += fail(f"FAIL bench {label}: build pagecheck against {kernel.kver}")
+            continue
+        # The same initramfs for every configuration of a kernel.
+        common = [*mods, workloads["pc-bench"], f"{pctest_build.GUEST / 'bench.sh'}=pc/suite.sh"]
+        initrds = {"": pctest_build.mkinitramfs(rundir / "initrd.gz", common)}
+        if "bpftrace" in configs and bt_files:
+            initrds["bpftrace"] = pctest_build.mkinitramfs(
+                rundir / "initrd-bpftrace.gz",
+                [*common, f"{ROOT / 'tests' / 'bench' / 'pagecheck.bt'}=pc/pagecheck.bt",
+                 *bt_files])
+        for config in configs:
+            initrd = initrds.get("bpftrace" if config == "bpftrace" else "")
+            if initrd is None:
+                failed += fail(f"FAIL bench {label}/{config}: no initramfs (bpftrace missing on the host?)")
+                continue
+            # Same layout every boot: no KASLR, no mmap randomisation, and
+            # no RDRAND, so the RNG (slab freelists, hashes) is seeded from
+            # guest timings, which -icount makes deterministic.
+            extra = " ".join(filter(None, [KOPT.get(config, ""), "nokaslr norandmaps"]))
+            boot = Boot(f"{size}-{config}", "bench", f"config={config} size={size}", smp=1,
+                        mem=2048, timeout=1800, cmdline=extra)
+            vm = rundir / boot.name
+            # No RDRAND (see above), whatever PC_VM_CPU says.
+            result = pctest_vm.boot(kernel.vmlinuz, initrd, vm, boot, arch=kernel.arch,
+                                    quiet=True, icount=True, cpu="qemu64,+smep,+smap")
+            if not result.completed:
+                failed += fail(f"FAIL bench {label}/{config}: VM did not complete "
+                        f"(console: {vm / 'console.log'})")
+                continue
+            (vm / "label").write_text(label + "\n")
+            dirs.append(str(vm))
+    return report(dirs, out, check=ci) or (1 if failed else 0)
+
 
 WORKLOADS = [
     # name, unit, divisor field
@@ -120,17 +201,15 @@ def tail_cost(tp, floor):
     return tail, ("alloc loop against the floor" if tail is not None else None)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--check", action="store_true")
-    ap.add_argument("dirs", nargs="*")
-    args = ap.parse_args()
+def report(dirs, out_file, check):
+    """Print the tables, write them to out_file and, with check, print a
+    PASS/FAIL line per target on the host-native kernels. Returns 1 if a
+    target failed."""
 
     runs = {}
     lines_out = []
     verdicts = []
-    for d in args.dirs:
+    for d in dirs:
         r = parse(d)
         if r["error"] or not r["done"] or not r["config"]:
             verdicts.append("FAIL bench %s/%s: the guest did not finish (%s)" %
@@ -144,7 +223,7 @@ def main():
     out("Guest instructions (QEMU TCG `-icount shift=0,sleep=off`, one vCPU, 2 GiB, one fresh")
     out("boot per configuration) per unit of work. `+x%` is the cost over the baseline of")
     out("the same run; `Δfloor` is the instructions added per unit over the empty probe.")
-    out("Produced by `make bench` (scripts/bench.sh).")
+    out("Produced by `make bench` (tests/pctest/pctest.py bench).")
     out("")
     out("Configurations:")
     out("")
@@ -290,18 +369,14 @@ def main():
         out("")
         for text, ok, _ in checks:
             out("- %s %s" % ("met:" if ok else "MISSED:", text))
-            if args.check and label in HOST_NATIVE:
+            if check and label in HOST_NATIVE:
                 verdicts.append("%s bench %s: %s" % ("PASS" if ok else "FAIL", label, text))
 
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
+    os.makedirs(os.path.dirname(os.path.abspath(out_file)), exist_ok=True)
+    with open(out_file, "w") as f:
         f.write("\n".join(lines_out) + "\n")
     print("\n".join(lines_out))
     for v in verdicts:
-        print(v)
-    print("INFO bench: table written to %s" % args.out)
+        verdict(v)
+    verdict("INFO bench: table written to %s" % out_file)
     return 1 if any(v.startswith("FAIL") for v in verdicts) else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,387 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""pctest: the pagecheck test driver (host side).
+
+  pctest.py check [LABEL...]     every kernel of the matrix in QEMU, the
+                                 reduced benchmark, the canary, DKMS
+  pctest.py check-debug          the guest suite on the debug kernel
+  pctest.py bench [--ci] [LABEL...]   the deterministic benchmark
+  pctest.py demo [LABEL]         provoke one bad free of each kind, show reports
+  pctest.py fetch LABEL          fetch a kernel; print KVER=, KDIR=, ... lines
+  pctest.py build LABEL          build pagecheck and the initramfs for it
+  pctest.py run LABEL --mode M [--args "k=v ..."]   boot once, print verdicts
+  pctest.py dkms [LABEL...]      DKMS and .deb install/remove test
+  pctest.py deps TARGET          install the Debian packages TARGET needs
+
+Verdicts (PASS/FAIL/SKIP/INFO lines) go to stdout, progress to stderr.
+check and check-debug end with "N passed, N failed, N skipped" and exit
+non-zero on any failure or if nothing passed.
+Environment: KERNELS, JOBS (2), CANARY (7-rc), BENCH=0, DKMS=0,
+PAGECHECK_CACHE, PAGECHECK_OFFLINE=1, PAGECHECK_KEEP_DEBS=1,
+PAGECHECK_APT_MAX_AGE, PC_VM_CPU, PC_VM_TUNE.
+"""
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import pctest_bench      # noqa: E402
+import pctest_build      # noqa: E402
+import pctest_deps       # noqa: E402
+import pctest_dkms       # noqa: E402
+import pctest_jobs       # noqa: E402
+import pctest_kernels    # noqa: E402
+import pctest_vm         # noqa: E402
+from pctest_common import (Error, Interrupted, Stopwatch, cache, catch_signals,  # noqa: E402
+                           log, set_prog, verdict)
+from pctest_vm import Boot  # noqa: E402
+
+SELF = Path(__file__).resolve()
+
+# The boot plan: the boots of each kernel, in order. A label without an
+# entry of its own gets DEFAULT_PLAN. The canary runs only its "check" mode
+# boots. The guest runs /pc/suite.sh MODE ARGS... (tests/guest).
+DEFAULT_PLAN = [
+    Boot("check", "check", "hooks=tracepoint,ftrace,kprobe", smp=4, mem=2048, timeout=3000),
+]
+BOOT_PLAN = {}
+# The debug kernel (KASAN, lockdep, DEBUG_VM) makes TCG several times
+# slower: smaller loads, and the reliability and lockdown boots too.
+DEBUG_PLAN = [
+    Boot("check", "check", "hooks=tracepoint,ftrace,kprobe fp=300000", smp=4, mem=2048,
+         timeout=3600),
+    Boot("reliability", "reliability", "hook=tracepoint flood=200000 cycles=50", smp=4,
+         mem=2048, timeout=3600),
+    Boot("lockdown-integrity", "lockdown", smp=1, mem=1024, timeout=3600,
+         cmdline="lockdown=integrity"),
+    Boot("lockdown-confidentiality", "lockdown", smp=1, mem=1024, timeout=3600,
+         cmdline="lockdown=confidentiality"),
+]
+DEBUG_LABEL = "debug"
+BENCH_KERNELS = ["6.1", "6.12"]
+
+
+def plan(label, canary=False):
+    boots = DEBUG_PLAN if label == DEBUG_LABEL else BOOT_PLAN.get(label, DEFAULT_PLAN)
+    return [b for b in boots if b.mode == "check"] if canary else boots
+
+
+def find_boot(label, name):
+    for b in plan(label):
+        if b.name == name:
+            return b
+    raise Error(f"no boot '{name}' in the plan of {label} "
+                f"({' '.join(b.name for b in plan(label))})")
+
+
+def env_list(name, default):
+    value = os.environ.get(name)
+    return default if value is None else value.split()
+
+
+def env_flag(name):
+    return os.environ.get(name, "1") != "0"
+
+
+def jobs_max():
+    value = os.environ.get("JOBS", "2")
+    if not value.isdigit() or int(value) < 1:
+        raise Error(f"JOBS must be a positive integer, not '{value}'")
+    return int(value)
+
+
+def get_kernel(label):
+    if label == DEBUG_LABEL:
+        return pctest_kernels.debug_kernel()
+    return pctest_kernels.fetch(label)
+
+
+def run_dir(label):
+    return cache() / "runs" / label
+
+
+def guest_files(workloads):
+    """What the check initramfs holds besides the modules: every guest
+    script and every static guest program."""
+    scripts = sorted(p for p in pctest_build.GUEST.glob("*.sh"))
+    return [*scripts, *workloads.values()]
+
+
+def prepare(label, kernel, out, with_sparse):
+    """Build the modules and the initramfs for label: (the initramfs, or
+    None if the build failed; the build's verdict lines)."""
+    what = f"build pagecheck and test modules W=1 against {kernel.kver} with " \
+        f"{kernel.suite}'s compiler"
+    try:
+        mods = pctest_build.build_modules(kernel, out)
+    except Error as e:
+        log(str(e))
+        return None, [f"FAIL {label}: {what}"]
+    lines = [f"PASS {label}: {what}"]
+    if with_sparse and kernel.suite == pctest_kernels.HOST_SUITE:
+        try:
+            pctest_build.sparse(kernel, out)
+            lines.append(f"PASS {label}: sparse (C=2) clean")
+        except Error as e:
+            log(str(e))
+            lines.append(f"FAIL {label}: sparse (C=2) clean (log: {out / 'sparse.log'})")
+    workloads = pctest_build.build_workloads()
+    initrd = pctest_build.mkinitramfs(out / "initrd.gz", [*mods, *guest_files(workloads)])
+    return initrd, lines
+
+
+def boot_and_judge(label, kernel, initrd, out, boot):
+    result = pctest_vm.boot(kernel.vmlinuz, initrd, out / f"vm-{boot.name}", boot,
+                            arch=kernel.arch)
+    for line in pctest_vm.judge(f"{label}/{boot.name}", result):
+        verdict(line)
+
+
+# ---------------------------------------------------------------------------
+# Subcommands
+
+def cmd_fetch(args):
+    kernel = get_kernel(args.label)
+    sys.stdout.write(kernel.describe())
+    return 0
+
+
+def cmd_build(args):
+    kernel = get_kernel(args.label)
+    initrd, lines = prepare(args.label, kernel, run_dir(args.label), with_sparse=True)
+    for line in lines:
+        verdict(line)
+    if initrd is None:
+        return 1
+    print(f"INITRD={initrd}")
+    return 0
+
+
+def cmd_run(args):
+    kernel = get_kernel(args.label)
+    out = run_dir(args.label)
+    if args.boot:
+        boot = find_boot(args.label, args.boot)
+    else:
+        boot = Boot(args.mode, args.mode, args.args, args.smp, args.mem, args.timeout,
+                    args.cmdline)
+    initrd = out / "initrd.gz"
+    if not args.no_build:
+        initrd, lines = prepare(args.label, kernel, out, with_sparse=False)
+        for line in lines:
+            verdict(line)
+        if initrd is None:
+            return 1
+    elif not initrd.is_file():
+        raise Error(f"--no-build: {initrd} does not exist (run: pctest.py build {args.label})")
+    result = pctest_vm.boot(kernel.vmlinuz, initrd, out / f"vm-{boot.name}", boot,
+                            arch=kernel.arch, quiet=args.quiet, icount=args.icount)
+    lines = pctest_vm.judge(f"{args.label}/{boot.name}", result)
+    for line in lines:
+        verdict(line)
+    return 1 if any(l.startswith("FAIL ") for l in lines) else 0
+
+
+def cmd_check_label(args):
+    """Everything for one kernel of the matrix (a job of check)."""
+    label, clock = args.label, Stopwatch()
+    try:
+        kernel = get_kernel(label)
+    except Error as e:
+        log(str(e))
+        verdict(f"FAIL {label}: fetch the Debian kernel and headers")
+        return 1
+    out = run_dir(label)
+    initrd, lines = prepare(label, kernel, out, with_sparse=True)
+    for line in lines:
+        verdict(line)
+    if initrd is None:
+        return 1
+    for boot in plan(label, canary=args.canary):
+        boot_and_judge(label, kernel, initrd, out, boot)
+    verdict(f"INFO {label}: finished in {clock.seconds():.0f} s (evidence: {out}/vm-*)")
+    return 0
+
+
+def host_steps(target):
+    """Dependencies and the guest programs: FAIL host lines if they fail."""
+    lines = []
+    try:
+        pctest_deps.install(target)
+    except Error as e:
+        log(str(e))
+        lines.append("FAIL host: install dependencies")
+    try:
+        pctest_build.build_workloads()
+    except Error as e:
+        log(str(e))
+        lines.append("FAIL host: build the guest workloads")
+    for line in lines:
+        print(line, flush=True)
+    return lines
+
+
+def finish(lines):
+    text, status = pctest_jobs.summary(lines)
+    print(text, flush=True)
+    return status
+
+
+def cmd_check(args):
+    labels = args.labels or env_list("KERNELS", pctest_kernels.DEFAULT_KERNELS)
+    for name in labels + env_list("CANARY", ["7-rc"]):
+        pctest_kernels.label(name)
+    lines = host_steps("check")
+    me = [sys.executable, str(SELF)]
+    jobs = [pctest_jobs.Job(l, [*me, "check-label", l]) for l in labels]
+    bench = [l for l in BENCH_KERNELS if l in labels]
+    if env_flag("BENCH") and bench:
+        jobs.append(pctest_jobs.Job("bench", [*me, "bench", "--ci", *bench]))
+    for l in env_list("CANARY", ["7-rc"]):
+        jobs.append(pctest_jobs.Job(f"canary-{l}", [*me, "check-label", "--canary", l],
+                                    counted=False))
+    if env_flag("DKMS"):
+        jobs.append(pctest_jobs.Job("dkms", [*me, "dkms"]))
+    pool = pctest_jobs.Pool(jobs_max(), cache() / "runs")
+    lines += pool.run(jobs, emit=lambda l: print(l, flush=True))
+    return finish(lines)
+
+
+def cmd_check_debug(args):
+    clock = Stopwatch()
+    lines = host_steps("check-debug")
+    try:
+        kernel = get_kernel(DEBUG_LABEL)
+    except Error as e:
+        log(str(e))
+        lines.append("FAIL debug: build the debug kernel")
+        print(lines[-1], flush=True)
+        return finish(lines)
+    label = DEBUG_LABEL
+    print(f"INFO {label}: kernel {kernel.kver} ready after {clock.seconds():.0f} s", flush=True)
+    initrd, built = prepare(label, kernel, run_dir(label), with_sparse=False)
+    for line in built:
+        print(line, flush=True)
+    lines += built
+    if initrd is not None:
+        me = [sys.executable, str(SELF)]
+        jobs = [pctest_jobs.Job(f"debug-{b.name}", [*me, "run", label, "--boot", b.name,
+                                                    "--no-build"]) for b in plan(label)]
+        pool = pctest_jobs.Pool(jobs_max(), cache() / "runs")
+        lines += pool.run(jobs, emit=lambda l: print(l, flush=True))
+    print(f"INFO debug: finished in {clock.seconds():.0f} s", flush=True)
+    return finish(lines)
+
+
+def cmd_bench(args):
+    # In make check (--ci) the check job did the host steps.
+    failed = [] if args.ci else host_steps("bench")
+    labels = args.labels or env_list("KERNELS", pctest_kernels.DEFAULT_KERNELS)
+    status = pctest_bench.run(labels, ci=args.ci, out=args.out)
+    return status or (1 if failed else 0)
+
+
+def cmd_demo(args):
+    pctest_deps.install("demo")
+    workloads = pctest_build.build_workloads()
+    kernel = get_kernel(args.label)
+    out = cache() / "demo" / kernel.kver
+    mods = pctest_build.build_modules(kernel, out)
+    initrd = pctest_build.mkinitramfs(out / "initrd.gz", [*mods, *guest_files(workloads)])
+    log(f"booting Debian {kernel.kver} in QEMU (TCG, about a minute)...")
+    result = pctest_vm.boot(kernel.vmlinuz, initrd, out / "vm",
+                            Boot("demo", "demo", smp=2, mem=1024, timeout=600), arch=kernel.arch)
+    if not result.completed:
+        raise Error(f"the demo VM did not complete ({result.why}); "
+                    f"console: {out / 'vm' / 'console.log'}")
+    text = pctest_vm.guest_text(out / "vm")
+    found = pctest_vm.sections(text)
+    for line in text.splitlines():
+        if line.startswith("DEMO "):
+            print(line)
+    print(f"=== /sys/kernel/debug/pagecheck/reports on Debian {kernel.kver} ===")
+    print(found.get("reports", "(no reports section in the guest output)"))
+    print("=== /sys/kernel/debug/pagecheck/stats ===")
+    print(found.get("stats", "(no stats section in the guest output)"))
+    return 0
+
+
+def cmd_dkms(args):
+    return pctest_dkms.test(args.labels or ["6.1", "6.12"])
+
+
+def cmd_deps(args):
+    pctest_deps.install(args.target)
+    return 0
+
+
+def parser():
+    ap = argparse.ArgumentParser(prog="pctest.py", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("check", help="the test suite over the kernel matrix")
+    p.add_argument("labels", nargs="*", metavar="LABEL")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("check-debug", help="the guest suite on the debug kernel")
+    p.set_defaults(func=cmd_check_debug)
+    p = sub.add_parser("bench", help="the deterministic benchmark")
+    p.add_argument("--ci", action="store_true", help="smaller workloads, the gated configurations")
+    p.add_argument("--out", help="where to write the table (default docs/benchmark.md, "
+                   "--ci: $PAGECHECK_CACHE/bench/ci.md)")
+    p.add_argument("labels", nargs="*", metavar="LABEL")
+    p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("demo", help="one bad free of each kind, then the reports")
+    p.add_argument("label", nargs="?", default="6.1")
+    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("fetch", help="fetch a kernel, print its paths")
+    p.add_argument("label")
+    p.set_defaults(func=cmd_fetch)
+    p = sub.add_parser("build", help="build the modules and the initramfs for a kernel")
+    p.add_argument("label")
+    p.set_defaults(func=cmd_build)
+    p = sub.add_parser("run", help="boot one VM and print its verdicts")
+    p.add_argument("label")
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--mode", help="guest suite mode (pc.mode)")
+    how.add_argument("--boot", help="a boot of the label's plan, by name")
+    p.add_argument("--args", default="", help='guest suite arguments (pc.args), "k=v k=v"')
+    p.add_argument("--smp", type=int, default=4)
+    p.add_argument("--mem", type=int, default=2048, help="MiB")
+    p.add_argument("--timeout", type=int, default=3000, help="seconds")
+    p.add_argument("--cmdline", default="", help="extra kernel options")
+    p.add_argument("--icount", action="store_true", help="-icount shift=0,sleep=off")
+    p.add_argument("--quiet", action="store_true", help="loglevel=4")
+    p.add_argument("--no-build", action="store_true", help="boot the initramfs built last")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("dkms", help="install and remove with DKMS and as a .deb")
+    p.add_argument("labels", nargs="*", metavar="LABEL")
+    p.set_defaults(func=cmd_dkms)
+    p = sub.add_parser("deps", help="install the Debian packages a target needs")
+    p.add_argument("target", choices=sorted(pctest_deps.TARGETS))
+    p.set_defaults(func=cmd_deps)
+    p = sub.add_parser("check-label", help="everything for one kernel (a job of check)")
+    p.add_argument("--canary", action="store_true")
+    p.add_argument("label")
+    p.set_defaults(func=cmd_check_label)
+    return ap
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    set_prog(f"pctest {args.command}")
+    catch_signals()
+    try:
+        return args.func(args)
+    except Error as e:
+        log(f"error: {e}")
+        return 1
+    except Interrupted as e:
+        log(f"interrupted by {e}")
+        return 128 + e.signum
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The job pool and the summary.
+
+Every job (a kernel label, the benchmark, the canary, the DKMS test) is a
+command of its own, in a process group and session of its own, JOBS at a
+time. Its whole output goes to runs/check-<job>.log; its verdict lines go
+to a results file too (PCTEST_RESULTS), printed when the job ends. On
+SIGINT, SIGTERM or SIGHUP every running job's process group is stopped
+(TERM, then KILL), so no QEMU or compiler outlives the run.
+"""
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pctest_common import RESULTS_ENV, Interrupted, log
+
+VERDICTS = ("PASS ", "FAIL ", "SKIP ")
+
+
+@dataclass
+class Job:
+    name: str
+    argv: list
+    counted: bool = True    # a canary's results are reported, never counted
+
+
+@dataclass
+class _Running:
+    job: Job
+    proc: subprocess.Popen
+    results: Path
+    log: Path
+    t0: float
+
+
+def relabel_canary(line):
+    """PASS/FAIL/SKIP lines of a canary become CANARY-PASS etc."""
+    return "CANARY-" + line if line.startswith(VERDICTS) else line
+
+
+def count(lines):
+    """(passed, failed, skipped) among verdict lines."""
+    return tuple(sum(1 for l in lines if l.startswith(v)) for v in VERDICTS)
+
+
+def summary(lines):
+    """The closing line and the exit status: non-zero on any failure, or
+    when nothing passed."""
+    passed, failed, skipped = count(lines)
+    return f"{passed} passed, {failed} failed, {skipped} skipped", \
+        0 if failed == 0 and passed > 0 else 1
+
+
+def job_verdicts(name, results_text, rc, log_path):
+    """The lines a finished job contributes: what it reported, plus a FAIL
+    if it reported no verdict at all or exited non-zero without a FAIL."""
+    lines = [l for l in results_text.splitlines() if l.strip()]
+    if not any(l.startswith(VERDICTS) for l in lines):
+        lines.append(f"FAIL {name}: job produced no result (exit status {rc}; log: {log_path})")
+    elif rc != 0 and not any(l.startswith("FAIL ") for l in lines):
+        lines.append(f"FAIL {name}: job exited with status {rc} (log: {log_path})")
+    return lines
+
+
+class Pool:
+    def __init__(self, jobs_max, log_dir, poll=0.2, grace=15):
+        if jobs_max < 1:
+            raise ValueError("JOBS must be a positive integer")
+        self.jobs_max = jobs_max
+        self.log_dir = Path(log_dir)
+        self.poll = poll
+        self.grace = grace
+        self.running = []
+
+    def run(self, jobs, emit=print):
+        """Run every job; emit each line as jobs end. Returns the counted
+        lines (canary lines are emitted relabelled and not returned)."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        counted = []
+        pending = list(jobs)
+        with tempfile.TemporaryDirectory(prefix="pctest-jobs.") as tmp:
+            try:
+                while pending or self.running:
+                    while pending and len(self.running) < self.jobs_max:
+                        self._start(pending.pop(0), Path(tmp), emit)
+                    for r in [r for r in self.running if r.proc.poll() is not None]:
+                        self.running.remove(r)
+                        counted += self._finish(r, emit)
+                    time.sleep(self.poll)
+            except Interrupted as e:
+                n = self.stop_all()
+                log(f"interrupted by {e}: stopped {n} running job(s)")
+                raise
+        return counted
+
+    def _start(self, job, tmp, emit):
+        results = tmp / f"{job.name}.results"
+        results.touch()
+        logp = self.log_dir / f"check-{job.name}.log"
+        with open(logp, "w") as logf:
+            proc = subprocess.Popen([str(a) for a in job.argv], stdin=subprocess.DEVNULL,
+                                    stdout=logf, stderr=subprocess.STDOUT,
+                                    start_new_session=True,
+                                    env=dict(os.environ, **{RESULTS_ENV: str(results)}))
+        self.running.append(_Running(job, proc, results, logp, time.monotonic()))
+        emit(f"INFO {job.name}: started")
+
+    def _finish(self, r, emit):
+        lines = job_verdicts(r.job.name, r.results.read_text(errors="replace"),
+                             r.proc.returncode, r.log)
+        took = f"INFO {r.job.name}: job finished in {time.monotonic() - r.t0:.0f} s (log: {r.log})"
+        if not r.job.counted:
+            for line in lines:
+                emit(relabel_canary(line))
+            passed, failed, _ = count(lines)
+            emit(f"INFO {r.job.name}: {passed} passed, {failed} failed (not counted)")
+            emit(took)
+            return []
+        for line in lines:
+            emit(line)
+        emit(took)
+        return lines
+
+    def stop_all(self):
+        """TERM every running job's process group, wait, then KILL what is
+        left. Further signals are ignored meanwhile."""
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        stopped = len(self.running)
+        for r in self.running:
+            _killpg(r.proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.grace
+        for r in self.running:
+            try:
+                r.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        # The leader may be gone while others of its group (QEMU) are not.
+        for r in self.running:
+            _killpg(r.proc.pid, signal.SIGKILL)
+            r.proc.wait()
+        self.running = []
+        return stopped
+
+
+def _killpg(pgid, sig):
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

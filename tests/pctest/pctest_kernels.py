@@ -1,0 +1,1080 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The kernel matrix and how to get each kernel.
+
+Debian distribution kernels (image, modules, headers, kbuild) are fetched
+into the cache with a private apt configuration per apt state, never
+installed system-wide and never reading /etc/apt; their headers are made
+usable in place as an out-of-tree KDIR. Kernels whose Debian suite is not
+the host's build modules in that suite's chroot (mmdebstrap), made once and
+cached. The debug kernel is Debian's linux-source-6.12 built with KASAN,
+lockdep and DEBUG_VM.
+
+Cache layout (PAGECHECK_CACHE, default ~/.cache/pagecheck):
+  apt/<state>/          private apt config, sources.list, lists, stamps
+  debs/<kver>/          downloaded .debs (deleted after a good extraction
+                        unless PAGECHECK_KEEP_DEBS=1)
+  kernels/<kver>/root/  dpkg-deb -x of all packages
+  kernels/<kver>/ready  stamp: extraction, fix-ups and test build passed
+  labels/<label>.env    last resolved result for the label (offline fallback)
+  chroots/<suite>-<hash>/root, ready; chroots/<suite>.lock
+  debug-kernel/         the debug kernel builds and their source tarball
+"""
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pctest_common import (ROOT, Error, Lock, age_seconds, cache, log, offline,
+                           run, tail, utc_stamp, warn)
+
+HOST_SUITE = "bookworm"
+
+
+@dataclass(frozen=True)
+class Arch:
+    """How to build for and boot one Debian architecture. Only amd64 is
+    filled in; arm64 and s390x differ in every field (see
+    shared/research/cross-arch.md): make ARCH=arm64 with CROSS_COMPILE
+    aarch64-linux-gnu-, qemu-system-aarch64 -M virt -cpu
+    max,pauth-impdef=on, console ttyAMA0 and a virtio console (/dev/hvc0)
+    as the out-of-band channel."""
+    name: str               # Debian architecture, also the kernel flavour
+    make_arch: str          # ARCH= for Kbuild
+    cross_compile: str      # CROSS_COMPILE= prefix; empty when native
+    qemu: str               # QEMU binary
+    qemu_package: str       # the Debian package that has it
+    machine: tuple          # QEMU arguments choosing the machine
+    cpu: str                # default -cpu (PC_VM_CPU overrides it)
+    console: str            # the kernel's console= value
+    console_qemu: tuple     # QEMU arguments for the console ({path})
+    oob_device: str         # the guest's device of the out-of-band channel
+    oob_qemu: tuple         # QEMU arguments that connect it to guest.out ({path})
+    cmdline: tuple          # kernel options this machine needs
+
+
+ARCHES = {
+    "amd64": Arch(
+        name="amd64", make_arch="x86", cross_compile="",
+        qemu="qemu-system-x86_64", qemu_package="qemu-system-x86", machine=(),
+        cpu="qemu64,+smep,+smap,+rdrand",
+        console="ttyS0,115200",
+        console_qemu=("-serial", "file:{path}"),
+        oob_device="/dev/ttyS1", oob_qemu=("-serial", "file:{path}"),
+        # TCG: the emulated TSC follows the host clock and is synchronous
+        # across vCPUs; without tsc=reliable the kernel may fall back to
+        # HPET, whose MMIO reads serialise the vCPUs (2-2.5x slower).
+        cmdline=("tsc=reliable", "8250.nr_uarts=2")),
+}
+
+
+@dataclass(frozen=True)
+class Label:
+    """One kernel of the matrix. release is the apt target release of the
+    metapackage linux-image-<arch> ('' = apt's candidate; backports are
+    never candidates). Its Depends names the concrete image package. If
+    that kernel's uname -r or Debian version does not match kver_re and
+    ver_re (Python regexes searched, "." = anything), the newest
+    linux-image-<kver>-<arch> in the state's lists that matches both is
+    used instead. suite is the Debian suite whose compiler builds modules
+    for it."""
+    name: str
+    arch: str
+    state: str
+    release: str
+    kver_re: str
+    ver_re: str
+    suite: str
+
+    @property
+    def meta(self):
+        meta = f"linux-image-{self.arch}"
+        return f"{meta}/{self.release}" if self.release else meta
+
+
+LABELS = [
+    Label("6.1", "amd64", "bookworm", "", ".", ".", "bookworm"),
+    Label("6.12", "amd64", "bookworm", "bookworm-backports", ".", ".", "bookworm"),
+    Label("6.12-trixie", "amd64", "trixie", "", r"^6\.12\.", ".", "trixie"),
+    Label("5.10", "amd64", "bullseye", "", r"^5\.10\.", ".", "bullseye"),
+    Label("7", "amd64", "sid", "unstable", r"^7\.", r"^[^~]+$", "sid"),
+    Label("7-rc", "amd64", "experimental", "experimental", r"^7\.", r"~rc", "experimental"),
+]
+DEFAULT_KERNELS = ["5.10", "6.1", "6.12", "6.12-trixie", "7"]
+
+MIRROR = "http://deb.debian.org/debian"
+SECURITY = "http://deb.debian.org/debian-security"
+_SIGNED = "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]"
+# sources.list of each apt state: (mirror, suite) pairs.
+APT_STATES = {
+    "bookworm": [(MIRROR, "bookworm"), (MIRROR, "bookworm-updates"),
+                 (MIRROR, "bookworm-backports"), (SECURITY, "bookworm-security")],
+    # apt's candidate: the newest of the three
+    "trixie": [(MIRROR, "trixie"), (MIRROR, "trixie-updates"), (SECURITY, "trixie-security")],
+    # bullseye-backports is archived (404 on the mirror)
+    "bullseye": [(MIRROR, "bullseye"), (MIRROR, "bullseye-updates"),
+                 (SECURITY, "bullseye-security")],
+    "sid": [(MIRROR, "sid")],
+    # experimental alone is not installable: sid under it
+    "experimental": [(MIRROR, "sid"), (MIRROR, "experimental")],
+}
+
+
+def label(name):
+    for entry in LABELS:
+        if entry.name == name:
+            return entry
+    raise Error(f"unknown kernel label '{name}' (labels: {' '.join(l.name for l in LABELS)})")
+
+
+# ---------------------------------------------------------------------------
+# Debian version comparison (dpkg's verrevcmp).
+
+def _order(c):
+    if c == "":
+        return 0
+    if c.isdigit():
+        return 0
+    if c.isalpha():
+        return ord(c)
+    if c == "~":
+        return -1
+    return ord(c) + 256
+
+
+def _verrevcmp(a, b):
+    i = j = 0
+    while i < len(a) or j < len(b):
+        while (i < len(a) and not a[i].isdigit()) or (j < len(b) and not b[j].isdigit()):
+            ac = _order(a[i] if i < len(a) else "")
+            bc = _order(b[j] if j < len(b) else "")
+            if ac != bc:
+                return ac - bc
+            i += 1
+            j += 1
+        while i < len(a) and a[i] == "0":
+            i += 1
+        while j < len(b) and b[j] == "0":
+            j += 1
+        first_diff = 0
+        while i < len(a) and a[i].isdigit() and j < len(b) and b[j].isdigit():
+            if not first_diff:
+                first_diff = ord(a[i]) - ord(b[j])
+            i += 1
+            j += 1
+        if i < len(a) and a[i].isdigit():
+            return 1
+        if j < len(b) and b[j].isdigit():
+            return -1
+        if first_diff:
+            return first_diff
+    return 0
+
+
+def _split_version(v):
+    epoch, _, rest = v.rpartition(":") if ":" in v else ("0", "", v)
+    upstream, _, revision = rest.rpartition("-") if "-" in rest else (rest, "", "")
+    return int(epoch or 0), upstream, revision
+
+
+def version_compare(a, b):
+    """<0, 0 or >0 as Debian version a sorts before, with or after b."""
+    ea, ua, ra = _split_version(a)
+    eb, ub, rb = _split_version(b)
+    if ea != eb:
+        return ea - eb
+    return _verrevcmp(ua, ub) or _verrevcmp(ra, rb)
+
+
+# ---------------------------------------------------------------------------
+# Apt: a private state per apt state name.
+
+class AptState:
+    """One private apt configuration: apt/<state>/ in the cache. Nothing in
+    /etc/apt is read (APT_CONFIG is parsed first, and it points
+    Dir::Etc::Parts and the rest elsewhere)."""
+
+    def __init__(self, state):
+        if state not in APT_STATES:
+            raise Error(f"no sources defined for apt state '{state}'")
+        self.state = state
+        self.dir = cache() / "apt" / state
+        self.opts = ["-o", f"Dir::Etc::SourceList={self.dir}/sources.list",
+                     "-o", "Dir::Etc::SourceParts=/dev/null",
+                     "-o", f"Dir::State::Lists={self.dir}/lists",
+                     "-o", f"Dir::Cache={self.dir}/cache",
+                     "-o", "Acquire::Check-Valid-Until=false"]
+
+    def lock(self):
+        """One user of the state at a time (parallel jobs share the cache)."""
+        return Lock(self.dir / "fetch.lock", f"another kernel fetch using {self.dir}")
+
+    def sources(self):
+        return "".join(f"{_SIGNED} {m} {s} main\n" for m, s in APT_STATES[self.state])
+
+    def config(self):
+        d = self.dir
+        return (f'Dir::Etc::Parts "{d}/parts";\n'
+                'Dir::Etc::main "/dev/null";\n'
+                f'Dir::Etc::SourceList "{d}/sources.list";\n'
+                'Dir::Etc::SourceParts "/dev/null";\n'
+                'Dir::Etc::Preferences "/dev/null";\n'
+                f'Dir::Etc::PreferencesParts "{d}/prefs";\n'
+                f'Dir::State "{d}";\n'
+                f'Dir::State::Lists "{d}/lists";\n'
+                f'Dir::State::status "{d}/status";\n'
+                f'Dir::Cache "{d}/cache";\n'
+                'Dir::Cache::srcpkgcache "";\n'
+                'Acquire::Check-Valid-Until "false";\n'
+                'Acquire::Languages "none";\n'
+                'Acquire::GzipIndexes "true";\n'
+                'APT::Sandbox::User "root";\n'
+                'Acquire::Retries "1";\n'
+                'Acquire::http::Timeout "30";\n')
+
+    def setup(self):
+        """Write the configuration; a changed sources.list forces an update.
+        Call with the lock held."""
+        d = self.dir
+        for sub in ("lists/partial", "cache/archives/partial", "parts", "prefs"):
+            (d / sub).mkdir(parents=True, exist_ok=True)
+        sources = self.sources()
+        if _read(d / "sources.list") != sources:
+            (d / "sources.list").write_text(sources)
+            (d / "updated").unlink(missing_ok=True)
+        status = d / "status"
+        if not status.exists() or status.stat().st_size:
+            status.write_text("")
+        # Nothing is installed from this state: drop stale archives and caches.
+        for deb in (d / "cache" / "archives").glob("*.deb"):
+            deb.unlink()
+        (d / "cache" / "srcpkgcache.bin").unlink(missing_ok=True)
+        if _read(d / "apt.conf") != self.config():
+            (d / "apt.conf").write_text(self.config())
+
+    def env(self):
+        return dict(os.environ, APT_CONFIG=str(self.dir / "apt.conf"))
+
+    def has_lists(self):
+        return any((self.dir / "lists").glob("*Packages*"))
+
+    def refresh(self, max_age=None):
+        """apt-get update if the lists are older than PAGECHECK_APT_MAX_AGE
+        (default a day); after a failed refresh retry at most once an hour.
+        A failure is a warning: the old lists are used."""
+        if max_age is None:
+            max_age = int(os.environ.get("PAGECHECK_APT_MAX_AGE", "86400"))
+        age = age_seconds(self.dir / "updated")
+        if age < max_age or offline():
+            return
+        if (self.dir / "updated").exists() and age_seconds(self.dir / "update-failed") < 3600:
+            log(f"apt metadata is stale ({age:.0f}s) but the last refresh failed recently; using it")
+            return
+        log(f"refreshing apt metadata for '{self.state}' (age {age:.0f}s)")
+        logf = self.dir / "update.log"
+        res = run(["apt-get", *self.opts, "-q", "update"], log_path=logf, env=self.env(),
+                  check=False)
+        text = _read(logf)
+        if res.returncode == 0 and not re.search(r"^E: |^W: (Failed to fetch|Some index files)",
+                                                 text, re.M):
+            (self.dir / "updated").touch()
+            (self.dir / "update-failed").unlink(missing_ok=True)
+            return
+        (self.dir / "update-failed").touch()
+        warn(f"apt-get update failed (see {logf}); using old lists\n{tail(logf, 5)}")
+
+    def query(self, *args):
+        """apt-cache ARGS on this state; its stdout ('' if it failed)."""
+        res = run(["apt-cache", *self.opts, *args], env=self.env(), check=False)
+        return res.stdout if res.returncode == 0 else ""
+
+    def download(self, packages, dest, logf):
+        run(["apt-get", *self.opts, "-q", "download", *packages], cwd=dest,
+            log_path=logf, env=self.env())
+
+
+def _read(path):
+    try:
+        return Path(path).read_text(errors="replace")
+    except OSError:
+        return None
+
+
+# ---------------------------------------------------------------------------
+# Resolution: label -> concrete kernel and the packages to download. Works on
+# anything with query(*apt_cache_args) -> stdout, so tests feed recordings.
+
+@dataclass
+class Resolution:
+    kver: str
+    version: str
+    packages: list
+
+
+def apt_field(apt, spec, name):
+    """Field name of the version apt selects for spec ('' if none)."""
+    for line in apt.query("show", "--no-all-versions", spec).splitlines():
+        if line.split(None, 1)[:1] == [name + ":"]:
+            return line.split(":", 1)[1].strip()
+    return ""
+
+
+def _alternatives(depends):
+    """Every alternative of a Depends value, one string each."""
+    return [a.strip() for a in re.split(r"[,|]", depends) if a.strip()]
+
+
+def _names(depends):
+    return [a.split()[0] for a in _alternatives(depends)]
+
+
+def _matches(lab, kver, version):
+    return bool(re.search(lab.kver_re, kver) and re.search(lab.ver_re, version))
+
+
+def search_newest(lab, apt):
+    """Newest linux-image-<kver>-<arch> (no cloud or rt flavour) whose
+    kver and version match the label: (kver, version) or None."""
+    best = None
+    suffix = "-" + lab.arch
+    names = apt.query("search", "--names-only", f"^linux-image-[0-9].*{suffix}$")
+    for name in (line.split()[0] for line in names.splitlines() if line.strip()):
+        k = name[len("linux-image-"):-len(suffix)]
+        if k.endswith("-cloud") or k.endswith("-rt"):
+            continue
+        for row in apt.query("madison", name).splitlines():
+            cols = [c.replace(" ", "") for c in row.split("|")]
+            if len(cols) < 2 or cols[0] != name:
+                continue
+            v = cols[1]
+            if not _matches(lab, k + suffix, v):
+                continue
+            if best is None or version_compare(v, best[1]) > 0:
+                best = (k + suffix, v)
+    return best
+
+
+def resolve(lab, apt):
+    """The label's kernel from the apt lists, or raise Error."""
+    kver = version = ""
+    for dep in _alternatives(apt_field(apt, lab.meta, "Depends")):
+        if dep.startswith("linux-image-"):
+            kver = dep.split()[0][len("linux-image-"):]
+            m = re.search(r"\(= *([^)]+)\)", dep)
+            version = m.group(1).strip() if m else apt_field(apt, f"linux-image-{kver}", "Version")
+            break
+    if not kver or not _matches(lab, kver, version):
+        if lab.kver_re + lab.ver_re == "..":
+            raise Error(f"cannot resolve {lab.meta} from apt metadata")
+        if kver:
+            log(f"{lab.meta} is {kver} ({version}), not {lab.kver_re} / {lab.ver_re}: searching")
+        found = search_newest(lab, apt)
+        if found is None:
+            raise Error(f"no linux-image-*-{lab.arch} in the lists matches "
+                        f"{lab.kver_re} / {lab.ver_re}")
+        kver, version = found
+    hdeps = apt_field(apt, f"linux-headers-{kver}={version}", "Depends")
+    if not hdeps:
+        raise Error(f"no linux-headers-{kver}={version} in the lists")
+    common = [n for n in _names(hdeps) if re.match(r"^linux-headers-.*-common", n)]
+    kbuild = [n for n in _names(hdeps) if n.startswith("linux-kbuild-")]
+    if not kbuild:
+        raise Error(f"linux-headers-{kver} has no linux-kbuild dependency")
+    packages = [f"linux-image-{kver}={version}", f"linux-headers-{kver}={version}"]
+    # 7.x: the image package is a shell; vmlinuz and modules are split out.
+    image_deps = _names(apt_field(apt, f"linux-image-{kver}={version}", "Depends"))
+    for part in ("base", "binary", "modules"):
+        if f"linux-{part}-{kver}" in image_deps:
+            packages.append(f"linux-{part}-{kver}={version}")
+    if common:
+        packages.append(f"{common[0]}={version}")
+    # kbuild comes from the same source package; prefer the same version.
+    if apt_field(apt, f"{kbuild[0]}={version}", "Version"):
+        packages.append(f"{kbuild[0]}={version}")
+    else:
+        other = apt_field(apt, kbuild[0], "Version")
+        warn(f"{kbuild[0]}={version} not in lists, using {other}")
+        packages.append(f"{kbuild[0]}={other}")
+    return Resolution(kver, version, packages)
+
+
+# ---------------------------------------------------------------------------
+# A fetched kernel.
+
+@dataclass
+class Kernel:
+    label: str
+    arch: str
+    kver: str
+    vmlinuz: Path
+    kdir: Path
+    moddir: Path
+    suite: str
+
+    def describe(self):
+        return (f"KVER={self.kver}\nVMLINUZ={self.vmlinuz}\nKDIR={self.kdir}\n"
+                f"MODDIR={self.moddir}\nSUITE={self.suite}\nARCH={self.arch}\n")
+
+
+def cached_kernel(lab, kver):
+    kd = cache() / "kernels" / kver / "root"
+    return Kernel(lab.name, lab.arch, kver, kd / "boot" / f"vmlinuz-{kver}",
+                  kd / "usr" / "src" / f"linux-headers-{kver}", kd / "lib" / "modules" / kver,
+                  lab.suite)
+
+
+def is_ready(kernel):
+    return ((kernel.vmlinuz.parents[2] / "ready").is_file() and kernel.vmlinuz.is_file()
+            and (kernel.kdir / "Makefile").is_file() and (kernel.moddir / "kernel").is_dir())
+
+
+def _label_file(lab):
+    return cache() / "labels" / f"{lab.name}.env"
+
+
+def _remember(lab, kernel):
+    path = _label_file(lab)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = (f"KVER={kernel.kver}\nVMLINUZ={kernel.vmlinuz}\nKDIR={kernel.kdir}\n"
+            f"MODDIR={kernel.moddir}\nSUITE={kernel.suite}\n")
+    if _read(path) != text:
+        path.write_text(text)
+
+
+def fallback(lab, why):
+    """The label's last good kernel, if it is still cached; else raise."""
+    text = _read(_label_file(lab)) or ""
+    m = re.search(r"^KVER=(.+)$", text, re.M)
+    if m:
+        kernel = cached_kernel(lab, m.group(1))
+        if is_ready(kernel):
+            warn(f"{why}; using cached kernel {kernel.kver} for label {lab.name}")
+            return kernel
+    raise Error(f"{why} (and no cached kernel for label {lab.name})")
+
+
+def fetch(name):
+    """Fetch, extract, fix up and test the kernel of a label."""
+    lab = label(name)
+    if lab.arch not in ARCHES:
+        raise Error(f"label {name}: architecture {lab.arch} is not supported yet")
+    for tool in ("apt-get", "apt-cache", "dpkg-deb", "make", "gcc"):
+        if not shutil.which(tool):
+            raise Error(f"'{tool}' not found (run: pctest.py deps)")
+    apt = AptState(lab.state)
+    with apt.lock():
+        apt.setup()
+        apt.refresh()
+        if not apt.has_lists():
+            return fallback(lab, f"no apt metadata for '{lab.state}'")
+        try:
+            res = resolve(lab, apt)
+        except Error as e:
+            return fallback(lab, str(e))
+        log(f"label {lab.name} -> {res.kver} ({res.version})")
+        kernel = cached_kernel(lab, res.kver)
+        if is_ready(kernel):
+            log(f"cached: {kernel.vmlinuz.parents[2]}")
+            _remember(lab, kernel)
+            return kernel
+        if offline():
+            return fallback(lab, f"kernel {res.kver} not cached and PAGECHECK_OFFLINE=1")
+        try:
+            _download_and_extract(lab, apt, res)
+        except Error as e:
+            return fallback(lab, str(e))
+        kernel = cached_kernel(lab, res.kver)
+        log(f"test-building a hello module against {kernel.kdir}")
+        hello_build(kernel, kernel.vmlinuz.parents[2] / "hello-test")
+        (kernel.vmlinuz.parents[2] / "ready").write_text(utc_stamp() + "\n")
+        if os.environ.get("PAGECHECK_KEEP_DEBS", "0") != "1":
+            shutil.rmtree(cache() / "debs" / res.kver, ignore_errors=True)
+        _remember(lab, kernel)
+        log(f"ready: {res.kver}")
+        return kernel
+
+
+def _download_and_extract(lab, apt, res):
+    debs = cache() / "debs" / res.kver
+    debs.mkdir(parents=True, exist_ok=True)
+    log(f"downloading {' '.join(res.packages)}")
+    for old in debs.glob("*.deb"):      # an interrupted run's may be another version
+        old.unlink()
+    apt.download(res.packages, debs, debs / "download.log")
+    kd = cache() / "kernels" / res.kver
+    tmp = kd.with_name(kd.name + ".tmp")
+    log(f"extracting into {kd}/root")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "root").mkdir(parents=True)
+    for pkg in res.packages:
+        name = pkg.split("=")[0]
+        found = sorted(debs.glob(f"{name}_*.deb"))
+        if not found:
+            raise Error(f"downloaded .deb for {name} not found in {debs}")
+        run(["dpkg-deb", "-x", found[0], tmp / "root"])
+        with open(tmp / "packages", "a") as f:
+            f.write(pkg + "\n")
+    _merged_usr_paths(tmp / "root", res.kver)
+    shutil.rmtree(kd, ignore_errors=True)
+    tmp.rename(kd)
+    # Paths are rewritten after the final move so that they point at kd.
+    fixup_headers(kd / "root")
+    if not (kd / "root" / "boot" / f"vmlinuz-{res.kver}").is_file():
+        raise Error(f"no vmlinuz-{res.kver} in the packages")
+    if not (kd / "root" / "usr" / "src" / f"linux-headers-{res.kver}" / "Makefile").is_file():
+        raise Error(f"no headers Makefile for {res.kver}")
+
+
+def _merged_usr_paths(r, kver):
+    """Merged-/usr packages (trixie and later) ship usr/lib/modules, and
+    from 7.x vmlinuz only as usr/lib/modules/<kver>/vmlinuz: provide the
+    classic paths."""
+    if not (r / "lib" / "modules").exists() and (r / "usr" / "lib" / "modules").exists():
+        (r / "lib").mkdir(exist_ok=True)
+        (r / "lib" / "modules").symlink_to("../usr/lib/modules")
+    if not (r / "boot").exists() and (r / "usr" / "boot").exists():
+        (r / "boot").symlink_to("usr/boot")
+    vmlinuz = r / "boot" / f"vmlinuz-{kver}"
+    if not vmlinuz.exists() and (r / "usr" / "lib" / "modules" / kver / "vmlinuz").is_file():
+        (r / "boot").mkdir(exist_ok=True)
+        vmlinuz.symlink_to(f"../usr/lib/modules/{kver}/vmlinuz")
+
+
+_HEADER_FILES = re.compile(r"^(Makefile|Kbuild|Makefile\..*|.*\.mk)$")
+_ABS_PATHS = re.compile(r"(^|[^A-Za-z0-9_./-])(/usr/src/|/usr/lib/linux-kbuild-)", re.M)
+
+
+def fixup_headers(root):
+    """Rewrite absolute /usr/src and /usr/lib/linux-kbuild-* references
+    (symlinks and Makefiles) so that the extracted headers work in place."""
+    root = Path(root)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            link = Path(dirpath, name)
+            if link.is_symlink():
+                target = os.readlink(link)
+                if target.startswith("/"):
+                    real = os.path.realpath(str(root) + target)
+                    link.unlink()
+                    link.symlink_to(os.path.relpath(real, os.path.realpath(dirpath)))
+    for dirpath, _, filenames in os.walk(root / "usr" / "src"):
+        for name in filenames:
+            path = Path(dirpath, name)
+            if not _HEADER_FILES.match(name) or path.is_symlink():
+                continue
+            text = path.read_text(errors="surrogateescape")
+            new = _ABS_PATHS.sub(lambda m: m.group(1) + str(root) + m.group(2), text)
+            if new != text:
+                path.write_text(new, errors="surrogateescape")
+
+
+HELLO_C = """\
+// SPDX-License-Identifier: GPL-2.0
+#include <linux/module.h>
+static int __init hello_init(void) { pr_info("hello\\n"); return 0; }
+static void __exit hello_exit(void) { }
+module_init(hello_init);
+module_exit(hello_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("pctest kernel test module");
+"""
+
+
+def hello_build(kernel, dirpath):
+    """Build a trivial module against the kernel's headers, with its
+    suite's compiler, to prove that they work."""
+    dirpath = Path(dirpath)
+    shutil.rmtree(dirpath, ignore_errors=True)
+    dirpath.mkdir(parents=True)
+    (dirpath / "hello.c").write_text(HELLO_C)
+    (dirpath / "Kbuild").write_text("obj-m := hello.o\n")
+    logf = dirpath / "build.log"
+    cmd = ["make", "-C", kernel.kdir, f"M={dirpath}", *make_arch_args(kernel), "modules"]
+    try:
+        suite_run(kernel, cmd, logf, binds=[dirpath])
+    except Error as e:
+        raise Error(f"hello module failed to build against {kernel.kver}: {e}")
+    if not (dirpath / "hello.ko").is_file():
+        raise Error(f"hello module failed to build against {kernel.kver} (log: {logf})")
+    noise = [l for l in _read(logf).splitlines() if re.search(r"warning|No such file", l, re.I)]
+    if noise:
+        warn("test build produced warnings:\n" + "\n".join(noise))
+    # Nothing from outside the cache may be used: catch stray absolute paths.
+    for cmdfile in dirpath.glob(".*.cmd"):
+        for line in _read(cmdfile).splitlines():
+            if re.search(r"/usr/(src|lib/linux-kbuild)", line) and str(cache()) not in line:
+                raise Error(f"test build referenced host /usr/src or kbuild paths ({cmdfile})")
+
+
+def make_arch_args(kernel):
+    """ARCH= and CROSS_COMPILE= for make, when not building natively."""
+    arch = ARCHES[kernel.arch]
+    if not arch.cross_compile:
+        return []
+    return [f"ARCH={arch.make_arch}", f"CROSS_COMPILE={arch.cross_compile}"]
+
+
+def suite_run(kernel, cmd, logf, binds=()):
+    """Run cmd with the compiler of the kernel's suite: on the host for the
+    host's suite, else in that suite's chroot."""
+    if kernel.suite == HOST_SUITE:
+        run(cmd, log_path=logf)
+        return
+    chroot = Chroot(kernel.suite)
+    # Debian headers include their -common sibling: bind KDIR's parent.
+    chroot.run(cmd, logf, kdir=kernel.kdir, binds=[kernel.kdir.parent, *binds])
+
+
+# ---------------------------------------------------------------------------
+# Suite chroots (mmdebstrap), for the compilers of other Debian suites.
+
+# Runs inside the new chroot (bash): install what the suite's current
+# linux-headers-<flavour> depends on to build: linux-compiler-gcc-N-x86 or
+# gcc-N(-for-host), and the Depends of its linux-kbuild-*. Its text is part
+# of the chroot's cache key: keep it byte for byte unless it must change.
+CHROOT_SETUP = r'''
+set -euo pipefail
+field() {
+	apt-cache show --no-all-versions "$1" 2>/dev/null |
+		awk -v f="$2:" '$1 == f { sub(/^[^:]*: */, ""); print; exit }'
+}
+names() { sed "s/[,|]/\n/g" | sed -nE "s/^ *([^ (]+).*/\1/p"; }
+dep=
+for m in $PC_HDR_META; do
+	dep=$(field "$m" Depends | sed "s/,/\n/g" | grep -m1 -E "^ *linux-headers-[0-9]") && break
+done
+[ -n "$dep" ] || { echo "no linux-headers metapackage ($PC_HDR_META)" >&2; exit 1; }
+hdr=$(sed -E "s/^ *([^ ]+).*/\1/" <<<"$dep")
+ver=$(sed -nE "s/.*\(= *([^)]+)\).*/\1/p" <<<"$dep")
+hdeps=$(field "$hdr${ver:+=$ver}" Depends)
+pkgs=$(names <<<"$hdeps" | grep -E "^(linux-compiler-gcc-|gcc-[0-9]+(-for-host)?$)" || true)
+kb=$(names <<<"$hdeps" | grep -m1 "^linux-kbuild-" || true)
+[ -z "$kb" ] || pkgs+=" $(field "$kb" Depends | names | grep -vx libc6 || true)"
+[ -n "${pkgs// /}" ] || { echo "$hdr $ver names no compiler" >&2; exit 1; }
+echo "$hdr $ver wants:" $pkgs | tee /etc/pagecheck-chroot
+apt-get install -y -q --no-install-recommends $pkgs
+'''
+
+# Environment passed into the chroot besides a clean base.
+_CHROOT_ENV = re.compile(r"^(PAGECHECK_[A-Z_]*|CI|MAKEFLAGS|KBUILD_[A-Z_]*|SOURCE_DATE_EPOCH|W|V)$")
+
+
+class Chroot:
+    """A minimal Debian chroot of one suite holding the compiler that the
+    suite's kernel headers depend on, cached as chroots/<suite>-<hash>/
+    (the hash covers mirrors, packages and the setup script, so changing
+    them makes a new chroot and deletes the suite's older ones). The lock
+    chroots/<suite>.lock is shared while running, exclusive while changing."""
+
+    def __init__(self, suite):
+        if suite in ("bullseye", "bookworm", "trixie"):
+            self.dist = suite
+            self.mirrors = [f"deb {MIRROR} {suite} main", f"deb {MIRROR} {suite}-updates main",
+                            f"deb {SECURITY} {suite}-security main"]
+            self.hdr_meta = "linux-headers-amd64"
+        elif suite == "sid":
+            self.dist, self.mirrors, self.hdr_meta = "sid", [f"deb {MIRROR} sid main"], \
+                "linux-headers-amd64"
+        elif suite == "experimental":
+            self.dist = "sid"
+            self.mirrors = [f"deb {MIRROR} sid main", f"deb {MIRROR} experimental main"]
+            self.hdr_meta = "linux-headers-amd64/experimental linux-headers-amd64"
+        else:
+            raise Error(f"unknown suite '{suite}' (bullseye, bookworm, trixie, sid, experimental)")
+        self.suite = suite
+        self.packages = ["debian-archive-keyring", "make", "libc6-dev", "bc", "flex", "bison",
+                         "libelf-dev", "libssl-dev", "kmod", "python3", "sparse",
+                         # BTF for modules (pahole was called dwarves up to bullseye)
+                         "dwarves" if suite == "bullseye" else "pahole"]
+        key = f"v1 {self.dist} {self.hdr_meta}\n" + "".join(
+            line + "\n" for line in [*self.mirrors, *self.packages, CHROOT_SETUP])
+        self.cdir = cache() / "chroots"
+        self.dir = self.cdir / f"{suite}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+        self.root = self.dir / "root"
+
+    def lock(self):
+        return Lock(self.cdir / f"{self.suite}.lock", f"other users of the {self.suite} chroot",
+                    shared=True)
+
+    def ensure(self, lock, kdir=None):
+        """Create the chroot if needed and make sure it has the compiler
+        that kdir's .kernelvariables names. Leaves lock shared."""
+        if os.geteuid() != 0:
+            raise Error("suite chroots need root (mounts and chroot)")
+        need_cc = kdir_cc(kdir) if kdir else ""
+        if kdir and not need_cc:
+            warn(f"no CC in {kdir}/.kernelvariables: not checking the compiler")
+        if (self.dir / "ready").is_file() and not self._cc_missing(need_cc):
+            return
+        lock.relock(shared=False)
+        if not (self.dir / "ready").is_file():
+            self._create()
+        if self._cc_missing(need_cc):
+            self._add_cc(need_cc, kdir)
+            if self._cc_missing(need_cc):
+                raise Error(f"{need_cc} still missing in {self.root}")
+        lock.relock(shared=True)
+
+    def _cc_missing(self, cc):
+        if not cc:
+            return False
+        res = run(["chroot", self.root, "/bin/sh", "-c", 'command -v "$1"', "sh", cc], check=False)
+        return res.returncode != 0
+
+    def _create(self):
+        if not shutil.which("mmdebstrap"):
+            raise Error("mmdebstrap is not installed (run: pctest.py deps check)")
+        tmp = self.dir.with_name(self.dir.name + ".tmp")
+        _safe_rmtree(tmp)
+        tmp.mkdir(parents=True)
+        logf = tmp / "create.log"
+        log(f"creating the {self.suite} chroot in {self.dir} (log: {logf})")
+        t0 = os.times().elapsed
+        env = dict(os.environ, PC_HDR_META=self.hdr_meta, PC_SETUP=CHROOT_SETUP)
+        # Own mount namespace: nothing mmdebstrap mounts can outlive it.
+        cmd = ["unshare", "--mount", "--propagation", "private", "--",
+               "mmdebstrap", "--mode=root", "--variant=required", "--format=directory",
+               "--aptopt=Acquire::Check-Valid-Until \"false\"",
+               "--aptopt=Acquire::Languages \"none\"",
+               "--aptopt=Acquire::Retries \"2\"",
+               "--dpkgopt=path-exclude=/usr/share/man/*",
+               "--dpkgopt=path-exclude=/usr/share/locale/*",
+               "--dpkgopt=path-exclude=/usr/share/doc/*",
+               "--dpkgopt=path-exclude=/usr/share/info/*",
+               "--include=" + ",".join(self.packages),
+               '--customize-hook=chroot "$1" /bin/bash -c "$PC_SETUP"',
+               '--customize-hook=chroot "$1" dpkg-query -W >"$1/../packages"',
+               self.dist, tmp / "root", *self.mirrors]
+        try:
+            run(cmd, log_path=logf, env=env)
+        except Error:
+            raise Error(f"mmdebstrap failed for {self.suite} (log: {logf})\n{tail(logf, 25)}")
+        seconds = int(os.times().elapsed - t0)
+        (tmp / "create.seconds").write_text(f"{seconds}\n")
+        _safe_rmtree(self.dir)
+        tmp.rename(self.dir)
+        (self.dir / "ready").write_text(utc_stamp() + "\n")
+        log(f"created the {self.suite} chroot in {seconds}s: "
+            f"{_read(self.root / 'etc' / 'pagecheck-chroot') or ''}".strip())
+        for old in self.cdir.glob(f"{self.suite}-*"):
+            if old.is_dir() and old != self.dir:
+                log(f"deleting outdated {old}")
+                _safe_rmtree(old)
+
+    def _add_cc(self, cc, kdir):
+        """Install the gcc-N that kdir asks for (sid moves to a new gcc now
+        and then)."""
+        m = re.search(r"gcc-[0-9]+$", cc)
+        if not m:
+            raise Error(f"cannot map {cc} to a package")
+        log(f"the {self.suite} chroot lacks {cc} (for {kdir}): installing {m.group(0)}")
+        try:
+            shutil.copyfile("/etc/resolv.conf", self.root / "etc" / "resolv.conf")
+        except OSError:
+            pass
+        script = ('apt-get -q update && apt-get install -y -q --no-install-recommends "$1" && '
+                  'apt-get clean && rm -rf /var/lib/apt/lists/*')
+        try:
+            self._run_ns(["/bin/sh", "-c", script, "sh", m.group(0)], "/", [],
+                         self.dir / "create.log", append=True)
+        except Error:
+            raise Error(f"could not install {m.group(0)} in {self.root}\n"
+                        f"{tail(self.dir / 'create.log', 15)}")
+
+    def run(self, cmd, logf, kdir=None, binds=(), cwd=None):
+        """Run cmd in the chroot as root in a private mount namespace with
+        /proc, /dev, the cache, /work, the repository and binds mounted at
+        the same paths; cwd is kept if it is visible inside."""
+        with self.lock() as lock:
+            self.ensure(lock, kdir)
+            mounts = []
+            for d in [cache(), Path("/work"), ROOT, *binds]:
+                d = Path(os.path.abspath(d))
+                if not d.is_dir():
+                    if d == Path("/work"):
+                        continue
+                    raise Error(f"bind {d}: no such directory")
+                if d in (Path("/"), Path("/proc"), Path("/dev")) or \
+                        str(d).startswith(("/proc/", "/dev/")):
+                    raise Error(f"will not bind {d}")
+                if not any(str(d) == str(m) or str(d).startswith(str(m) + "/") for m in mounts):
+                    mounts.append(d)
+            cwd = Path(os.path.abspath(cwd or os.getcwd()))
+            inside = any(str(cwd) == str(m) or str(cwd).startswith(str(m) + "/") for m in mounts)
+            log(f"running in {self.root}: {' '.join(str(c) for c in cmd)}")
+            self._run_ns(cmd, cwd if inside else Path("/"), mounts, logf)
+
+    def _run_ns(self, cmd, cwd, mounts, logf, append=False):
+        """The mount namespace dies with its last process, and its mounts
+        with it; every step execs, so signals reach cmd itself."""
+        r = str(self.root)
+        env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+               "HOME=/root", "LC_ALL=C.UTF-8", "TERM=dumb", "DEBIAN_FRONTEND=noninteractive"]
+        env += [f"{k}={v}" for k, v in sorted(os.environ.items()) if _CHROOT_ENV.match(k)]
+        setup = ['mount -t proc proc "$R/proc"', 'mount --rbind /dev "$R/dev"']
+        for i, _ in enumerate(mounts):
+            setup.append(f'mkdir -p "$R${{M{i}}}" && mount --bind "$M{i}" "$R$M{i}"')
+        script = "set -e; " + "; ".join(setup) + \
+            '; exec chroot "$R" /usr/bin/env -i "$@"'
+        inner = ["/bin/sh", "-c", 'cd "$1" || exit; shift; exec "$@"', "sh", str(cwd), *cmd]
+        ns_env = dict(os.environ, R=r, **{f"M{i}": str(m) for i, m in enumerate(mounts)})
+        run(["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script,
+             "sh", *env, *inner], log_path=logf, env=ns_env, append=append)
+
+
+def kdir_cc(kdir):
+    """The compiler a Debian KDIR's .kernelvariables sets CC to, evaluated
+    by make as kbuild would: gcc-10 (5.10), x86_64-linux-gnu-gcc-16 (7.x)."""
+    kv = Path(kdir) / ".kernelvariables"
+    if not kv.is_file():
+        return ""
+    res = subprocess.run(["make", "--no-print-directory", "-s", "-f", str(kv), "-f", "-",
+                          "pc-cc"], input="pc-cc:\n\t@echo $(CC)\n", text=True,
+                         capture_output=True)
+    words = res.stdout.split()
+    return words[-1] if res.returncode == 0 and words else ""
+
+
+def _mounted_below(path):
+    p = str(path)
+    with open("/proc/self/mounts") as f:
+        return any(line.split()[1] == p or line.split()[1].startswith(p + "/") for line in f)
+
+
+def _safe_rmtree(path):
+    """rmtree that refuses to delete below a mount point."""
+    if not os.path.lexists(path):
+        return
+    if _mounted_below(path):
+        raise Error(f"refusing to delete {path}: something is mounted below it")
+    shutil.rmtree(path)
+
+
+# ---------------------------------------------------------------------------
+# The debug kernel: Debian's linux-source-6.12 (bookworm-security or
+# bookworm-backports), x86_64_defconfig plus tests/debug/debug.config (KASAN,
+# PROVE_LOCKING, DEBUG_VM, DEBUG_ATOMIC_SLEEP, DEBUG_OBJECTS, KFENCE, all
+# built in), compiled with the host's gcc. Cached as
+# debug-kernel/<version>-<hash>/ (linux/ is KDIR and has the bzImage); the
+# hash covers the fragment, the base config, the compiler and the recipe.
+# Environment: PAGECHECK_DEBUG_SRCVER (pin the linux-source version),
+# PAGECHECK_DEBUG_JOBS (make -j, default nproc), PAGECHECK_DEBUG_KEEP
+# (builds kept, default 2), PAGECHECK_NICE (default 19).
+
+DEBUG_RECIPE = 1        # bump when the steps below change the result
+DEBUG_SRCPKG = "linux-source-6.12"
+DEBUG_BASE = "x86_64_defconfig"
+DEBUG_FRAGMENT = ROOT / "tests" / "debug" / "debug.config"
+
+
+def _debug_key_hash():
+    gcc = run(["gcc", "--version"]).stdout.splitlines()[0]
+    text = f"recipe {DEBUG_RECIPE} base {DEBUG_BASE}\n{gcc}\n{DEBUG_FRAGMENT.read_text()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _safe_name(version):
+    return re.sub(r"[^A-Za-z0-9.+\-]", "_", version)
+
+
+def check_config(fragment_text, config_text):
+    """(errors, notes): every value the fragment sets must survive
+    olddefconfig; an option it disables that something selects, and
+    modules (=m, not in the image), are only notes."""
+    want, off, have = {}, set(), {}
+    for line in fragment_text.splitlines():
+        m = re.match(r"^(CONFIG_[A-Za-z0-9_]+)=(.*)$", line)
+        if m:
+            want[m.group(1)] = m.group(2)
+        m = re.match(r"^# (CONFIG_[A-Za-z0-9_]+) is not set", line)
+        if m:
+            off.add(m.group(1))
+    for line in config_text.splitlines():
+        m = re.match(r"^(CONFIG_[A-Za-z0-9_]+)=(.*)$", line)
+        if m:
+            have[m.group(1)] = m.group(2)
+    errors = [f"{k}={v} requested, got {have.get(k, 'not set')}"
+              for k, v in sorted(want.items()) if have.get(k, "not set") != v]
+    notes = [f"{k}={have[k]} (selected elsewhere)" for k in sorted(off)
+             if k in have and have[k] != "n"]
+    mods = [k for k, v in have.items() if v == "m"]
+    if mods:
+        notes.append("modular (=m), not in the image: " + " ".join(mods))
+    return errors, notes
+
+
+def debug_kernel():
+    """Build the debug kernel once; afterwards return it from the cache."""
+    for h in ("gelf.h", "openssl/opensslv.h"):
+        if not Path("/usr/include", h).is_file():
+            raise Error(f"/usr/include/{h} missing (libelf-dev, libssl-dev: "
+                        "run pctest.py deps check-debug)")
+    if not DEBUG_FRAGMENT.is_file():
+        raise Error(f"config fragment {DEBUG_FRAGMENT} not found")
+    jobs = os.environ.get("PAGECHECK_DEBUG_JOBS", str(os.cpu_count() or 1))
+    if not jobs.isdigit() or int(jobs) < 1:
+        raise Error("PAGECHECK_DEBUG_JOBS must be a positive integer")
+    dk = cache() / "debug-kernel"
+    (dk / "src").mkdir(parents=True, exist_ok=True)
+    key_hash = _debug_key_hash()
+    with Lock(dk / "lock", "another debug kernel build"):
+        # Holding the lock: any temporary build directory is a leftover.
+        for left in [*dk.glob(".tmp-*"), *(dk / "src").glob(".dl-*")]:
+            shutil.rmtree(left, ignore_errors=True)
+        srcver = _debug_source(dk, key_hash)
+        out = dk / f"{_safe_name(srcver)}-{key_hash}"
+        if (out / "ready").is_file() and (out / "env").is_file():
+            log(f"cached: {out}")
+        else:
+            _debug_build(dk, out, srcver, int(jobs))
+        env = dict(line.split("=", 1) for line in (out / "env").read_text().splitlines())
+    return Kernel("debug", "amd64", env["KVER"], Path(env["VMLINUZ"]), Path(env["KDIR"]),
+                  Path(env["MODDIR"]), env["SUITE"])
+
+
+def _tarball(dk, version):
+    return dk / "src" / f"{DEBUG_SRCPKG}_{_safe_name(version)}.tar.xz"
+
+
+def _debug_source(dk, key_hash):
+    """The linux-source version to build, its tarball downloaded if needed."""
+    pin = os.environ.get("PAGECHECK_DEBUG_SRCVER", "")
+    srcver = pin
+    if not offline():
+        apt = AptState(HOST_SUITE)
+        with apt.lock():
+            apt.setup()
+            apt.refresh()
+            if not srcver:
+                versions = [c[1].strip() for c in
+                            (row.split("|") for row in apt.query("madison", DEBUG_SRCPKG)
+                             .splitlines()) if len(c) > 1 and c[0].strip() == DEBUG_SRCPKG]
+                for v in versions:
+                    if not srcver or version_compare(v, srcver) > 0:
+                        srcver = v
+                if not srcver:
+                    warn(f"{DEBUG_SRCPKG} not in the apt lists")
+            built = srcver and (dk / f"{_safe_name(srcver)}-{key_hash}" / "ready").is_file()
+            if srcver and not _tarball(dk, srcver).is_file() and not built:
+                try:
+                    _fetch_source(dk, apt, srcver)
+                except Error as e:
+                    warn(f"download of {DEBUG_SRCPKG}={srcver} failed: {e}")
+                    if not pin:
+                        srcver = ""
+    if not srcver:
+        cached = [p.read_text().strip() for p in (dk / "src").glob(f"{DEBUG_SRCPKG}_*.tar.xz.version")
+                  if p.with_suffix("").is_file()]
+        for v in cached:
+            if not srcver or version_compare(v, srcver) > 0:
+                srcver = v
+        if not srcver:
+            raise Error(f"no {DEBUG_SRCPKG} version from apt and none cached")
+        warn(f"using cached {DEBUG_SRCPKG} {srcver}")
+    return srcver
+
+
+def _fetch_source(dk, apt, version):
+    dl = Path(tempfile.mkdtemp(prefix=".dl-", dir=dk / "src"))
+    try:
+        log(f"downloading {DEBUG_SRCPKG}={version}")
+        apt.download([f"{DEBUG_SRCPKG}={version}"], dl, dl / "download.log")
+        debs = sorted(dl.glob(f"{DEBUG_SRCPKG}_*.deb"))
+        if not debs:
+            raise Error(f"no {DEBUG_SRCPKG} .deb after the download")
+        run(["dpkg-deb", "-x", debs[0], dl / "x"])
+        inner = dl / "x" / "usr" / "src" / f"{DEBUG_SRCPKG}.tar.xz"
+        if not inner.is_file():
+            raise Error(f"{debs[0]} has no usr/src/{DEBUG_SRCPKG}.tar.xz")
+        tb = _tarball(dk, version)
+        Path(str(tb) + ".version").write_text(version + "\n")
+        inner.rename(tb)
+    finally:
+        shutil.rmtree(dl, ignore_errors=True)
+
+
+def _debug_build(dk, out, srcver, jobs):
+    tb = _tarball(dk, srcver)
+    if not tb.is_file():
+        raise Error(f"{DEBUG_SRCPKG} {srcver} is not cached and could not be downloaded")
+    nice = ["nice", "-n", os.environ.get("PAGECHECK_NICE", "19")]
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{out.name}.", dir=dk))
+    tmp.chmod(0o755)
+    try:
+        src = tmp / "linux"
+        logf = tmp / "build.log"
+        log(f"unpacking {tb.name} into {tmp}")
+        run([*nice, "tar", "-xJf", tb, "-C", tmp])
+        (tmp / DEBUG_SRCPKG).rename(src)
+
+        def kmake(*args):
+            try:
+                run([*nice, "make", "-C", src, *args], log_path=logf, append=True)
+            except Error as e:
+                shutil.copyfile(logf, dk / "failed-build.log")
+                raise Error(f"make {' '.join(args)} failed (log: {dk / 'failed-build.log'}): {e}")
+
+        log(f"configuring: {DEBUG_BASE} + {DEBUG_FRAGMENT.relative_to(ROOT)}")
+        kmake(DEBUG_BASE)
+        run(["scripts/kconfig/merge_config.sh", "-m", ".config", DEBUG_FRAGMENT], cwd=src,
+            log_path=logf, append=True)
+        kmake("olddefconfig")
+        errors, notes = check_config(DEBUG_FRAGMENT.read_text(), (src / ".config").read_text())
+        for note in notes:
+            log(f"config note: {note}")
+        if errors:
+            raise Error("the fragment's settings did not survive olddefconfig (fix "
+                        f"{DEBUG_FRAGMENT}):\n" + "\n".join("    " + e for e in errors))
+        shutil.copyfile(src / ".config", tmp / "config")
+        # "all" = vmlinux + bzImage + modules; with no =m entries "modules"
+        # just runs modpost, which writes the Module.symvers M= builds need.
+        log(f"building {DEBUG_SRCPKG} {srcver} (make -j{jobs} all, {' '.join(nice)}; log: {logf})")
+        kmake(f"-j{jobs}", "all")
+        kver = (src / "include" / "config" / "kernel.release").read_text().strip()
+        bz = src / "arch" / "x86" / "boot" / "bzImage"
+        if not bz.is_file() or not (src / "Module.symvers").is_file():
+            raise Error("no bzImage or Module.symvers after the build")
+        if "-pcdebug" not in kver:
+            raise Error(f"unexpected kernel release '{kver}'")
+        kmake(f"INSTALL_MOD_PATH={tmp / 'root'}", "DEPMOD=/sbin/depmod", "modules_install")
+        # modules_install may leave links to the temporary tree
+        for link in ("build", "source"):
+            (tmp / "root" / "lib" / "modules" / kver / link).unlink(missing_ok=True)
+        log("test-building a hello module against the tree")
+        hello_build(Kernel("debug", "amd64", kver, bz, src, tmp / "root", HOST_SUITE),
+                   tmp / "hello-test")
+        shutil.rmtree(tmp / "hello-test")
+        (tmp / "env").write_text(
+            f"KVER={kver}\nVMLINUZ={out}/linux/arch/x86/boot/bzImage\nKDIR={out}/linux\n"
+            f"MODDIR={out}/root/lib/modules/{kver}\nSUITE={HOST_SUITE}\nCONFIG={out}/config\n"
+            f"SRCVER={srcver}\n")
+        (tmp / "ready").write_text(utc_stamp() + "\n")
+        old = None
+        if out.exists():
+            old = out.with_name(out.name + ".old")
+            out.rename(old)
+        tmp.rename(out)
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log(f"ready: {kver} in {out}")
+    _debug_prune(dk, out, tb)
+
+
+def _debug_prune(dk, out, tb):
+    """Keep the newest PAGECHECK_DEBUG_KEEP builds and the current tarball."""
+    keep = int(os.environ.get("PAGECHECK_DEBUG_KEEP", "2"))
+    builds = sorted((r.stat().st_mtime, r.parent) for r in dk.glob("*/ready"))
+    for n, (_, d) in enumerate(reversed(builds), 1):
+        if n > keep and d != out:
+            log(f"pruning old build {d}")
+            shutil.rmtree(d, ignore_errors=True)
+    for f in (dk / "src").glob(f"{DEBUG_SRCPKG}_*.tar.xz"):
+        if f != tb:
+            f.unlink()
+            Path(str(f) + ".version").unlink(missing_ok=True)

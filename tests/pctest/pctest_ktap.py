@@ -1,0 +1,208 @@
+# SPDX-License-Identifier: GPL-2.0
+"""KTAP v1 parser (Documentation/dev-tools/ktap.rst).
+
+parse() takes the whole text a guest printed and returns a flat list of
+Result, one per leaf test, named "suite: sub: test" after the nesting. It
+also reports as FAIL what the text itself says is wrong or missing: a plan
+whose count does not match the results seen, a nested test whose closing
+result line never came (a document cut short), a document with no plan at
+all, and no KTAP document anywhere. Expected counts come from the plans in
+the text only.
+
+Lines that are not KTAP are ignored wherever they are, as are CR
+characters and a kernel log timestamp prefix "[  12.345678] ".
+"""
+import re
+from dataclasses import dataclass, field
+
+PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+
+_TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\] ?")
+_VERSION = re.compile(r"^(?:KTAP|TAP) version \d+\s*$")
+_PLAN = re.compile(r"^1\.\.(\d+)\s*(?:#.*)?$")
+_RESULT = re.compile(r"^(ok|not ok) (\d+)\b(?: -)?(.*)$")
+_SUBTEST = re.compile(r"^# Subtest: (.*?)\s*$")
+_DIRECTIVE = re.compile(r"^(.*?)\s*#\s*(SKIP|TODO)\b\s*(.*)$", re.IGNORECASE)
+
+
+@dataclass
+class Result:
+    """One verdict: status is PASS, FAIL or SKIP; name is the test path."""
+    status: str
+    name: str
+    detail: str = ""
+
+    def line(self, prefix):
+        """'STATUS prefix: name (detail)', the driver's result line."""
+        text = f"{self.status} {prefix}: {self.name}"
+        return text + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass
+class _Node:
+    """A KTAP document or nested subtest being read."""
+    depth: int
+    name: str = ""
+    plan: int = None
+    seen: int = 0
+    results: list = field(default_factory=list)
+    failed_leaf: bool = False
+
+
+def _split(raw):
+    """(depth, text) of one line, or None if it cannot be KTAP."""
+    line = _TIMESTAMP.sub("", raw.replace("\r", ""), count=1).rstrip()
+    stripped = line.lstrip(" ")
+    indent = len(line) - len(stripped)
+    if indent % 4:
+        return None
+    return indent // 4, stripped
+
+
+def _path(stack, name):
+    names = [n.name for n in stack if n.name] + ([name] if name else [])
+    return ": ".join(names)
+
+
+class _Parser:
+    def __init__(self):
+        self.stack = []         # open nodes, outermost first
+        self.out = []
+        self.documents = 0
+
+    def feed(self, raw):
+        split = _split(raw)
+        if split is None:
+            return
+        depth, text = split
+        if _VERSION.match(text):
+            self._version(depth)
+            return
+        if not self.stack:
+            return
+        top = self.stack[-1]
+        m = _SUBTEST.match(text)
+        if m:
+            if depth == top.depth + 1:
+                self._open(depth, m.group(1))
+            elif depth == top.depth and not top.name and top.seen == 0:
+                top.name = m.group(1)
+            return
+        m = _PLAN.match(text)
+        if m:
+            node = self._node_at(depth)
+            if node is not None and node.plan is None:
+                node.plan = int(m.group(1))
+                if node.depth == 0 and node.seen == node.plan:
+                    self._close_document()
+            return
+        m = _RESULT.match(text)
+        if m:
+            self._result(depth, m.group(1) == "ok", m.group(3))
+
+    def _node_at(self, depth):
+        for node in reversed(self.stack):
+            if node.depth == depth:
+                return node
+        if depth == self.stack[-1].depth + 1:
+            return self._open(depth, "")
+        return None
+
+    def _version(self, depth):
+        if depth == 0:
+            if self.stack:
+                self._close_document()
+            self.documents += 1
+            self.stack.append(_Node(0))
+            return
+        # Nested: a new subtest one level down. At the current level it
+        # follows its own "# Subtest:" line, which opened the node already.
+        if self.stack and depth == self.stack[-1].depth + 1:
+            self._open(depth, "")
+
+    def _open(self, depth, name):
+        node = _Node(depth, name)
+        self.stack.append(node)
+        return node
+
+    def _result(self, depth, ok, rest):
+        if not self.stack or depth > self.stack[-1].depth + 1:
+            return
+        # A result at depth d closes every node deeper than d + 1 (cut short)
+        # and the pending subtest at d + 1, if any.
+        while self.stack[-1].depth > depth + 1:
+            self._cut_short(self.stack.pop())
+        child = self.stack.pop() if self.stack[-1].depth == depth + 1 else None
+        parent = self.stack[-1]
+        m = _DIRECTIVE.match(rest)
+        name, directive, reason = (m.group(1), m.group(2).upper(), m.group(3)) if m \
+            else (rest, None, "")
+        name = name.strip()
+        if child is not None:
+            child.name = child.name or name
+            name = child.name
+        parent.seen += 1
+        path = _path(self.stack, name)
+        if directive == "SKIP":
+            status, detail = SKIP, reason
+        elif directive == "TODO":
+            status, detail = SKIP, ("TODO " + reason).strip()
+        else:
+            status, detail = (PASS if ok else FAIL), ""
+        if child is not None:
+            self._finish(child, path)
+            if child.results and (status != FAIL or child.failed_leaf):
+                self._emit(parent, child.results, child.failed_leaf)
+            else:
+                self._emit(parent, child.results + [Result(status, path, detail)],
+                           child.failed_leaf or status == FAIL)
+        else:
+            self._emit(parent, [Result(status, path, detail)], status == FAIL)
+        if parent.depth == 0 and parent.plan is not None and parent.seen == parent.plan:
+            self._close_document()
+
+    def _emit(self, node, results, failed):
+        node.results.extend(results)
+        node.failed_leaf = node.failed_leaf or failed
+
+    def _finish(self, node, path):
+        """Check a closed node's plan against what it reported."""
+        where = path or "KTAP document %d" % self.documents
+        if node.plan is None:
+            if node.depth == 0:
+                node.results.append(Result(FAIL, f"{where}: plan",
+                                           f"no plan line; {node.seen} result(s)"))
+                node.failed_leaf = True
+        elif node.plan != node.seen:
+            first, last = node.seen + 1, node.plan
+            missing = "" if first > last else f": test {first} never reported" \
+                if first == last else f": tests {first}..{last} never reported"
+            node.results.append(Result(FAIL, f"{where}: plan",
+                                       f"1..{node.plan} planned, {node.seen} reported{missing}"))
+            node.failed_leaf = True
+
+    def _cut_short(self, node):
+        """A subtest whose parent never printed its result line."""
+        path = _path(self.stack, node.name or "(unnamed subtest)")
+        self._finish(node, path)
+        node.results.append(Result(FAIL, path, "cut short: no result line for this subtest"))
+        self._emit(self.stack[-1], node.results, True)
+
+    def _close_document(self):
+        while len(self.stack) > 1:
+            self._cut_short(self.stack.pop())
+        doc = self.stack.pop()
+        self._finish(doc, "")
+        self.out.extend(doc.results)
+
+
+def parse(text):
+    """Flat list of Result for every KTAP document in text."""
+    parser = _Parser()
+    for raw in text.splitlines():
+        parser.feed(raw)
+    if parser.stack:
+        parser._close_document()
+    if parser.documents == 0:
+        return [Result(FAIL, "KTAP output", "no KTAP document found")]
+    return parser.out

@@ -1,0 +1,558 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Unit tests of the pctest driver: no network, no root, no VM.
+
+Run: /usr/bin/python3 -m pytest -q tests/pctest
+"""
+import gzip
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import pctest_build      # noqa: E402
+import pctest_jobs       # noqa: E402
+import pctest_kernels    # noqa: E402
+import pctest_ktap       # noqa: E402
+import pctest_vm         # noqa: E402
+from pctest_common import Error, Interrupted  # noqa: E402
+
+
+def lines(text, prefix="6.12/check"):
+    return [r.line(prefix) for r in pctest_ktap.parse(textwrap.dedent(text))]
+
+
+# ---------------------------------------------------------------------------
+# KTAP
+
+KUNIT_DOC = """\
+    KTAP version 1
+    1..2
+        KTAP version 1
+        # Subtest: pagecheck_rules
+        1..3
+        ok 1 head_clean
+        ok 2 head_page_pool_leak # SKIP kernel has no page_pool rule
+        ok 3 tail_clean
+    # pagecheck_rules: pass:2 fail:0 skip:1 total:3
+    ok 1 pagecheck_rules
+        KTAP version 1
+        # Subtest: inject
+        1..1
+        ok 1 mapping
+    ok 2 inject
+"""
+
+
+def test_ktap_good_nested_document():
+    assert lines(KUNIT_DOC) == [
+        "PASS 6.12/check: pagecheck_rules: head_clean",
+        "SKIP 6.12/check: pagecheck_rules: head_page_pool_leak (kernel has no page_pool rule)",
+        "PASS 6.12/check: pagecheck_rules: tail_clean",
+        "PASS 6.12/check: inject: mapping",
+    ]
+
+
+def test_ktap_flat_document_with_trailing_plan():
+    doc = """\
+        KTAP version 1
+        # pagecheck_rules: start
+        ok 1 a
+        not ok 2 b
+        ok 3 c # TODO not written yet
+        1..3
+    """
+    assert lines(doc) == ["PASS 6.12/check: a", "FAIL 6.12/check: b",
+                          "SKIP 6.12/check: c (TODO not written yet)"]
+
+
+def test_ktap_three_levels_and_subtest_before_version():
+    doc = """\
+        KTAP version 1
+        1..1
+            # Subtest: suite
+            KTAP version 1
+            1..1
+                KTAP version 1
+                # Subtest: param
+                1..2
+                ok 1 p1
+                not ok 2 p2
+            not ok 1 param
+        not ok 1 suite
+    """
+    assert lines(doc) == ["PASS 6.12/check: suite: param: p1",
+                          "FAIL 6.12/check: suite: param: p2"]
+
+
+def test_ktap_parent_failure_without_failed_child_is_reported():
+    doc = """\
+        KTAP version 1
+        1..1
+            KTAP version 1
+            # Subtest: suite
+            1..1
+            ok 1 t
+        not ok 1 suite
+    """
+    assert lines(doc) == ["PASS 6.12/check: suite: t", "FAIL 6.12/check: suite"]
+
+
+def test_ktap_missing_test_against_plan():
+    doc = """\
+        KTAP version 1
+        1..3
+        ok 1 a
+        ok 2 b
+    """
+    assert lines(doc) == [
+        "PASS 6.12/check: a", "PASS 6.12/check: b",
+        "FAIL 6.12/check: KTAP document 1: plan (1..3 planned, 2 reported: "
+        "test 3 never reported)"]
+
+
+def test_ktap_truncated_nested_document():
+    doc = """\
+        KTAP version 1
+        1..1
+            KTAP version 1
+            # Subtest: suite
+            1..3
+            ok 1 a
+            ok 2 b
+    """
+    out = lines(doc)
+    assert out[:2] == ["PASS 6.12/check: suite: a", "PASS 6.12/check: suite: b"]
+    assert "FAIL 6.12/check: suite: plan (1..3 planned, 2 reported: test 3 never reported)" in out
+    assert "FAIL 6.12/check: suite (cut short: no result line for this subtest)" in out
+    assert sum(l.startswith("FAIL") for l in out) == 3      # + the top plan
+
+
+def test_ktap_several_missing_and_extra_tests():
+    out = lines("KTAP version 1\n1..4\nok 1 a\n")
+    assert out[-1].endswith("(1..4 planned, 1 reported: tests 2..4 never reported)")
+    out = lines("KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: s\n    1..1\n"
+                "    ok 1 a\n    ok 2 b\nok 1 s\n")
+    assert "FAIL 6.12/check: s: plan (1..1 planned, 2 reported)" in out
+
+
+def test_ktap_no_plan_is_cut_short():
+    out = lines("KTAP version 1\nok 1 a\n")
+    assert out == ["PASS 6.12/check: a",
+                   "FAIL 6.12/check: KTAP document 1: plan (no plan line; 1 result(s))"]
+
+
+def test_ktap_none_at_all():
+    assert lines("just a kernel log\n[ 1.0] nothing\n") == \
+        ["FAIL 6.12/check: KTAP output (no KTAP document found)"]
+
+
+def test_ktap_garbage_cr_and_timestamps():
+    doc = ("noise before\r\n"
+           "[   12.345678] KTAP version 1\r\n"
+           "[   12.345679] 1..2\r\n"
+           "random: crng init done\r\n"
+           "[   12.400000]     KTAP version 1\r\n"
+           "[   12.400001]     # Subtest: s\r\n"
+           "pc-init: something unrelated\r\n"
+           "[   12.400002]     1..1\r\n"
+           "[   12.400003]     ok 1 x\r\n"
+           "[   12.500000] ok 1 s\r\n"
+           "@@BEGIN stats\r\n"
+           "[   12.600000] ok 2 plain # SKIP why\r\n")
+    assert [r.line("L") for r in pctest_ktap.parse(doc)] == \
+        ["PASS L: s: x", "SKIP L: plain (why)"]
+
+
+def test_ktap_several_documents():
+    doc = "KTAP version 1\n1..1\nok 1 a\nKTAP version 1\n1..1\nnot ok 1 b\n"
+    assert [r.line("L") for r in pctest_ktap.parse(doc)] == ["PASS L: a", "FAIL L: b"]
+
+
+def test_guest_sections_do_not_repeat_ktap():
+    """A dmesg evidence section repeats the KTAP lines the kernel logged;
+    the current guest frames the rules KTAP in a "ktap" section."""
+    guest = ("@@KERNEL 6.12\n@@BEGIN ktap\nKTAP version 1\nok 1 a\n1..1\n@@END ktap\n"
+             "@@BEGIN dmesg\n[ 1.0] KTAP version 1\n[ 1.0] not ok 1 a\n@@END dmesg\n"
+             "PAGECHECK-GUEST-DONE rc=0\n")
+    assert [r.line("L") for r in pctest_ktap.parse(pctest_vm.ktap_text(guest))] == ["PASS L: a"]
+    assert pctest_vm.sections(guest)["dmesg"] == "[ 1.0] KTAP version 1\n[ 1.0] not ok 1 a"
+
+
+def test_splats():
+    console = "\n".join([
+        "[ 1.0] BUG: pagecheck: bad page", "[ 1.1] BUG: Bad page state in process x",
+        "[ 2.0] WARNING: CPU: 0 PID: 1 at mm/x.c:1", "[ 3.0] BUG: KASAN: use-after-free",
+        "[ 4.0] watchdog: BUG: soft lockup - CPU#0 stuck"])
+    assert len(pctest_vm.splats(console)) == 3
+
+
+def test_judge_boot(tmp_path):
+    (tmp_path / "guest.out").write_text("KTAP version 1\n1..1\nok 1 a\nPAGECHECK-GUEST-DONE rc=0\n")
+    (tmp_path / "console.log").write_text("[ 1.0] Linux version 6.12\n")
+    res = pctest_vm.VmResult(tmp_path, True, 0, "", 1.0)
+    assert pctest_vm.judge("6.12/check", res) == [
+        "PASS 6.12/check: VM completed (guest suite rc=0)", "PASS 6.12/check: a",
+        "PASS 6.12/check: console: no oops, warning, lockup or sanitizer report"]
+    res = pctest_vm.VmResult(tmp_path, False, None, "timed out after 3000s", 3000.0)
+    out = pctest_vm.judge("6.12/check", res)
+    assert len(out) == 1 and out[0].startswith("FAIL 6.12/check: VM did not complete (timed out")
+
+
+def test_cmdline_and_qemu_command(tmp_path, monkeypatch):
+    monkeypatch.delenv("PC_VM_TUNE", raising=False)
+    monkeypatch.delenv("PC_VM_CPU", raising=False)
+    arch = pctest_kernels.ARCHES["amd64"]
+    boot = pctest_vm.Boot("check", "check", "hooks=tracepoint,ftrace,kprobe", 4, 2048, 3000)
+    line = pctest_vm.cmdline(arch, boot)
+    for word in ("console=ttyS0,115200", "panic_on_warn=1", "panic=-1", "oops=panic",
+                 "softlockup_panic=1", "hung_task_panic=1", "tsc=reliable", "8250.nr_uarts=2",
+                 "rdinit=/init", "loglevel=7", "pc.mode=check",
+                 "pc.args=hooks=tracepoint,ftrace,kprobe"):
+        assert word in line.split()
+    two = pctest_vm.Boot("b", "bench", "config=floor size=ci", cmdline="nokaslr norandmaps")
+    assert 'pc.args="config=floor size=ci" nokaslr norandmaps' in pctest_vm.cmdline(arch, two, True)
+    cmd = pctest_vm.qemu_command(arch, "vmlinuz", "initrd", tmp_path, boot, line, icount=True)
+    assert cmd[:3] == ["qemu-system-x86_64", "-accel", "tcg,thread=single"]
+    assert cmd[cmd.index("-cpu") + 1] == "qemu64,+smep,+smap,+rdrand"
+    assert cmd[-2:] == ["-icount", "shift=0,sleep=off"]
+    assert f"file:{tmp_path}/guest.out" in cmd and "-no-reboot" in cmd
+
+
+# ---------------------------------------------------------------------------
+# Label resolution, on recorded apt-cache output
+
+def stanza(**fields):
+    return "".join(f"{k.replace('_', '-')}: {v}\n" for k, v in fields.items()) + "\n"
+
+
+class FakeApt:
+    """apt-cache answers keyed by its arguments."""
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.asked = []
+
+    def query(self, *args):
+        self.asked.append(args)
+        return self.answers.get(args, "")
+
+
+def show(spec):
+    return ("show", "--no-all-versions", spec)
+
+
+def kernel_answers(kver, ver, kbuild="linux-kbuild-6.1", common="linux-headers-6.1.0-57-common",
+                   image_deps="linux-base, initramfs-tools | linux-initramfs-tool"):
+    return {
+        show(f"linux-headers-{kver}={ver}"): stanza(
+            Package=f"linux-headers-{kver}",
+            Depends=f"{common} (= {ver}), {kbuild} (>= 6.1), linux-compiler-gcc-12-x86"),
+        show(f"linux-image-{kver}={ver}"): stanza(Package=f"linux-image-{kver}",
+                                                  Depends=image_deps),
+        show(f"{kbuild}={ver}"): stanza(Package=kbuild, Version=ver),
+    }
+
+
+def test_resolve_candidate_metapackage():
+    lab = pctest_kernels.label("6.1")
+    answers = {show("linux-image-amd64"): stanza(
+        Package="linux-image-amd64", Version="6.1.192-3",
+        Depends="linux-image-6.1.0-57-amd64 (= 6.1.192-3)")}
+    answers.update(kernel_answers("6.1.0-57-amd64", "6.1.192-3"))
+    res = pctest_kernels.resolve(lab, FakeApt(answers))
+    assert (res.kver, res.version) == ("6.1.0-57-amd64", "6.1.192-3")
+    assert res.packages == ["linux-image-6.1.0-57-amd64=6.1.192-3",
+                            "linux-headers-6.1.0-57-amd64=6.1.192-3",
+                            "linux-headers-6.1.0-57-common=6.1.192-3",
+                            "linux-kbuild-6.1=6.1.192-3"]
+
+
+def test_resolve_backports_metapackage_and_split_image():
+    lab = pctest_kernels.label("6.12")
+    assert lab.meta == "linux-image-amd64/bookworm-backports"
+    kver, ver = "6.12.95+deb12-amd64", "6.12.95-1~bpo12+1"
+    answers = {show(lab.meta): stanza(Package="linux-image-amd64",
+                                      Depends=f"linux-image-{kver} (= {ver})")}
+    answers.update(kernel_answers(kver, ver, "linux-kbuild-6.12.95+deb12",
+                                  "linux-headers-6.12.95+deb12-common",
+                                  image_deps=f"linux-binary-{kver} (= {ver}), "
+                                             f"linux-modules-{kver} (= {ver})"))
+    del answers[show(f"linux-kbuild-6.12.95+deb12={ver}")]
+    answers[show("linux-kbuild-6.12.95+deb12")] = stanza(Version="6.12.95-1")
+    res = pctest_kernels.resolve(lab, FakeApt(answers))
+    assert res.packages == [f"linux-image-{kver}={ver}", f"linux-headers-{kver}={ver}",
+                            f"linux-binary-{kver}={ver}", f"linux-modules-{kver}={ver}",
+                            f"linux-headers-6.12.95+deb12-common={ver}",
+                            "linux-kbuild-6.12.95+deb12=6.12.95-1"]
+
+
+def madison(name, *versions):
+    return "".join(f" {name} | {v} | http://deb.debian.org/debian sid/main amd64 Packages\n"
+                   for v in versions)
+
+
+SEARCH = ("search", "--names-only", "^linux-image-[0-9].*-amd64$")
+
+
+def search_answers():
+    names = ["linux-image-6.17.1-amd64", "linux-image-7.0.2-amd64",
+             "linux-image-7.1-rc3-amd64", "linux-image-7.1-rc5-amd64",
+             "linux-image-7.1-rc5-cloud-amd64", "linux-image-7.0.9-rt-amd64"]
+    answers = {SEARCH: "".join(f"{n} - Linux image\n" for n in names)}
+    answers[("madison", "linux-image-6.17.1-amd64")] = madison("linux-image-6.17.1-amd64", "6.17.1-1")
+    answers[("madison", "linux-image-7.0.2-amd64")] = madison("linux-image-7.0.2-amd64", "7.0.2-1")
+    answers[("madison", "linux-image-7.1-rc3-amd64")] = madison("linux-image-7.1-rc3-amd64",
+                                                                "7.1~rc3-1~exp1")
+    answers[("madison", "linux-image-7.1-rc5-amd64")] = madison("linux-image-7.1-rc5-amd64",
+                                                                "7.1~rc5-1~exp1")
+    answers[("madison", "linux-image-7.1-rc5-cloud-amd64")] = madison(
+        "linux-image-7.1-rc5-cloud-amd64", "7.1~rc5-1~exp2")
+    answers[("madison", "linux-image-7.0.9-rt-amd64")] = madison("linux-image-7.0.9-rt-amd64",
+                                                                 "7.0.9-1")
+    return answers
+
+
+def test_resolve_regex_filters_search_the_newest():
+    # sid's metapackage still points at 6.17: "^7\." searches, and "^[^~]+$"
+    # keeps release candidates and the rt flavour out.
+    seven = pctest_kernels.label("7")
+    answers = search_answers()
+    answers[show(seven.meta)] = stanza(Depends="linux-image-6.17.1-amd64 (= 6.17.1-1)")
+    answers.update(kernel_answers("7.0.2-amd64", "7.0.2-1", "linux-kbuild-7.0", "linux-headers-7.0.2-common"))
+    res = pctest_kernels.resolve(seven, FakeApt(answers))
+    assert (res.kver, res.version) == ("7.0.2-amd64", "7.0.2-1")
+    # "~rc": the newest release candidate, not the cloud flavour.
+    rc = pctest_kernels.label("7-rc")
+    answers[show(rc.meta)] = stanza(Depends="linux-image-6.17.1-amd64 (= 6.17.1-1)")
+    answers.update(kernel_answers("7.1-rc5-amd64", "7.1~rc5-1~exp1", "linux-kbuild-7.1",
+                                  "linux-headers-7.1-rc5-common"))
+    res = pctest_kernels.resolve(rc, FakeApt(answers))
+    assert (res.kver, res.version) == ("7.1-rc5-amd64", "7.1~rc5-1~exp1")
+
+
+def test_resolve_fails_without_match():
+    with pytest.raises(Error, match="matches"):
+        pctest_kernels.resolve(pctest_kernels.label("5.10"), FakeApt(search_answers()))
+    with pytest.raises(Error, match="cannot resolve"):
+        pctest_kernels.resolve(pctest_kernels.label("6.1"), FakeApt({}))
+
+
+def test_fallback_to_the_cached_result(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAGECHECK_CACHE", str(tmp_path))
+    lab = pctest_kernels.label("6.1")
+    with pytest.raises(Error, match="no cached kernel"):
+        pctest_kernels.fallback(lab, "apt is down")
+    kernel = pctest_kernels.cached_kernel(lab, "6.1.0-56-amd64")
+    (kernel.kdir).mkdir(parents=True)
+    (kernel.kdir / "Makefile").write_text("")
+    (kernel.moddir / "kernel").mkdir(parents=True)
+    kernel.vmlinuz.parent.mkdir(parents=True)
+    kernel.vmlinuz.write_text("")
+    (tmp_path / "kernels" / "6.1.0-56-amd64" / "ready").write_text("")
+    pctest_kernels._remember(lab, kernel)
+    assert pctest_kernels.fallback(lab, "apt is down").kver == "6.1.0-56-amd64"
+
+
+def test_apt_state_never_reads_etc_apt(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAGECHECK_CACHE", str(tmp_path))
+    apt = pctest_kernels.AptState("experimental")
+    apt.setup()
+    conf = (tmp_path / "apt" / "experimental" / "apt.conf").read_text()
+    assert 'Dir::Etc::main "/dev/null";' in conf and 'Acquire::Check-Valid-Until "false";' in conf
+    assert "/etc/apt" not in conf
+    sources = (tmp_path / "apt" / "experimental" / "sources.list").read_text().splitlines()
+    assert [l.split()[-2] for l in sources] == ["sid", "experimental"]
+    (tmp_path / "apt" / "experimental" / "updated").touch()
+    apt.setup()                 # unchanged sources keep the update stamp
+    assert (tmp_path / "apt" / "experimental" / "updated").exists()
+
+
+@pytest.mark.parametrize("a,b,sign", [
+    ("6.1.192-3", "6.1.192-2", 1), ("7.1~rc5-1~exp1", "7.1~rc3-1~exp1", 1),
+    ("7.1~rc5-1", "7.1-1", -1), ("1:1.0", "2.0", 1), ("6.12.95-1~bpo12+1", "6.12.95-1", -1),
+    ("1.0a", "1.0", 1), ("1.0", "1.0", 0), ("1.01", "1.1", 0), ("2.10", "2.9", 1)])
+def test_version_compare(a, b, sign):
+    got = pctest_kernels.version_compare(a, b)
+    assert (got > 0) - (got < 0) == sign
+    if sign:        # cross-check with dpkg where it exists
+        res = subprocess.run(["dpkg", "--compare-versions", a, "gt" if sign > 0 else "lt", b])
+        assert res.returncode == 0
+
+
+def test_chroot_cache_key_is_stable(tmp_path, monkeypatch):
+    """Changing the key makes a new chroot and deletes the old ones."""
+    monkeypatch.setenv("PAGECHECK_CACHE", str(tmp_path))
+    assert pctest_kernels.Chroot("bullseye").dir.name == "bullseye-4111a3af61"
+
+
+def test_debug_config_check():
+    errors, notes = pctest_kernels.check_config(
+        "CONFIG_KASAN=y\nCONFIG_LOCKDEP=y\n# CONFIG_RANDOMIZE_BASE is not set\n",
+        "CONFIG_KASAN=y\nCONFIG_RANDOMIZE_BASE=y\nCONFIG_FOO=m\n")
+    assert errors == ["CONFIG_LOCKDEP=y requested, got not set"]
+    assert notes == ["CONFIG_RANDOMIZE_BASE=y (selected elsewhere)",
+                     "modular (=m), not in the image: CONFIG_FOO"]
+
+
+# ---------------------------------------------------------------------------
+# The initramfs
+
+def read_newc(data):
+    entries, off = {}, 0
+    while True:
+        fields = [int(data[off + 6 + 8 * i: off + 14 + 8 * i], 16) for i in range(13)]
+        namesize, filesize = fields[11], fields[6]
+        name = data[off + 110: off + 110 + namesize - 1].decode()
+        off = (off + 110 + namesize + 3) & ~3
+        body = data[off: off + filesize]
+        off = (off + filesize + 3) & ~3
+        if name == "TRAILER!!!":
+            return entries
+        entries[name] = (fields[1], fields[2], fields[3], fields[5], fields[9], fields[10], body)
+
+
+def test_mkinitramfs_layout(tmp_path):
+    busybox = tmp_path / "busybox"
+    busybox.write_text("#!/bin/sh\necho 'sh ls busybox'\n")
+    busybox.chmod(0o755)
+    ko, exe, data = tmp_path / "x.ko", tmp_path / "pc-workload", tmp_path / "suite.sh"
+    ko.write_bytes(b"\x7fELF ko")
+    ko.chmod(0o755)
+    exe.write_bytes(b"\x7fELF exe")
+    exe.chmod(0o755)
+    data.write_text("echo hi\n")
+    init = tmp_path / "init"
+    init.write_text("#!/bin/sh\n")
+    orig = pctest_build._is_static
+    pctest_build._is_static = lambda b: True
+    try:
+        out = pctest_build.mkinitramfs(tmp_path / "a.gz", [ko, exe, data, f"{data}=pc/lib/x.sh"],
+                                       init=init, busybox=str(busybox))
+        again = pctest_build.mkinitramfs(tmp_path / "b.gz", [ko, exe, data, f"{data}=pc/lib/x.sh"],
+                                         init=init, busybox=str(busybox))
+    finally:
+        pctest_build._is_static = orig
+    assert out.read_bytes() == again.read_bytes()           # reproducible
+    e = read_newc(gzip.decompress(out.read_bytes()))
+    assert e["dev/console"][0] == 0o20600 and e["dev/console"][4:6] == (5, 1)
+    assert e["pc/x.ko"][6] == b"\x7fELF ko" and "pc/bin/pc-workload" in e
+    assert e["pc/suite.sh"][6] == b"echo hi\n" and "pc/lib/x.sh" in e
+    assert e["pc/MANIFEST"][6] == b"/pc/x.ko\n/pc/bin/pc-workload\n/pc/suite.sh\n/pc/lib/x.sh\n"
+    assert e["bin/sh"][6] == b"busybox" and e["sbin"][6] == b"bin"
+    assert e["tmp"][0] == 0o41777 and e["init"][0] == 0o100755
+    assert all(v[1] == v[2] == v[3] == 0 for v in e.values())    # 0:0, mtime 0
+
+
+# ---------------------------------------------------------------------------
+# Summary and the job pool
+
+def test_summary_arithmetic():
+    out = ["PASS 6.1: build", "FAIL 6.1/check: a", "SKIP 6.1/check: b (why)", "INFO 6.1: took",
+           "CANARY-FAIL 7-rc/check: c", "PASS 6.12: build"]
+    assert pctest_jobs.count(out) == (2, 1, 1)
+    assert pctest_jobs.summary(out) == ("2 passed, 1 failed, 1 skipped", 1)
+    assert pctest_jobs.summary(["PASS x"]) == ("1 passed, 0 failed, 0 skipped", 0)
+    assert pctest_jobs.summary(["SKIP x", "INFO y"])[1] == 1        # nothing passed
+    assert pctest_jobs.relabel_canary("FAIL 7-rc/check: c") == "CANARY-FAIL 7-rc/check: c"
+    assert pctest_jobs.relabel_canary("INFO 7-rc: took") == "INFO 7-rc: took"
+
+
+def test_job_that_produced_nothing_fails():
+    assert pctest_jobs.job_verdicts("6.1", "", 0, "log")[0].startswith(
+        "FAIL 6.1: job produced no result")
+    assert pctest_jobs.job_verdicts("6.1", "INFO 6.1: x\n", -9, "log")[-1].startswith(
+        "FAIL 6.1: job produced no result (exit status -9")
+    assert pctest_jobs.job_verdicts("6.1", "PASS 6.1: a\n", 1, "log")[-1] == \
+        "FAIL 6.1: job exited with status 1 (log: log)"
+    assert pctest_jobs.job_verdicts("6.1", "FAIL 6.1: a\n", 1, "log") == ["FAIL 6.1: a"]
+
+
+def sh_job(name, script, counted=True):
+    return pctest_jobs.Job(name, ["sh", "-c", script], counted)
+
+
+def test_pool_runs_counts_and_relabels(tmp_path):
+    emitted = []
+    pool = pctest_jobs.Pool(2, tmp_path, poll=0.02)
+    counted = pool.run([
+        sh_job("a", 'echo "PASS a: one" >>"$PCTEST_RESULTS"; echo log-only'),
+        sh_job("b", 'echo "FAIL b: two" >>"$PCTEST_RESULTS"; exit 1'),
+        sh_job("canary-c", 'echo "FAIL c: three" >>"$PCTEST_RESULTS"', counted=False),
+        sh_job("d", "true"),
+    ], emit=emitted.append)
+    assert sorted(counted) == sorted(["PASS a: one", "FAIL b: two",
+                                      "FAIL d: job produced no result (exit status 0; "
+                                      f"log: {tmp_path}/check-d.log)"])
+    assert "CANARY-FAIL c: three" in emitted
+    assert "INFO canary-c: 0 passed, 1 failed (not counted)" in emitted
+    assert (tmp_path / "check-a.log").read_text() == "log-only\n"
+    assert pctest_jobs.summary(counted)[0] == "1 passed, 2 failed, 0 skipped"
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is dead for our purpose
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split(")")[-1].split()[0] != "Z"
+
+
+def test_pool_interrupt_stops_every_process_group(tmp_path):
+    """The grandchildren stand in for QEMU: one ignores SIGTERM."""
+    pool = pctest_jobs.Pool(2, tmp_path, poll=0.02, grace=1)
+    pids = tmp_path / "pids"
+    script = (f'sleep 300 & echo $! >>{pids}; '
+              f'sh -c "trap \\"\\" TERM; sleep 300" & echo $! >>{pids}; wait')
+
+    def interrupt(signum, frame):
+        raise Interrupted(signum)
+
+    old = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    try:
+        with pytest.raises(Interrupted):
+            pool.run([sh_job("x", script), sh_job("y", script), sh_job("z", script)],
+                     emit=lambda l: None)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL if sig != signal.SIGINT else signal.default_int_handler)
+    started = [int(p) for p in pids.read_text().split()]
+    assert len(started) == 4                # two jobs ran, the third never started
+    time.sleep(0.2)
+    assert not [p for p in started if alive(p)]
+    assert pool.running == []
+
+
+# ---------------------------------------------------------------------------
+# Dependencies and the boot plan
+
+def test_demo_installs_no_bench_dkms_or_chroot_tools(monkeypatch):
+    import pctest_deps
+    demo = pctest_deps.wanted("demo")
+    assert "qemu-system-x86" in demo and "busybox-static" in demo
+    assert not {"bpftrace", "dkms", "dh-dkms", "mmdebstrap", "sparse"} & set(demo)
+    monkeypatch.setenv("BENCH", "0")
+    monkeypatch.setenv("DKMS", "0")
+    check = pctest_deps.wanted("check")
+    assert "mmdebstrap" in check and not {"bpftrace", "dkms"} & set(check)
+
+
+def test_boot_plan_is_data():
+    import pctest
+    boots = pctest.plan("6.12")
+    assert [(b.mode, b.args, b.smp, b.mem, b.timeout) for b in boots] == \
+        [("check", "hooks=tracepoint,ftrace,kprobe", 4, 2048, 3000)]
+    assert [b.name for b in pctest.plan("debug", canary=True)] == ["check"]
+    assert pctest.find_boot("debug", "lockdown-integrity").cmdline == "lockdown=integrity"
+    with pytest.raises(Error, match="no boot"):
+        pctest.find_boot("6.12", "reliability")
