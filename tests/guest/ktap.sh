@@ -36,7 +36,7 @@ ktap_suite() {
 	KTAP_STARTED=1
 	eval "KTAP_N_$KTAP_DEPTH=0 KTAP_FAILED_$KTAP_DEPTH=0 KTAP_PLAN_$KTAP_DEPTH=$2"
 	echo "${KTAP_PAD}KTAP version 1"
-	echo "${KTAP_PAD}# Subtest: $1"
+	[ "$KTAP_DEPTH" = 0 ] || echo "${KTAP_PAD}# Subtest: $1"
 	echo "${KTAP_PAD}1..$2"
 }
 

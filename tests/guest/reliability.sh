@@ -294,9 +294,14 @@ run_reliability() {
 	fi
 	insmod "$PC/pagecheck_inject.ko"
 	insmod "$PC/pagecheck_bench.ko"
-	for step in flood contexts unload_under_fire hostile differential; do
-		timed "run_$step"
-	done
+	timed run_flood
+	timed run_contexts
+	# unloading waits for every online CPU; two keep it under fire
+	online_cpus 2
+	timed run_unload_under_fire
+	online_cpus 64
+	timed run_hostile
+	timed run_differential
 	rmmod pagecheck_bench pagecheck_inject
 	unload_pagecheck
 	ktap_end reliability

@@ -84,7 +84,8 @@ def sparse(kernel, out):
 def build_workloads():
     """The static guest programs (tests/workload/Makefile)."""
     run(["make", "-s", "-C", WORKLOADS], stdout=subprocess.DEVNULL)
-    return {name: WORKLOADS / name for name in ("pc-workload", "pc-bench", "pc-fuzz")}
+    return {name: WORKLOADS / name
+            for name in ("pc-workload", "pc-bench", "pc-fuzz", "pc-report")}
 
 
 # ---------------------------------------------------------------------------

@@ -10,7 +10,10 @@ all, and no KTAP document anywhere. Expected counts come from the plans in
 the text only.
 
 Lines that are not KTAP are ignored wherever they are, as are CR
-characters and a kernel log timestamp prefix "[  12.345678] ".
+characters and a kernel log timestamp prefix "[  12.345678] ". Subtests
+are indented by the same number of spaces per level: two in the KTAP
+specification, four in KUnit's output; the first indented version line
+sets it.
 """
 import re
 from dataclasses import dataclass, field
@@ -50,18 +53,10 @@ class _Node:
 
 
 def _split(raw):
-    """(depth, text) of one line, or None if it cannot be KTAP."""
+    """(indent, text) of one line."""
     line = _TIMESTAMP.sub("", raw.replace("\r", ""), count=1).rstrip()
     stripped = line.lstrip(" ")
-    indent = len(line) - len(stripped)
-    if indent % 4:
-        return None
-    return indent // 4, stripped
-
-
-def _path(stack, name):
-    names = [n.name for n in stack if n.name] + ([name] if name else [])
-    return ": ".join(names)
+    return len(line) - len(stripped), stripped
 
 
 class _Parser:
@@ -69,12 +64,23 @@ class _Parser:
         self.stack = []         # open nodes, outermost first
         self.out = []
         self.documents = 0
+        self.unit = None        # spaces per nesting level, once seen
+
+    def _depth(self, indent, text):
+        """Nesting depth of a line, or None if it cannot be KTAP."""
+        if indent and self.unit is None:
+            if not self.stack or not (_VERSION.match(text) or _SUBTEST.match(text)):
+                return None
+            self.unit = indent
+        if indent == 0:
+            return 0
+        return indent // self.unit if indent % self.unit == 0 else None
 
     def feed(self, raw):
-        split = _split(raw)
-        if split is None:
+        indent, text = _split(raw)
+        depth = self._depth(indent, text)
+        if depth is None:
             return
-        depth, text = split
         if _VERSION.match(text):
             self._version(depth)
             return
@@ -142,7 +148,8 @@ class _Parser:
             child.name = child.name or name
             name = child.name
         parent.seen += 1
-        path = _path(self.stack, name)
+        # Names are relative to the node; a closing subtest prefixes its own.
+        path = name
         if directive == "SKIP":
             status, detail = SKIP, reason
         elif directive == "TODO":
@@ -150,7 +157,9 @@ class _Parser:
         else:
             status, detail = (PASS if ok else FAIL), ""
         if child is not None:
-            self._finish(child, path)
+            self._finish(child, "")
+            for r in child.results:
+                r.name = f"{name}: {r.name}" if name else r.name
             if child.results and (status != FAIL or child.failed_leaf):
                 self._emit(parent, child.results, child.failed_leaf)
             else:
@@ -165,34 +174,40 @@ class _Parser:
         node.results.extend(results)
         node.failed_leaf = node.failed_leaf or failed
 
-    def _finish(self, node, path):
-        """Check a closed node's plan against what it reported."""
-        where = path or "KTAP document %d" % self.documents
+    def _finish(self, node, where):
+        """Check a closed node's plan against what it reported; the FAIL
+        is named "plan" inside the node ("where: plan" for a document)."""
+        plan = f"{where}: plan" if where else "plan"
         if node.plan is None:
             if node.depth == 0:
-                node.results.append(Result(FAIL, f"{where}: plan",
+                node.results.append(Result(FAIL, plan,
                                            f"no plan line; {node.seen} result(s)"))
                 node.failed_leaf = True
         elif node.plan != node.seen:
             first, last = node.seen + 1, node.plan
             missing = "" if first > last else f": test {first} never reported" \
                 if first == last else f": tests {first}..{last} never reported"
-            node.results.append(Result(FAIL, f"{where}: plan",
+            node.results.append(Result(FAIL, plan,
                                        f"1..{node.plan} planned, {node.seen} reported{missing}"))
             node.failed_leaf = True
 
     def _cut_short(self, node):
         """A subtest whose parent never printed its result line."""
-        path = _path(self.stack, node.name or "(unnamed subtest)")
-        self._finish(node, path)
-        node.results.append(Result(FAIL, path, "cut short: no result line for this subtest"))
+        name = node.name or "(unnamed subtest)"
+        self._finish(node, "")
+        node.results.append(Result(FAIL, "", "cut short: no result line for this subtest"))
+        for r in node.results:
+            r.name = f"{name}: {r.name}" if r.name else name
         self._emit(self.stack[-1], node.results, True)
 
     def _close_document(self):
         while len(self.stack) > 1:
             self._cut_short(self.stack.pop())
         doc = self.stack.pop()
-        self._finish(doc, "")
+        self._finish(doc, "" if doc.name else "KTAP document %d" % self.documents)
+        if doc.name:
+            for r in doc.results:
+                r.name = f"{doc.name}: {r.name}"
         self.out.extend(doc.results)
 
 

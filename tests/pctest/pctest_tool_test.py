@@ -175,13 +175,36 @@ def test_ktap_several_documents():
 
 
 def test_guest_sections_do_not_repeat_ktap():
-    """A dmesg evidence section repeats the KTAP lines the kernel logged;
-    the current guest frames the rules KTAP in a "ktap" section."""
-    guest = ("@@KERNEL 6.12\n@@BEGIN ktap\nKTAP version 1\nok 1 a\n1..1\n@@END ktap\n"
+    """An evidence section (here a copy of dmesg) is not read as KTAP."""
+    guest = ("KTAP version 1\n1..1\nok 1 a\n"
              "@@BEGIN dmesg\n[ 1.0] KTAP version 1\n[ 1.0] not ok 1 a\n@@END dmesg\n"
              "PAGECHECK-GUEST-DONE rc=0\n")
     assert [r.line("L") for r in pctest_ktap.parse(pctest_vm.ktap_text(guest))] == ["PASS L: a"]
     assert pctest_vm.sections(guest)["dmesg"] == "[ 1.0] KTAP version 1\n[ 1.0] not ok 1 a"
+
+
+def test_ktap_two_space_indentation_as_the_specification_writes():
+    doc = ("KTAP version 1\n1..2\n  KTAP version 1\n  # Subtest: rules\n  1..2\n"
+           "  ok 1 a\n  not ok 2 b\nnot ok 1 rules\n  KTAP version 1\n  1..1\n"
+           "    KTAP version 1\n    1..1\n    ok 1 deep\n  ok 1 inner\nok 2 outer\n")
+    assert [r.line("L") for r in pctest_ktap.parse(doc)] == [
+        "PASS L: rules: a", "FAIL L: rules: b", "PASS L: outer: inner: deep"]
+
+
+def test_ktap_the_guest_library_output():
+    """tests/guest/ktap.sh, run by busybox sh if the host has it."""
+    import shutil
+    import subprocess
+    sh = shutil.which("busybox")
+    if sh is None:
+        pytest.skip("no busybox")
+    script = (". %s\nktap_suite top 2\nktap_suite a 2\nktap_ok one\n"
+              "ktap_skip two why\nktap_end a\nktap_suite b 2\nktap_fail three oops\n"
+              "ktap_end b\nktap_end top\n" % (pctest_build.GUEST / "ktap.sh"))
+    out = subprocess.run([sh, "sh", "-c", script], capture_output=True, text=True).stdout
+    assert [r.line("L") for r in pctest_ktap.parse(out)] == [
+        "PASS L: a: one", "SKIP L: a: two (why)", "FAIL L: b: three",
+        "FAIL L: b: plan (1..2 planned, 1 reported: test 2 never reported)"]
 
 
 def test_splats():
@@ -552,7 +575,8 @@ def test_boot_plan_is_data():
     boots = pctest.plan("6.12")
     assert [(b.mode, b.args, b.smp, b.mem, b.timeout) for b in boots] == \
         [("check", "hooks=tracepoint,ftrace,kprobe", 4, 2048, 3000)]
-    assert [b.name for b in pctest.plan("debug", canary=True)] == ["check"]
-    assert pctest.find_boot("debug", "lockdown-integrity").cmdline == "lockdown=integrity"
+    assert [(b.name, b.args) for b in pctest.plan("7-rc", canary=True)] == \
+        [("check", "hooks=tracepoint,ftrace,kprobe reliability=0 lockdown=0")]
+    assert pctest.find_boot("debug", "check").timeout == 7200
     with pytest.raises(Error, match="no boot"):
         pctest.find_boot("6.12", "reliability")
