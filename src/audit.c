@@ -216,9 +216,16 @@ noinline void notrace pgc_audit_slow(void *hook_data, struct page *page,
 	pgc_report(page, order, &v);
 }
 
+/* A plain (not compound) high-order block: rare, and out of the way. */
+static noinline void pgc_audit_plain(struct page *page, unsigned int order)
+{
+	if (unlikely(pgc_plain_maybe_bad(page + 1, page + (1UL << order))))
+		pgc_audit_slow(NULL, page, order);
+}
+
 /**
  * pgc_audit_large() - audit a free of order > 0
- * @hook_data: passed on to pgc_audit_slow()
+ * @hook_data: unused
  * @page: head page
  * @order: order of the block
  *
@@ -228,10 +235,17 @@ noinline void notrace pgc_audit_slow(void *hook_data, struct page *page,
 noinline void notrace pgc_audit_large(void *hook_data, struct page *page,
 				      unsigned int order)
 {
-	this_cpu_add(pgc_audit_counters.tail_pages, (1UL << order) - 1);
-	if (likely(!pgc_large_maybe_bad(page, order)))
+	this_cpu_inc(pgc_audit_counters.large[order]);
+	if (unlikely(pgc_head_maybe_bad(page, 0))) {
+		pgc_audit_slow(NULL, page, order);
 		return;
-	pgc_audit_slow(hook_data, page, order);
+	}
+	if (!pgc_flags_head(pgc_page_flags(page))) {
+		pgc_audit_plain(page, order);
+		return;
+	}
+	if (unlikely(pgc_compound_maybe_bad(page, order)))
+		pgc_audit_slow(NULL, page, order);
 }
 
 static noinline void pgc_audit_call_slow(struct page *page, unsigned int order)
@@ -265,7 +279,7 @@ void notrace pgc_audit_call(struct page *page, unsigned int order)
 
 void pgc_audit_get_stats(struct pgc_audit_stats *st)
 {
-	unsigned int b, r;
+	unsigned int b, r, o;
 	int cpu;
 
 	memset(st, 0, sizeof(*st));
@@ -273,14 +287,17 @@ void pgc_audit_get_stats(struct pgc_audit_stats *st)
 		const struct pgc_audit_counters *c = per_cpu_ptr(&pgc_audit_counters, cpu);
 
 		st->frees += READ_ONCE(c->frees);
+		st->pages += READ_ONCE(c->frees);
 		st->calls += READ_ONCE(c->calls);
-		st->pages += READ_ONCE(c->tail_pages);
+		for (o = 1; o < PGC_ORDERS; o++) {
+			st->frees += READ_ONCE(c->large[o]);
+			st->pages += READ_ONCE(c->large[o]) << o;
+		}
 		for (b = 0; b < PGC_NR_ORDER_BUCKETS; b++) {
 			st->slow[b] += READ_ONCE(c->slow[b]);
 			st->slow_clean[b] += READ_ONCE(c->slow_clean[b]);
 		}
 	}
-	st->pages += st->frees;
 	for (r = 0; r < PGC_NR_REASONS; r++)
 		st->rule[r] = atomic64_read(&pgc_rule_counts[r]);
 	st->scratch_slots = pgc_scratch_slots;

@@ -228,7 +228,7 @@ void pgc_subpage_expected(const void *head, unsigned int order, bool compound,
 		*fields |= PGC_FIELD_MAPPING;
 		return;
 	}
-	want->head_word = pgc_tail_word(head, order);
+	want->head_word = pgc_tail_word(head, 1UL << order);
 	*fields |= PGC_FIELD_HEAD_WORD;
 	if (index >= PGC_TAIL_MAPPING_FIRST) {
 		want->mapping = (unsigned long)TAIL_MAPPING;

@@ -19,10 +19,15 @@ enum pgc_order_bucket {
 	PGC_NR_ORDER_BUCKETS
 };
 
+/* Orders a free can have: compat.h checks the kernel's bound. */
+#define PGC_ORDERS	16
+
+static_assert(PGC_NR_PAGE_ORDERS <= PGC_ORDERS);
+
 struct pgc_audit_counters {
-	unsigned long frees;
+	unsigned long frees;			/* of order 0 */
 	unsigned long calls;
-	unsigned long tail_pages;	/* pages beyond the first of each free */
+	unsigned long large[PGC_ORDERS];	/* frees of order > 0, by order */
 	unsigned long slow[PGC_NR_ORDER_BUCKETS];
 	unsigned long slow_clean[PGC_NR_ORDER_BUCKETS];
 };
@@ -60,12 +65,12 @@ void pgc_audit_large(void *hook_data, struct page *page, unsigned int order);
 static __always_inline void __pgc_audit_free(void *hook_data, struct page *page,
 					     unsigned int order)
 {
-	this_cpu_inc(pgc_audit_counters.frees);
-	if (likely(!pgc_head_maybe_bad(page, order)))
-		return;
-	if (order)
+	if (order) {
 		pgc_audit_large(hook_data, page, order);
-	else
+		return;
+	}
+	this_cpu_inc(pgc_audit_counters.frees);
+	if (unlikely(pgc_head_maybe_bad(page, 0)))
 		pgc_audit_slow(hook_data, page, 0);
 }
 

@@ -134,14 +134,17 @@ static __always_inline unsigned long pgc_head_word_to_head(unsigned long word,
 	return (word & 1) ? word - 1 : (unsigned long)self;
 }
 
-/* The head word of every tail of an order-@order folio at @head. */
+/*
+ * The head word of every tail of a folio of @nr pages at @head: the head's
+ * address + 1, or with compound_info masks, the mask of the folio's
+ * struct pages + 1 (set_compound_head()).
+ */
 static __always_inline unsigned long pgc_tail_word(const void *head,
-						   unsigned int order)
+						   unsigned long nr)
 {
 #ifdef PGC_HAVE_PAGE_COMPOUND_INFO
 	if (compound_info_has_mask())
-		return GENMASK(BITS_PER_LONG - 1,
-			       order_base_2(sizeof(struct page)) + order) | 1;
+		return -(nr * sizeof(struct page)) | 1;
 #endif
 	return (unsigned long)head + 1;
 }
@@ -330,6 +333,17 @@ static __always_inline void pgc_page_folio(struct pgc_folio_snap *fs,
 		fs->deferred_self;
 #endif
 }
+
+/* --- orders ------------------------------------------------------------- */
+
+/* The largest order a block can have (MAX_ORDER was exclusive until 6.4). */
+#if defined(NR_PAGE_ORDERS)
+#define PGC_NR_PAGE_ORDERS	NR_PAGE_ORDERS
+#elif defined(MAX_PAGE_ORDER)
+#define PGC_NR_PAGE_ORDERS	(MAX_PAGE_ORDER + 1)
+#else
+#define PGC_NR_PAGE_ORDERS	(MAX_ORDER + 1)	/* an upper bound either way */
+#endif
 
 /* --- compiler ------------------------------------------------------------ */
 

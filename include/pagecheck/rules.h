@@ -16,14 +16,55 @@
 
 /* --- the rules, one word each ---------------------------------------------- */
 
+/*
+ * Each rule is a distance: zero when the word is what a healthy free
+ * leaves, so that folded words can be tested together with one OR.
+ */
+static __always_inline unsigned long pgc_mapcount_off(int mapcount)
+{
+	return (u32)~mapcount;			/* -1: not mapped */
+}
+
+static __always_inline unsigned long pgc_refcount_off(int refcount)
+{
+	return (u32)refcount;			/* 0: no reference */
+}
+
+static __always_inline unsigned long pgc_flags_off(unsigned long flags)
+{
+	return flags & PAGE_FLAGS_CHECK_AT_FREE;
+}
+
+static __always_inline unsigned long pgc_mapping_off(unsigned long mapping)
+{
+	return mapping;
+}
+
+static __always_inline unsigned long pgc_memcg_off(unsigned long memcg)
+{
+	return memcg;
+}
+
+static __always_inline unsigned long pgc_tail_mapping_off(unsigned long mapping)
+{
+	return mapping ^ (unsigned long)TAIL_MAPPING;
+}
+
+/* A compound tail's head word, against the one every tail must hold. */
+static __always_inline unsigned long pgc_tail_word_off(unsigned long word,
+						       unsigned long expected)
+{
+	return word ^ expected;
+}
+
 static __always_inline bool pgc_bad_mapcount(int mapcount)
 {
-	return mapcount != -1;
+	return pgc_mapcount_off(mapcount);
 }
 
 static __always_inline bool pgc_bad_refcount(int refcount)
 {
-	return refcount != 0;
+	return pgc_refcount_off(refcount);
 }
 
 static __always_inline bool pgc_negative_refcount(int refcount)
@@ -33,17 +74,17 @@ static __always_inline bool pgc_negative_refcount(int refcount)
 
 static __always_inline bool pgc_bad_flags(unsigned long flags)
 {
-	return flags & PAGE_FLAGS_CHECK_AT_FREE;
+	return pgc_flags_off(flags);
 }
 
 static __always_inline bool pgc_bad_mapping(unsigned long mapping)
 {
-	return mapping != 0;
+	return pgc_mapping_off(mapping);
 }
 
 static __always_inline bool pgc_bad_memcg(unsigned long memcg)
 {
-	return memcg != 0;
+	return pgc_memcg_off(memcg);
 }
 
 static __always_inline bool pgc_page_pool(unsigned long head_word)
@@ -59,14 +100,13 @@ static __always_inline bool pgc_buddy(int mapcount)
 
 static __always_inline bool pgc_bad_tail_mapping(unsigned long mapping)
 {
-	return mapping != (unsigned long)TAIL_MAPPING;
+	return pgc_tail_mapping_off(mapping);
 }
 
-/* A compound tail's head word, against the one every tail must hold. */
 static __always_inline bool pgc_bad_tail_word(unsigned long word,
 					      unsigned long expected)
 {
-	return word != expected;
+	return pgc_tail_word_off(word, expected);
 }
 
 /*
@@ -206,16 +246,16 @@ struct pgc_fold {
 	unsigned long mapping_and;
 };
 
+/* Nothing folded yet; @mapping stands in for the tails without one. */
 static __always_inline void pgc_fold_init(struct pgc_fold *f,
-					  unsigned long head_word,
 					  unsigned long mapping)
 {
 	f->flags_or = 0;
 	f->memcg_or = 0;
 	f->mapcount_and = -1;
 	f->refcount_or = 0;
-	f->head_or = head_word;
-	f->head_and = head_word;
+	f->head_or = 0;
+	f->head_and = ~0UL;
 	f->mapping_or = mapping;
 	f->mapping_and = mapping;
 }
@@ -303,7 +343,7 @@ static __always_inline bool pgc_plain_maybe_bad(const struct page *p,
 	struct pgc_fold f;
 	bool page_pool = false;
 
-	pgc_fold_init(&f, 0, 0);
+	pgc_fold_init(&f, 0);
 	for (; p < end; p++) {
 		unsigned long word = pgc_page_head_word(p);
 
@@ -335,44 +375,97 @@ static __always_inline void pgc_fold_tail(struct pgc_fold *f,
 }
 
 /*
- * A high-order free, read in place: the head, page[1]'s and page[2]'s
- * folio fields, and every sub-page folded into OR/AND reductions. False
- * means the judge would find nothing.
+ * Keeps the compiler from regrouping the folds of two tails: each word
+ * stays one OR or AND of memory into its accumulator.
  */
-static __always_inline bool pgc_large_maybe_bad(const struct page *page,
-						unsigned int order)
+static __always_inline void pgc_fold_keep(struct pgc_fold *f)
+{
+	OPTIMIZER_HIDE_VAR(f->flags_or);
+	OPTIMIZER_HIDE_VAR(f->memcg_or);
+	OPTIMIZER_HIDE_VAR(f->mapcount_and);
+	OPTIMIZER_HIDE_VAR(f->refcount_or);
+	OPTIMIZER_HIDE_VAR(f->head_or);
+	OPTIMIZER_HIDE_VAR(f->head_and);
+	OPTIMIZER_HIDE_VAR(f->mapping_or);
+	OPTIMIZER_HIDE_VAR(f->mapping_and);
+}
+
+/*
+ * page[1]'s and page[2]'s folio fields, folded with the tails: a mapcount
+ * must be -1 like a tail's, a count or pin 0 like a tail's refcount, and
+ * the deferred-split list must point to itself (it folds with memcg, which
+ * must be 0). 5.10/6.1 also accept the poison of list_del().
+ */
+static __always_inline bool pgc_fold_folio(struct pgc_fold *f,
+					   const struct page *page,
+					   unsigned int order)
+{
+	struct pgc_folio_snap folio __uninitialized;
+
+	pgc_page_folio(&folio, page, order);
+	f->mapcount_and &= folio.entire_mapcount & folio.large_mapcount &
+			   folio.mm_mapcount0 & folio.mm_mapcount1;
+	f->refcount_or |= folio.nr_pages_mapped | folio.pincount;
+	if (PGC_DEFERRED_LIST_KERNEL_RULE)
+		f->memcg_or |= folio.deferred_next ^ folio.deferred_self;
+	else if (pgc_on_deferred_list(&folio))
+		return true;
+	return false;
+}
+
+/*
+ * A compound free of @order > 0 whose head is clean, read in place: every
+ * sub-page and page[1]'s and page[2]'s folio fields folded into OR/AND
+ * reductions, from page[4] on two tails per turn. False means the judge
+ * would find nothing.
+ */
+static __always_inline bool pgc_compound_maybe_bad(const struct page *page,
+						   unsigned int order)
 {
 	const struct page *end = page + (1UL << order), *p;
-	unsigned long tail_word = pgc_tail_word(page, order);
-	struct pgc_folio_snap folio __uninitialized;
 	struct pgc_fold f;
 
-	if (pgc_head_maybe_bad(page, 0))
+	pgc_fold_init(&f, (unsigned long)TAIL_MAPPING);
+	if (pgc_fold_folio(&f, page, order))
 		return true;
-	if (!pgc_flags_head(pgc_page_flags(page)))
-		return pgc_plain_maybe_bad(page + 1, end);
-	pgc_page_folio(&folio, page, order);
-	if (pgc_folio_reasons(&folio))
-		return true;
-
-	pgc_fold_init(&f, tail_word, (unsigned long)TAIL_MAPPING);
 	/* page[1]: its folio flags and _nr_pages are cleared before the check */
 	pgc_fold_counts(&f, page + 1, ~PGC_SECOND_FLAGS_CLEARED_AT_FREE,
 			~PGC_SECOND_MEMCG_CLEARED_AT_FREE);
 	pgc_fold_head_word(&f, page + 1);
-	p = page + 2;
-	/* page[2] (and page[3] with hugetlb fields) keep no tail mapping */
-	for (; p < end && p < page + PGC_TAIL_MAPPING_FIRST; p++) {
-		pgc_fold_counts(&f, p, ~0UL, ~0UL);
-		pgc_fold_head_word(&f, p);
+	if (order >= 2) {
+		/* page[2] (and page[3] with hugetlb fields) hold no tail mapping */
+		pgc_fold_counts(&f, page + 2, ~0UL, ~0UL);
+		pgc_fold_head_word(&f, page + 2);
+		if (PGC_TAIL_MAPPING_FIRST == 4) {
+			pgc_fold_counts(&f, page + 3, ~0UL, ~0UL);
+			pgc_fold_head_word(&f, page + 3);
+		} else {
+			pgc_fold_tail(&f, page + 3);
+		}
 	}
-	for (; p < end; p++)
+	for (p = page + 4; p < end; p += 2) {
 		pgc_fold_tail(&f, p);
-	return pgc_fold_counts_bad(&f) ||
-	       pgc_bad_tail_word(f.head_or, tail_word) ||
-	       pgc_bad_tail_word(f.head_and, tail_word) ||
-	       pgc_bad_tail_mapping(f.mapping_or) ||
-	       pgc_bad_tail_mapping(f.mapping_and);
+		pgc_fold_keep(&f);
+		pgc_fold_tail(&f, p + 1);
+	}
+	/* every rule at once: one OR of the distances, one branch */
+	return pgc_flags_off(f.flags_or) | pgc_mapcount_off(f.mapcount_and) |
+	       pgc_refcount_off(f.refcount_or) | pgc_memcg_off(f.memcg_or) |
+	       pgc_tail_word_off(f.head_or, pgc_tail_word(page, end - page)) |
+	       pgc_tail_word_off(f.head_and, pgc_tail_word(page, end - page)) |
+	       pgc_tail_mapping_off(f.mapping_or) |
+	       pgc_tail_mapping_off(f.mapping_and);
+}
+
+/* Any high-order free: the head, then a plain block's or a folio's pages. */
+static __always_inline bool pgc_large_maybe_bad(const struct page *page,
+						unsigned int order)
+{
+	if (pgc_head_maybe_bad(page, 0))
+		return true;
+	if (!pgc_flags_head(pgc_page_flags(page)))
+		return pgc_plain_maybe_bad(page + 1, page + (1UL << order));
+	return pgc_compound_maybe_bad(page, order);
 }
 
 /* --- the judge (rules.c) -------------------------------------------------- */

@@ -109,7 +109,7 @@ static void pgc_clean_tail(unsigned int order, bool compound,
 	pgc_clean_snap(t);
 	if (!compound)
 		return;
-	t->head_word = pgc_tail_word(pgc_fake, order);
+	t->head_word = pgc_tail_word(pgc_fake, 1UL << order);
 	if (index >= PGC_TAIL_MAPPING_FIRST)
 		t->mapping = (unsigned long)TAIL_MAPPING;
 }
@@ -546,7 +546,7 @@ static void pgc_test_subpages(void)
 		   PGC_BIT(PGC_R_NOT_TAIL) | PGC_BIT(PGC_R_HEAD_MISMATCH));
 
 	pgc_clean_tail(3, true, 5, &t);
-	t.head_word = pgc_tail_word(&pgc_fake[8], 0);
+	t.head_word = pgc_tail_word(&pgc_fake[8], 1);
 	pgc_expect("tail_compound_head_not_consistent", pgc_sub(3, true, 5, &t),
 		   PGC_BIT(PGC_R_HEAD_MISMATCH));
 
