@@ -136,6 +136,19 @@ static unsigned int pgc_sub_broken_fields(const struct pgc_page_snap *s,
 	return fields & checked;
 }
 
+/* "%pGp" prints the value itself since 5.14; before, only the names. */
+static void pgc_print_flags(struct seq_file *m, unsigned long flags)
+{
+	unsigned long zero = 0;
+	char probe[4];
+
+	snprintf(probe, sizeof(probe), "%pGp", &zero);
+	if (probe[0] == '0' && probe[1] == 'x')
+		seq_printf(m, "%pGp", &flags);
+	else
+		seq_printf(m, "%#lx(%pGp)", flags, &flags);
+}
+
 /*
  * One page's words; each broken one is followed by what a healthy free
  * leaves there. @head_name is NULL where the head word is not shown.
@@ -147,9 +160,10 @@ static void pgc_print_snap(struct seq_file *m, const char *indent,
 {
 	unsigned long bad_flags = s->flags & PAGE_FLAGS_CHECK_AT_FREE;
 
-	seq_printf(m, "%sflags: %#lx(%pGp)", indent, s->flags, &s->flags);
+	seq_printf(m, "%sflags: ", indent);
+	pgc_print_flags(m, s->flags);
 	if (broken & PGC_FIELD_FLAGS)
-		seq_printf(m, ", checked at free: %pGp (expected none)", &bad_flags);
+		seq_printf(m, ", checked at free: %#lx (expected 0)", bad_flags);
 	seq_putc(m, '\n');
 	if (head_name) {
 		seq_printf(m, "%s%s: %#lx", indent, head_name, s->head_word);
