@@ -12,6 +12,7 @@
 #include <linux/hardirq.h>
 #include <linux/jhash.h>
 #include <linux/kernel.h>
+#include <linux/log2.h>
 #include <linux/printk.h>
 #include <linux/ratelimit.h>
 #include <linux/sched.h>
@@ -216,11 +217,17 @@ noinline void notrace pgc_audit_slow(void *hook_data, struct page *page,
 	pgc_report(page, order, &v);
 }
 
-/* A plain (not compound) high-order block: rare, and out of the way. */
-static noinline void pgc_audit_plain(struct page *page, unsigned int order)
+/* The slow path of a free of pages [@page, @end). */
+static noinline void pgc_audit_block_slow(struct page *page, struct page *end)
 {
-	if (unlikely(pgc_plain_maybe_bad(page + 1, page + (1UL << order))))
-		pgc_audit_slow(NULL, page, order);
+	pgc_audit_slow(NULL, page, ilog2(end - page));
+}
+
+/* A plain (not compound) high-order block: rare, and out of the way. */
+static noinline void pgc_audit_plain(struct page *page, struct page *end)
+{
+	if (unlikely(pgc_plain_maybe_bad(page + 1, end)))
+		pgc_audit_block_slow(page, end);
 }
 
 /**
@@ -231,21 +238,32 @@ static noinline void pgc_audit_plain(struct page *page, unsigned int order)
  *
  * The same rules over the head, the folio fields and OR/AND reductions of
  * the sub-pages, read in place; the slow path only if one may be broken.
+ * Past the head, the block is [@page, end): @order is not kept.
  */
 noinline void notrace pgc_audit_large(void *hook_data, struct page *page,
 				      unsigned int order)
 {
+	struct page *end;
+
+	/*
+	 * A no-op (every order is below PGC_ORDERS) that lets the compiler
+	 * drop UBSAN's bounds and shift checks on @order.
+	 */
+	order &= PGC_ORDERS - 1;
 	this_cpu_inc(pgc_audit_counters.large[order]);
 	if (unlikely(pgc_head_maybe_bad(page, 0))) {
 		pgc_audit_slow(NULL, page, order);
 		return;
 	}
+	end = page + (1UL << order);
+	/* from here on, [@page, @end): the order need not stay in a register */
+	OPTIMIZER_HIDE_VAR(end);
 	if (!pgc_flags_head(pgc_page_flags(page))) {
-		pgc_audit_plain(page, order);
+		pgc_audit_plain(page, end);
 		return;
 	}
-	if (unlikely(pgc_compound_maybe_bad(page, order)))
-		pgc_audit_slow(NULL, page, order);
+	if (unlikely(pgc_compound_maybe_bad(page, end)))
+		pgc_audit_block_slow(page, end);
 }
 
 static noinline void pgc_audit_call_slow(struct page *page, unsigned int order)
@@ -286,17 +304,18 @@ void pgc_audit_get_stats(struct pgc_audit_stats *st)
 	for_each_possible_cpu(cpu) {
 		const struct pgc_audit_counters *c = per_cpu_ptr(&pgc_audit_counters, cpu);
 
-		st->frees += READ_ONCE(c->frees);
-		st->pages += READ_ONCE(c->frees);
+		st->by_order[0] += READ_ONCE(c->frees);
+		for (o = 1; o < PGC_ORDERS; o++)
+			st->by_order[o] += READ_ONCE(c->large[o]);
 		st->calls += READ_ONCE(c->calls);
-		for (o = 1; o < PGC_ORDERS; o++) {
-			st->frees += READ_ONCE(c->large[o]);
-			st->pages += READ_ONCE(c->large[o]) << o;
-		}
 		for (b = 0; b < PGC_NR_ORDER_BUCKETS; b++) {
 			st->slow[b] += READ_ONCE(c->slow[b]);
 			st->slow_clean[b] += READ_ONCE(c->slow_clean[b]);
 		}
+	}
+	for (o = 0; o < PGC_ORDERS; o++) {
+		st->frees += st->by_order[o];
+		st->pages += st->by_order[o] << o;
 	}
 	for (r = 0; r < PGC_NR_REASONS; r++)
 		st->rule[r] = atomic64_read(&pgc_rule_counts[r]);

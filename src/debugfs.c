@@ -121,7 +121,7 @@ static int pgc_stats_show(struct seq_file *m, void *v)
 	struct pgc_audit_stats as;
 	struct pgc_store_stats st;
 	struct pgc_verdict_stats vs;
-	unsigned int r, b;
+	unsigned int r, b, o;
 
 	pgc_audit_get_stats(&as);
 	pgc_store_get_stats(&st);
@@ -134,6 +134,10 @@ static int pgc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "frees_audited: %llu\n", as.frees);
 	seq_printf(m, "calls_audited: %llu\n", as.calls);
 	seq_printf(m, "pages_audited: %llu\n", as.pages);
+	seq_puts(m, "frees_by_order:");
+	for (o = 0; o < PGC_NR_PAGE_ORDERS; o++)
+		seq_printf(m, " %llu", as.by_order[o]);
+	seq_putc(m, '\n');
 	for (b = 0; b < PGC_NR_ORDER_BUCKETS; b++) {
 		seq_printf(m, "slow_path_order_%s: %llu\n", pgc_bucket_names[b],
 			   as.slow[b]);

@@ -181,7 +181,7 @@ void pgc_judge_block(const struct page *page, unsigned int order,
 	v->reasons = pgc_judge_head(&v->head, order);
 	v->compound = order && pgc_flags_head(v->head.flags);
 	if (v->compound) {
-		pgc_page_folio(&v->folio, page, order);
+		pgc_page_folio(&v->folio, page, 1UL << order);
 		v->reasons |= pgc_folio_reasons(&v->folio);
 	}
 	for (i = 1; i < nr; i++) {
@@ -228,7 +228,8 @@ void pgc_subpage_expected(const void *head, unsigned int order, bool compound,
 		*fields |= PGC_FIELD_MAPPING;
 		return;
 	}
-	want->head_word = pgc_tail_word(head, 1UL << order);
+	want->head_word = pgc_tail_word(head,
+					 (const struct page *)head + (1UL << order));
 	*fields |= PGC_FIELD_HEAD_WORD;
 	if (index >= PGC_TAIL_MAPPING_FIRST) {
 		want->mapping = (unsigned long)TAIL_MAPPING;

@@ -23,6 +23,7 @@ enum pgc_order_bucket {
 #define PGC_ORDERS	16
 
 static_assert(PGC_NR_PAGE_ORDERS <= PGC_ORDERS);
+static_assert((PGC_ORDERS & (PGC_ORDERS - 1)) == 0);
 
 struct pgc_audit_counters {
 	unsigned long frees;			/* of order 0 */
@@ -39,6 +40,7 @@ struct pgc_audit_stats {
 	u64 frees;
 	u64 calls;
 	u64 pages;
+	u64 by_order[PGC_ORDERS];
 	u64 slow[PGC_NR_ORDER_BUCKETS];
 	u64 slow_clean[PGC_NR_ORDER_BUCKETS];
 	u64 rule[PGC_NR_REASONS];

@@ -135,16 +135,16 @@ static __always_inline unsigned long pgc_head_word_to_head(unsigned long word,
 }
 
 /*
- * The head word of every tail of a folio of @nr pages at @head: the head's
- * address + 1, or with compound_info masks, the mask of the folio's
- * struct pages + 1 (set_compound_head()).
+ * The head word of every tail of a folio of pages [@head, @end): the
+ * head's address + 1, or with compound_info masks, the mask of the
+ * folio's struct pages + 1 (set_compound_head()).
  */
 static __always_inline unsigned long pgc_tail_word(const void *head,
-						   unsigned long nr)
+						   const void *end)
 {
 #ifdef PGC_HAVE_PAGE_COMPOUND_INFO
 	if (compound_info_has_mask())
-		return -(nr * sizeof(struct page)) | 1;
+		return ((unsigned long)head - (unsigned long)end) | 1;
 #endif
 	return (unsigned long)head + 1;
 }
@@ -284,10 +284,13 @@ static __always_inline bool pgc_type_is_buddy(int mapcount)
 #define PGC_TAIL_MAPPING_FIRST	3
 #endif
 
-/* The folio fields of a compound free at @head, read without accessors. */
+/*
+ * The folio fields of a compound free at @head, read without accessors;
+ * @nr: its pages, or any lower bound above 2 when only page[1] is read.
+ */
 static __always_inline void pgc_page_folio(struct pgc_folio_snap *fs,
 					   const struct page *head,
-					   unsigned int order)
+					   unsigned long nr)
 {
 #if defined(PGC_HAVE_FOLIO_ENTIRE_MAPCOUNT)
 	const struct folio *folio = (const struct folio *)head;
@@ -322,12 +325,12 @@ static __always_inline void pgc_page_folio(struct pgc_folio_snap *fs,
 	/* where the list does not apply, it reads as empty */
 #if defined(PGC_HAVE_FOLIO_DEFERRED_LIST)
 	fs->deferred_self = (unsigned long)&folio->_deferred_list;
-	fs->deferred_next = order >= 2 ?
+	fs->deferred_next = nr >= 4 ?
 		(unsigned long)data_race(folio->_deferred_list.next) :
 		fs->deferred_self;
 #else
 	fs->deferred_self = (unsigned long)&head[2].deferred_list;
-	fs->deferred_next = order >= 2 &&
+	fs->deferred_next = nr >= 4 &&
 		data_race(head[1].compound_dtor) == TRANSHUGE_PAGE_DTOR ?
 		(unsigned long)data_race(head[2].deferred_list.next) :
 		fs->deferred_self;

@@ -234,30 +234,26 @@ static __always_inline bool pgc_head_maybe_bad(const struct page *page,
 	return pgc_page_pool(pgc_page_head_word(page));
 }
 
-/* The rules of page_expected_state() every sub-page shares, folded. */
+/*
+ * The rules of page_expected_state() every sub-page shares, folded: a rule
+ * broken by any folded page is broken by the OR (flags, refcount, memcg,
+ * a plain block's mapping) or the AND (mapcount) of its word.
+ */
 struct pgc_fold {
 	unsigned long flags_or;
 	unsigned long memcg_or;
+	unsigned long mapping_or;
 	int mapcount_and;
 	int refcount_or;
-	unsigned long head_or;
-	unsigned long head_and;
-	unsigned long mapping_or;
-	unsigned long mapping_and;
 };
 
-/* Nothing folded yet; @mapping stands in for the tails without one. */
-static __always_inline void pgc_fold_init(struct pgc_fold *f,
-					  unsigned long mapping)
+static __always_inline void pgc_fold_init(struct pgc_fold *f)
 {
 	f->flags_or = 0;
 	f->memcg_or = 0;
+	f->mapping_or = 0;
 	f->mapcount_and = -1;
 	f->refcount_or = 0;
-	f->head_or = 0;
-	f->head_and = ~0UL;
-	f->mapping_or = mapping;
-	f->mapping_and = mapping;
 }
 
 /* @flags_kept, @memcg_kept: the bits free_pages_prepare() leaves alone. */
@@ -272,33 +268,12 @@ static __always_inline void pgc_fold_counts(struct pgc_fold *f,
 	f->memcg_or |= pgc_page_memcg(p) & memcg_kept;
 }
 
-static __always_inline void pgc_fold_head_word(struct pgc_fold *f,
-					       const struct page *p)
+/* Every folded rule at once: one OR of the distances, one branch. */
+static __always_inline bool pgc_fold_bad(const struct pgc_fold *f)
 {
-	unsigned long word = pgc_page_head_word(p);
-
-	f->head_or |= word;
-	f->head_and &= word;
-}
-
-static __always_inline void pgc_fold_mapping(struct pgc_fold *f,
-					     const struct page *p)
-{
-	unsigned long mapping = pgc_page_mapping(p);
-
-	f->mapping_or |= mapping;
-	f->mapping_and &= mapping;
-}
-
-/*
- * A rule broken by any folded page is broken by the OR or the AND of its
- * word: flags, refcount and memcg by the OR, mapcount by the AND, and an
- * equality (tail mapping, head word) by one of the two.
- */
-static __always_inline bool pgc_fold_counts_bad(const struct pgc_fold *f)
-{
-	return pgc_bad_flags(f->flags_or) || pgc_bad_mapcount(f->mapcount_and) ||
-	       pgc_bad_refcount(f->refcount_or) || pgc_bad_memcg(f->memcg_or);
+	return pgc_flags_off(f->flags_or) | pgc_mapcount_off(f->mapcount_and) |
+	       pgc_refcount_off(f->refcount_or) | pgc_memcg_off(f->memcg_or) |
+	       pgc_mapping_off(f->mapping_or);
 }
 
 /* --- compound pages ------------------------------------------------------- */
@@ -343,35 +318,30 @@ static __always_inline bool pgc_plain_maybe_bad(const struct page *p,
 	struct pgc_fold f;
 	bool page_pool = false;
 
-	pgc_fold_init(&f, 0);
+	pgc_fold_init(&f);
 	for (; p < end; p++) {
 		unsigned long word = pgc_page_head_word(p);
 
 		pgc_fold_counts(&f, p, ~0UL, ~0UL);
-		pgc_fold_mapping(&f, p);
+		f.mapping_or |= pgc_page_mapping(p);
 		page_pool |= pgc_page_pool_possible(word) && pgc_page_pool(word);
 	}
-	return pgc_fold_counts_bad(&f) || pgc_bad_mapping(f.mapping_or) ||
-	       page_pool;
+	return pgc_fold_bad(&f) || page_pool;
 }
 
 /*
- * One tail into every reduction. The words needed twice are read twice,
- * after barrier(): an OR and an AND of memory cost less than a load and
- * two operations.
+ * One tail: its counts into the reductions, and its two equalities (head
+ * word, tail mapping) compared in place. A compare and a branch cost no
+ * more than an OR and an AND, and keep no register.
  */
-static __always_inline void pgc_fold_tail(struct pgc_fold *f,
-					  const struct page *p)
+static __always_inline bool pgc_fold_tail(struct pgc_fold *f,
+					  const struct page *p,
+					  unsigned long tail_word)
 {
-	f->flags_or |= pgc_page_flags(p);
-	f->mapcount_and &= pgc_page_mapcount(p);
-	f->refcount_or |= pgc_page_refcount(p);
-	f->memcg_or |= pgc_page_memcg(p);
-	f->head_or |= pgc_page_head_word(p);
-	f->mapping_or |= pgc_page_mapping(p);
-	barrier();
-	f->head_and &= pgc_page_head_word(p);
-	f->mapping_and &= pgc_page_mapping(p);
+	pgc_fold_counts(f, p, ~0UL, ~0UL);
+	if (unlikely(pgc_tail_word_off(pgc_page_head_word(p), tail_word)))
+		return true;
+	return unlikely(pgc_tail_mapping_off(pgc_page_mapping(p)));
 }
 
 /*
@@ -384,88 +354,98 @@ static __always_inline void pgc_fold_keep(struct pgc_fold *f)
 	OPTIMIZER_HIDE_VAR(f->memcg_or);
 	OPTIMIZER_HIDE_VAR(f->mapcount_and);
 	OPTIMIZER_HIDE_VAR(f->refcount_or);
-	OPTIMIZER_HIDE_VAR(f->head_or);
-	OPTIMIZER_HIDE_VAR(f->head_and);
-	OPTIMIZER_HIDE_VAR(f->mapping_or);
-	OPTIMIZER_HIDE_VAR(f->mapping_and);
+}
+
+/* A tail whose mapping word is not the tail mapping (page[1] to page[3]). */
+static __always_inline bool pgc_fold_tail_no_mapping(struct pgc_fold *f,
+						     const struct page *p,
+						     unsigned long tail_word)
+{
+	pgc_fold_counts(f, p, ~0UL, ~0UL);
+	return unlikely(pgc_tail_word_off(pgc_page_head_word(p), tail_word));
 }
 
 /*
- * page[1]'s and page[2]'s folio fields, folded with the tails: a mapcount
- * must be -1 like a tail's, a count or pin 0 like a tail's refcount, and
- * the deferred-split list must point to itself (it folds with memcg, which
- * must be 0). 5.10/6.1 also accept the poison of list_del().
+ * page[1]: its folio fields fold with the tails (a mapcount must be -1
+ * like a tail's, a count or pin 0 like a tail's refcount); its folio
+ * flags and _nr_pages are cleared before the check.
  */
-static __always_inline bool pgc_fold_folio(struct pgc_fold *f,
-					   const struct page *page,
-					   unsigned int order)
+static __always_inline bool pgc_fold_second(struct pgc_fold *f,
+					    const struct page *page,
+					    unsigned long tail_word)
 {
 	struct pgc_folio_snap folio __uninitialized;
 
-	pgc_page_folio(&folio, page, order);
+	pgc_page_folio(&folio, page, 2);
 	f->mapcount_and &= folio.entire_mapcount & folio.large_mapcount &
 			   folio.mm_mapcount0 & folio.mm_mapcount1;
 	f->refcount_or |= folio.nr_pages_mapped | folio.pincount;
+	pgc_fold_counts(f, page + 1, ~PGC_SECOND_FLAGS_CLEARED_AT_FREE,
+			~PGC_SECOND_MEMCG_CLEARED_AT_FREE);
+	return unlikely(pgc_tail_word_off(pgc_page_head_word(page + 1),
+					  tail_word));
+}
+
+/*
+ * page[2] and page[3] of a folio of order 2 or more: no tail mapping on
+ * page[2] (nor on page[3] where hugetlb fields sit there), and the
+ * deferred-split list must point to itself (it folds with memcg, which
+ * must be 0). 5.10/6.1 also accept the poison of list_del().
+ */
+static __always_inline bool pgc_fold_third_fourth(struct pgc_fold *f,
+						  const struct page *page,
+						  unsigned long tail_word)
+{
+	struct pgc_folio_snap folio __uninitialized;
+
+	pgc_page_folio(&folio, page, 4);
 	if (PGC_DEFERRED_LIST_KERNEL_RULE)
 		f->memcg_or |= folio.deferred_next ^ folio.deferred_self;
 	else if (pgc_on_deferred_list(&folio))
 		return true;
-	return false;
+	if (pgc_fold_tail_no_mapping(f, page + 2, tail_word))
+		return true;
+	if (PGC_TAIL_MAPPING_FIRST == 4)
+		return pgc_fold_tail_no_mapping(f, page + 3, tail_word);
+	return pgc_fold_tail(f, page + 3, tail_word);
 }
 
 /*
- * A compound free of @order > 0 whose head is clean, read in place: every
- * sub-page and page[1]'s and page[2]'s folio fields folded into OR/AND
- * reductions, from page[4] on two tails per turn. False means the judge
- * would find nothing.
+ * A compound free of pages [@page, @end) whose head is clean, read in
+ * place, from page[4] on two tails per turn. False means the judge would
+ * find nothing.
  */
 static __always_inline bool pgc_compound_maybe_bad(const struct page *page,
-						   unsigned int order)
+						   const struct page *end)
 {
-	const struct page *end = page + (1UL << order), *p;
+	unsigned long tail_word = pgc_tail_word(page, end);
+	const struct page *p = page + 4;
 	struct pgc_fold f;
 
-	pgc_fold_init(&f, (unsigned long)TAIL_MAPPING);
-	if (pgc_fold_folio(&f, page, order))
+	pgc_fold_init(&f);
+	if (pgc_fold_second(&f, page, tail_word))
 		return true;
-	/* page[1]: its folio flags and _nr_pages are cleared before the check */
-	pgc_fold_counts(&f, page + 1, ~PGC_SECOND_FLAGS_CLEARED_AT_FREE,
-			~PGC_SECOND_MEMCG_CLEARED_AT_FREE);
-	pgc_fold_head_word(&f, page + 1);
-	if (order >= 2) {
-		/* page[2] (and page[3] with hugetlb fields) hold no tail mapping */
-		pgc_fold_counts(&f, page + 2, ~0UL, ~0UL);
-		pgc_fold_head_word(&f, page + 2);
-		if (PGC_TAIL_MAPPING_FIRST == 4) {
-			pgc_fold_counts(&f, page + 3, ~0UL, ~0UL);
-			pgc_fold_head_word(&f, page + 3);
-		} else {
-			pgc_fold_tail(&f, page + 3);
-		}
-	}
-	for (p = page + 4; p < end; p += 2) {
-		pgc_fold_tail(&f, p);
+	if (p <= end && pgc_fold_third_fourth(&f, page, tail_word))
+		return true;
+	for (; p < end; p += 2) {
+		if (pgc_fold_tail(&f, p, tail_word))
+			return true;
 		pgc_fold_keep(&f);
-		pgc_fold_tail(&f, p + 1);
+		if (pgc_fold_tail(&f, p + 1, tail_word))
+			return true;
 	}
-	/* every rule at once: one OR of the distances, one branch */
-	return pgc_flags_off(f.flags_or) | pgc_mapcount_off(f.mapcount_and) |
-	       pgc_refcount_off(f.refcount_or) | pgc_memcg_off(f.memcg_or) |
-	       pgc_tail_word_off(f.head_or, pgc_tail_word(page, end - page)) |
-	       pgc_tail_word_off(f.head_and, pgc_tail_word(page, end - page)) |
-	       pgc_tail_mapping_off(f.mapping_or) |
-	       pgc_tail_mapping_off(f.mapping_and);
+	return pgc_fold_bad(&f);
 }
 
-/* Any high-order free: the head, then a plain block's or a folio's pages. */
+/* Any high-order free of pages [@page, @end): the head, then the rest. */
 static __always_inline bool pgc_large_maybe_bad(const struct page *page,
-						unsigned int order)
+						const struct page *end)
 {
 	if (pgc_head_maybe_bad(page, 0))
 		return true;
 	if (!pgc_flags_head(pgc_page_flags(page)))
-		return pgc_plain_maybe_bad(page + 1, page + (1UL << order));
-	return pgc_compound_maybe_bad(page, order);
+		return pgc_plain_maybe_bad(page + 1, end);
+	return pgc_compound_maybe_bad(page, end);
 }
 
 /* --- the judge (rules.c) -------------------------------------------------- */

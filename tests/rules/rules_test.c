@@ -109,7 +109,7 @@ static void pgc_clean_tail(unsigned int order, bool compound,
 	pgc_clean_snap(t);
 	if (!compound)
 		return;
-	t->head_word = pgc_tail_word(pgc_fake, 1UL << order);
+	t->head_word = pgc_tail_word(pgc_fake, pgc_fake + (1UL << order));
 	if (index >= PGC_TAIL_MAPPING_FIRST)
 		t->mapping = (unsigned long)TAIL_MAPPING;
 }
@@ -227,7 +227,7 @@ static u32 pgc_judge_fake(unsigned int order)
 
 static bool pgc_filter_fake(unsigned int order)
 {
-	return order ? pgc_large_maybe_bad(pgc_fake, order) :
+	return order ? pgc_large_maybe_bad(pgc_fake, pgc_fake + (1UL << order)) :
 		       pgc_head_maybe_bad(pgc_fake, 0);
 }
 
@@ -546,7 +546,7 @@ static void pgc_test_subpages(void)
 		   PGC_BIT(PGC_R_NOT_TAIL) | PGC_BIT(PGC_R_HEAD_MISMATCH));
 
 	pgc_clean_tail(3, true, 5, &t);
-	t.head_word = pgc_tail_word(&pgc_fake[8], 1);
+	t.head_word = pgc_tail_word(&pgc_fake[8], &pgc_fake[9]);
 	pgc_expect("tail_compound_head_not_consistent", pgc_sub(3, true, 5, &t),
 		   PGC_BIT(PGC_R_HEAD_MISMATCH));
 
