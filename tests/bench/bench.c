@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pagecheck_bench: kernel-side loops for the benchmark (scripts/bench.sh).
+ * pagecheck_bench: kernel-side loops for the benchmark (tests/guest/bench.sh).
  *
  *   echo "alloc ORDER COUNT" > /sys/kernel/debug/pagecheck_bench/run
  *	COUNT alloc_pages(ORDER, compound) + __free_pages() pairs

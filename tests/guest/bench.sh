@@ -6,9 +6,8 @@
 #
 #   suite.sh bench config=NAME [size=full|ci]
 #
-# NAME: baseline, floor, tracepoint, ftrace, kprobe, disabled, record,
-# bpftrace, or kopt-* (no module; the host put a kernel option on the
-# command line). Output: "BENCH <workload> ns= ops= pages=" lines, framed
+# NAME: baseline, floor, tracepoint, ftrace, kprobe, record, bpftrace, or
+# kopt-* (the host put kernel options on the command line). Output: "BENCH <workload> ns= ops= pages=" lines, framed
 # sections with pagecheck's stats, "@@BENCH-ERROR why" on failure.
 
 PC=/pc
@@ -27,10 +26,10 @@ done
 
 # Workload sizes: full for make bench, ci for the reduced run in make check.
 if [ "$SIZE" = ci ]; then
-	ANON="32 4" SMALL="64 64 4" FORK="20 8" CACHE="16 4" SLAB="32 128 4"
+	ANON="32 4" SMALL="64 128 16" FORK="20 8" CACHE="16 4" SLAB="32 128 16"
 	KALLOC0=20000 KALLOC3=4000 KALLOC9=100 PROBES=20000 BAD=512
 else
-	ANON="64 8" SMALL="64 128 8" FORK="60 8" CACHE="32 8" SLAB="32 256 8"
+	ANON="64 8" SMALL="64 128 32" FORK="60 8" CACHE="32 8" SLAB="32 256 16"
 	KALLOC0=100000 KALLOC3=20000 KALLOC9=400 PROBES=100000 BAD=1024
 fi
 MTHP=/sys/kernel/mm/transparent_hugepage/hugepages-64kB/enabled
@@ -113,18 +112,22 @@ bench_args=
 case $CONFIG in
 floor) bench_args=floor=1 ;;
 esac
+# Every configuration loads the same modules in the same order, so that
+# every boot has the same memory layout: pagecheck is loaded with
+# enabled=0 (its probe unregistered) where it is not measured.
 case $CONFIG in
 tracepoint|ftrace|kprobe)
 	insmod "$PC/pagecheck.ko" hook="$CONFIG" || fail "insmod pagecheck hook=$CONFIG" ;;
-disabled)
+baseline|floor|record|bpftrace|kopt-*)
 	insmod "$PC/pagecheck.ko" enabled=0 || fail "insmod pagecheck enabled=0" ;;
+*) fail "unknown config $CONFIG" ;;
+esac
+case $CONFIG in
 record)
 	echo 1 >"$T/events/kmem/mm_page_free/enable" || fail "enable kmem:mm_page_free"
 	echo 1 >"$T/tracing_on" ;;
 bpftrace)
 	start_bpftrace ;;
-baseline|floor|kopt-*) ;;
-*) fail "unknown config $CONFIG" ;;
 esac
 # shellcheck disable=SC2086
 insmod "$PC/pagecheck_bench.ko" $bench_args || fail "insmod pagecheck_bench"
@@ -134,12 +137,24 @@ insmod "$PC/pagecheck_bench.ko" $bench_args || fail "insmod pagecheck_bench"
 pc-bench warm 85 || fail "warm"
 pc-bench warm 85 >/dev/null
 
+# pagecheck's frees by order so far (tracepoint runs): the host takes the
+# difference around each workload.
+orders() { # WORKLOAD
+	[ "$CONFIG" = tracepoint ] || return 0
+	echo "@@ORDERS $1 $(sed -n 's/^frees_by_order: //p' "$D/stats")"
+}
+
 # shellcheck disable=SC2086
 {
+	orders start
 	pc-bench anon $ANON || fail anon
+	orders anon
 	pc-bench anon-thp $ANON || fail anon-thp
+	orders anon-thp
 	anon_mthp $ANON
+	orders anon-mthp
 	pc-bench anon-small $SMALL || fail anon-small
+	orders anon-small
 	kalloc 0 $KALLOC0
 	kalloc 3 $KALLOC3
 	kalloc 9 $KALLOC9
@@ -150,9 +165,13 @@ pc-bench warm 85 >/dev/null
 		probe 3 $PROBES
 		probe 9 $((PROBES / 64)) ;;
 	esac
+	orders kalloc
 	pc-bench fork $FORK || fail fork
+	orders fork
 	pc-bench pagecache $CACHE || fail pagecache
+	orders pagecache
 	pc-bench slab $SLAB || fail slab
+	orders slab
 }
 
 if [ "$CONFIG" = tracepoint ]; then
@@ -170,7 +189,7 @@ if [ "$CONFIG" = tracepoint ]; then
 fi
 
 case $CONFIG in
-tracepoint|ftrace|kprobe|disabled) section stats "$D/stats" ;;
+tracepoint|ftrace|kprobe) section stats "$D/stats" ;;
 record) echo "@@RECORDED $(grep -c mm_page_free "$T/trace")" ;;
 bpftrace)
 	kill -INT "$BT_PID"

@@ -9,6 +9,8 @@
 #   ktap_test NAME DETAIL-IF-FAILED CMD...   ok if CMD succeeds
 #   ktap_end NAME           close the subtest; its result is printed
 #   ktap_diag LINE...       diagnostic lines, "# " in front
+#   ktap_figure NAME TEXT   a measured figure: "# figure: NAME: TEXT", which
+#                           the driver copies into docs/check.md
 
 KTAP_DEPTH=0
 KTAP_PAD=
@@ -19,6 +21,10 @@ ktap_diag() {
 	for line in "$@"; do
 		printf '%s# %s\n' "$KTAP_PAD" "$line" | cut -c1-400
 	done
+}
+
+ktap_figure() {
+	ktap_diag "figure: $1: $2"
 }
 
 # _ktap_result "ok|not ok" NAME [DIRECTIVE]: numbered in the current subtest

@@ -61,7 +61,9 @@ run_flood() {
 	dmesg_since_mark >/tmp/flood.dmesg
 	lines=$(grep -c 'BUG: pagecheck:' /tmp/flood.dmesg)
 	seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", b - a + 1 }')
-	ktap_diag "footprint: $(grep -E '^(store|scratch|footprint)_bytes|^scratch_slots' /tmp/flood.stats | tr '\n' ' ')"
+	ktap_figure "footprint" \
+		"$(grep -E '^(store|scratch|footprint)_bytes|^scratch_slots' /tmp/flood.stats | tr '\n' ' ')"
+	ktap_figure "flood" "$injected violations in $seconds s; $(invariant_text)"
 
 	ktap_test "flood: every one of the $FLOOD injected violations is counted, stored or dropped" \
 		"injected $injected; $(invariant_text)" \

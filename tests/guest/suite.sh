@@ -104,7 +104,7 @@ run_check() {
 	set -- $hooks
 	plan=$((2 + $# + RELIABILITY + LOCKDOWN))
 	ktap_suite pagecheck "$plan"
-	ktap_diag "kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) cpus"
+	ktap_figure kernel "$(uname -r) ($(sed -n 's/.*Debian \([^ )]*\).*/\1/p' /proc/version)), $(uname -m), $(grep -c ^processor /proc/cpuinfo) cpus"
 	setup_memcg
 	run_rules
 	run_params

@@ -23,7 +23,9 @@ PAGECHECK_APT_MAX_AGE, PC_VM_CPU, PC_VM_TUNE.
 import argparse
 import dataclasses
 import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -36,7 +38,7 @@ import pctest_jobs       # noqa: E402
 import pctest_kernels    # noqa: E402
 import pctest_layers     # noqa: E402
 import pctest_vm         # noqa: E402
-from pctest_common import (Error, Interrupted, Stopwatch, cache, catch_signals,  # noqa: E402
+from pctest_common import (ROOT, Error, Interrupted, Stopwatch, cache, catch_signals,  # noqa: E402
                            log, set_prog, verdict)
 from pctest_vm import Boot  # noqa: E402
 
@@ -57,7 +59,7 @@ DEBUG_PLAN = [
          mem=2048, timeout=7200),
 ]
 DEBUG_LABEL = "debug"
-BENCH_KERNELS = ["6.1", "6.12"]
+BENCH_KERNELS = ["6.1", "6.12", "7"]
 # A canary runs the backend steps only: its results are never counted.
 CANARY_ARGS = "reliability=0 lockdown=0"
 
@@ -233,7 +235,22 @@ def finish(lines):
     return status
 
 
+def write_record(name, command, lines, shown, clock):
+    """docs/NAME.md: what this run measured, rewritten by every run.
+    lines: the host's own verdicts; shown: every line the jobs printed."""
+    git = ["git", "-C", str(ROOT)]
+    commit = subprocess.run([*git, "describe", "--always", "--dirty"], text=True,
+                            capture_output=True).stdout.strip() or "unknown"
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    text = pctest_jobs.record(f"Last `{command}`", command, lines + shown,
+                              clock.seconds(), commit, when)
+    path = ROOT / "docs" / f"{name}.md"
+    path.write_text(text)
+    log(f"wrote {path}")
+
+
 def cmd_check(args):
+    clock = Stopwatch()
     labels = args.labels or env_list("KERNELS", pctest_kernels.DEFAULT_KERNELS)
     for name in labels + env_list("CANARY", ["7-rc"]):
         pctest_kernels.label(name)
@@ -249,7 +266,10 @@ def cmd_check(args):
     if env_flag("DKMS"):
         jobs.append(pctest_jobs.Job("dkms", [*me, "dkms"]))
     pool = pctest_jobs.Pool(jobs_max(), cache() / "runs")
-    lines += pool.run(jobs, emit=lambda l: print(l, flush=True))
+    shown = []
+    counted = pool.run(jobs, emit=lambda l: (shown.append(l), print(l, flush=True)))
+    write_record("check", "make check", lines, shown, clock)
+    lines += counted
     return finish(lines)
 
 
@@ -274,7 +294,10 @@ def cmd_check_debug(args):
         jobs = [pctest_jobs.Job(f"debug-{b.name}", [*me, "run", label, "--boot", b.name,
                                                     "--no-build"]) for b in plan(label)]
         pool = pctest_jobs.Pool(jobs_max(), cache() / "runs")
-        lines += pool.run(jobs, emit=lambda l: print(l, flush=True))
+        shown = []
+        counted = pool.run(jobs, emit=lambda l: (shown.append(l), print(l, flush=True)))
+        write_record("check-debug", "make check-debug", lines, shown, clock)
+        lines += counted
     print(f"INFO debug: finished in {clock.seconds():.0f} s", flush=True)
     return finish(lines)
 
@@ -334,7 +357,7 @@ def parser():
     p = sub.add_parser("bench", help="the deterministic benchmark")
     p.add_argument("--ci", action="store_true", help="smaller workloads, the gated configurations")
     p.add_argument("--out", help="where to write the table (default docs/benchmark.md, "
-                   "--ci: $PAGECHECK_CACHE/bench/ci.md)")
+                   "--ci: docs/benchmark-check.md)")
     p.add_argument("labels", nargs="*", metavar="LABEL")
     p.set_defaults(func=cmd_bench)
     p = sub.add_parser("demo", help="one bad free of each kind, then the reports")

@@ -9,6 +9,7 @@ SIGINT, SIGTERM or SIGHUP every running job's process group is stopped
 (TERM, then KILL), so no QEMU or compiler outlives the run.
 """
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -152,3 +153,43 @@ def _killpg(pgid, sig):
         os.killpg(pgid, sig)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+_JOB_TIME = re.compile(r"^INFO (\S+): job finished in (\d+) s")
+_FIGURE = re.compile(r"^INFO ([^:]+): figure: (.+)$")
+
+
+def _job_of(line):
+    """The job a verdict line belongs to: "PASS 6.1/check: x" -> "6.1",
+    "PASS bench 6.1: y" -> "bench"."""
+    return re.match(r"[^\s/:]*", line.split(" ", 1)[1]).group(0)
+
+
+def record(title, command, lines, seconds, commit, when):
+    """A Markdown record of one run: its summary, each job's counts and
+    time, the figures the guests measured, and every failure."""
+    text, _ = summary(lines)
+    jobs, times = {}, {}
+    for line in lines:
+        m = _JOB_TIME.match(line)
+        if m:
+            times[m.group(1)] = int(m.group(2))
+        for i, v in enumerate(VERDICTS):
+            if line.startswith(v):
+                jobs.setdefault(_job_of(line), [0, 0, 0])[i] += 1
+    out = ["<!-- SPDX-License-Identifier: GPL-2.0 -->", f"# {title}", "",
+           f"Written by `{command}` on {when}, commit {commit}: do not edit, "
+           "every run rewrites it.", "",
+           f"Result: **{text}** in {seconds / 60:.1f} min.", "",
+           "| job | passed | failed | skipped | time (s) |", "|---|---:|---:|---:|---:|"]
+    out += [f"| {j} | {p} | {f} | {s} | {times.get(j, '')} |"
+            for j, (p, f, s) in jobs.items()]
+    figs = [m.groups() for m in map(_FIGURE.match, lines) if m]
+    if figs:
+        out += ["", "## Figures measured in the guests", "",
+                "| where | figure |", "|---|---|"]
+        out += [f"| {w} | {t.replace('|', '/')} |" for w, t in figs]
+    failed = [l for l in lines if l.startswith("FAIL ")]
+    if failed:
+        out += ["", "## Failures", ""] + [f"- `{l}`" for l in failed]
+    return "\n".join(out) + "\n"

@@ -37,8 +37,7 @@ HOST_SUITE = "bookworm"
 @dataclass(frozen=True)
 class Arch:
     """How to build for and boot one Debian architecture. Only amd64 is
-    filled in; arm64 and s390x differ in every field (see
-    shared/research/cross-arch.md): make ARCH=arm64 with CROSS_COMPILE
+    filled in; arm64 and s390x differ in every field: make ARCH=arm64 with CROSS_COMPILE
     aarch64-linux-gnu-, qemu-system-aarch64 -M virt -cpu
     max,pauth-impdef=on, console ttyAMA0 and a virtio console (/dev/hvc0)
     as the out-of-band channel."""

@@ -221,3 +221,16 @@ def parse(text):
     if parser.documents == 0:
         return [Result(FAIL, "KTAP output", "no KTAP document found")]
     return parser.out
+
+
+_FIGURE = re.compile(r"^# figure: (.+)$")
+
+
+def figures(text):
+    """The "NAME: TEXT" of every "# figure: NAME: TEXT" line, in order."""
+    found = []
+    for raw in text.splitlines():
+        m = _FIGURE.match(_split(raw)[1])
+        if m:
+            found.append(m.group(1).strip())
+    return found

@@ -486,6 +486,27 @@ def test_summary_arithmetic():
     assert pctest_jobs.relabel_canary("INFO 7-rc: took") == "INFO 7-rc: took"
 
 
+def test_record_counts_jobs_figures_and_failures():
+    shown = ["PASS 6.1: build", "PASS 6.1/check: a", "SKIP 6.1/check: b (why)",
+             "FAIL 6.12/check: c", "INFO 6.1/check: figure: footprint: store_bytes 5 | x",
+             "INFO 6.1: job finished in 412 s (log: l)", "CANARY-PASS 7-rc/check: d",
+             "PASS bench 6.1: gate", "INFO bench: job finished in 90 s (log: l)"]
+    text = pctest_jobs.record("Last run", "make check", shown, 600, "abc123", "today")
+    assert text.startswith("<!-- SPDX-License-Identifier: GPL-2.0 -->")
+    assert "**3 passed, 1 failed, 1 skipped** in 10.0 min" in text
+    assert "| bench | 1 | 0 | 0 | 90 |" in text
+    assert "| 6.1 | 2 | 0 | 1 | 412 |" in text
+    assert "| 6.12 | 0 | 1 | 0 |  |" in text
+    assert "| 6.1/check | footprint: store_bytes 5 / x |" in text
+    assert "- `FAIL 6.12/check: c`" in text
+    assert "7-rc" not in text.split("## Figures")[0]
+
+
+def test_figures_come_from_the_guest_text():
+    text = "[  1.0] # figure: kernel: 6.1.0-57-amd64\n  # figure: flood: 9 in 2 s\n# fig: no\n"
+    assert pctest_ktap.figures(text) == ["kernel: 6.1.0-57-amd64", "flood: 9 in 2 s"]
+
+
 def test_job_that_produced_nothing_fails():
     assert pctest_jobs.job_verdicts("6.1", "", 0, "log")[0].startswith(
         "FAIL 6.1: job produced no result")
@@ -580,3 +601,53 @@ def test_boot_plan_is_data():
     assert pctest.find_boot("debug", "check").timeout == 7200
     with pytest.raises(Error, match="no boot"):
         pctest.find_boot("6.12", "reliability")
+
+
+def _bench_run(label, config, kernel="6.12.95+deb12-amd64", extra="", **units):
+    """A parsed bench boot with workload name -> instructions per op."""
+    import pctest_bench
+    text = f"@@KERNEL {kernel}\n@@CONFIG {config}\n" + extra + "".join(
+        f"BENCH {name} ns={int(v * 1000)} ops=1000 pages=1000\n" for name, v in units.items())
+    return pctest_bench.parse(text + "@@BENCH-DONE\n", label)
+
+
+def test_bench_figures_and_gates():
+    import pctest_bench
+    marks = ("@@ORDERS start 10 0 0 0 0 0 0 0 0 0 0\n"
+             "@@ORDERS anon 1010 0 0 0 0 0 0 0 0 0 0\n"
+             "@@ORDERS anon-thp 1020 0 0 0 0 0 0 0 0 4 0\n")
+    runs = {
+        "baseline": _bench_run("6.12", "baseline", anon=4700, kalloc0=900, kfree9=112775),
+        "floor": _bench_run("6.12", "floor", anon=4710, kalloc0=910, probe0=5, probe3=5, probe9=5,
+                            **{"anon-thp": 1000}),
+        # probe3 = 5 + 40 fixed + 7 * 10, probe9 = 5 + 40 + 511 * 10
+        "tracepoint": _bench_run("6.12", "tracepoint", extra=marks, anon=4725, kalloc0=923,
+                                 probe0=17, probe3=115, probe9=5155, **{"anon-thp": 1010}),
+        "kopt-init_on_alloc0": _bench_run("6.12", "kopt-init_on_alloc0", kfree9=100000),
+    }
+    f = pctest_bench.Figures("6.12", runs)
+    assert f.added("tracepoint", "kalloc0") == 13
+    assert abs(f.points("tracepoint", "anon") - 100 * 15 / 4710) < 1e-9
+    assert abs(f.tail() - 10) < 1e-9 and abs(f.fixed() - 40) < 1e-9
+    # 6.4+: Debian's init_on_alloc=1 (the baseline) against init_on_alloc=0
+    assert abs(f.kernel_tail() - 25) < 1e-9
+    assert f.frees_by_order("anon") == [1000] + [0] * 10
+    assert f.frees_by_order("anon-thp") == [10] + [0] * 8 + [4, 0]
+    verdicts = {text.split(" (")[0]: ok for ok, text in pctest_bench.gates(f)}
+    assert all(verdicts.values()), verdicts
+    assert len(verdicts) == 4
+    # anon-thp is held to the high-order targets, and said to miss 0.35
+    assert [n for n in pctest_bench.notes(f) if "1.00 points" in n and "above" in n]
+    text = pctest_bench.render({"6.12": f})
+    assert "| 6.12 (`6.12.95+deb12-amd64`) |" in text
+    assert "| anon-thp | 10 | 0 | 0 | 0 | 0 | 4 |" in text
+    runs["tracepoint"] = _bench_run("6.12", "tracepoint", anon=4740, kalloc0=930,
+                                    probe0=21, probe3=115, probe9=5155 + 504 * 20)
+    failed = [text for ok, text in pctest_bench.gates(pctest_bench.Figures("6.12", runs))
+              if not ok]
+    assert len(failed) == 3 and any("per tail page are no more" in t for t in failed)
+    assert any("anon" in t for t in failed) and any("order-0 free" in t for t in failed)
+    # 6.1 checks every tail whatever the options: no kernel figure to hold to
+    old = {c: _bench_run("6.1", c, kernel="6.1.0-57-amd64", kfree9=v)
+           for c, v in (("baseline", 11000), ("kopt-init_on_alloc0", 11000))}
+    assert pctest_bench.Figures("6.1", old).kernel_tail() is None

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pctest_common import Error, log, stop, tail
 from pctest_kernels import ARCHES
-from pctest_ktap import FAIL, PASS, Result, parse
+from pctest_ktap import FAIL, PASS, Result, figures, parse
 
 DONE = re.compile(rb"PAGECHECK-GUEST-DONE rc=(\d+)")
 # Kernel splats on the console. The kernel's own bad-page report and
@@ -191,7 +191,9 @@ def judge(prefix, result):
         return [Result(FAIL, "VM did not complete", f"{result.why}; {where}").line(prefix)]
     lines = [Result(PASS if result.rc == 0 else FAIL, "VM completed",
                     f"guest suite rc={result.rc}").line(prefix)]
-    lines += [r.line(prefix) for r in parse(ktap_text(guest_text(result.out)))]
+    text = ktap_text(guest_text(result.out))
+    lines += [r.line(prefix) for r in parse(text)]
+    lines += [f"INFO {prefix}: figure: {f}" for f in figures(text)]
     console = (result.out / "console.log").read_bytes().decode("utf-8", "replace")
     bad = splats(console.replace("\r", ""))
     lines.append(Result(PASS if not bad else FAIL,
