@@ -203,8 +203,11 @@ def parse(text, label):
             continue
         m = re.match(r"BENCH (\S+) ns=(\d+) ops=(\d+) pages=(\d+)", line)
         if m:
-            r.bench[m.group(1)] = {"ns": int(m.group(2)), "ops": int(m.group(3)),
-                                   "pages": int(m.group(4))}
+            # a workload run several times counts at its cheapest run: what
+            # else ran in the guest meanwhile only ever adds
+            run = {"ns": int(m.group(2)), "ops": int(m.group(3)), "pages": int(m.group(4))}
+            if m.group(1) not in r.bench or run["ns"] < r.bench[m.group(1)]["ns"]:
+                r.bench[m.group(1)] = run
         elif line.startswith("@@BEGIN "):
             section = line[len("@@BEGIN "):]
         elif line.startswith("@@CONFIG "):
