@@ -205,8 +205,13 @@ static __always_inline bool pgc_head_maybe_bad(const struct page *page,
 {
 	if (unlikely(pgc_bad_flags(pgc_head_flags(pgc_page_flags(page)))))
 		return true;
-	if (unlikely((pgc_counts(pgc_page_mapcount(page), pgc_page_refcount(page)) ^
-		      PGC_COUNTS_CLEAN) | order)) {
+	/*
+	 * The counts and the memcg charge in one test: both are clean on
+	 * almost every free. A kmem charge, the one a healthy free may
+	 * carry, is told apart out of line.
+	 */
+	if (unlikely(((pgc_counts(pgc_page_mapcount(page), pgc_page_refcount(page)) ^
+		       PGC_COUNTS_CLEAN) | order) | pgc_memcg_off(pgc_page_memcg(page)))) {
 		barrier();
 		/*
 		 * 5.10's kmem type and 7.x's page types are reset first,
@@ -217,15 +222,13 @@ static __always_inline bool pgc_head_maybe_bad(const struct page *page,
 		    pgc_buddy(pgc_page_mapcount(page)) ||
 		    pgc_bad_refcount(pgc_page_refcount(page)))
 			return true;
+		if (pgc_bad_memcg(pgc_page_memcg(page)) &&
+		    !pgc_memcg_uncharged(pgc_page_memcg(page), pgc_page_mapcount(page)))
+			return true;
 	}
 	if (unlikely(pgc_bad_mapping(pgc_page_mapping(page)))) {
 		barrier();
 		if (!pgc_mapping_dropped(pgc_page_mapping(page)))
-			return true;
-	}
-	if (unlikely(pgc_bad_memcg(pgc_page_memcg(page)))) {
-		barrier();
-		if (!pgc_memcg_uncharged(pgc_page_memcg(page), pgc_page_mapcount(page)))
 			return true;
 	}
 	if (likely(!pgc_page_pool_possible(pgc_page_head_word(page))))
