@@ -5,10 +5,19 @@
 # positives under a workload, load/unload under load and the kernel's own
 # verdict. FP_FREES and CYCLES size the workload steps.
 
+# Hits the kprobe backend missed: a kprobe hit while a kprobe handler runs
+# on the same CPU (a softirq on its way out of an interrupt) is counted in
+# nmissed, not handled.
+kprobe_missed() {
+	sed -n 's/^hook_target: .*(kprobe, \([0-9]*\) missed)$/\1/p' "$D/stats" |
+		awk '{ n += $1 } END { print n + 0 }'
+}
+
 # One case of the injector in one context: exactly one report, with the
 # expected reasons, stack, context and order, and nothing else.
 inject_case() { # CASE CONTEXT
 	name="$1/$2"
+	missed0=$(kprobe_missed)
 	echo 1 >"$P/clear"
 	if ! echo "$1 $2" >"$INJ/run" 2>/tmp/inject.err; then
 		ktap_fail "$name" "injector: $(cat /tmp/inject.err)"
@@ -31,6 +40,10 @@ inject_case() { # CASE CONTEXT
 	reports_json /tmp/inj.json || problems="$problems; reports.json is not valid JSON"
 	grep "\"pfn\":$pfn," /tmp/inj.json >/tmp/inj.mine
 	n=$(wc -l </tmp/inj.mine)
+	if [ "$n" = 0 ] && [ "$(kprobe_missed)" -gt "$missed0" ]; then
+		ktap_skip "$name" "the kprobe backend missed this free, and counted it: nmissed $missed0 -> $(kprobe_missed)"
+		return
+	fi
 	[ "$n" = 1 ] || problems="$problems; $n reports for pfn $pfn"
 	others=$(($(wc -l </tmp/inj.json) - n))
 	[ "$others" = 0 ] || problems="$problems; $others unrelated reports"
