@@ -103,12 +103,6 @@ static __always_inline bool pgc_bad_tail_mapping(unsigned long mapping)
 	return pgc_tail_mapping_off(mapping);
 }
 
-static __always_inline bool pgc_bad_tail_word(unsigned long word,
-					      unsigned long expected)
-{
-	return pgc_tail_word_off(word, expected);
-}
-
 /*
  * page_pool: (pp_magic & PP_MAGIC_MASK) == PP_SIGNATURE needs this bit,
  * so a word without it can be cleared with one test.
