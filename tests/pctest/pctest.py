@@ -249,6 +249,15 @@ def write_record(name, command, lines, shown, clock):
     log(f"wrote {path}")
 
 
+def run_recorded(name, command, jobs, lines, clock):
+    """Run the jobs and write docs/NAME.md; return the counted lines."""
+    pool = pctest_jobs.Pool(jobs_max(), cache() / "runs")
+    shown = []
+    counted = pool.run(jobs, emit=lambda l: (shown.append(l), print(l, flush=True)))
+    write_record(name, command, lines, shown, clock)
+    return counted
+
+
 def cmd_check(args):
     clock = Stopwatch()
     labels = args.labels or env_list("KERNELS", pctest_kernels.DEFAULT_KERNELS)
@@ -265,11 +274,7 @@ def cmd_check(args):
                                     counted=False))
     if env_flag("DKMS"):
         jobs.append(pctest_jobs.Job("dkms", [*me, "dkms"]))
-    pool = pctest_jobs.Pool(jobs_max(), cache() / "runs")
-    shown = []
-    counted = pool.run(jobs, emit=lambda l: (shown.append(l), print(l, flush=True)))
-    write_record("check", "make check", lines, shown, clock)
-    lines += counted
+    lines += run_recorded("check", "make check", jobs, lines, clock)
     return finish(lines)
 
 
@@ -293,11 +298,7 @@ def cmd_check_debug(args):
         me = [sys.executable, str(SELF)]
         jobs = [pctest_jobs.Job(f"debug-{b.name}", [*me, "run", label, "--boot", b.name,
                                                     "--no-build"]) for b in plan(label)]
-        pool = pctest_jobs.Pool(jobs_max(), cache() / "runs")
-        shown = []
-        counted = pool.run(jobs, emit=lambda l: (shown.append(l), print(l, flush=True)))
-        write_record("check-debug", "make check-debug", lines, shown, clock)
-        lines += counted
+        lines += run_recorded("check-debug", "make check-debug", jobs, lines, clock)
     print(f"INFO debug: finished in {clock.seconds():.0f} s", flush=True)
     return finish(lines)
 
