@@ -7,8 +7,9 @@
 #   suite.sh bench config=NAME [size=full|ci]
 #
 # NAME: baseline, floor, tracepoint, ftrace, kprobe, record, bpftrace, or
-# kopt-* (the host put kernel options on the command line). Output: "BENCH <workload> ns= ops= pages=" lines, framed
-# sections with pagecheck's stats, "@@BENCH-ERROR why" on failure.
+# kopt-* (the host put kernel options on the command line). Output:
+# "BENCH <workload> ns= ops= pages=" lines, framed sections with
+# pagecheck's stats, "@@BENCH-ERROR why" on failure.
 
 PC=/pc
 D=/sys/kernel/debug/pagecheck
