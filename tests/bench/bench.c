@@ -21,6 +21,8 @@
  *   echo "free ORDER COUNT" > .../run
  *	as alloc, but only the __free_pages() calls are timed: the free
  *	path's own cost, which the kernel's free-time checks add to
+ *   echo "floor 0|1" > .../run
+ *	detach or attach the empty probe below at run time
  *   cat .../result	"ns=N ops=N pages=N" of the last run
  *
  * Load with floor=1 to attach an empty probe to kmem:mm_page_free: the
@@ -288,6 +290,23 @@ static int pgc_bench_flood(unsigned long count, unsigned int keys)
 	return ret;
 }
 
+static int pgc_bench_set_floor(bool on)
+{
+	int ret = 0;
+
+	if (on == floor_probe)
+		return 0;
+	if (on)
+		ret = tracepoint_probe_register(pgc_bench_tp, pgc_bench_empty_probe,
+						NULL);
+	else
+		tracepoint_probe_unregister(pgc_bench_tp, pgc_bench_empty_probe, NULL);
+	tracepoint_synchronize_unregister();
+	if (!ret)
+		floor_probe = on;
+	return ret;
+}
+
 static ssize_t pgc_bench_run_write(struct file *file, const char __user *ubuf,
 				   size_t len, loff_t *ppos)
 {
@@ -319,6 +338,9 @@ static ssize_t pgc_bench_run_write(struct file *file, const char __user *ubuf,
 	} else if (sscanf(buf, "bad %7s %lu %u", kind, &count, &arg) >= 2) {
 		if (count)
 			ret = pgc_bench_bad_loop(kind, count, arg);
+	} else if (sscanf(buf, "floor %u", &arg) == 1) {
+		if (arg <= 1)
+			ret = pgc_bench_set_floor(arg);
 	}
 	mutex_unlock(&pgc_bench_lock);
 	return ret ? ret : len;
@@ -359,8 +381,8 @@ static int __init pgc_bench_init(void)
 	for_each_kernel_tracepoint(pgc_bench_tp_match, &pgc_bench_tp);
 	if (!pgc_bench_tp)
 		return -ENOENT;
+	check_trace_callback_type_mm_page_free(pgc_bench_empty_probe);
 	if (floor_probe) {
-		check_trace_callback_type_mm_page_free(pgc_bench_empty_probe);
 		ret = tracepoint_probe_register(pgc_bench_tp, pgc_bench_empty_probe,
 						NULL);
 		if (ret)

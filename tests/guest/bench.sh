@@ -133,6 +133,16 @@ esac
 # shellcheck disable=SC2086
 insmod "$PC/pagecheck_bench.ko" $bench_args || fail "insmod pagecheck_bench"
 
+# No periodic background work inside a measurement: the vmstat refresh,
+# the writeback flusher and khugepaged's scans land in some runs and not
+# in others.
+echo 3600 >/proc/sys/vm/stat_interval || fail "vm.stat_interval"
+echo 0 >/proc/sys/vm/dirty_writeback_centisecs || fail "vm.dirty_writeback_centisecs"
+for f in scan_sleep_millisecs alloc_sleep_millisecs; do
+	echo 3600000 >"/sys/kernel/mm/transparent_hugepage/khugepaged/$f" ||
+		fail "khugepaged/$f"
+done
+
 # First touch of most of memory: struct-page init and first-touch costs
 # must not land in the first measurement.
 pc-bench warm 85 || fail "warm"
@@ -178,7 +188,37 @@ orders() { # WORKLOAD
 	orders slab
 }
 
+# The points targets' measurement: the floor's empty probe and pagecheck
+# take turns in this one boot (floor, pagecheck, pagecheck, floor; twice),
+# so both see the same memory layout. Across boots the layout alone moves
+# anon-small by half a point from one build of the module to the next.
+use_floor() {
+	echo 0 >"$P/enabled" && echo "floor 1" >"$B/run"
+}
+use_pagecheck() {
+	echo "floor 0" >"$B/run" && echo 1 >"$P/enabled"
+}
+paired() { # WORKLOAD ARGS...
+	wl=$1
+	shift
+	for side in floor pagecheck pagecheck floor floor pagecheck pagecheck floor; do
+		use_$side || fail "paired $wl: cannot switch to $side"
+		# the previous run's RCU callbacks and deferred work run now
+		sleep 1
+		line=$(pc-bench "$wl" "$@") || fail "paired $wl"
+		echo "$line" | sed "s/^BENCH $wl /BENCH pair-$side-$wl /"
+	done
+	use_pagecheck || fail "paired $wl: cannot switch back to pagecheck"
+}
+
 if [ "$CONFIG" = tracepoint ]; then
+	# shellcheck disable=SC2086
+	{
+		paired anon $ANON
+		paired anon-small $SMALL
+		paired fork $FORK
+		paired pagecache $CACHE
+	}
 	# The violation path: the same frees healthy, each a new report, each a
 	# duplicate of one report, and each dropped because the store is full.
 	max=$(cat "$P/max_reports")
