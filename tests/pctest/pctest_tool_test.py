@@ -616,18 +616,30 @@ def test_bench_figures_and_gates():
     marks = ("@@ORDERS start 10 0 0 0 0 0 0 0 0 0 0\n"
              "@@ORDERS anon 1010 0 0 0 0 0 0 0 0 0 0\n"
              "@@ORDERS anon-thp 1020 0 0 0 0 0 0 0 0 4 0\n")
+    # anon's points: floor and pagecheck taking turns in the tracepoint boot
+    pairs = "".join(f"BENCH pair-{side}-anon ns={ns} ops=4 pages=4000\n" for side, ns in (
+        ("floor", 1000000), ("pagecheck", 1003000), ("pagecheck", 1006000), ("floor", 1004000),
+        ("floor", 1001000), ("pagecheck", 1004000), ("pagecheck", 1005000), ("floor", 1002000)))
+    # anon-small is watched: measured the same way, printed, not held
+    pairs += "".join(f"BENCH pair-{side}-anon-small ns={ns} ops=1 pages=1000\n"
+                     for side, ns in (("floor", 1000000), ("pagecheck", 1005000)))
     runs = {
         "baseline": _bench_run("6.12", "baseline", anon=4700, kalloc0=900, kfree9=112775),
         "floor": _bench_run("6.12", "floor", anon=4710, kalloc0=910, probe0=5, probe3=5, probe9=5,
                             **{"anon-thp": 1000}),
         # probe3 = 5 + 40 fixed + 7 * 10, probe9 = 5 + 40 + 511 * 10
-        "tracepoint": _bench_run("6.12", "tracepoint", extra=marks, anon=4725, kalloc0=923,
+        "tracepoint": _bench_run("6.12", "tracepoint", extra=marks + pairs, anon=4750,
+                                 kalloc0=923,
                                  probe0=17, probe3=115, probe9=5155, **{"anon-thp": 1010}),
         "kopt-init_on_alloc0": _bench_run("6.12", "kopt-init_on_alloc0", kfree9=100000),
     }
     f = pctest_bench.Figures("6.12", runs)
     assert f.added("tracepoint", "kalloc0") == 13
-    assert abs(f.points("tracepoint", "anon") - 100 * 15 / 4710) < 1e-9
+    assert abs(f.points("tracepoint", "anon") - 100 * 40 / 4710) < 1e-9
+    # held to the paired figure, not to the one across boots
+    assert abs(f.paired_points("anon") - 100 * 3000 / 1000000) < 1e-9
+    assert any(ok and "0.30 points over the floor on anon" in text and "+0.85" in text
+               for ok, text in pctest_bench.gates(f))
     assert abs(f.tail() - 10) < 1e-9 and abs(f.fixed() - 40) < 1e-9
     # 6.4+: Debian's init_on_alloc=1 (the baseline) against init_on_alloc=0
     assert abs(f.kernel_tail() - 25) < 1e-9
@@ -638,15 +650,25 @@ def test_bench_figures_and_gates():
     assert len(verdicts) == 4
     # anon-thp is held to the high-order targets, and said to miss 0.35
     assert [n for n in pctest_bench.notes(f) if "1.00 points" in n and "above" in n]
+    assert [n for n in pctest_bench.notes(f)
+            if "0.50 points over the floor on anon-small" in n and "above the 0.35" in n]
+    assert not [t for ok, t in pctest_bench.gates(f) if "anon-small" in t]
     text = pctest_bench.render({"6.12": f})
     assert "| 6.12 (`6.12.95+deb12-amd64`) |" in text
     assert "| anon-thp | 10 | 0 | 0 | 0 | 0 | 4 |" in text
-    runs["tracepoint"] = _bench_run("6.12", "tracepoint", anon=4740, kalloc0=930,
+    assert "| 6.12 (`6.12.95+deb12-amd64`) | +0.30 |" in text
+    dear = pairs.replace("pagecheck-anon ns=100", "pagecheck-anon ns=101")
+    runs["tracepoint"] = _bench_run("6.12", "tracepoint", extra=dear, anon=4720, kalloc0=930,
                                     probe0=21, probe3=115, probe9=5155 + 504 * 20)
     failed = [text for ok, text in pctest_bench.gates(pctest_bench.Figures("6.12", runs))
               if not ok]
     assert len(failed) == 3 and any("per tail page are no more" in t for t in failed)
-    assert any("anon" in t for t in failed) and any("order-0 free" in t for t in failed)
+    assert any("1.30 points over the floor on anon" in t for t in failed)
+    assert any("order-0 free" in t for t in failed)
+    # without the paired runs the points target fails, whatever across boots
+    runs["tracepoint"] = _bench_run("6.12", "tracepoint", anon=4711)
+    assert [text for ok, text in pctest_bench.gates(pctest_bench.Figures("6.12", runs))
+            if not ok] == ["no paired floor/pagecheck runs of anon in the tracepoint boot"]
     # 6.1 checks every tail whatever the options: no kernel figure to hold to
     old = {c: _bench_run("6.1", c, kernel="6.1.0-57-amd64", kfree9=v)
            for c, v in (("baseline", 11000), ("kopt-init_on_alloc0", 11000))}
