@@ -20,9 +20,11 @@
 #include <linux/slab.h>
 #include "pagecheck/audit.h"
 #include "pagecheck/format.h"
+#include "pagecheck/owner.h"
 #include "pagecheck/settings.h"
 #include "pagecheck/stack.h"
 #include "pagecheck/store.h"
+#include "pagecheck/track.h"
 
 DEFINE_PER_CPU(struct pgc_audit_counters, pgc_audit_counters);
 DEFINE_STATIC_KEY_TRUE(pgc_audit_key);
@@ -39,7 +41,7 @@ static atomic64_t pgc_rule_counts[PGC_NR_REASONS];
 
 struct pgc_scratch {
 	struct pgc_stack_scratch stack;
-	struct pgc_report report;	/* followed by stack_capacity entries */
+	struct pgc_report report;	/* pgc_report_size() bytes */
 };
 
 static void *pgc_scratch_pool;
@@ -54,9 +56,9 @@ int pgc_audit_init(void)
 {
 	pgc_scratch_slots = min_t(unsigned int, 4 * num_possible_cpus(),
 				  PGC_SCRATCH_SLOTS_MAX);
-	pgc_scratch_stride = ALIGN(struct_size((struct pgc_scratch *)NULL,
-					       report.stack,
-					       pgc_settings.stack_capacity),
+	pgc_scratch_stride = ALIGN(offsetof(struct pgc_scratch, report) +
+				   pgc_report_size(pgc_settings.stack_capacity,
+						   pgc_settings.track),
 				   L1_CACHE_BYTES);
 	pgc_scratch_pool = kcalloc(pgc_scratch_slots, pgc_scratch_stride,
 				   GFP_KERNEL);
@@ -177,6 +179,13 @@ static void pgc_report(const struct page *page, unsigned int order,
 	rec->order = order;
 	rec->last_order = order;
 	rec->page = page;
+	if (pgc_settings.track) {
+		struct pgc_report_track *t = pgc_report_track(rec, pgc_settings.stack_capacity);
+
+		pgc_track_lookup(rec->pfn, &t->prov);
+		pgc_owner_decode(page, &rec->head, pgc_page_pool(rec->head.head_word),
+				 &t->owner);
+	}
 	rec->nr_entries = pgc_stack_save(rec->stack,
 					 min(READ_ONCE(pgc_settings.stack_depth),
 					     pgc_settings.stack_capacity),

@@ -16,6 +16,7 @@
 #include "pagecheck/rules.h"
 #include "pagecheck/settings.h"
 #include "pagecheck/store.h"
+#include "pagecheck/track.h"
 #include "pagecheck/verdict.h"
 
 static struct dentry *pgc_debugfs_dir;
@@ -116,6 +117,26 @@ static const char *const pgc_bucket_names[PGC_NR_ORDER_BUCKETS] = {
 	[PGC_ORDER_0] = "0", [PGC_ORDER_1_3] = "1_3", [PGC_ORDER_4_UP] = "4_up",
 };
 
+static void pgc_track_show(struct seq_file *m)
+{
+	struct pgc_track_stats t;
+
+	pgc_track_get_stats(&t);
+	seq_printf(m, "track: %d\n", t.enabled);
+	if (!t.enabled)
+		return;
+	pgc_hook_track_show(m);
+	seq_printf(m, "track_pfns: %#lx-%#lx\n", t.first_pfn, t.end_pfn);
+	seq_printf(m, "track_bytes: %llu (page records %llu, events %llu, stacks %llu)\n",
+		   t.table_bytes + t.events_bytes + t.stacks_bytes, t.table_bytes,
+		   t.events_bytes, t.stacks_bytes);
+	seq_printf(m, "track_events: %u of %u\n", t.events, t.events_max);
+	seq_printf(m, "track_stacks: %u of %u\n", t.stacks, t.stacks_max);
+	seq_printf(m, "track_events_dropped: %llu\n", t.events_dropped);
+	seq_printf(m, "track_stacks_dropped: %llu\n", t.stacks_dropped);
+	seq_printf(m, "track_outside: %llu\n", t.outside);
+}
+
 static int pgc_stats_show(struct seq_file *m, void *v)
 {
 	struct pgc_audit_stats as;
@@ -156,6 +177,7 @@ static int pgc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "scratch_slots: %u\n", as.scratch_slots);
 	seq_printf(m, "scratch_bytes: %zu\n", as.scratch_bytes);
 	seq_printf(m, "footprint_bytes: %zu\n", st.bytes + as.scratch_bytes);
+	pgc_track_show(m);
 	seq_printf(m, "kernel_verdict: %d\n", pgc_settings.kernel_verdict);
 	if (pgc_settings.kernel_verdict) {
 		pgc_verdict_get_stats(&vs);

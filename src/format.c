@@ -6,13 +6,17 @@
  */
 #include <linux/kernel.h>
 #include <linux/kallsyms.h>
+#include <linux/kdev_t.h>
 #include <linux/math64.h>
 #include <linux/printk.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
 #include "pagecheck/format.h"
+#include "pagecheck/owner.h"
 #include "pagecheck/rules.h"
 #include "pagecheck/settings.h"
+#include "pagecheck/stack.h"
+#include "pagecheck/track.h"
 
 static const char *const pgc_context_names[PGC_NR_CONTEXTS] = {
 	[PGC_CTX_TASK]		= "task",
@@ -229,6 +233,138 @@ static void pgc_print_folio(struct seq_file *m, const struct pgc_report *r)
 			   f->deferred_next, f->deferred_self);
 }
 
+/*
+ * The allocation to show: the page's last one, unless a free came after
+ * it and this report is not a double free (then an allocation pagecheck
+ * does not see came in between).
+ */
+/* track=1's part of a report, or NULL. */
+static const struct pgc_report_track *pgc_track_of(const struct pgc_report *r)
+{
+	return pgc_settings.track ? pgc_report_track(r, pgc_settings.stack_capacity) :
+				    NULL;
+}
+
+static const struct pgc_provenance *pgc_prov(const struct pgc_report *r)
+{
+	static const struct pgc_provenance off = { .state = PGC_PROV_OFF };
+	const struct pgc_report_track *t = pgc_track_of(r);
+
+	return t ? &t->prov : &off;
+}
+
+static const struct pgc_track_event *pgc_prov_alloc(const struct pgc_report *r)
+{
+	const u32 double_free = PGC_BIT(PGC_R_BUDDY) | PGC_BIT(PGC_R_DOUBLE_FREE) |
+				PGC_BIT(PGC_R_REFCOUNT_NEGATIVE);
+
+	if (pgc_prov(r)->state == PGC_PROV_ALLOCATED ||
+	    (pgc_prov(r)->state == PGC_PROV_FREED && (r->reasons & double_free)))
+		return pgc_track_event(pgc_prov(r)->alloc);
+	return NULL;
+}
+
+/* Why there is no allocation to show, or NULL if there is one. */
+static const char *pgc_prov_alloc_missing(const struct pgc_report *r)
+{
+	switch (pgc_prov(r)->state) {
+	case PGC_PROV_OFF:
+		return "not recorded (track=0)";
+	case PGC_PROV_UNTRACKED:
+		return "not recorded: the page is outside the memory present at load";
+	case PGC_PROV_BEFORE_LOAD:
+		return "allocated before pagecheck loaded";
+	}
+	if (pgc_prov_alloc(r))
+		return NULL;
+	if (pgc_prov(r)->state == PGC_PROV_FREED)
+		return "not seen since its last free: by a path pagecheck does not hook";
+	return "not recorded: the event table was full";
+}
+
+/* A stored stack, the hook's frames trimmed: the entries, or 0. */
+static unsigned int pgc_event_stack(const struct pgc_track_event *e,
+				    const unsigned long **entries, char *symbol)
+{
+	unsigned int nr = pgc_track_stack(e->stack, entries), skip;
+
+	skip = pgc_stack_hook_frames(*entries, nr, symbol);
+	*entries += skip;
+	return nr - skip;
+}
+
+static void pgc_print_event_stack(struct seq_file *m, const struct pgc_track_event *e,
+				  char *symbol)
+{
+	const unsigned long *stack;
+	unsigned int i, nr = pgc_event_stack(e, &stack, symbol);
+
+	for (i = 0; i < nr; i++)
+		seq_printf(m, " %pS\n", (void *)stack[i]);
+}
+
+/* page_owner's shape: "page allocated via order N, mask ..." and a stack. */
+static void pgc_print_provenance(struct seq_file *m, const struct pgc_report *r,
+				 char *symbol)
+{
+	const struct pgc_track_event *alloc = pgc_prov_alloc(r);
+	const struct pgc_track_event *free = pgc_track_event(pgc_prov(r)->free);
+	const char *missing = pgc_prov_alloc_missing(r);
+
+	if (pgc_prov(r)->state == PGC_PROV_OFF)
+		return;
+	seq_puts(m, "\n");
+	if (alloc) {
+		gfp_t gfp = alloc->gfp;
+
+		seq_printf(m, "page allocated via order %u, mask %#x(%pGg), pid %d (%.*s), ts ",
+			   alloc->order, (__force unsigned int)gfp, &gfp, alloc->pid,
+			   (int)sizeof(alloc->comm), alloc->comm);
+		pgc_print_time(m, pgc_prov(r)->alloc_ns);
+		seq_puts(m, "\n");
+		pgc_print_event_stack(m, alloc, symbol);
+	} else {
+		seq_printf(m, "page allocation: %s\n", missing);
+	}
+	if (free) {
+		seq_printf(m, "page previously freed by pid %d (%.*s), ts ", free->pid,
+			   (int)sizeof(free->comm), free->comm);
+		pgc_print_time(m, pgc_prov(r)->free_ns);
+		seq_puts(m, "\n");
+		pgc_print_event_stack(m, free, symbol);
+	} else if (pgc_prov(r)->state != PGC_PROV_UNTRACKED) {
+		seq_puts(m, "page previously freed: not since pagecheck loaded\n");
+	}
+}
+
+static const struct pgc_owner *pgc_owner_of(const struct pgc_report *r)
+{
+	const struct pgc_report_track *t = pgc_track_of(r);
+
+	return t ? &t->owner : NULL;
+}
+
+static void pgc_print_owner(struct seq_file *m, const struct pgc_report *r)
+{
+	const struct pgc_owner *o = pgc_owner_of(r);
+
+	if (!o)
+		return;
+	seq_printf(m, "page owner: %s", pgc_owner_kind_name(o->kind));
+	if (o->has_file)
+		seq_printf(m, ", inode %llu \"%.*s\" on %.*s (dev %u:%u)", o->ino,
+			   (int)sizeof(o->name), o->name, (int)sizeof(o->fstype),
+			   o->fstype, MAJOR(o->dev), MINOR(o->dev));
+	else if (o->kind == PGC_OWNER_PAGE_POOL && o->name[0])
+		seq_printf(m, " of %.*s", (int)sizeof(o->name), o->name);
+	else if (o->kind == PGC_OWNER_UNKNOWN)
+		seq_printf(m, " (%.*s)", (int)sizeof(o->name), o->name);
+	if (o->has_memcg)
+		seq_printf(m, ", memcg %.*s (cgroup id %llu)", (int)sizeof(o->cgroup),
+			   o->cgroup, o->cgroup_id);
+	seq_putc(m, '\n');
+}
+
 void pgc_format_text(struct seq_file *m, const struct pgc_report *r)
 {
 	const char *verdict = pgc_kernel_reason(r);
@@ -261,6 +397,8 @@ void pgc_format_text(struct seq_file *m, const struct pgc_report *r)
 	seq_puts(m, "\n");
 	for (i = 0; i < r->nr_entries; i++)
 		seq_printf(m, " %pS\n", (void *)r->stack[i]);
+	pgc_print_provenance(m, r, name);
+	pgc_print_owner(m, r);
 	seq_puts(m, "==================================================================\n");
 }
 
@@ -330,11 +468,105 @@ static void pgc_json_folio(struct seq_file *m, const struct pgc_report *r)
 		   pgc_on_deferred_list(f) ? "true" : "false");
 }
 
+static void pgc_json_stack(struct seq_file *m, const unsigned long *stack,
+			   unsigned int nr, char *buf)
+{
+	unsigned int i;
+
+	seq_puts(m, "\"stack\":[");
+	for (i = 0; i < nr; i++) {
+		snprintf(buf, KSYM_SYMBOL_LEN, "%pS", (void *)stack[i]);
+		if (i)
+			seq_putc(m, ',');
+		pgc_json_string(m, buf, KSYM_SYMBOL_LEN);
+	}
+	seq_putc(m, ']');
+}
+
+static void pgc_json_event(struct seq_file *m, const char *key,
+			   const struct pgc_track_event *e, u64 ts_ns, char *buf)
+{
+	const unsigned long *stack;
+	unsigned int nr;
+
+	seq_printf(m, ",\"%s\":", key);
+	if (!e) {
+		seq_puts(m, "null");
+		return;
+	}
+	nr = pgc_event_stack(e, &stack, buf);
+	seq_putc(m, '{');
+	pgc_json_stack(m, stack, nr, buf);
+	seq_printf(m, ",\"pid\":%d,\"comm\":", e->pid);
+	pgc_json_string(m, e->comm, sizeof(e->comm));
+	if (!e->is_free) {
+		gfp_t gfp = e->gfp;
+
+		snprintf(buf, KSYM_SYMBOL_LEN, "%#x(%pGg)", (__force unsigned int)gfp, &gfp);
+		seq_puts(m, ",\"gfp\":");
+		pgc_json_string(m, buf, KSYM_SYMBOL_LEN);
+		seq_printf(m, ",\"order\":%u", e->order);
+	}
+	seq_printf(m, ",\"ts_ns\":%llu}", ts_ns);
+}
+
+static const char *const pgc_prov_state_names[] = {
+	[PGC_PROV_OFF]		= "off",
+	[PGC_PROV_UNTRACKED]	= "untracked",
+	[PGC_PROV_BEFORE_LOAD]	= "before_load",
+	[PGC_PROV_ALLOCATED]	= "allocated",
+	[PGC_PROV_FREED]	= "freed",
+};
+
+static void pgc_json_provenance(struct seq_file *m, const struct pgc_report *r,
+				char *buf)
+{
+	const char *missing = pgc_prov_alloc_missing(r);
+
+	seq_printf(m, ",\"provenance\":\"%s\"", pgc_prov_state_names[pgc_prov(r)->state]);
+	pgc_json_event(m, "alloc", pgc_prov_alloc(r), pgc_prov(r)->alloc_ns, buf);
+	seq_puts(m, ",\"alloc_missing\":");
+	if (missing)
+		pgc_json_string(m, missing, strlen(missing));
+	else
+		seq_puts(m, "null");
+	pgc_json_event(m, "last_free", pgc_track_event(pgc_prov(r)->free), pgc_prov(r)->free_ns, buf);
+}
+
+static void pgc_json_owner(struct seq_file *m, const struct pgc_report *r)
+{
+	const struct pgc_owner *o = pgc_owner_of(r);
+
+	seq_puts(m, ",\"owner\":");
+	if (!o) {
+		seq_puts(m, "null");
+		return;
+	}
+	seq_printf(m, "{\"kind\":\"%s\"", pgc_owner_kind_name(o->kind));
+	if (o->has_file) {
+		seq_printf(m, ",\"dev\":\"%u:%u\",\"ino\":%llu,\"fstype\":",
+			   MAJOR(o->dev), MINOR(o->dev), o->ino);
+		pgc_json_string(m, o->fstype, sizeof(o->fstype));
+		seq_puts(m, ",\"name\":");
+		pgc_json_string(m, o->name, sizeof(o->name));
+	} else if (o->kind == PGC_OWNER_PAGE_POOL) {
+		seq_puts(m, ",\"device\":");
+		pgc_json_string(m, o->name, sizeof(o->name));
+	} else if (o->kind == PGC_OWNER_UNKNOWN) {
+		seq_puts(m, ",\"why\":");
+		pgc_json_string(m, o->name, sizeof(o->name));
+	}
+	if (o->has_memcg) {
+		seq_printf(m, ",\"cgroup_id\":%llu,\"cgroup\":", o->cgroup_id);
+		pgc_json_string(m, o->cgroup, sizeof(o->cgroup));
+	}
+	seq_putc(m, '}');
+}
+
 void pgc_format_json(struct seq_file *m, const struct pgc_report *r)
 {
 	const char *verdict = pgc_kernel_reason(r);
 	char buf[KSYM_SYMBOL_LEN];
-	unsigned int i;
 
 	seq_printf(m, "{\"id\":%llu,\"count\":%llu,\"first_ns\":%llu,\"last_ns\":%llu",
 		   r->id, r->count, r->first_ns, r->last_ns);
@@ -361,14 +593,11 @@ void pgc_format_json(struct seq_file *m, const struct pgc_report *r)
 	seq_printf(m, ",\"bad_subpages\":%u", r->bad_subpages);
 	if (r->bad_subpages)
 		pgc_json_sub(m, r);
-	seq_puts(m, ",\"stack\":[");
-	for (i = 0; i < r->nr_entries; i++) {
-		snprintf(buf, sizeof(buf), "%pS", (void *)r->stack[i]);
-		if (i)
-			seq_putc(m, ',');
-		pgc_json_string(m, buf, sizeof(buf));
-	}
-	seq_puts(m, "]}\n");
+	pgc_json_provenance(m, r, buf);
+	pgc_json_owner(m, r);
+	seq_putc(m, ',');
+	pgc_json_stack(m, r->stack, r->nr_entries, buf);
+	seq_puts(m, "}\n");
 }
 
 void pgc_format_printk(const struct pgc_report *r, unsigned long suppressed)

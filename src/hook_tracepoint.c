@@ -18,12 +18,6 @@
 static struct tracepoint *pgc_tp_page_free;
 static bool pgc_tp_registered;
 
-static void pgc_tp_match(struct tracepoint *tp, void *priv)
-{
-	if (!strcmp(tp->name, "mm_page_free"))
-		*(struct tracepoint **)priv = tp;
-}
-
 /* enabled=0 unregisters this probe: no static key test on the hot path. */
 static void notrace pgc_tp_probe(void *data, struct page *page,
 				 unsigned int order)
@@ -51,13 +45,13 @@ static int pgc_tp_register(bool on)
 
 static int pgc_tp_attach(bool enabled)
 {
-	struct tracepoint *tp = NULL;
+	struct tracepoint *tp;
 	int ret;
 
 	/* The probe must match TP_PROTO(struct page *page, unsigned int order). */
 	check_trace_callback_type_mm_page_free(pgc_tp_probe);
 
-	for_each_kernel_tracepoint(pgc_tp_match, &tp);
+	tp = pgc_tracepoint_find("mm_page_free");
 	if (!tp) {
 		pr_warn("tracepoint: kmem:mm_page_free not found in this kernel\n");
 		return -ENOENT;

@@ -15,6 +15,7 @@
 #include "pagecheck/hook.h"
 #include "pagecheck/settings.h"
 #include "pagecheck/store.h"
+#include "pagecheck/track.h"
 #include "pagecheck/verdict.h"
 
 #ifndef PGC_VERSION
@@ -212,6 +213,8 @@ module_param_cb(hook, &pgc_hook_ops, NULL, 0444);
 MODULE_PARM_DESC(hook, "Backend: auto (default), tracepoint, ftrace or kprobe; load time only");
 module_param_cb(kernel_verdict, &pgc_load_bool_ops, &pgc_settings.kernel_verdict, 0444);
 MODULE_PARM_DESC(kernel_verdict, "Also record the kernel's own bad_page() verdict per report (default 0)");
+module_param_cb(track, &pgc_load_bool_ops, &pgc_settings.track, 0444);
+MODULE_PARM_DESC(track, "Record who allocated and who last freed every page, for reports (default 0)");
 module_param_cb(enabled, &pgc_enabled_ops, &pgc_settings.enabled, 0644);
 MODULE_PARM_DESC(enabled, "Audit page frees (default 1)");
 module_param_cb(max_reports, &pgc_max_reports_ops, &pgc_settings.max_reports, 0444);
@@ -243,7 +246,8 @@ static int __init pgc_init(void)
 	int ret;
 
 	pgc_settings.stack_capacity = pgc_settings.stack_depth;
-	ret = pgc_store_init(pgc_settings.max_reports, pgc_settings.stack_capacity);
+	ret = pgc_store_init(pgc_settings.max_reports, pgc_settings.stack_capacity,
+			     pgc_settings.track);
 	if (ret) {
 		pr_err("cannot allocate the report store for %u reports\n",
 		       pgc_settings.max_reports);
@@ -254,6 +258,9 @@ static int __init pgc_init(void)
 		pr_err("cannot allocate the audit's scratch space\n");
 		goto err_store;
 	}
+	ret = pgc_track_init(pgc_settings.track);
+	if (ret)
+		goto err_audit;
 
 	/* enabled= may be written from sysfs while this runs. */
 	mutex_lock(&pgc_param_lock);
@@ -261,22 +268,30 @@ static int __init pgc_init(void)
 	pgc_loaded = !ret;
 	mutex_unlock(&pgc_param_lock);
 	if (ret)
-		goto err_audit;
+		goto err_track;
+	ret = pgc_hook_track_attach();
+	if (ret)
+		goto err_hook;
 	if (pgc_settings.kernel_verdict) {
 		ret = pgc_verdict_attach();
 		if (ret)
-			goto err_hook;
+			goto err_hook_track;
 	}
 
 	pgc_debugfs_init();
-	pr_info("version %s loaded: hook %s, max_reports %u, stack_depth %u%s\n",
+	pr_info("version %s loaded: hook %s, max_reports %u, stack_depth %u%s%s\n",
 		PGC_VERSION, pgc_hook_name(), pgc_settings.max_reports,
 		pgc_settings.stack_depth,
-		pgc_settings.kernel_verdict ? ", kernel_verdict" : "");
+		pgc_settings.kernel_verdict ? ", kernel_verdict" : "",
+		pgc_settings.track ? ", track" : "");
 	return 0;
 
+err_hook_track:
+	pgc_hook_track_detach();
 err_hook:
 	pgc_stop_hook();
+err_track:
+	pgc_track_exit();
 err_audit:
 	pgc_audit_exit();
 err_store:
@@ -288,7 +303,9 @@ static void __exit pgc_exit(void)
 {
 	pgc_debugfs_exit();
 	pgc_verdict_detach();
+	pgc_hook_track_detach();
 	pgc_stop_hook();
+	pgc_track_exit();
 	pgc_audit_exit();
 	pgc_store_exit();
 	pr_info("unloaded\n");

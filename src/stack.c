@@ -76,6 +76,23 @@ unsigned int pgc_stack_save(unsigned long *stack, unsigned int depth,
 	return nr;
 }
 
+/**
+ * pgc_stack_hook_frames() - how many leading frames of a stored stack
+ * belong to the hook that recorded it
+ * @stack: the stack
+ * @nr: entries in @stack
+ * @symbol: scratch buffer of KSYM_SYMBOL_LEN bytes
+ */
+unsigned int pgc_stack_hook_frames(const unsigned long *stack, unsigned int nr,
+				   char *symbol)
+{
+	unsigned int skip = 0;
+
+	while (skip < nr && pgc_hook_frame(stack[skip], symbol))
+		skip++;
+	return skip;
+}
+
 static bool pgc_free_path_frame(unsigned long addr, char *name)
 {
 	unsigned int i;

@@ -49,10 +49,9 @@ static struct pgc_report *pgc_slot(u32 index)
 	return (struct pgc_report *)(pgc_store.slots + index * pgc_store.stride);
 }
 
-int pgc_store_init(unsigned int capacity, unsigned int stack_capacity)
+int pgc_store_init(unsigned int capacity, unsigned int stack_capacity, bool owner)
 {
-	size_t stride = ALIGN(struct_size((struct pgc_report *)NULL, stack,
-					  stack_capacity), sizeof(u64));
+	size_t stride = pgc_report_size(stack_capacity, owner);
 	u32 nr_buckets = roundup_pow_of_two(capacity * 2);
 
 	pgc_store.slots = vzalloc(array_size(capacity, stride));
@@ -139,7 +138,7 @@ enum pgc_store_result pgc_store_add(struct pgc_report *rec, bool *first_full)
 	}
 	slot = pgc_slot(st->used);
 	rec->id = st->next_id++;
-	memcpy(slot, rec, struct_size(rec, stack, rec->nr_entries));
+	memcpy(slot, rec, st->stride);
 	slot->hash_next = st->buckets[bucket];
 	st->buckets[bucket] = ++st->used;
 	st->stored_sum += rec->count;

@@ -45,6 +45,18 @@ static inline unsigned int pgc_folio_order_raw(const struct folio *folio)
 }
 #endif
 
+/*
+ * The bulk page allocator, which takes pages off the per-cpu lists without
+ * kmem:mm_page_alloc: its names, newest first, and where its page array
+ * is among its arguments (6.1 and 6.12 also take a list, 7.x only an array).
+ */
+#define PGC_BULK_SYMBOLS	{ "alloc_pages_bulk_noprof", "__alloc_pages_bulk" }
+#ifdef PGC_HAVE_BULK_ARRAY_ONLY
+#define PGC_BULK_ARRAY_ARG	4
+#else
+#define PGC_BULK_ARRAY_ARG	5
+#endif
+
 /* The first arguments of a probed function, from a kprobe's registers. */
 static __always_inline unsigned long pgc_kprobe_arg(struct pt_regs *regs,
 						    unsigned int n)

@@ -7,6 +7,8 @@
 #ifndef PAGECHECK_HOOK_H
 #define PAGECHECK_HOOK_H
 
+#include <linux/string.h>
+#include <linux/tracepoint.h>
 #include <linux/types.h>
 
 struct seq_file;
@@ -31,5 +33,32 @@ void pgc_hook_detach(void);
 int pgc_hook_set_enabled(bool on);
 const char *pgc_hook_name(void);
 void pgc_hook_show(struct seq_file *m);
+
+/* Allocation and free events for track=1, attached whatever the backend. */
+int pgc_hook_track_attach(void);
+void pgc_hook_track_detach(void);
+void pgc_hook_track_show(struct seq_file *m);
+
+struct pgc_tracepoint_lookup {
+	const char *name;
+	struct tracepoint *found;
+};
+
+static inline void pgc_tracepoint_match(struct tracepoint *tp, void *priv)
+{
+	struct pgc_tracepoint_lookup *l = priv;
+
+	if (!strcmp(tp->name, l->name))
+		l->found = tp;
+}
+
+/* The kernel's tracepoints are not exported: find one by name, or NULL. */
+static inline struct tracepoint *pgc_tracepoint_find(const char *name)
+{
+	struct pgc_tracepoint_lookup l = { .name = name };
+
+	for_each_kernel_tracepoint(pgc_tracepoint_match, &l);
+	return l.found;
+}
 
 #endif /* PAGECHECK_HOOK_H */

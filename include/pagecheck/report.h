@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What a bad free looks like: the reasons, the raw page words that were
- * judged, and the stored report. Data only: no code, no kernel state.
+ * judged, and the stored report. Data and its layout only: no kernel state.
  */
 #ifndef PAGECHECK_REPORT_H
 #define PAGECHECK_REPORT_H
 
-#include <linux/types.h>
+#include <linux/kernel.h>
 #include <linux/sched.h>
+#include <linux/stddef.h>
+#include <linux/types.h>
 
 enum pgc_reason {
 	/* page_bad_reason() */
@@ -74,6 +76,52 @@ struct pgc_folio_snap {
 	unsigned long deferred_self;
 };
 
+enum pgc_provenance_state {
+	PGC_PROV_OFF,			/* track=0 */
+	PGC_PROV_UNTRACKED,		/* the pfn is outside the records */
+	PGC_PROV_BEFORE_LOAD,		/* nothing seen since pagecheck loaded */
+	PGC_PROV_ALLOCATED,		/* allocated since its last free */
+	PGC_PROV_FREED,			/* freed, no allocation seen since */
+};
+
+/* What track=1 knew of the page at the bad free. Refs are 0 if unknown. */
+struct pgc_provenance {
+	u32 alloc;			/* event ref of its last allocation */
+	u32 free;			/* event ref of the free before this one */
+	u64 alloc_ns;			/* local_clock(), to about a millisecond */
+	u64 free_ns;
+	u8 state;			/* enum pgc_provenance_state */
+};
+
+enum pgc_owner_kind {
+	PGC_OWNER_NONE,			/* not decoded (track=0) */
+	PGC_OWNER_UNKNOWN,		/* name says why */
+	PGC_OWNER_FILE,
+	PGC_OWNER_ANON,
+	PGC_OWNER_KSM,
+	PGC_OWNER_MOVABLE,
+	PGC_OWNER_SLAB,
+	PGC_OWNER_PAGE_POOL,
+	PGC_OWNER_KERNEL,
+	PGC_NR_OWNER_KINDS
+};
+
+/*
+ * What the page belonged to, decoded from its words when the bad free was
+ * reported. With track=1 it follows a report's stack (pgc_report_track()).
+ */
+struct pgc_owner {
+	u8 kind;			/* enum pgc_owner_kind */
+	bool has_file;			/* dev, ino, fstype and name are set */
+	bool has_memcg;			/* cgroup_id and cgroup are set */
+	u32 dev;			/* the superblock's s_dev */
+	u64 ino;
+	u64 cgroup_id;
+	char fstype[16];
+	char name[48];			/* a dentry's name, the pool's device, or why unknown */
+	char cgroup[96];		/* the memcg's cgroup path */
+};
+
 /* One unique report: (reasons, stack) deduplicated, with its counts. */
 struct pgc_report {
 	u64 id;
@@ -103,5 +151,28 @@ struct pgc_report {
 	char comm[TASK_COMM_LEN];
 	unsigned long stack[];		/* stack_capacity entries */
 };
+
+/* What track=1 adds to a report, after its stack: the store grows only then. */
+struct pgc_report_track {
+	struct pgc_provenance prov;
+	struct pgc_owner owner;
+};
+
+/* The track=1 part after a report's @stack_capacity stack entries. */
+static inline struct pgc_report_track *pgc_report_track(const struct pgc_report *r,
+							unsigned int stack_capacity)
+{
+	return (struct pgc_report_track *)ALIGN((unsigned long)(r->stack + stack_capacity),
+						sizeof(u64));
+}
+
+/* The bytes of a report with @stack_capacity entries, with track=1's part or not. */
+static inline size_t pgc_report_size(unsigned int stack_capacity, bool track)
+{
+	size_t size = ALIGN(offsetof(struct pgc_report, stack) +
+			    stack_capacity * sizeof(unsigned long), sizeof(u64));
+
+	return track ? size + sizeof(struct pgc_report_track) : size;
+}
 
 #endif /* PAGECHECK_REPORT_H */

@@ -14,6 +14,7 @@ struct pgc_settings {
 	bool panic_on_report;
 	bool hash_pointers;
 	bool kernel_verdict;		/* load time */
+	bool track;			/* load time */
 	unsigned int max_reports;	/* load time */
 	unsigned int stack_depth;	/* at most stack_capacity */
 	unsigned int stack_capacity;	/* stack_depth at load time */

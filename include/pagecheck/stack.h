@@ -18,6 +18,8 @@ struct pgc_stack_scratch {
 
 unsigned int pgc_stack_save(unsigned long *stack, unsigned int depth,
 			    struct pgc_stack_scratch *scratch);
+unsigned int pgc_stack_hook_frames(const unsigned long *stack, unsigned int nr,
+				   char *symbol);
 unsigned int pgc_stack_caller(const unsigned long *stack, unsigned int nr,
 			      char *symbol);
 

@@ -70,7 +70,7 @@ inject_case() { # CASE CONTEXT
 }
 
 run_injections() {
-	grep -v only:verdict "$INJ/cases" | cut -d' ' -f1 >/tmp/cases
+	grep -v only: "$INJ/cases" | cut -d' ' -f1 >/tmp/cases
 	ktap_suite inject $(($(wc -l </tmp/cases) * 3))
 	for ctx in task softirq hardirq; do
 		while read -r c; do
@@ -204,6 +204,103 @@ check_lifecycle() {
 	ktap_test "lifecycle: no reports while cycling under load" "$n reports" [ "$n" = 0 ]
 }
 
+# stack_names FILE PATH FUNC: FUNC (or a clone of it) is a frame of PATH
+stack_names() {
+	pc-report get "$1" "$2" | grep -Eq "^$3(\.(isra|constprop|part|cold)\.[0-9]+)*\+"
+}
+
+# track=1: the report says who allocated the page and who freed it before.
+check_provenance() {
+	unload_pagecheck
+	if ! load_pagecheck hook="$HOOK" track=1; then
+		for t in "alloc.stack names the allocating function" \
+			 "last_free.stack names the first free of a double free"; do
+			ktap_fail "provenance: $t" "insmod track=1: $(cat /tmp/insmod.err)"
+		done
+		load_pagecheck hook="$HOOK"
+		return
+	fi
+	echo 1 >"$P/clear"
+	echo "mapping task" >"$INJ/run"
+	res=$(cat "$INJ/result")
+	reports_json /tmp/prov.json
+	grep "\"pfn\":$(field pfn "$res")," /tmp/prov.json >/tmp/prov.mine
+	problems=
+	stack_names /tmp/prov.mine alloc.stack "$(field alloc_func "$res")" ||
+		problems="$problems; $(field alloc_func "$res") not in alloc.stack"
+	stack_names /tmp/prov.mine stack "$(field func "$res")" ||
+		problems="$problems; $(field func "$res") not in stack"
+	for key in alloc.pid alloc.comm alloc.gfp alloc.order alloc.ts_ns; do
+		[ -n "$(pc-report get /tmp/prov.mine $key)" ] || problems="$problems; no $key"
+	done
+	[ "$(pc-report get /tmp/prov.mine provenance)" = allocated ] ||
+		problems="$problems; provenance $(pc-report get /tmp/prov.mine provenance)"
+	grep -q "^page allocated via order 0, mask " "$D/reports" ||
+		problems="$problems; no 'page allocated via' in the text report"
+	if [ -z "$problems" ]; then
+		ktap_ok "provenance: alloc.stack names the allocating function"
+	else
+		ktap_fail "provenance: alloc.stack names the allocating function" "${problems#; }"
+		diag_file /tmp/prov.mine 1
+	fi
+	echo 1 >"$P/clear"
+	echo "double_free task" >"$INJ/run"
+	res=$(cat "$INJ/result")
+	case $(field status "$res"),$(field backends "$res"), in
+	skipped,*)
+		ktap_skip "provenance: last_free.stack names the first free of a double free" \
+			"$(field why "$res")" ;;
+	*,"$HOOK",*)
+		reports_json /tmp/prov.json
+		grep "\"pfn\":$(field pfn "$res")," /tmp/prov.json >/tmp/prov.mine
+		ktap_test "provenance: last_free.stack names the first free of a double free" \
+			"$(pc-report get /tmp/prov.mine last_free.stack | head -n 3 | paste -sd' ') (want $(field first_free_func "$res"))" \
+			stack_names /tmp/prov.mine last_free.stack "$(field first_free_func "$res")" ;;
+	*)
+		ktap_skip "provenance: last_free.stack names the first free of a double free" \
+			"the $HOOK backend cannot see a double free at the call" ;;
+	esac
+	check_owners
+	unload_pagecheck
+	load_pagecheck hook="$HOOK"
+}
+
+# owner_case CASE TEST FILTER...: the report of one owner case, checked
+owner_case() {
+	case=$1 test=$2
+	shift 2
+	echo 1 >"$P/clear"
+	if ! in_memcg sh -c "echo '$case task' >$INJ/run" 2>/tmp/inject.err; then
+		ktap_fail "owner: $test" "injector: $(cat /tmp/inject.err)"
+		return
+	fi
+	res=$(cat "$INJ/result")
+	if [ "$(field status "$res")" = skipped ]; then
+		ktap_skip "owner: $test" "$(field why "$res")"
+		return
+	fi
+	reports_json /tmp/owner.json
+	grep "\"pfn\":$(field pfn "$res")," /tmp/owner.json >/tmp/owner.mine
+	n=$(pc-report count /tmp/owner.mine "$@")
+	ktap_test "owner: $test" \
+		"$n matching reports; owner $(pc-report get /tmp/owner.mine owner)" [ "$n" = 1 ]
+}
+
+check_owners() {
+	mkdir -p /tmp/pc-owner
+	mount -t tmpfs pc-owner /tmp/pc-owner 2>/dev/null
+	echo data >/tmp/pc-owner/file
+	ino=$(stat -c %i /tmp/pc-owner/file)
+	owner_case owner_file "a page of a tmpfs file names the file and its inode" \
+		owner.kind=file owner.name=file owner.ino="$ino" owner.fstype=tmpfs
+	owner_case owner_memcg "a page still charged gives its cgroup's path" \
+		owner.cgroup=/workload
+	owner_case owner_unmapped "a mapping at an unmapped address gives kind unknown" \
+		owner.kind=unknown
+	owner_case owner_garbage "a garbage mapping gives kind unknown" owner.kind=unknown
+	umount /tmp/pc-owner 2>/dev/null
+}
+
 # Last, because the kernel's own check rejects and leaks the page, taints
 # the kernel and prints its own report.
 check_kernel_verdict() {
@@ -238,7 +335,7 @@ check_kernel_verdict() {
 run_hook() {
 	HOOK=$1
 	t0=$(uptime_s)
-	ktap_suite "$HOOK" 19
+	ktap_suite "$HOOK" 25
 	kmsg_mark "hook-$HOOK"
 	if ! load_pagecheck hook="$HOOK"; then
 		ktap_fail "load with hook=$HOOK" "$(cat /tmp/insmod.err)"
@@ -261,6 +358,7 @@ run_hook() {
 	ktap_test "dmesg: no bad-page report from the kernel (every injected page was repaired)" \
 		"$(grep -m1 'Bad page state' /tmp/hook.dmesg)" \
 		sh -c '! grep -q "Bad page state" /tmp/hook.dmesg'
+	timed check_provenance
 	timed check_kernel_verdict
 	rmmod pagecheck_inject
 	unload_pagecheck

@@ -119,7 +119,7 @@ run_contexts() {
 	fl=$!
 	done_n=0 contexts=
 	for ctx in task softirq hardirq locked; do
-		for c in $(grep -v only:verdict "$INJ/cases" | cut -d' ' -f1); do
+		for c in $(grep -v only: "$INJ/cases" | cut -d' ' -f1); do
 			echo "$c $ctx" >"$INJ/run" 2>/dev/null || continue
 			res=$(cat "$INJ/result")
 			[ "$(field status "$res")" = done ] || continue
@@ -197,7 +197,7 @@ run_unload_under_fire() {
 			sleep 0.1
 		done
 		[ ! -e "$D" ] || half=$((half + 1))
-		load_pagecheck hook=tracepoint && ok=$((ok + 1))
+		load_pagecheck hook=tracepoint track=1 && ok=$((ok + 1))
 	done
 	touch /tmp/fire.stop /tmp/readers.stop
 	kill "$wl" 2>/dev/null
@@ -261,14 +261,14 @@ run_differential() {
 		return ;;
 	esac
 	unload_pagecheck
-	if ! load_pagecheck hook=tracepoint kernel_verdict=1; then
+	if ! load_pagecheck hook=tracepoint kernel_verdict=1 track=1; then
 		ktap_fail "$name" "insmod kernel_verdict=1: $(cat /tmp/insmod.err)"
 		return
 	fi
 	kmsg_mark differential
 	echo 0 >/sys/module/pagecheck_inject/parameters/restore
 	n=0
-	for c in $(grep -v only:verdict "$INJ/cases" | cut -d' ' -f1); do
+	for c in $(grep -v only: "$INJ/cases" | cut -d' ' -f1); do
 		[ "$c" = double_free ] && continue
 		echo "$c task" >"$INJ/run" 2>/dev/null &&
 			[ "$(field status "$(cat "$INJ/result")")" = done ] && n=$((n + 1))
@@ -290,15 +290,35 @@ run_differential() {
 	load_pagecheck hook=tracepoint
 }
 
+# track=1 under the workload: no report, and the tables say what they kept.
+run_track_workload() {
+	echo 1 >"$P/clear"
+	start=$(stat_value frees_audited)
+	rounds=0
+	while [ $(($(stat_value frees_audited) - start)) -lt $((FP_FREES / 4)) ] &&
+	      [ $rounds -lt 20 ]; do
+		in_memcg pc-workload -t 10 -d /tmp >/tmp/wl.out 2>&1
+		rounds=$((rounds + 1))
+	done
+	frees=$(($(stat_value frees_audited) - start))
+	ktap_figure "track=1 workload" "$frees frees; $(grep '^track_' "$D/stats" | tr '\n' ' ')"
+	ktap_test "track=1: no false positives under the workload, and events recorded" \
+		"$frees frees, violations $(stat_value violations), events $(stat_value track_events)" \
+		[ "$frees" -ge $((FP_FREES / 4)) ] && [ "$(stat_value violations)" = 0 ] &&
+		[ "$(stat_value track_events | cut -d' ' -f1)" -gt 0 ]
+}
+
+# Every step runs with track=1, so provenance is under the same fire.
 run_reliability() {
-	ktap_suite reliability 16
-	if ! load_pagecheck hook=tracepoint; then
+	ktap_suite reliability 17
+	if ! load_pagecheck hook=tracepoint track=1; then
 		ktap_diag "insmod: $(cat /tmp/insmod.err)"
 		ktap_end reliability
 		return
 	fi
 	insmod "$PC/pagecheck_inject.ko"
 	insmod "$PC/pagecheck_bench.ko"
+	timed run_track_workload
 	timed run_flood
 	timed run_contexts
 	# unloading waits for every online CPU; two keep it under fire

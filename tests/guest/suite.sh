@@ -120,13 +120,18 @@ run_check() {
 
 # One deliberate bad free of each kind, then what pagecheck made of them.
 run_demo() {
-	load_pagecheck || { echo "DEMO insmod pagecheck failed: $(cat /tmp/insmod.err)"; return 1; }
+	load_pagecheck track=1 ||
+		{ echo "DEMO insmod pagecheck failed: $(cat /tmp/insmod.err)"; return 1; }
 	insmod "$PC/pagecheck_inject.ko" || return 1
-	echo "DEMO kernel $(uname -r): freeing pages in bad states on purpose (pagecheck_inject)"
-	for c in "mapping task" "refcount task" "flags_locked task" "memcg task" \
-		 "page_pool task" "buddy task" "multi task" "tail_mapping task" \
-		 "deferred_list task" "tail_not_tail softirq" "mapcount hardirq"; do
-		echo "$c" >"$INJ/run" 2>/dev/null
+	setup_memcg
+	mkdir -p /tmp/pc-owner
+	mount -t tmpfs pc-owner /tmp/pc-owner && echo data >/tmp/pc-owner/file
+	echo "DEMO kernel $(uname -r): freeing pages in bad states on purpose (pagecheck_inject), with track=1"
+	for c in "owner_file task" "refcount task" "flags_locked task" \
+		 "owner_memcg task" "page_pool task" "buddy task" "multi task" \
+		 "tail_mapping task" "deferred_list task" "tail_not_tail softirq" \
+		 "mapcount hardirq"; do
+		in_memcg sh -c "echo '$c' >$INJ/run" 2>/dev/null
 		res=$(cat "$INJ/result")
 		if [ "$(field status "$res")" = skipped ]; then
 			echo "DEMO skipped $c: $(field why "$res")"

@@ -19,6 +19,7 @@
 
 #include <linux/completion.h>
 #include <linux/debugfs.h>
+#include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/irq_work.h>
 #include <linux/list.h>
@@ -32,6 +33,7 @@
 #include <linux/timer.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 #include "pagecheck/compat.h"
 
 #define PGC_INJECT_BEFORE_PRIO	(TRACEPOINT_DEFAULT_PRIO + 10)
@@ -56,14 +58,21 @@ struct pgc_case {
 	const char *backends;		/* pagecheck hooks that can see it */
 	bool task_only;
 	bool no_restore;		/* let the kernel's own check reject it */
+	bool owner_only;		/* for the owner tests, not the generic loop */
+	bool account;			/* allocated with __GFP_ACCOUNT */
 	void (*corrupt)(struct pgc_injection *inj);
 	void (*at_free)(struct pgc_injection *inj);	/* emulated race */
 	void (*restore)(struct pgc_injection *inj);
+	void (*cleanup)(struct pgc_injection *inj);	/* after the free, may sleep */
 };
 
 static bool restore = true;
 module_param(restore, bool, 0644);
 MODULE_PARM_DESC(restore, "Repair each injected page after pagecheck saw it (default 1); 0 leaves it to the kernel's own checks");
+
+static char *owner_file = "/tmp/pc-owner/file";
+module_param(owner_file, charp, 0644);
+MODULE_PARM_DESC(owner_file, "The file whose page cache the owner_file case claims a page of");
 
 static struct address_space pgc_fake_mapping;
 static long pgc_fake_memcg[8] __aligned(64);
@@ -75,7 +84,7 @@ static DEFINE_MUTEX(pgc_run_lock);
 static char pgc_result[512];
 static struct tracepoint *pgc_tp;
 static struct dentry *pgc_dir;
-static unsigned long pgc_frees;
+static unsigned long pgc_frees, pgc_allocs;
 
 /* --- order-0 cases -------------------------------------------------------- */
 
@@ -382,6 +391,80 @@ static void pgc_restore_deferred(struct pgc_injection *inj)
 #define PGC_BUDDY_EXPECT	"nonzero mapcount|PageBuddy set (double free)"
 #endif
 
+/* --- owner cases: real owners, and pointers that lead nowhere ------------ */
+
+static struct file *pgc_owner_filp;
+
+/* A page that claims to be in a real file's page cache. */
+static void pgc_corrupt_owner_file(struct pgc_injection *inj)
+{
+	pgc_owner_filp = filp_open(owner_file, O_RDONLY, 0);
+	if (IS_ERR(pgc_owner_filp)) {
+		pgc_owner_filp = NULL;
+		return;
+	}
+	inj->page->mapping = pgc_owner_filp->f_mapping;
+}
+
+static void pgc_cleanup_owner_file(struct pgc_injection *inj)
+{
+	if (pgc_owner_filp)
+		filp_close(pgc_owner_filp, NULL);
+	pgc_owner_filp = NULL;
+}
+
+/* A mapping at an address that was just unmapped. */
+static void pgc_corrupt_owner_unmapped(struct pgc_injection *inj)
+{
+	void *gone = vmalloc(PAGE_SIZE);
+
+	vfree(gone);
+	inj->page->mapping = gone;
+}
+
+/* A mapping that points nowhere a kernel pointer can. */
+static void pgc_corrupt_owner_garbage(struct pgc_injection *inj)
+{
+	inj->page->mapping = (struct address_space *)0x4141414141414140UL;
+}
+
+/*
+ * A page charged to the writer's memory cgroup as if it were on the LRU:
+ * __GFP_ACCOUNT charged it as kernel memory, which the kernel uncharges
+ * before its check; drop the kernel-memory mark until pagecheck saw it.
+ */
+#if defined(PGC_HAVE_PAGE_MEMCG_DATA)
+static void pgc_corrupt_owner_memcg(struct pgc_injection *inj)
+{
+	inj->saved = inj->page->memcg_data & MEMCG_DATA_KMEM;
+	inj->page->memcg_data &= ~MEMCG_DATA_KMEM;
+}
+
+static void pgc_restore_owner_memcg(struct pgc_injection *inj)
+{
+	inj->page->memcg_data |= inj->saved;
+}
+#define PGC_SKIP_OWNER_MEMCG NULL
+#elif defined(PGC_HAVE_PAGE_MEM_CGROUP)
+static void pgc_corrupt_owner_memcg(struct pgc_injection *inj)
+{
+	inj->saved = PageKmemcg(inj->page);
+	if (inj->saved)
+		__ClearPageKmemcg(inj->page);
+}
+
+static void pgc_restore_owner_memcg(struct pgc_injection *inj)
+{
+	if (inj->saved)
+		__SetPageKmemcg(inj->page);
+}
+#define PGC_SKIP_OWNER_MEMCG NULL
+#else
+#define pgc_corrupt_owner_memcg NULL
+#define pgc_restore_owner_memcg NULL
+#define PGC_SKIP_OWNER_MEMCG "no CONFIG_MEMCG"
+#endif
+
 static const struct pgc_case pgc_cases[] = {
 	{ .name = "mapping", .expect = "non-NULL mapping",
 	  .corrupt = pgc_corrupt_mapping, .restore = pgc_restore_mapping },
@@ -415,6 +498,16 @@ static const struct pgc_case pgc_cases[] = {
 		  "CONFIG_DEBUG_VM: the kernel's own VM_BUG_ON_PAGE in __free_pages() stops a double free" : NULL,
 	  .backends = "ftrace,kprobe",	/* the second call never reaches the allocator */
 	  .restore = pgc_restore_nothing },
+	{ .name = "owner_file", .owner_only = true, .expect = "non-NULL mapping",
+	  .corrupt = pgc_corrupt_owner_file, .restore = pgc_restore_mapping,
+	  .cleanup = pgc_cleanup_owner_file },
+	{ .name = "owner_memcg", .owner_only = true, .account = true,
+	  .expect = "page still charged to cgroup", .skip = PGC_SKIP_OWNER_MEMCG,
+	  .corrupt = pgc_corrupt_owner_memcg, .restore = pgc_restore_owner_memcg },
+	{ .name = "owner_unmapped", .owner_only = true, .expect = "non-NULL mapping",
+	  .corrupt = pgc_corrupt_owner_unmapped, .restore = pgc_restore_mapping },
+	{ .name = "owner_garbage", .owner_only = true, .expect = "non-NULL mapping",
+	  .corrupt = pgc_corrupt_owner_garbage, .restore = pgc_restore_mapping },
 	{ .name = "kernel_mapping", .order = 4, .no_restore = true,
 	  .expect = "non-NULL mapping",
 	  .corrupt = pgc_corrupt_mapping, .restore = pgc_restore_nothing },
@@ -481,6 +574,22 @@ static void notrace pgc_after_pagecheck(void *data, struct page *page,
 
 /* --- the bad free itself, in each context --------------------------------- */
 
+/* Every injected page comes from here: track=1's alloc.stack names it. */
+static noinline struct page *pgc_inject_alloc(gfp_t gfp, unsigned int order)
+{
+	struct page *page = alloc_pages(gfp, order);
+
+	WRITE_ONCE(pgc_allocs, pgc_allocs + 1);	/* keeps this frame on the stack */
+	return page;
+}
+
+/* The first, healthy free of a double free: its last_free.stack names it. */
+static noinline void pgc_inject_first_free(struct pgc_injection *inj)
+{
+	__free_pages(inj->page, 0);
+	WRITE_ONCE(pgc_frees, pgc_frees + 1);
+}
+
 static noinline void pgc_inject_bad_free(struct pgc_injection *inj)
 {
 	__free_pages(inj->page, inj->order);
@@ -497,7 +606,7 @@ static void pgc_inject_double_free(struct pgc_injection *inj)
 	unsigned long flags;
 
 	local_irq_save(flags);
-	__free_pages(inj->page, 0);
+	pgc_inject_first_free(inj);
 	pgc_inject_bad_free(inj);
 	set_page_count(inj->page, 0);
 	local_irq_restore(flags);
@@ -524,7 +633,8 @@ static DEFINE_SPINLOCK(pgc_inject_lock);
 
 static int pgc_run(const struct pgc_case *c, const char *context)
 {
-	gfp_t gfp = GFP_KERNEL | (c->compound ? __GFP_COMP : 0);
+	gfp_t gfp = GFP_KERNEL | (c->compound ? __GFP_COMP : 0) |
+		    (c->account ? __GFP_ACCOUNT : 0);
 	struct page *page;
 
 	const char *skip = c->skip;
@@ -537,7 +647,7 @@ static int pgc_run(const struct pgc_case *c, const char *context)
 			 c->name, context, skip);
 		return 0;
 	}
-	page = alloc_pages(gfp, c->order);
+	page = pgc_inject_alloc(gfp, c->order);
 	if (!page)
 		return -ENOMEM;
 
@@ -566,8 +676,10 @@ static int pgc_run(const struct pgc_case *c, const char *context)
 		wait_for_completion(&pgc_done);
 	}
 
+	if (c->cleanup)
+		c->cleanup(&pgc_inj);
 	snprintf(pgc_result, sizeof(pgc_result),
-		 "case=%s context=%s status=%s pfn=%lu order=%u func=pgc_inject_bad_free how=%s backends=%s expect=%s\n",
+		 "case=%s context=%s status=%s pfn=%lu order=%u func=pgc_inject_bad_free alloc_func=pgc_inject_alloc first_free_func=pgc_inject_first_free how=%s backends=%s expect=%s\n",
 		 c->name, context, pgc_inj.freed_seen ? "done" : "not-freed",
 		 page_to_pfn(page), c->order,
 		 c->at_free ? "emulated-race" : "corrupted-before-free",
@@ -623,8 +735,9 @@ static int pgc_cases_show(struct seq_file *m, void *v)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(pgc_cases); i++)
-		seq_printf(m, "%s%s%s%s\n", pgc_cases[i].name,
+		seq_printf(m, "%s%s%s%s%s\n", pgc_cases[i].name,
 			   pgc_cases[i].no_restore ? " only:verdict" : "",
+			   pgc_cases[i].owner_only ? " only:owner" : "",
 			   pgc_cases[i].skip ? " skip:" : "",
 			   pgc_cases[i].skip ? pgc_cases[i].skip : "");
 	return 0;
