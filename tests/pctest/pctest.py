@@ -154,6 +154,12 @@ def cmd_fetch(args):
     return 0
 
 
+def cmd_owner_kernel(args):
+    kernel = pctest_kernels.owner_kernel()
+    sys.stdout.write(kernel.describe())
+    return 0
+
+
 def cmd_build(args):
     kernel = get_kernel(args.label)
     initrd, lines = prepare(args.label, kernel, run_dir(args.label), with_sparse=True)
@@ -367,6 +373,9 @@ def parser():
     p = sub.add_parser("fetch", help="fetch a kernel, print its paths")
     p.add_argument("label")
     p.set_defaults(func=cmd_fetch)
+    p = sub.add_parser("owner-kernel", help="build (once) the 6.12 kernel with "
+                       "CONFIG_PAGE_OWNER=y, print its paths")
+    p.set_defaults(func=cmd_owner_kernel)
     p = sub.add_parser("build", help="build the modules and the initramfs for a kernel")
     p.add_argument("label")
     p.set_defaults(func=cmd_build)

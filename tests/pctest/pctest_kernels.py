@@ -1077,3 +1077,114 @@ def _debug_prune(dk, out, tb):
         if f != tb:
             f.unlink()
             Path(str(f) + ".version").unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------
+# The page_owner kernel: the 6.12 label's Debian kernel rebuilt from the
+# same linux-source-6.12 version with its own .config, CONFIG_PAGE_OWNER=y
+# and only what a rebuild outside Debian's tree needs (Debian's signing
+# certificates are not in linux-source; BTF needs pahole). Only the image
+# and the tree M= builds need are built. Cached as
+# owner-kernel/<version>-<hash>/, with the config's diff against Debian's.
+# The benchmark boots it with and without page_owner=on.
+
+OWNER_RECIPE = 1
+OWNER_BASE_LABEL = "6.12"
+OWNER_LOCALVERSION = "-pcowner"
+OWNER_CONFIG = ["--enable", "PAGE_OWNER",
+                "--set-str", "SYSTEM_TRUSTED_KEYS", "",
+                "--set-str", "SYSTEM_REVOCATION_KEYS", "",
+                "--disable", "DEBUG_INFO_BTF",
+                "--set-str", "LOCALVERSION", OWNER_LOCALVERSION]
+
+
+def _debian_version(kernel):
+    """The Debian version of a fetched label's kernel image."""
+    pkgs = _read(kernel.vmlinuz.parents[2] / "packages")
+    m = re.search(r"^linux-image-\S+=(\S+)$", pkgs, re.M)
+    if not m:
+        raise Error(f"no linux-image version in {kernel.vmlinuz.parents[2] / 'packages'}")
+    return m.group(1)
+
+
+def config_diff(before, after):
+    """'old -> new' for every option that differs between two .config texts."""
+    def opts(text):
+        return {m.group(1): m.group(0) for m in
+                re.finditer(r"^(?:# )?(CONFIG_[A-Za-z0-9_]+)[= ].*$", text, re.M)}
+    a, b = opts(before), opts(after)
+    return [f"{a.get(k, '(absent)')} -> {b.get(k, '(absent)')}"
+            for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+
+
+def owner_kernel():
+    """Build the page_owner kernel once; afterwards return it from the cache."""
+    base = fetch(OWNER_BASE_LABEL)
+    version = _debian_version(base)
+    base_config = _read(base.kdir / ".config")
+    if not base_config:
+        raise Error(f"{base.kdir}/.config missing")
+    key = hashlib.sha256(f"recipe {OWNER_RECIPE} {OWNER_CONFIG}\n{base_config}"
+                         .encode()).hexdigest()[:12]
+    ok = cache() / "owner-kernel"
+    out = ok / f"{_safe_name(version)}-{key}"
+    (ok / "src").mkdir(parents=True, exist_ok=True)
+    with Lock(ok / "lock", "another page_owner kernel build"):
+        if (out / "ready").is_file():
+            log(f"cached: {out}")
+        else:
+            tb = ok / "src" / f"{DEBUG_SRCPKG}_{_safe_name(version)}.tar.xz"
+            if not tb.is_file():
+                apt = AptState(HOST_SUITE)
+                with apt.lock():
+                    apt.setup()
+                    apt.refresh()
+                    _fetch_source(ok, apt, version)
+            _owner_build(ok, out, tb, base_config)
+        env = dict(line.split("=", 1) for line in (out / "env").read_text().splitlines())
+    return Kernel("6.12-page_owner", "amd64", env["KVER"], Path(env["VMLINUZ"]),
+                  Path(env["KDIR"]), Path(env["MODDIR"]), HOST_SUITE)
+
+
+def _owner_build(ok, out, tb, base_config):
+    jobs = os.environ.get("PAGECHECK_DEBUG_JOBS", str(os.cpu_count() or 1))
+    nice = ["nice", "-n", os.environ.get("PAGECHECK_NICE", "19")]
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{out.name}.", dir=ok))
+    try:
+        src, logf = tmp / "linux", tmp / "build.log"
+        log(f"unpacking {tb.name} into {tmp}")
+        run([*nice, "tar", "-xJf", tb, "-C", tmp])
+        (tmp / DEBUG_SRCPKG).rename(src)
+        (src / ".config").write_text(base_config)
+        run(["scripts/config", "--file", ".config", *OWNER_CONFIG], cwd=src,
+            log_path=logf, append=True)
+        run([*nice, "make", "-C", src, "olddefconfig"], log_path=logf, append=True)
+        config = (src / ".config").read_text()
+        if "CONFIG_PAGE_OWNER=y" not in config:
+            raise Error("CONFIG_PAGE_OWNER=y did not survive olddefconfig")
+        diff = config_diff(base_config, config)
+        (tmp / "config.diff").write_text("".join(d + "\n" for d in diff))
+        log(f"config against Debian's: {'; '.join(diff)}")
+        log(f"building bzImage (make -j{jobs}, {' '.join(nice)}; log: {logf})")
+        try:
+            run([*nice, "make", "-C", src, f"-j{jobs}", "bzImage", "modules_prepare"],
+                log_path=logf, append=True)
+        except Error as e:
+            shutil.copyfile(logf, ok / "failed-build.log")
+            raise Error(f"the page_owner kernel did not build (log: {ok / 'failed-build.log'}): {e}")
+        shutil.copyfile(src / "vmlinux.symvers", src / "Module.symvers")
+        kver = (src / "include" / "config" / "kernel.release").read_text().strip()
+        bz = src / "arch" / "x86" / "boot" / "bzImage"
+        (tmp / "root" / "lib" / "modules" / kver / "kernel").mkdir(parents=True)
+        hello_build(Kernel("6.12-page_owner", "amd64", kver, bz, src, tmp / "root", HOST_SUITE),
+                    tmp / "hello-test")
+        shutil.rmtree(tmp / "hello-test")
+        (tmp / "env").write_text(
+            f"KVER={kver}\nVMLINUZ={out}/linux/arch/x86/boot/bzImage\nKDIR={out}/linux\n"
+            f"MODDIR={out}/root/lib/modules/{kver}\n")
+        (tmp / "ready").write_text(utc_stamp() + "\n")
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log(f"ready: {kver} in {out}")

@@ -502,6 +502,15 @@ def test_record_counts_jobs_figures_and_failures():
     assert "7-rc" not in text.split("## Figures")[0]
 
 
+def test_config_diff_names_each_changed_option():
+    before = "CONFIG_A=y\n# CONFIG_PAGE_OWNER is not set\nCONFIG_B=\"x\"\n"
+    after = "CONFIG_A=y\nCONFIG_PAGE_OWNER=y\nCONFIG_B=\"\"\nCONFIG_C=y\n"
+    assert pctest_kernels.config_diff(before, after) == [
+        'CONFIG_B="x" -> CONFIG_B=""',
+        "(absent) -> CONFIG_C=y",
+        "# CONFIG_PAGE_OWNER is not set -> CONFIG_PAGE_OWNER=y"]
+
+
 def test_figures_come_from_the_guest_text():
     text = "[  1.0] # figure: kernel: 6.1.0-57-amd64\n  # figure: flood: 9 in 2 s\n# fig: no\n"
     assert pctest_ktap.figures(text) == ["kernel: 6.1.0-57-amd64", "flood: 9 in 2 s"]
