@@ -108,6 +108,9 @@ echo "@@KERNEL $(uname -r)"
 echo "@@CONFIG $CONFIG"
 echo "@@CMDLINE $(cat /proc/cmdline)"
 echo "@@CPUS $(cat /sys/devices/system/cpu/possible)"
+# page_owner's per-page memory, as the kernel reports it at boot
+echo "@@PAGE_EXT $(dmesg | sed -n 's/.*allocated \([0-9]*\) bytes of page_ext.*/\1/p' | head -n 1)"
+echo "@@MEMTOTAL_KB $(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)"
 
 bench_args=
 case $CONFIG in
@@ -119,6 +122,9 @@ esac
 case $CONFIG in
 tracepoint|ftrace|kprobe)
 	insmod "$PC/pagecheck.ko" hook="$CONFIG" || fail "insmod pagecheck hook=$CONFIG" ;;
+track)
+	insmod "$PC/pagecheck.ko" hook=tracepoint track=1 ||
+		fail "insmod pagecheck hook=tracepoint track=1" ;;
 baseline|floor|record|bpftrace|kopt-*)
 	insmod "$PC/pagecheck.ko" enabled=0 || fail "insmod pagecheck enabled=0" ;;
 *) fail "unknown config $CONFIG" ;;
@@ -233,7 +239,7 @@ if [ "$CONFIG" = tracepoint ]; then
 fi
 
 case $CONFIG in
-tracepoint|ftrace|kprobe) section stats "$D/stats" ;;
+tracepoint|ftrace|kprobe|track) section stats "$D/stats" ;;
 record) echo "@@RECORDED $(grep -c mm_page_free "$T/trace")" ;;
 bpftrace)
 	kill -INT "$BT_PID"

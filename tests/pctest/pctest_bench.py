@@ -36,6 +36,9 @@ CONFIGS = {
                "(what perf record or trace-cmd cost)", ""),
     "bpftrace": ("bpftrace on kmem:mm_page_free doing the same head-page checks "
                  "(tests/bench/pagecheck.bt)", ""),
+    "track": ("pagecheck hook=tracepoint track=1: provenance of every page", ""),
+    "kopt-page_owner": ("booted with page_owner=on (the page_owner kernel only)",
+                        "page_owner=on"),
     "kopt-init_on_free": ("booted with init_on_free=1", "init_on_free=1"),
     "kopt-page_poison": ("booted with page_poison=1", "page_poison=1"),
     "kopt-check_pages": ("booted with check_pages=1 (7.x)", "check_pages=1"),
@@ -47,6 +50,12 @@ CONFIGS = {
 FULL_CONFIGS = ["baseline", "floor", "tracepoint", "ftrace", "kprobe", "record",
                 "bpftrace", "kopt-init_on_free", "kopt-page_poison", "kopt-check_pages",
                 "kopt-init_on_alloc0", "kopt-checks_only"]
+# track=1 against page_owner, on the page_owner kernel (make bench only: it
+# is built from source once).
+OWNER_LABEL = "6.12-page_owner"
+OWNER_CONFIGS = ["baseline", "kopt-page_owner", "tracepoint", "track"]
+OWNER_WORKLOADS = ["kalloc0", "kalloc9", "anon", "fork"]
+
 # make check's reduced run: the configurations its gates need, per kernel.
 # 6.12 and 7.x also compare pagecheck's cost per tail page with the
 # kernel's own checks, which init_on_alloc=0 turns off there.
@@ -108,7 +117,8 @@ def run(labels, ci, out=None):
     plans = {}
     for label in labels:
         configs = override.split() if override else \
-            CI_PLAN.get(label, []) if ci else FULL_CONFIGS
+            CI_PLAN.get(label, []) if ci else \
+            OWNER_CONFIGS if label == OWNER_LABEL else FULL_CONFIGS
         if configs:
             plans[label] = configs
     bt_files = []
@@ -120,10 +130,11 @@ def run(labels, ci, out=None):
     dirs, failed = [], 0
     for label, configs in plans.items():
         try:
-            kernel = pctest_kernels.fetch(label)
+            kernel = pctest_kernels.owner_kernel() if label == OWNER_LABEL else \
+                pctest_kernels.fetch(label)
         except Error as e:
             log(str(e))
-            failed += fail(f"FAIL bench {label}: fetch the Debian kernel and headers")
+            failed += fail(f"FAIL bench {label}: fetch or build the kernel")
             continue
         rundir = cache() / "bench" / kernel.kver
         try:
@@ -181,6 +192,7 @@ class Run:
     stats: dict = field(default_factory=dict)      # pagecheck's stats, if loaded
     orders: dict = field(default_factory=dict)     # @@ORDERS mark -> frees by order
     pairs: dict = field(default_factory=dict)      # (side, workload) -> [ns, ...]
+    memory: dict = field(default_factory=dict)     # page_ext, memtotal_kb
 
     def unit(self, name):
         """Instructions per unit of workload name, or None."""
@@ -220,6 +232,10 @@ def parse(text, label):
             r.config = line.split()[1]
         elif line.startswith("@@KERNEL "):
             r.kernel = line.split()[1]
+        elif line.startswith(("@@PAGE_EXT ", "@@MEMTOTAL_KB ")):
+            key, _, value = line.partition(" ")
+            if value.strip().isdigit():
+                r.memory[key[2:].lower()] = int(value)
         elif line.startswith("@@BENCH-ERROR"):
             r.error = line
         elif line.startswith("@@BENCH-DONE"):
@@ -306,6 +322,25 @@ class Figures:
     def kernel_tail_how(self):
         return ("check_pages=1 init_on_alloc=0" if "kopt-checks_only" in self.runs
                 else "init_on_alloc=1") + " against init_on_alloc=0, order-9 __free_pages()"
+
+    def over(self, config, wl, base="baseline"):
+        """Instructions config adds per unit of wl over base."""
+        v, b = self.unit(config, wl), self.unit(base, wl)
+        return None if v is None or b is None else v - b
+
+    def bytes_per_page(self, config):
+        """Memory a configuration takes per page of RAM: page_ext with
+        page_owner=on, pagecheck's track_bytes with track=1."""
+        r = self.runs.get(config)
+        if not r or not r.memory.get("memtotal_kb"):
+            return None
+        pages = r.memory["memtotal_kb"] * 1024 / 4096
+        if config == "kopt-page_owner":
+            used = r.memory.get("page_ext")
+        else:
+            m = re.match(r"(\d+)", r.stats.get("track_bytes", ""))
+            used = int(m.group(1)) if m else None
+        return None if used is None else used / pages
 
     def frees_by_order(self, wl):
         """pagecheck's frees by order during workload wl (tracepoint run)."""
@@ -413,6 +448,27 @@ def notes(f):
     return out
 
 
+def render_owner(out, f):
+    """track=1 against page_owner=on, side by side on the page_owner kernel."""
+    out("")
+    out(f"## track=1 against page_owner (`{f.kernel}`)")
+    out("")
+    out("The 6.12 kernel rebuilt with CONFIG_PAGE_OWNER=y (`pctest.py owner-kernel`), "
+        "instructions added over the baseline (pagecheck loaded, enabled=0) per unit, "
+        "and memory per page of RAM: page_ext as the kernel reports it at boot, "
+        "pagecheck's `track_bytes` (records and tables).")
+    out("")
+    configs = ["kopt-page_owner", "tracepoint", "track"]
+    out("| | " + " | ".join(configs) + " |")
+    out("|---|" + "---|" * len(configs))
+    for wl in OWNER_WORKLOADS:
+        unit = next((w.unit for w in WORKLOADS if w.name == wl), "unit")
+        out(f"| {wl} (per {unit}) | " +
+            " | ".join(cell(f.over(c, wl), "%+.0f") for c in configs) + " |")
+    out("| bytes per page of RAM | " +
+        " | ".join(cell(f.bytes_per_page(c), "%.1f") for c in configs) + " |")
+
+
 def render(figs, command="make bench"):
     lines = []
     out = lines.append
@@ -454,8 +510,11 @@ def render(figs, command="make bench"):
         cells += [cell(f.probe(0), "%.1f"), cell(f.fixed(), "%.1f"),
                   cell(f.tail(), "%.1f"), cell(f.kernel_tail(), "%.1f")]
         out(f"| {label} (`{f.kernel}`) | " + " | ".join(cells) + " |")
+    owner = figs.get(OWNER_LABEL)
+    if owner:
+        render_owner(out, owner)
     for label, f in figs.items():
-        present = [c for c in FULL_CONFIGS if c in f.runs]
+        present = [c for c in FULL_CONFIGS + ["track", "kopt-page_owner"] if c in f.runs]
         out("")
         out(f"## {label} (`{f.kernel}`)")
         out("")
