@@ -117,12 +117,55 @@ static void pgc_bulk_detach(void)
 }
 #endif
 
+#ifdef CONFIG_KPROBES
+/* Migration: the new page takes over the old one's records. */
+static int notrace pgc_migrate_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	unsigned long to = pgc_kprobe_arg(regs, 0), from = pgc_kprobe_arg(regs, 1);
+
+	pgc_track_copy((struct page *)to, (struct page *)from, pgc_migrated_order(from));
+	return 0;
+}
+NOKPROBE_SYMBOL(pgc_migrate_pre);
+
+static struct kprobe pgc_migrate_probe = {
+	.symbol_name = PGC_MIGRATE_SYMBOL,
+	.pre_handler = pgc_migrate_pre,
+};
+static bool pgc_migrate_registered;
+
+static void pgc_migrate_attach(void)
+{
+	pgc_migrate_registered = !register_kprobe(&pgc_migrate_probe);
+}
+
+static void pgc_migrate_detach(void)
+{
+	if (pgc_migrate_registered)
+		unregister_kprobe(&pgc_migrate_probe);
+	pgc_migrate_registered = false;
+}
+#else
+static void pgc_migrate_attach(void)
+{
+}
+
+static void pgc_migrate_detach(void)
+{
+}
+#endif
+
 void pgc_hook_track_show(struct seq_file *m)
 {
 	if (!pgc_tp_alloc)
 		return;
 	seq_puts(m, "track_hook: kmem:mm_page_alloc (tracepoint)\n");
 	seq_puts(m, "track_hook: kmem:mm_page_free (tracepoint, after the audit)\n");
+#ifdef CONFIG_KPROBES
+	if (pgc_migrate_registered)
+		seq_printf(m, "track_hook: %s (kprobe, migration keeps the records, %lu missed)\n",
+			   PGC_MIGRATE_SYMBOL, READ_ONCE(pgc_migrate_probe.nmissed));
+#endif
 #ifdef CONFIG_KRETPROBES
 	if (pgc_bulk_registered)
 		seq_printf(m, "track_hook: %s (kretprobe, bulk allocations, %d missed, %lld filling a list not recorded)\n",
@@ -152,6 +195,7 @@ int pgc_hook_track_attach(void)
 	ret = tracepoint_probe_register(pgc_tp_alloc, pgc_track_alloc_probe, NULL);
 	if (!ret) {
 		pgc_bulk_attach();
+		pgc_migrate_attach();
 		return 0;
 	}
 	tracepoint_probe_unregister(pgc_tp_free, pgc_track_free_probe, NULL);
@@ -167,6 +211,7 @@ void pgc_hook_track_detach(void)
 {
 	if (!pgc_tp_alloc)
 		return;
+	pgc_migrate_detach();
 	pgc_bulk_detach();
 	WARN_ON(tracepoint_probe_unregister(pgc_tp_alloc, pgc_track_alloc_probe, NULL));
 	WARN_ON(tracepoint_probe_unregister(pgc_tp_free, pgc_track_free_probe, NULL));

@@ -323,6 +323,30 @@ void notrace pgc_track_free(struct page *page, unsigned int order)
 	}
 }
 
+/**
+ * pgc_track_copy() - a block migrated: its new pages take over its records
+ * @to: the first new page
+ * @from: the first old page
+ * @order: the block's order
+ *
+ * As page_owner does, so that a page keeps the allocation of the data it
+ * holds, whoever allocated the page migration moved it to.
+ */
+void notrace pgc_track_copy(struct page *to, struct page *from, unsigned int order)
+{
+	struct pgc_track_page *dst = pgc_records(to, order);
+	struct pgc_track_page *src = pgc_records(from, order);
+	unsigned int i;
+
+	if (!dst || !src)
+		return;
+	for (i = 0; i < (1U << order); i++) {
+		WRITE_ONCE(dst[i].alloc, READ_ONCE(src[i].alloc));
+		WRITE_ONCE(dst[i].alloc_time, READ_ONCE(src[i].alloc_time));
+		WRITE_ONCE(dst[i].free, READ_ONCE(src[i].free) & ~PGC_FREED);
+	}
+}
+
 /* A 32-bit time stamp back to nanoseconds, in the last 52 days. */
 static u64 pgc_time_ns(u32 stamp)
 {

@@ -57,6 +57,26 @@ static inline unsigned int pgc_folio_order_raw(const struct folio *folio)
 #define PGC_BULK_ARRAY_ARG	5
 #endif
 
+/*
+ * Where migration copies a page's state to its new page, (new, old) in
+ * both: folio_migrate_flags() from 5.16, migrate_page_states() before.
+ */
+#ifdef PGC_HAVE_FOLIO
+#define PGC_MIGRATE_SYMBOL	"folio_migrate_flags"
+static inline unsigned int pgc_migrated_order(unsigned long old)
+{
+	return pgc_folio_order_raw((const struct folio *)old);
+}
+#else
+#define PGC_MIGRATE_SYMBOL	"migrate_page_states"
+static inline unsigned int pgc_migrated_order(unsigned long old)
+{
+	const struct page *page = (const struct page *)old;
+
+	return pgc_flags_head(pgc_page_flags(page)) ? data_race(page[1].compound_order) : 0;
+}
+#endif
+
 /* The first arguments of a probed function, from a kprobe's registers. */
 static __always_inline unsigned long pgc_kprobe_arg(struct pt_regs *regs,
 						    unsigned int n)

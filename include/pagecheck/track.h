@@ -49,6 +49,7 @@ u32 pgc_track_stack_here(void);
 void pgc_track_alloc_stack(struct page *page, unsigned int order, gfp_t gfp,
 			   u32 stack);
 void pgc_track_free(struct page *page, unsigned int order);
+void pgc_track_copy(struct page *to, struct page *from, unsigned int order);
 
 void pgc_track_lookup(unsigned long pfn, struct pgc_provenance *prov);
 const struct pgc_track_event *pgc_track_event(u32 ref);
