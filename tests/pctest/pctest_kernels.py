@@ -1130,6 +1130,9 @@ def owner_kernel():
     out = ok / f"{_safe_name(version)}-{key}"
     (ok / "src").mkdir(parents=True, exist_ok=True)
     with Lock(ok / "lock", "another page_owner kernel build"):
+        # Holding the lock: any temporary build directory is a leftover.
+        for left in [*ok.glob(".tmp-*"), *(ok / "src").glob(".dl-*")]:
+            shutil.rmtree(left, ignore_errors=True)
         if (out / "ready").is_file():
             log(f"cached: {out}")
         else:
