@@ -1092,6 +1092,9 @@ OWNER_RECIPE = 1
 OWNER_BASE_LABEL = "6.12"
 OWNER_LOCALVERSION = "-pcowner"
 OWNER_CONFIG = ["--enable", "PAGE_OWNER",
+                # Debian's module signing key is not in linux-source: the
+                # kernel's default path makes the build generate one
+                "--set-str", "MODULE_SIG_KEY", "certs/signing_key.pem",
                 "--set-str", "SYSTEM_TRUSTED_KEYS", "",
                 "--set-str", "SYSTEM_REVOCATION_KEYS", "",
                 "--disable", "DEBUG_INFO_BTF",
