@@ -42,12 +42,14 @@ struct pgc_track_stack {
 };
 
 /*
- * The tables grow with memory, about 2 bytes per page in all: a stack per
- * 128 pages and an event per 32, within bounds.
+ * The tables grow with memory, about 1.3 bytes per page in all: a stack
+ * per 256 pages and an event per 64, within bounds.
  */
-#define PGC_STACKS_MIN		4096
+#define PGC_PAGES_PER_STACK	256
+#define PGC_PAGES_PER_EVENT	64
+#define PGC_STACKS_MIN		2048
 #define PGC_STACKS_MAX		131072
-#define PGC_EVENTS_MIN		16384
+#define PGC_EVENTS_MIN		8192
 #define PGC_EVENTS_MAX		524288
 
 bool pgc_track_enabled;
@@ -108,8 +110,10 @@ int pgc_track_init(bool enable)
 		return 0;
 	pgc_track_span(&pgc_first_pfn, &pgc_end_pfn);
 	pages = pgc_end_pfn - pgc_first_pfn;
-	pgc_stacks_max = clamp_t(unsigned long, pages / 128, PGC_STACKS_MIN, PGC_STACKS_MAX);
-	pgc_events_max = clamp_t(unsigned long, pages / 32, PGC_EVENTS_MIN, PGC_EVENTS_MAX);
+	pgc_stacks_max = clamp_t(unsigned long, pages / PGC_PAGES_PER_STACK,
+				 PGC_STACKS_MIN, PGC_STACKS_MAX);
+	pgc_events_max = clamp_t(unsigned long, pages / PGC_PAGES_PER_EVENT,
+				 PGC_EVENTS_MIN, PGC_EVENTS_MAX);
 	pgc_stack_buckets_nr = pgc_stacks_max / 2;
 	pgc_event_buckets_nr = pgc_events_max / 2;
 	pgc_pages = vzalloc(array_size(pages, sizeof(*pgc_pages)));
