@@ -11,6 +11,7 @@ render() writes the Markdown table: docs/benchmark.md for make bench,
 docs/benchmark-check.md for make check's reduced run.
 """
 import datetime
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -55,12 +56,16 @@ FULL_CONFIGS = ["baseline", "floor", "tracepoint", "ftrace", "kprobe", "record",
 OWNER_LABEL = "6.12-page_owner"
 OWNER_CONFIGS = ["baseline", "kopt-page_owner", "tracepoint", "track"]
 OWNER_WORKLOADS = ["kalloc0", "kalloc9", "anon", "fork"]
+# What make bench measured of page_owner=on, which make check's reduced
+# run holds track=1 to on the stock kernel of the same version.
+OWNER_REF = ROOT / "docs" / "page_owner-reference.json"
+OWNER_GATED = ["kalloc0", "kalloc9"]    # per alloc+free pair
 
 # make check's reduced run: the configurations its gates need, per kernel.
 # 6.12 and 7.x also compare pagecheck's cost per tail page with the
 # kernel's own checks, which init_on_alloc=0 turns off there.
 GATED = ["baseline", "floor", "tracepoint", "ftrace", "kprobe", "record", "bpftrace"]
-CI_PLAN = {"6.1": GATED, "6.12": GATED + ["kopt-init_on_alloc0"],
+CI_PLAN = {"6.1": GATED, "6.12": GATED + ["kopt-init_on_alloc0", "track"],
            "7": ["floor", "tracepoint", "kopt-init_on_alloc0", "kopt-checks_only"]}
 
 
@@ -585,18 +590,55 @@ def render(figs, command="make bench"):
     return "\n".join(lines) + "\n"
 
 
+def owner_reference(f):
+    """page_owner=on's figures on the page_owner kernel, for make check."""
+    return {"kernel": f.kernel, "base_label": pctest_kernels.OWNER_BASE_LABEL,
+            "written_by": "make bench", "date": datetime.date.today().isoformat(),
+            "added_per_unit": {wl: f.over("kopt-page_owner", wl) for wl in OWNER_WORKLOADS},
+            "bytes_per_page": f.bytes_per_page("kopt-page_owner")}
+
+
+def owner_gates(f, ref):
+    """(ok, text): track=1 on the stock kernel against page_owner=on's
+    figures on the page_owner kernel built from it."""
+    checks = []
+    if "track" not in f.runs or f.label != pctest_kernels.OWNER_BASE_LABEL:
+        return checks
+    if not ref:
+        return [(False, f"track=1: no page_owner figures in {OWNER_REF} (make bench writes them)")]
+    for wl in OWNER_GATED:
+        mine, theirs = f.over("track", wl), ref["added_per_unit"].get(wl)
+        if mine is None or theirs is None:
+            checks.append((False, f"track=1 on {wl}: no figure (track: {cell(mine, '%.0f')}, "
+                           f"page_owner: {cell(theirs, '%.0f')})"))
+            continue
+        checks.append((mine <= theirs, "track=1 adds %.0f instructions per %s alloc+free over "
+                       "the baseline, page_owner=on %.0f (make bench, %s)"
+                       % (mine, wl, theirs, ref["kernel"])))
+    mine, theirs = f.bytes_per_page("track"), ref.get("bytes_per_page")
+    checks.append((mine is not None and theirs is not None and mine <= theirs / 4,
+                   "track=1 takes %s bytes per page of RAM, at most a quarter of "
+                   "page_owner=on's %s (make bench, %s)"
+                   % (cell(mine, "%.2f"), cell(theirs, "%.1f"), ref["kernel"])))
+    return checks
+
+
 def report(dirs, out_file, check):
     """Write the table; with check, a PASS/FAIL line per target of the
     gated kernels. Returns 1 if a target or a boot failed."""
     figs, lines = figures(dirs)
     text = render(figs, "make check" if check else "make bench")
+    if OWNER_LABEL in figs and not check:
+        OWNER_REF.write_text(json.dumps(owner_reference(figs[OWNER_LABEL]), indent=1) + "\n")
+        log(f"bench: page_owner's figures written to {OWNER_REF}")
+    ref = json.loads(OWNER_REF.read_text()) if OWNER_REF.is_file() else None
     os.makedirs(os.path.dirname(os.path.abspath(out_file)), exist_ok=True)
     with open(out_file, "w") as f:
         f.write(text)
     log(f"bench: table written to {out_file}")
     if check:
         for label, f in figs.items():
-            for ok, text in gates(f):
+            for ok, text in gates(f) + owner_gates(f, ref):
                 lines.append(f"{'PASS' if ok else 'FAIL'} bench {label}: {text}")
             lines += [f"INFO bench {label}: {text}" for text in notes(f)]
     for line in lines:

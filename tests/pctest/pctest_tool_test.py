@@ -682,3 +682,26 @@ def test_bench_figures_and_gates():
     old = {c: _bench_run("6.1", c, kernel="6.1.0-57-amd64", kfree9=v)
            for c, v in (("baseline", 11000), ("kopt-init_on_alloc0", 11000))}
     assert pctest_bench.Figures("6.1", old).kernel_tail() is None
+
+
+def test_track_held_to_page_owner_figures():
+    import pctest_bench
+    mem = "@@MEMTOTAL_KB 2000000\n"
+    runs = {"baseline": _bench_run("6.12", "baseline", extra=mem, kalloc0=1000, kalloc9=300000),
+            "track": _bench_run("6.12", "track", kalloc0=1200, kalloc9=301000,
+                                extra=mem + "@@BEGIN stats\ntrack_bytes: 8500000 (page records "
+                                "8000000, events 300000, stacks 200000)\n@@END stats\n")}
+    f = pctest_bench.Figures("6.12", runs)
+    assert f.over("track", "kalloc0") == 200
+    assert abs(f.bytes_per_page("track") - 8500000 / 500000) < 1e-9
+    ref = {"kernel": "6.12.95-pcowner", "base_label": "6.12", "bytes_per_page": 72.0,
+           "added_per_unit": {"kalloc0": 250, "kalloc9": 1500, "anon": 30, "fork": 1e5}}
+    checks = pctest_bench.owner_gates(f, ref)
+    assert len(checks) == 3 and all(ok for ok, _ in checks), checks
+    # dearer than page_owner, or more than a quarter of its memory: red
+    ref["added_per_unit"]["kalloc9"] = 999
+    ref["bytes_per_page"] = 67.9
+    failed = [t for ok, t in pctest_bench.owner_gates(f, ref) if not ok]
+    assert len(failed) == 2 and "kalloc9" in failed[0] and "quarter" in failed[1]
+    assert not pctest_bench.owner_gates(f, None)[0][0]
+    assert pctest_bench.owner_gates(pctest_bench.Figures("7", runs), ref) == []
