@@ -21,20 +21,6 @@
 
 static struct tracepoint *pgc_tp_alloc, *pgc_tp_free;
 
-static void notrace pgc_track_alloc_probe(void *data, struct page *page,
-					  unsigned int order, gfp_t gfp,
-					  int migratetype)
-{
-	if (page)			/* NULL: the allocation failed */
-		pgc_track_alloc(page, order, gfp);
-}
-
-static void notrace pgc_track_free_probe(void *data, struct page *page,
-					 unsigned int order)
-{
-	pgc_track_free(page, order);
-}
-
 /*
  * The bulk allocator: a kretprobe whose entry saves the page array and the
  * allocating stack, and whose return records the pages the array got. A

@@ -8,7 +8,7 @@
  * context may record. A full table counts what it could not keep.
  */
 #include <linux/atomic.h>
-#include <linux/jhash.h>
+#include <linux/hash.h>
 #include <linux/kernel.h>
 #include <linux/memory.h>
 #include <linux/mm.h>
@@ -153,6 +153,21 @@ void pgc_track_exit(void)
 	pgc_event_buckets = NULL;
 }
 
+/*
+ * A multiply-xor hash of @nr words: a third of jhash2()'s instructions on
+ * a stack, on the path of every allocation and free.
+ */
+static __always_inline u32 pgc_hash_words(const unsigned long *words,
+					  unsigned int nr, u64 seed)
+{
+	u64 h = seed;
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		h = (h ^ words[i]) * GOLDEN_RATIO_64;
+	return h >> 32;
+}
+
 /* Publish entry @ref at the head of @bucket. */
 static void pgc_publish(u32 *bucket, u32 *next, u32 ref)
 {
@@ -176,20 +191,24 @@ static u32 pgc_claim(atomic_t *count, u32 max, atomic64_t *dropped)
 	return n + 1;
 }
 
-/* The current stack, pagecheck's own frames skipped: its ref, or 0. */
-static u32 pgc_save_stack(void)
+/*
+ * The current stack, pagecheck's own frames skipped: its ref, or 0. The
+ * probes below inline this, so theirs is the only frame to skip; from
+ * elsewhere @more_own_frames skips the module's frames one by one.
+ */
+static __always_inline u32 pgc_save_stack(bool more_own_frames)
 {
-	unsigned long entries[PGC_TRACK_DEPTH + 4];
+	unsigned long entries[PGC_TRACK_DEPTH];
 	unsigned int nr, skip = 0;
 	struct pgc_track_stack *s;
 	u32 hash, ref;
 
-	nr = stack_trace_save(entries, ARRAY_SIZE(entries), 0);
-	while (skip < nr && within_module(entries[skip], THIS_MODULE))
+	/* Unwound but not stored: the frame this is inlined into. */
+	nr = stack_trace_save(entries, ARRAY_SIZE(entries), 1);
+	while (more_own_frames && skip < nr && within_module(entries[skip], THIS_MODULE))
 		skip++;
 	nr = min_t(unsigned int, nr - skip, PGC_TRACK_DEPTH);
-	hash = jhash2((u32 *)(entries + skip),
-		      nr * sizeof(unsigned long) / sizeof(u32), nr);
+	hash = pgc_hash_words(entries + skip, nr, nr);
 	for (ref = smp_load_acquire(&pgc_stack_buckets[hash % pgc_stack_buckets_nr]);
 	     ref; ref = READ_ONCE(s->next)) {
 		s = &pgc_stacks[ref - 1];
@@ -226,14 +245,17 @@ static u32 pgc_save_event(unsigned int order, gfp_t gfp, bool is_free, u32 stack
 		.order = order,
 		.is_free = is_free,
 	};
+	unsigned long words[TASK_COMM_LEN / sizeof(unsigned long)];
 	struct pgc_track_event *e;
 	u32 ref;
 
 	memcpy(key.comm, current->comm, sizeof(key.comm));
 	key.comm[sizeof(key.comm) - 1] = '\0';
-	key.hash = jhash(key.comm, sizeof(key.comm),
-			 jhash_3words(key.stack, key.pid,
-				      (__force u32)gfp ^ (order << 24) ^ ((u32)is_free << 31), 0));
+	memcpy(words, key.comm, sizeof(key.comm));
+	key.hash = pgc_hash_words(words, ARRAY_SIZE(words),
+				  ((u64)key.stack << 32 | (u32)key.pid) ^
+				  ((u64)((__force u32)gfp ^ (order << 24) ^
+					 ((u32)is_free << 31)) << 16));
 	for (ref = smp_load_acquire(&pgc_event_buckets[key.hash % pgc_event_buckets_nr]);
 	     ref; ref = READ_ONCE(e->next)) {
 		e = &pgc_events[ref - 1];
@@ -269,21 +291,16 @@ static u32 pgc_now(void)
 /* The current stack, for an allocation recorded later: its ref, or 0. */
 u32 notrace pgc_track_stack_here(void)
 {
-	return pgc_save_stack();
+	return pgc_save_stack(true);
 }
 
-/**
- * pgc_track_alloc_stack() - record the allocation of a block
- * @page: its first page
- * @order: its order
- * @gfp: the allocation's flags
- * @stack: the allocating stack, from pgc_track_stack_here()
- *
+/*
  * Every page of the block gets the record, so that a page freed after
  * split_page() or a folio split still finds its allocation.
  */
-void notrace pgc_track_alloc_stack(struct page *page, unsigned int order,
-				   gfp_t gfp, u32 stack)
+static __always_inline void pgc_track_alloc_record(struct page *page,
+						   unsigned int order,
+						   gfp_t gfp, u32 stack)
 {
 	struct pgc_track_page *rec = pgc_records(page, order);
 	u32 ref, now, i;
@@ -300,25 +317,37 @@ void notrace pgc_track_alloc_stack(struct page *page, unsigned int order,
 	}
 }
 
-/* Record the allocation of a block, in the allocating context. */
-void notrace pgc_track_alloc(struct page *page, unsigned int order, gfp_t gfp)
-{
-	pgc_track_alloc_stack(page, order, gfp, pgc_save_stack());
-}
-
 /**
- * pgc_track_free() - record the free of a block, after its audit
+ * pgc_track_alloc_stack() - record the allocation of a block
  * @page: its first page
  * @order: its order
+ * @gfp: the allocation's flags
+ * @stack: the allocating stack, from pgc_track_stack_here()
  */
-void notrace pgc_track_free(struct page *page, unsigned int order)
+void notrace pgc_track_alloc_stack(struct page *page, unsigned int order,
+				   gfp_t gfp, u32 stack)
+{
+	pgc_track_alloc_record(page, order, gfp, stack);
+}
+
+/* kmem:mm_page_alloc: record the allocation, in the allocating context. */
+void notrace pgc_track_alloc_probe(void *data, struct page *page,
+				   unsigned int order, gfp_t gfp, int migratetype)
+{
+	if (page)			/* NULL: the allocation failed */
+		pgc_track_alloc_record(page, order, gfp, pgc_save_stack(false));
+}
+
+/* kmem:mm_page_free, after the audit: record the free of the block. */
+void notrace pgc_track_free_probe(void *data, struct page *page,
+				  unsigned int order)
 {
 	struct pgc_track_page *rec = pgc_records(page, order);
 	u32 ref, now, i;
 
 	if (!rec)
 		return;
-	ref = pgc_save_event(order, 0, true, pgc_save_stack()) | PGC_FREED;
+	ref = pgc_save_event(order, 0, true, pgc_save_stack(false)) | PGC_FREED;
 	now = pgc_now();
 	smp_wmb();			/* the event before the records naming it */
 	for (i = 0; i < (1U << order); i++) {

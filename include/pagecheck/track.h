@@ -44,11 +44,13 @@ extern bool pgc_track_enabled;
 int pgc_track_init(bool enable);
 void pgc_track_exit(void);
 
-void pgc_track_alloc(struct page *page, unsigned int order, gfp_t gfp);
+/* The probes on kmem:mm_page_alloc and kmem:mm_page_free (hook_track.c). */
+void pgc_track_alloc_probe(void *data, struct page *page, unsigned int order,
+			   gfp_t gfp, int migratetype);
+void pgc_track_free_probe(void *data, struct page *page, unsigned int order);
 u32 pgc_track_stack_here(void);
 void pgc_track_alloc_stack(struct page *page, unsigned int order, gfp_t gfp,
 			   u32 stack);
-void pgc_track_free(struct page *page, unsigned int order);
 void pgc_track_copy(struct page *to, struct page *from, unsigned int order);
 
 void pgc_track_lookup(unsigned long pfn, struct pgc_provenance *prov);
