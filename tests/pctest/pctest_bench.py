@@ -594,8 +594,13 @@ def owner_reference(f):
     """page_owner=on's figures on the page_owner kernel, for make check."""
     return {"kernel": f.kernel, "base_label": pctest_kernels.OWNER_BASE_LABEL,
             "written_by": "make bench", "date": datetime.date.today().isoformat(),
-            "added_per_unit": {wl: f.over("kopt-page_owner", wl) for wl in OWNER_WORKLOADS},
-            "bytes_per_page": f.bytes_per_page("kopt-page_owner")}
+            "added_per_unit": {wl: _rounded(f.over("kopt-page_owner", wl))
+                               for wl in OWNER_WORKLOADS},
+            "bytes_per_page": _rounded(f.bytes_per_page("kopt-page_owner"))}
+
+
+def _rounded(value):
+    return None if value is None else round(value, 1)
 
 
 def owner_gates(f, ref):
@@ -628,9 +633,12 @@ def report(dirs, out_file, check):
     gated kernels. Returns 1 if a target or a boot failed."""
     figs, lines = figures(dirs)
     text = render(figs, "make check" if check else "make bench")
-    if OWNER_LABEL in figs and not check:
-        OWNER_REF.write_text(json.dumps(owner_reference(figs[OWNER_LABEL]), indent=1) + "\n")
+    ref = owner_reference(figs[OWNER_LABEL]) if OWNER_LABEL in figs and not check else None
+    if ref and ref["bytes_per_page"] and all(v is not None for v in ref["added_per_unit"].values()):
+        OWNER_REF.write_text(json.dumps(ref, indent=1) + "\n")
         log(f"bench: page_owner's figures written to {OWNER_REF}")
+    elif ref:
+        warn(f"bench: page_owner's figures incomplete; {OWNER_REF} left as it was")
     ref = json.loads(OWNER_REF.read_text()) if OWNER_REF.is_file() else None
     os.makedirs(os.path.dirname(os.path.abspath(out_file)), exist_ok=True)
     with open(out_file, "w") as f:
