@@ -1190,6 +1190,7 @@ def _owner_build(ok, out, tb, base_config):
             f"MODDIR={out}/root/lib/modules/{kver}\n")
         (tmp / "ready").write_text(utc_stamp() + "\n")
         tmp.rename(out)
+        (ok / "failed-build.log").unlink(missing_ok=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
