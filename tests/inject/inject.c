@@ -46,6 +46,8 @@ struct pgc_injection {
 	struct page *page;
 	unsigned int order;
 	unsigned long saved;
+	unsigned long zone_flags;
+	bool zone_locked;
 	bool freed_seen;
 };
 
@@ -60,6 +62,7 @@ struct pgc_case {
 	bool no_restore;		/* let the kernel's own check reject it */
 	bool owner_only;		/* for the owner tests, not the generic loop */
 	bool account;			/* allocated with __GFP_ACCOUNT */
+	bool zone_locked;		/* corrupt under zone->lock, held into the free */
 	void (*corrupt)(struct pgc_injection *inj);
 	void (*at_free)(struct pgc_injection *inj);	/* emulated race */
 	void (*restore)(struct pgc_injection *inj);
@@ -193,6 +196,12 @@ static void pgc_restore_page_pool(struct pgc_injection *inj)
 #define PGC_SKIP_PAGE_POOL "this kernel has no page_pool free check"
 #endif
 
+/*
+ * A page marked PageBuddy is fair game for a neighbour's merge or for
+ * compaction on another CPU, which would unlink it from a free list it
+ * is not on. zone_locked holds zone->lock from here until pagecheck has
+ * seen the free, so no other CPU acts on the mark.
+ */
 static void pgc_race_buddy(struct pgc_injection *inj)
 {
 	__SetPageBuddy(inj->page);
@@ -489,7 +498,7 @@ static const struct pgc_case pgc_cases[] = {
 	{ .name = "page_pool", .expect = "page_pool leak",
 	  .skip = PGC_SKIP_PAGE_POOL,
 	  .corrupt = pgc_corrupt_page_pool, .restore = pgc_restore_page_pool },
-	{ .name = "buddy", .expect = PGC_BUDDY_EXPECT,
+	{ .name = "buddy", .expect = PGC_BUDDY_EXPECT, .zone_locked = true,
 	  .corrupt = pgc_race_buddy, .restore = pgc_restore_buddy },
 	{ .name = "double_free", .task_only = true,
 	  .expect = "freed with zero _refcount (double free)",
@@ -552,6 +561,14 @@ static const struct pgc_case pgc_cases[] = {
 
 /* --- the tracepoint probes ------------------------------------------------ */
 
+static void pgc_zone_unlock(struct pgc_injection *inj)
+{
+	if (!inj->zone_locked)
+		return;
+	inj->zone_locked = false;
+	spin_unlock_irqrestore(&page_zone(inj->page)->lock, inj->zone_flags);
+}
+
 static void notrace pgc_before_pagecheck(void *data, struct page *page,
 					 unsigned int order)
 {
@@ -568,6 +585,7 @@ static void notrace pgc_after_pagecheck(void *data, struct page *page,
 		return;
 	if (!pgc_inj.c->no_restore && READ_ONCE(restore))
 		pgc_inj.c->restore(&pgc_inj);
+	pgc_zone_unlock(&pgc_inj);
 	pgc_inj.freed_seen = true;
 	WRITE_ONCE(pgc_armed, NULL);
 }
@@ -592,7 +610,13 @@ static noinline void pgc_inject_first_free(struct pgc_injection *inj)
 
 static noinline void pgc_inject_bad_free(struct pgc_injection *inj)
 {
+	if (inj->c->zone_locked) {
+		spin_lock_irqsave(&page_zone(inj->page)->lock, inj->zone_flags);
+		inj->zone_locked = true;
+		inj->c->corrupt(inj);
+	}
 	__free_pages(inj->page, inj->order);
+	pgc_zone_unlock(inj);	/* in case the free never reached the probe */
 	WRITE_ONCE(pgc_frees, pgc_frees + 1);	/* keeps this frame on the stack */
 }
 
@@ -655,7 +679,7 @@ static int pgc_run(const struct pgc_case *c, const char *context)
 	pgc_inj.c = c;
 	pgc_inj.page = page;
 	pgc_inj.order = c->order;
-	if (c->corrupt)
+	if (c->corrupt && !c->zone_locked)
 		c->corrupt(&pgc_inj);
 	reinit_completion(&pgc_done);
 	WRITE_ONCE(pgc_armed, page);
