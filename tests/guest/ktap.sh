@@ -67,6 +67,14 @@ ktap_test() {
 	if "$@"; then ktap_ok "$name"; else ktap_fail "$name" "$detail"; fi
 }
 
+# ktap_status STATUS NAME DETAIL: ok if STATUS is 0. For a test of several
+# conditions: "ktap_test N D [ a ] && [ b ]" would judge [ a ] alone, so
+# run "[ a ] && [ b ]" first and pass its $? here.
+ktap_status() {
+	name=$2 detail=$3
+	if [ "$1" = 0 ]; then ktap_ok "$name"; else ktap_fail "$name" "$detail"; fi
+}
+
 # ktap_end NAME: close the subtest and print its result in the parent
 ktap_end() {
 	eval "failed=\$KTAP_FAILED_$KTAP_DEPTH n=\$KTAP_N_$KTAP_DEPTH plan=\$KTAP_PLAN_$KTAP_DEPTH"

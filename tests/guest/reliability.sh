@@ -65,33 +65,33 @@ run_flood() {
 		"$(grep -E '^(store|scratch|footprint)_bytes|^scratch_slots' /tmp/flood.stats | tr '\n' ' ')"
 	ktap_figure "flood" "$injected violations in $seconds s; $(invariant_text)"
 
-	ktap_test "flood: every one of the $FLOOD injected violations is counted, stored or dropped" \
-		"injected $injected; $(invariant_text)" \
-		[ "$injected" -ge "$FLOOD" ] && [ "$(stat_value violations)" = "$injected" ] &&
+	[ "$injected" -ge "$FLOOD" ] && [ "$(stat_value violations)" = "$injected" ] &&
 		invariant_holds
-	ktap_test "flood: distinct stacks fill the store, the rest are counted as dropped" \
-		"unique $(stat_value reports_unique), dropped_store_full $(stat_value dropped_store_full)" \
-		[ "$(stat_value reports_unique)" = "$(stat_value max_reports)" ] &&
+	ktap_status $? "flood: every one of the $FLOOD injected violations is counted, stored or dropped" \
+		"injected $injected; $(invariant_text)"
+	[ "$(stat_value reports_unique)" = "$(stat_value max_reports)" ] &&
 		[ "$(stat_value dropped_store_full)" -gt 0 ]
+	ktap_status $? "flood: distinct stacks fill the store, the rest are counted as dropped" \
+		"unique $(stat_value reports_unique), dropped_store_full $(stat_value dropped_store_full)"
 	ktap_test "flood: frees audited grows by at least the injected frees" \
 		"$frees0 -> $(stat_value frees_audited)" \
 		[ $(($(stat_value frees_audited) - frees0)) -ge "$injected" ]
 	vm=$(($(mem_of VmallocUsed "$mem1") - $(mem_of VmallocUsed "$mem0")))
 	slab=$(($(mem_of Slab "$mem1") - $(mem_of Slab "$mem0")))
 	pcpu=$(($(mem_of Percpu "$mem1") - $(mem_of Percpu "$mem0")))
-	ktap_test "flood: memory stays at the fixed footprint" \
-		"footprint $fp0 -> $fp1 bytes; growth kB: vmalloc $vm, slab $slab, percpu $pcpu" \
-		[ "$fp0" = "$fp1" ] && [ "$vm" -le 512 ] && [ "$slab" -le 4096 ] && [ "$pcpu" -le 0 ]
+	[ "$fp0" = "$fp1" ] && [ "$vm" -le 512 ] && [ "$slab" -le 4096 ] && [ "$pcpu" -le 0 ]
+	ktap_status $? "flood: memory stays at the fixed footprint" \
+		"footprint $fp0 -> $fp1 bytes; growth kB: vmalloc $vm, slab $slab, percpu $pcpu"
 	limit=$((10 * (seconds / 5 + 2)))
-	ktap_test "flood: printk stays rate-limited and says how much it suppressed" \
-		"$lines report lines in $seconds s (limit $limit)" \
-		[ "$lines" -gt 0 ] && [ "$lines" -le "$limit" ] &&
+	[ "$lines" -gt 0 ] && [ "$lines" -le "$limit" ] &&
 		grep -Eq 'report store full .* [0-9]+ report lines suppressed' /tmp/flood.dmesg
+	ktap_status $? "flood: printk stays rate-limited and says how much it suppressed" \
+		"$lines report lines in $seconds s (limit $limit)"
 	set -- $alive
-	ktap_test "flood: no lockup or stall, and a shell answers during and after" \
-		"ticks $1, longest gap $2 s, after: $after; $(grep -Em1 'soft lockup|rcu.*stall|hung task' /tmp/flood.dmesg)" \
-		[ "$1" -ge 2 ] && [ "$2" -le 10 ] && [ "$after" = ok ] &&
+	[ "$1" -ge 2 ] && [ "$2" -le 10 ] && [ "$after" = ok ] &&
 		! grep -Eq 'soft lockup|rcu.*(stall|detected)|hung task' /tmp/flood.dmesg
+	ktap_status $? "flood: no lockup or stall, and a shell answers during and after" \
+		"ticks $1, longest gap $2 s, after: $after; $(grep -Em1 'soft lockup|rcu.*stall|hung task' /tmp/flood.dmesg)"
 }
 
 reader_loop() { # N [PAUSE]
@@ -140,14 +140,14 @@ run_contexts() {
 		BEGIN { while ((getline l < f) > 0) seen[l] = 1 }
 		!($0 in seen) { n++ } END { print n + 0 }')
 	counts=$(pc-report get /tmp/ctx.json count | awk '{ s += $1 } END { print s + 0 }')
-	ktap_test "contexts: bad frees in task, softirq, hardirq and under a spinlock, during a flood" \
-		"$done_n injections in [$contexts ]; $missing pfns unseen; counts $counts; $(invariant_text)" \
-		[ "$contexts" = " task softirq hardirq locked" ] && [ "$done_n" -ge 60 ] &&
+	[ "$contexts" = " task softirq hardirq locked" ] && [ "$done_n" -ge 60 ] &&
 		[ "$missing" = 0 ] && [ "$counts" -ge "$done_n" ] && invariant_holds
+	ktap_status $? "contexts: bad frees in task, softirq, hardirq and under a spinlock, during a flood" \
+		"$done_n injections in [$contexts ]; $missing pfns unseen; counts $counts; $(invariant_text)"
 	set -- $(cat /tmp/reader.1.out) $(cat /tmp/reader.2.out)
-	ktap_test "contexts: concurrent readers never see a torn JSON line" \
-		"reads $1 and $3, torn $2 and $4" \
-		[ "$(($2 + $4))" = 0 ] && [ "$(($1 + $3))" -gt 10 ]
+	[ "$(($2 + $4))" = 0 ] && [ "$(($1 + $3))" -gt 10 ]
+	ktap_status $? "contexts: concurrent readers never see a torn JSON line" \
+		"reads $1 and $3, torn $2 and $4"
 }
 
 holder_loop() {
@@ -203,13 +203,13 @@ run_unload_under_fire() {
 	kill "$wl" 2>/dev/null
 	wait "$fl" "$ho" "$rd" 2>/dev/null
 	wait "$wl" 2>/dev/null
-	ktap_test "unload under fire: $UNLOAD_CYCLES load/unload cycles with a flood, a workload and readers" \
-		"$ok cycles, rmmod refused $busy times while a file was open, half-loaded $half; $(head -c 200 /tmp/rmmod.errors 2>/dev/null)" \
-		[ "$ok" = "$UNLOAD_CYCLES" ] && [ "$half" = 0 ] && [ ! -s /tmp/rmmod.errors ]
+	[ "$ok" = "$UNLOAD_CYCLES" ] && [ "$half" = 0 ] && [ ! -s /tmp/rmmod.errors ]
+	ktap_status $? "unload under fire: $UNLOAD_CYCLES load/unload cycles with a flood, a workload and readers" \
+		"$ok cycles, rmmod refused $busy times while a file was open, half-loaded $half; $(head -c 200 /tmp/rmmod.errors 2>/dev/null)"
 	set -- $(cat /tmp/holder.out)
-	ktap_test "unload under fire: a reader holding a file open reads to a clean end" \
-		"opened $1, read errors $2: $(cat /tmp/holder.lasterr 2>/dev/null)" \
-		[ "$1" -gt 0 ] && [ "$2" = 0 ]
+	[ "$1" -gt 0 ] && [ "$2" = 0 ]
+	ktap_status $? "unload under fire: a reader holding a file open reads to a clean end" \
+		"opened $1, read errors $2: $(cat /tmp/holder.lasterr 2>/dev/null)"
 	ktap_test "unload under fire: the accounting invariant holds after the last load" \
 		"$(invariant_text)" invariant_holds
 }
@@ -228,9 +228,9 @@ run_hostile() {
 	summary=$(grep -m1 FUZZ-SUMMARY /tmp/fuzz.out)
 	writes=$(echo "$summary" | sed -n 's/.*writes=\([0-9]*\).*/\1/p')
 	failures=$(echo "$summary" | sed -n 's/.*failures=\([0-9]*\).*/\1/p')
-	ktap_test "hostile input: every bad parameter value is refused with EINVAL and changes nothing" \
-		"rc $rc; ${summary:-no summary}; $(grep -m1 FUZZ-FAIL /tmp/fuzz.out)" \
-		[ "$rc" = 0 ] && [ "${writes:-0}" -ge "$FUZZ_ITERATIONS" ] && [ "$failures" = 0 ]
+	[ "$rc" = 0 ] && [ "${writes:-0}" -ge "$FUZZ_ITERATIONS" ] && [ "$failures" = 0 ]
+	ktap_status $? "hostile input: every bad parameter value is refused with EINVAL and changes nothing" \
+		"rc $rc; ${summary:-no summary}; $(grep -m1 FUZZ-FAIL /tmp/fuzz.out)"
 	after=$(param_state)
 	ktap_test "hostile input: parameters end as they started" "'$before' -> '$after'" \
 		[ "$before" = "$after" ]
@@ -247,8 +247,9 @@ run_hostile() {
 	mount -o remount,mode=0700 /sys/kernel/debug
 	ktap_test "hostile input: an unprivileged user can neither read reports nor write controls" \
 		"$refused of 6 refused" [ "$refused" = 6 ]
-	ktap_test "hostile input: every debugfs file is 0400 root" "$(cut -c1-10 /tmp/modes | tr '\n' ' ')" \
-		sh -c '[ -s /tmp/modes ] && ! grep -v "^-r-------- .* 0 *0 " /tmp/modes'
+	sh -c '[ -s /tmp/modes ] && ! grep -v "^-r-------- .* 0 *0 " /tmp/modes'
+	ktap_status $? "hostile input: every debugfs file is 0400 root" \
+		"$(cut -c1-10 /tmp/modes | tr '\n' ' ')"
 }
 
 # Bad frees left to the kernel's own check: each page the kernel rejects
@@ -282,10 +283,10 @@ run_differential() {
 		done | head -n 3 | tr '\n' ';')
 	printed=$(dmesg_since_mark | grep -c 'Bad page state')
 	seen=$(stat_value kernel_verdicts)
-	ktap_test "$name" \
-		"$n bad frees left to the kernel, $seen bad_page() calls ($printed printed), agree $(stat_value kernel_agree), disagree $(stat_value kernel_disagree), kernel only $(stat_value kernel_only) $wrong" \
-		[ "$n" -ge 15 ] && [ "$seen" -ge 15 ] && [ "$(stat_value kernel_only)" = 0 ] &&
+	[ "$n" -ge 15 ] && [ "$seen" -ge 15 ] && [ "$(stat_value kernel_only)" = 0 ] &&
 		[ "$(stat_value kernel_disagree)" = 0 ] && [ -z "$wrong" ]
+	ktap_status $? "$name" \
+		"$n bad frees left to the kernel, $seen bad_page() calls ($printed printed), agree $(stat_value kernel_agree), disagree $(stat_value kernel_disagree), kernel only $(stat_value kernel_only) $wrong"
 	unload_pagecheck
 	load_pagecheck hook=tracepoint
 }
@@ -302,10 +303,10 @@ run_track_workload() {
 	done
 	frees=$(($(stat_value frees_audited) - start))
 	ktap_figure "track=1 workload" "$frees frees; $(grep '^track_' "$D/stats" | tr '\n' ' ')"
-	ktap_test "track=1: no false positives under the workload, and events recorded" \
-		"$frees frees, violations $(stat_value violations), events $(stat_value track_events)" \
-		[ "$frees" -ge $((FP_FREES / 4)) ] && [ "$(stat_value violations)" = 0 ] &&
+	[ "$frees" -ge $((FP_FREES / 4)) ] && [ "$(stat_value violations)" = 0 ] &&
 		[ "$(stat_value track_events | cut -d' ' -f1)" -gt 0 ]
+	ktap_status $? "track=1: no false positives under the workload, and events recorded" \
+		"$frees frees, violations $(stat_value violations), events $(stat_value track_events)"
 }
 
 # Every step runs with track=1, so provenance is under the same fire.
@@ -360,8 +361,9 @@ reload_each_hook() { # LEVEL
 		case $state in refused*) refusals="$refusals $why" ;; esac
 	done
 	# the kernel rate-limits its own "Lockdown: insmod: ..." line
-	ktap_test "$1: a refusal is explained by lockdown in the kernel log" "$refusals" \
-		sh -c '[ -z "$1" ] || echo "$1" | grep -q Lockdown' sh "$refusals"
+	sh -c '[ -z "$1" ] || echo "$1" | grep -q Lockdown' sh "$refusals"
+	ktap_status $? "$1: a refusal is explained by lockdown in the kernel log" \
+		"$refusals"
 }
 
 run_lockdown() {
@@ -391,9 +393,9 @@ run_lockdown() {
 	reports=$(cat "$D/reports.json" 2>/dev/null | pc-report count -)
 	rmmod pagecheck_inject
 	unload_pagecheck && unloaded=yes
-	ktap_test "integrity raised at run time: pagecheck keeps auditing, reports stay readable, unload works" \
-		"audited $audited frees after, reports $reports, unloaded ${unloaded:-no}" \
-		[ "$audited" -gt 0 ] && [ "$reports" = 1 ] && [ "$unloaded" = yes ]
+	[ "$audited" -gt 0 ] && [ "$reports" = 1 ] && [ "$unloaded" = yes ]
+	ktap_status $? "integrity raised at run time: pagecheck keeps auditing, reports stay readable, unload works" \
+		"audited $audited frees after, reports $reports, unloaded ${unloaded:-no}"
 	reload_each_hook integrity
 	echo confidentiality >"$L"
 	ktap_test "confidentiality: the kernel is locked down" "$(cat "$L")" \
