@@ -5,6 +5,7 @@ Run: /usr/bin/python3 -m pytest -q tests/pctest
 """
 import gzip
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -205,6 +206,65 @@ def test_ktap_the_guest_library_output():
     assert [r.line("L") for r in pctest_ktap.parse(out)] == [
         "PASS L: a: one", "SKIP L: a: two (why)", "FAIL L: b: three",
         "FAIL L: b: plan (1..2 planned, 1 reported: test 2 never reported)"]
+
+
+def test_ktap_status_judges_every_condition_of_a_chain():
+    """ktap_status: a chain fails on its last condition as on its first."""
+    import shutil
+    import subprocess
+    sh = shutil.which("busybox")
+    if sh is None:
+        pytest.skip("no busybox")
+    script = (". %s\nktap_suite top 3\n"
+              "[ 1 = 1 ] && [ 2 = 2 ] && [ 3 = 3 ]; ktap_status $? all d\n"
+              "[ 1 = 1 ] && [ 2 = 2 ] && [ 3 = 4 ]; ktap_status $? last d\n"
+              "[ 1 = 0 ] && [ 2 = 2 ]; ktap_status $? first d\n"
+              "ktap_end top\n" % (pctest_build.GUEST / "ktap.sh"))
+    out = subprocess.run([sh, "sh", "-c", script], capture_output=True, text=True).stdout
+    assert [r.line("L") for r in pctest_ktap.parse(out)] == [
+        "PASS L: all", "FAIL L: last", "FAIL L: first"]
+
+
+def _ktap_test_calls(text):
+    """Each ktap_test call in a guest script, continuation lines joined,
+    with quoted text blanked so only the shell's own operators remain."""
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        if not re.match(r"\s*ktap_test\b", lines[i]):
+            i += 1
+            continue
+        start, call = i, lines[i]
+        while re.search(r"(\\|&&|\|\||\|)\s*$", call) and i + 1 < len(lines):
+            i += 1
+            call += "\n" + lines[i]
+        i += 1
+        yield start + 1, re.sub(r"'[^']*'|\"(\\.|[^\"\\])*\"", "''", call)
+
+
+def _chained(call):
+    """An operator after ktap_test's command; a case branch's ;; is not."""
+    return re.search(r"&&|\|\||\||;", re.sub(r";;\s*$", "", call))
+
+
+def test_guest_ktap_test_calls_run_one_command():
+    """"ktap_test N D [ a ] && [ b ]" judges [ a ] alone: the shell hands
+    ktap_test the first command only. Chains go through ktap_status."""
+    chained = []
+    for script in sorted(pctest_build.GUEST.glob("*.sh")):
+        for line, call in _ktap_test_calls(script.read_text()):
+            if _chained(call):
+                chained.append("%s:%d" % (script.name, line))
+    assert chained == []
+
+
+def test_the_chain_lint_sees_a_chain():
+    text = ('\tktap_test "n" "d $(echo a && b)" \\\n'
+            '\t\t[ "$x" = 1 ] && [ "$y" = 2 ]\n'
+            '\tktap_test "n" "d && e" [ "$x" = "a;b" ] ;;\n')
+    calls = list(_ktap_test_calls(text))
+    assert [n for n, c in calls if _chained(c)] == [1]
+    assert len(calls) == 2
 
 
 def test_splats():
