@@ -290,21 +290,25 @@ static int pgc_bench_flood(unsigned long count, unsigned int keys)
 	return ret;
 }
 
+static bool pgc_bench_floor_attached;
+
 static int pgc_bench_set_floor(bool on)
 {
-	int ret = 0;
+	int ret;
 
-	if (on == floor_probe)
+	if (on == pgc_bench_floor_attached)
 		return 0;
-	if (on)
+	if (on) {
 		ret = tracepoint_probe_register(pgc_bench_tp, pgc_bench_empty_probe,
 						NULL);
-	else
+		if (ret)
+			return ret;
+	} else {
 		tracepoint_probe_unregister(pgc_bench_tp, pgc_bench_empty_probe, NULL);
-	tracepoint_synchronize_unregister();
-	if (!ret)
-		floor_probe = on;
-	return ret;
+		tracepoint_synchronize_unregister();
+	}
+	pgc_bench_floor_attached = on;
+	return 0;
 }
 
 static ssize_t pgc_bench_run_write(struct file *file, const char __user *ubuf,
@@ -382,12 +386,9 @@ static int __init pgc_bench_init(void)
 	if (!pgc_bench_tp)
 		return -ENOENT;
 	check_trace_callback_type_mm_page_free(pgc_bench_empty_probe);
-	if (floor_probe) {
-		ret = tracepoint_probe_register(pgc_bench_tp, pgc_bench_empty_probe,
-						NULL);
-		if (ret)
-			return ret;
-	}
+	ret = pgc_bench_set_floor(floor_probe);
+	if (ret)
+		return ret;
 	pgc_bench_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("run", 0200, pgc_bench_dir, NULL, &pgc_bench_run_fops);
 	debugfs_create_file("result", 0400, pgc_bench_dir, NULL,
@@ -398,9 +399,7 @@ static int __init pgc_bench_init(void)
 static void __exit pgc_bench_exit(void)
 {
 	debugfs_remove_recursive(pgc_bench_dir);
-	if (floor_probe)
-		tracepoint_probe_unregister(pgc_bench_tp, pgc_bench_empty_probe, NULL);
-	tracepoint_synchronize_unregister();
+	pgc_bench_set_floor(false);
 }
 
 module_init(pgc_bench_init);
