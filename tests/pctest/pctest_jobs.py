@@ -165,6 +165,15 @@ def _job_of(line):
     return re.match(r"[^\s/:]*", line.split(" ", 1)[1]).group(0)
 
 
+def _job_time(times, group):
+    """The seconds of a verdict group's job: its namesake, or the sum of
+    its per-boot jobs ("debug-check" for the verdicts of "debug/check")."""
+    if group in times:
+        return times[group]
+    parts = [t for name, t in times.items() if name.startswith(group + "-")]
+    return sum(parts) if parts else ""
+
+
 def record(title, command, lines, seconds, commit, when):
     """A Markdown record of one run: its summary, each job's counts and
     time, the figures the guests measured, and every failure."""
@@ -182,7 +191,7 @@ def record(title, command, lines, seconds, commit, when):
            "every run rewrites it.", "",
            f"Result: **{text}** in {seconds / 60:.1f} min.", "",
            "| job | passed | failed | skipped | time (s) |", "|---|---:|---:|---:|---:|"]
-    out += [f"| {j} | {p} | {f} | {s} | {times.get(j, '')} |"
+    out += [f"| {j} | {p} | {f} | {s} | {_job_time(times, j)} |"
             for j, (p, f, s) in jobs.items()]
     figs = [m.groups() for m in map(_FIGURE.match, lines) if m]
     if figs:

@@ -550,11 +550,13 @@ def test_record_counts_jobs_figures_and_failures():
     shown = ["PASS 6.1: build", "PASS 6.1/check: a", "SKIP 6.1/check: b (why)",
              "FAIL 6.12/check: c", "INFO 6.1/check: figure: footprint: store_bytes 5 | x",
              "INFO 6.1: job finished in 412 s (log: l)", "CANARY-PASS 7-rc/check: d",
-             "PASS bench 6.1: gate", "INFO bench: job finished in 90 s (log: l)"]
+             "PASS bench 6.1: gate", "INFO bench: job finished in 90 s (log: l)",
+             "PASS debug/check: e", "INFO debug-check: job finished in 30 s (log: l)"]
     text = pctest_jobs.record("Last run", "make check", shown, 600, "abc123", "today")
     assert text.startswith("<!-- SPDX-License-Identifier: GPL-2.0 -->")
-    assert "**3 passed, 1 failed, 1 skipped** in 10.0 min" in text
+    assert "**4 passed, 1 failed, 1 skipped** in 10.0 min" in text
     assert "| bench | 1 | 0 | 0 | 90 |" in text
+    assert "| debug | 1 | 0 | 0 | 30 |" in text
     assert "| 6.1 | 2 | 0 | 1 | 412 |" in text
     assert "| 6.12 | 0 | 1 | 0 |  |" in text
     assert "| 6.1/check | footprint: store_bytes 5 / x |" in text
