@@ -159,6 +159,8 @@ run_contexts() {
 			echo "$c $ctx" >"$INJ/run" 2>/dev/null || continue
 			res=$(cat "$INJ/result")
 			[ "$(field status "$res")" = done ] || continue
+			# a double free's second call never reaches the tracepoint
+			case ,$(field backends "$res"), in *,tracepoint,*) ;; *) continue ;; esac
 			done_n=$((done_n + 1))
 			echo "$(field pfn "$res") $(field expect "$res")" >>/tmp/ctx.inj
 			case " $contexts " in *" $ctx "*) ;; *) contexts="$contexts $ctx" ;; esac
