@@ -194,6 +194,7 @@ static void pgc_report(const struct page *page, unsigned int order,
 				       scratch->stack.symbol);
 	rec->stack_hash = jhash(rec->stack, rec->nr_entries * sizeof(rec->stack[0]),
 				rec->reasons);
+	rec->fingerprint = pgc_format_fingerprint(rec, scratch->stack.symbol);
 	rec->context = pgc_current_context();
 	rec->cpu = raw_smp_processor_id();
 	rec->pid = task_pid_nr(current);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Report formatting: the sanitizer-style text block, JSON lines and the
- * one-line dmesg notice. Stacks are symbolised here, at read time.
+ * one-line dmesg notice. Stacks are symbolised here, at read time; only
+ * the fingerprint names three frames when the report is made.
  * Timestamps are local_clock(), the clock of dmesg, printed its way.
  */
 #include <linux/kernel.h>
@@ -54,6 +55,55 @@ static void pgc_caller_name(const struct pgc_report *r, char *buf)
 
 		memmove(buf + dot, buf + dot + mod, strlen(buf + dot + mod) + 1);
 	}
+}
+
+#define PGC_FNV_OFFSET		0xcbf29ce484222325ULL
+#define PGC_FNV_PRIME		0x100000001b3ULL
+#define PGC_FINGERPRINT_FRAMES	3
+
+static u64 pgc_fnv1a(u64 hash, const char *s)
+{
+	while (*s)
+		hash = (hash ^ (u8)*s++) * PGC_FNV_PRIME;
+	return hash;
+}
+
+/* A function's bare name: no module, offset or clone suffix; "?" if none. */
+static void pgc_function_name(unsigned long addr, char *buf)
+{
+	sprint_symbol_no_offset(buf, addr);
+	if (!strncmp(buf, "0x", 2))
+		strscpy(buf, "?", KSYM_SYMBOL_LEN);
+	buf[strcspn(buf, ". ")] = '\0';
+}
+
+/**
+ * pgc_format_fingerprint() - a bug's signature across machines and boots
+ * @r: the report, its stack saved and its caller found
+ * @symbol: KSYM_SYMBOL_LEN bytes of scratch
+ *
+ * FNV-1a 64 of the text "R|F1|F2|F3": R is the sum of the FNV-1a 64 of
+ * each reason's name, as 16 hex digits (so the order of the rules does
+ * not count); F1 is the caller's bare name and F2, F3 the next two frames'.
+ * No address, offset, module, CPU, pid or time goes in.
+ */
+u64 pgc_format_fingerprint(const struct pgc_report *r, char *symbol)
+{
+	u64 reasons = 0, hash;
+	unsigned int i, end;
+	char hex[17];
+
+	for (i = 0; i < PGC_NR_REASONS; i++)
+		if (r->reasons & PGC_BIT(i))
+			reasons += pgc_fnv1a(PGC_FNV_OFFSET, pgc_reason_string(i));
+	snprintf(hex, sizeof(hex), "%016llx", reasons);
+	hash = pgc_fnv1a(PGC_FNV_OFFSET, hex);
+	end = min_t(unsigned int, r->nr_entries, r->caller + PGC_FINGERPRINT_FRAMES);
+	for (i = r->caller; i < end; i++) {
+		pgc_function_name(r->stack[i], symbol);
+		hash = pgc_fnv1a(pgc_fnv1a(hash, "|"), symbol);
+	}
+	return hash;
 }
 
 static const char *pgc_kernel_reason(const struct pgc_report *r)
@@ -376,8 +426,8 @@ void pgc_format_text(struct seq_file *m, const struct pgc_report *r)
 	pgc_print_reasons(m, r->reasons, ", ", false);
 	pgc_caller_name(r, name);
 	seq_printf(m, " in %s", name);
-	seq_printf(m, "\n\nreport #%llu: %llu time%s, first ", r->id, r->count,
-		   r->count == 1 ? "" : "s");
+	seq_printf(m, "\n\nreport #%llu: %llu time%s, fingerprint %016llx, first ",
+		   r->id, r->count, r->count == 1 ? "" : "s", r->fingerprint);
 	pgc_print_time(m, r->first_ns);
 	seq_puts(m, ", last ");
 	pgc_print_time(m, r->last_ns);
@@ -584,7 +634,7 @@ void pgc_format_json(struct seq_file *m, const struct pgc_report *r)
 	seq_printf(m, ",\"context\":\"%s\",\"caller\":", pgc_context_name(r->context));
 	pgc_caller_name(r, buf);
 	pgc_json_string(m, buf, sizeof(buf));
-	seq_puts(m, ",\"kernel_reason\":");
+	seq_printf(m, ",\"fingerprint\":\"%016llx\",\"kernel_reason\":", r->fingerprint);
 	if (verdict)
 		pgc_json_string(m, verdict, strlen(verdict));
 	else
@@ -616,8 +666,8 @@ void pgc_format_printk(const struct pgc_report *r, unsigned long suppressed)
 		snprintf(note, sizeof(note), " [%lu lines suppressed]", suppressed);
 	/* The sanitizer-style title names the module itself: no pr_fmt. */
 	pgc_caller_name(r, name);
-	printk(KERN_ERR "BUG: pagecheck: %s in %s (pfn %#lx order %u comm %.*s pid %d %s, report #%llu)%s\n",
+	printk(KERN_ERR "BUG: pagecheck: %s in %s (pfn %#lx order %u comm %.*s pid %d %s, report #%llu, fingerprint %016llx)%s\n",
 	       reasons, name, r->pfn, r->order,
 	       (int)sizeof(r->comm), r->comm, r->pid,
-	       pgc_context_name(r->context), r->id, note);
+	       pgc_context_name(r->context), r->id, r->fingerprint, note);
 }

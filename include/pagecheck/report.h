@@ -128,6 +128,7 @@ struct pgc_report {
 	u64 count;
 	u64 first_ns;			/* local_clock(): the clock of dmesg */
 	u64 last_ns;
+	u64 fingerprint;		/* the same bug's, on any machine */
 	u32 reasons;
 	u32 stack_hash;
 	u32 hash_next;			/* store slot index + 1, 0 ends a chain */

@@ -13,6 +13,26 @@ kprobe_missed() {
 		awk '{ n += $1 } END { print n + 0 }'
 }
 
+# The caller's bare name and the next two frames' of a report, comma
+# separated: what its fingerprint hashes besides the reasons.
+report_frames() { # FILE
+	caller=$(pc-report get "$1" caller | sed 's/ .*//')
+	pc-report get "$1" stack | sed 's/[+ ].*//; s/\..*//' |
+		awk -v c="$caller" 'f || $0 == c { f = 1; print; if (++n == 3) exit }' |
+		paste -sd,
+}
+
+# Every injection so far, each "NAME FP FRAMES REASONS": one fingerprint
+# for each bug (its frames and reasons), and one bug for each fingerprint.
+check_fingerprints() {
+	bugs=$(cut -d' ' -f3- /tmp/fingerprints | sort -u | wc -l)
+	fps=$(cut -d' ' -f2 /tmp/fingerprints | sort -u | wc -l)
+	pairs=$(cut -d' ' -f2- /tmp/fingerprints | sort -u | wc -l)
+	[ "$bugs" -ge 10 ] && [ "$fps" = "$bugs" ] && [ "$pairs" = "$bugs" ]
+	ktap_status $? "fingerprint: one per bug (reasons and frames), distinct between bugs" \
+		"$(wc -l </tmp/fingerprints) injections: $bugs bugs, $fps fingerprints, $pairs pairs"
+}
+
 # One case of the injector in one context: exactly one report, with the
 # expected reasons, stack, context and order, and nothing else.
 inject_case() { # CASE CONTEXT
@@ -58,10 +78,17 @@ inject_case() { # CASE CONTEXT
 	case $line in *"\"context\":\"$2\""*) ;; *) problems="$problems; not in $2 context" ;; esac
 	case $line in *"\"order\":$(field order "$res"),"*) ;; *) problems="$problems; not order $(field order "$res")" ;; esac
 	for key in id count first_ns last_ns flags mapping mapcount refcount \
-		   memcg_data cpu pid comm caller stack; do
+		   memcg_data cpu pid comm caller fingerprint stack; do
 		case $line in *"\"$key\":"*) ;; *) problems="$problems; no $key" ;; esac
 	done
+	fp=$(pc-report get /tmp/inj.mine fingerprint)
+	echo "$fp" | grep -Eq '^[0-9a-f]{16}$' ||
+		problems="$problems; fingerprint '$fp' is not 16 hex digits"
 	if [ -z "$problems" ]; then
+		frames=$(report_frames /tmp/inj.mine)
+		echo "$name $fp $frames $got" >>/tmp/fingerprints
+		[ "$HOOK/$2" != tracepoint/task ] ||
+			ktap_figure "fingerprint $name" "$fp $frames $got"
 		ktap_ok "$name"
 	else
 		ktap_fail "$name" "${problems#; }"
@@ -337,7 +364,7 @@ check_kernel_verdict() {
 run_hook() {
 	HOOK=$1
 	t0=$(uptime_s)
-	ktap_suite "$HOOK" 25
+	ktap_suite "$HOOK" 26
 	kmsg_mark "hook-$HOOK"
 	if ! load_pagecheck hook="$HOOK"; then
 		ktap_fail "load with hook=$HOOK" "$(cat /tmp/insmod.err)"
@@ -349,6 +376,7 @@ run_hook() {
 		[ "$(stat_value hook)" = "$HOOK" ]
 	insmod "$PC/pagecheck_inject.ko"
 	timed run_injections
+	check_fingerprints
 	check_dedup
 	check_subpage_text
 	check_enabled

@@ -34,6 +34,7 @@ import pctest_bench      # noqa: E402
 import pctest_build      # noqa: E402
 import pctest_deps       # noqa: E402
 import pctest_dkms       # noqa: E402
+import pctest_fingerprint  # noqa: E402
 import pctest_jobs       # noqa: E402
 import pctest_kernels    # noqa: E402
 import pctest_layers     # noqa: E402
@@ -255,11 +256,16 @@ def write_record(name, command, lines, shown, clock):
     log(f"wrote {path}")
 
 
-def run_recorded(name, command, jobs, lines, clock):
-    """Run the jobs and write docs/NAME.md; return the counted lines."""
+def run_recorded(name, command, jobs, lines, clock, gates=None):
+    """Run the jobs, then gates(every line shown), if given, over what they
+    all printed; write docs/NAME.md; return the counted lines."""
     pool = pctest_jobs.Pool(jobs_max(), cache() / "runs")
     shown = []
     counted = pool.run(jobs, emit=lambda l: (shown.append(l), print(l, flush=True)))
+    for line in gates(shown) if gates else []:
+        print(line, flush=True)
+        shown.append(line)
+        counted.append(line)
     write_record(name, command, lines, shown, clock)
     return counted
 
@@ -280,7 +286,8 @@ def cmd_check(args):
                                     counted=False))
     if env_flag("DKMS"):
         jobs.append(pctest_jobs.Job("dkms", [*me, "dkms"]))
-    lines += run_recorded("check", "make check", jobs, lines, clock)
+    lines += run_recorded("check", "make check", jobs, lines, clock,
+                          gates=pctest_fingerprint.gates)
     return finish(lines)
 
 

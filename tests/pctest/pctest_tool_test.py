@@ -17,6 +17,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import pctest_build      # noqa: E402
+import pctest_fingerprint  # noqa: E402
 import pctest_jobs       # noqa: E402
 import pctest_kernels    # noqa: E402
 import pctest_ktap       # noqa: E402
@@ -767,3 +768,29 @@ def test_track_held_to_page_owner_figures():
     assert len(failed) == 2 and "kalloc9" in failed[0] and "quarter" in failed[1]
     assert not pctest_bench.owner_gates(f, None)[0][0]
     assert pctest_bench.owner_gates(pctest_bench.Figures("7", runs), ref) == []
+
+
+def test_fingerprint_gates():
+    fp = pctest_fingerprint.fingerprint
+    frames = ["pgc_inject_bad_free", "pgc_run_write", "full_proxy_write"]
+    a = fp(["non-NULL mapping"], frames)
+    assert a == fp(["non-NULL mapping"], frames)
+    assert fp(["nonzero mapcount", "non-NULL mapping"], frames) == \
+        fp(["non-NULL mapping", "nonzero mapcount"], frames)
+    assert a != fp(["nonzero mapcount"], frames)
+    assert a != fp(["non-NULL mapping"], frames[:2] + ["vfs_write"])
+
+    def fig(label, fpv, fr=",".join(frames), bug="mapping/task", why="non-NULL mapping"):
+        return f"INFO {label}/check: figure: fingerprint {bug}: {fpv:016x} {fr} {why}"
+    ok = pctest_fingerprint.gates([fig("6.1", a), fig("6.12", a), "PASS 6.1: x"])
+    assert ok == ["PASS fingerprint: mapping/task is %016x on 6.1, 6.12 (frames %s)"
+                  % (a, ",".join(frames))]
+    # a value its reasons and frames do not hash to
+    bad = pctest_fingerprint.gates([fig("6.1", a), fig("6.12", a ^ 1)])
+    assert [l.split(":")[0] for l in bad] == ["FAIL fingerprint 6.12", "FAIL fingerprint"]
+    # other frames on one kernel: not compared, and nothing else shared
+    other = fp(["non-NULL mapping"], ["pgc_inject_bad_free", "pgc_run", "x"])
+    lone = pctest_fingerprint.gates([fig("6.1", a), fig("7", other, "pgc_inject_bad_free,pgc_run,x")])
+    assert lone == ["FAIL fingerprint: no bug had the same frames on two kernels, nothing compared"]
+    assert pctest_fingerprint.gates([fig("6.1", a)])[0].startswith("SKIP")
+    assert pctest_fingerprint.gates(["PASS 6.1: x"])[0].startswith("FAIL")
