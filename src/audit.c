@@ -26,6 +26,9 @@
 #include "pagecheck/store.h"
 #include "pagecheck/track.h"
 
+#define CREATE_TRACE_POINTS
+#include "pagecheck/events.h"
+
 DEFINE_PER_CPU(struct pgc_audit_counters, pgc_audit_counters);
 DEFINE_STATIC_KEY_TRUE(pgc_audit_key);
 
@@ -119,11 +122,27 @@ static unsigned int pgc_order_bucket(unsigned int order)
 	return order <= 3 ? PGC_ORDER_1_3 : PGC_ORDER_4_UP;
 }
 
-static void pgc_record(struct pgc_report *rec)
+/* pagecheck:bad_free, for one violation; @text: room for the reasons */
+static void pgc_trace_bad_free(const struct pgc_report *rec,
+			       enum pgc_store_result result, char *text)
 {
+	BUILD_BUG_ON(KSYM_SYMBOL_LEN < PGC_EVENT_REASONS_LEN);
+	BUILD_BUG_ON(PGC_STORED_NEW != 0 || PGC_STORED_DUPLICATE != 1 ||
+		     PGC_DROPPED_FULL != 2 || PGC_DROPPED_BUSY != 3);
+	pgc_format_reasons(rec->reasons, text, PGC_EVENT_REASONS_LEN);
+	trace_bad_free(rec->pfn, rec->order, rec->reasons, text, rec->fingerprint,
+		       rec->id, result);
+}
+
+static void pgc_record(struct pgc_report *rec, char *text)
+{
+	enum pgc_store_result result;
 	bool first_full = false;
 
-	switch (pgc_store_add(rec, &first_full)) {
+	result = pgc_store_add(rec, &first_full);
+	if (trace_bad_free_enabled())
+		pgc_trace_bad_free(rec, result, text);
+	switch (result) {
 	case PGC_DROPPED_BUSY:
 		return;
 	case PGC_DROPPED_FULL:
@@ -149,6 +168,17 @@ static void pgc_record(struct pgc_report *rec)
 		      rec->pfn, rec->order);
 }
 
+/* The event of a violation dropped before its report could be built. */
+static noinline void pgc_trace_busy(const struct page *page, unsigned int order,
+				    u32 reasons)
+{
+	char text[PGC_EVENT_REASONS_LEN];
+
+	pgc_format_reasons(reasons, text, sizeof(text));
+	trace_bad_free(page_to_pfn(page), order, reasons, text, 0, 0,
+		       PGC_DROPPED_BUSY);
+}
+
 /* Build the report of a bad free in scratch space and store it. */
 static void pgc_report(const struct page *page, unsigned int order,
 		       const struct pgc_judgement *v)
@@ -163,6 +193,8 @@ static void pgc_report(const struct page *page, unsigned int order,
 	scratch = pgc_scratch_get();
 	if (!scratch) {
 		pgc_store_drop_busy();
+		if (trace_bad_free_enabled())
+			pgc_trace_busy(page, order, v->reasons);
 		return;
 	}
 	rec = &scratch->report;
@@ -202,7 +234,7 @@ static void pgc_report(const struct page *page, unsigned int order,
 	rec->first_ns = local_clock();
 	rec->last_ns = rec->first_ns;
 	rec->count = 1;
-	pgc_record(rec);
+	pgc_record(rec, scratch->stack.symbol);
 	pgc_scratch_put(scratch);
 }
 

@@ -650,18 +650,24 @@ void pgc_format_json(struct seq_file *m, const struct pgc_report *r)
 	seq_puts(m, "}\n");
 }
 
-void pgc_format_printk(const struct pgc_report *r, unsigned long suppressed)
+/* The reasons' names, ", " separated, as the dmesg line shows them. */
+void pgc_format_reasons(u32 reasons, char *buf, size_t size)
 {
-	char reasons[160], note[48] = "", name[KSYM_SYMBOL_LEN];
 	size_t len = 0;
 	unsigned int i;
 
-	reasons[0] = '\0';
+	buf[0] = '\0';
 	for (i = 0; i < PGC_NR_REASONS; i++)
-		if (r->reasons & PGC_BIT(i))
-			len += scnprintf(reasons + len, sizeof(reasons) - len,
-					 "%s%s", len ? ", " : "",
-					 pgc_reason_string(i));
+		if (reasons & PGC_BIT(i))
+			len += scnprintf(buf + len, size - len, "%s%s",
+					 len ? ", " : "", pgc_reason_string(i));
+}
+
+void pgc_format_printk(const struct pgc_report *r, unsigned long suppressed)
+{
+	char reasons[160], note[48] = "", name[KSYM_SYMBOL_LEN];
+
+	pgc_format_reasons(r->reasons, reasons, sizeof(reasons));
 	if (suppressed)
 		snprintf(note, sizeof(note), " [%lu lines suppressed]", suppressed);
 	/* The sanitizer-style title names the module itself: no pr_fmt. */

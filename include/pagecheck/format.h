@@ -15,5 +15,6 @@ void pgc_format_json(struct seq_file *m, const struct pgc_report *r);
 void pgc_format_printk(const struct pgc_report *r, unsigned long suppressed);
 const char *pgc_context_name(unsigned int context);
 u64 pgc_format_fingerprint(const struct pgc_report *r, char *symbol);
+void pgc_format_reasons(u32 reasons, char *buf, size_t size);
 
 #endif /* PAGECHECK_FORMAT_H */

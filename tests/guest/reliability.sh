@@ -341,9 +341,58 @@ run_track_workload() {
 		"$frees frees, violations $(stat_value violations), events $(stat_value track_events)"
 }
 
+# pagecheck:bad_free through tracefs: one event per violation, each with
+# the outcome stats counts, and none lost by the ring buffer.
+run_trace_event() {
+	name="tracepoint: pagecheck:bad_free gives one event per violation, dropped ones included"
+	T=/sys/kernel/tracing
+	[ -d "$T/events" ] || T=/sys/kernel/debug/tracing
+	E=$T/events/pagecheck/bad_free
+	if [ ! -d "$E" ]; then
+		ktap_fail "$name" "no $E"
+		return
+	fi
+	unload_pagecheck
+	if ! load_pagecheck hook=tracepoint track=1 max_reports=256; then
+		ktap_fail "$name" "insmod max_reports=256: $(cat /tmp/insmod.err)"
+		load_pagecheck hook=tracepoint track=1
+		return
+	fi
+	echo 8192 >"$T/buffer_size_kb"
+	echo >"$T/trace"
+	echo 1 >"$E/enable"
+	for ctx in task softirq hardirq; do
+		echo "mapping $ctx" >"$INJ/run"
+	done
+	mine=$(field pfn "$(cat "$INJ/result")")
+	echo "flood 20000" >"$B/run"
+	echo 0 >"$E/enable"
+	cat "$T/trace" >/tmp/trace.txt
+	overrun=$(cat "$T"/per_cpu/cpu*/stats | awk '/^overrun:/ { n += $2 } END { print n + 0 }')
+	echo 1408 >"$T/buffer_size_kb"
+	result() { grep -c " bad_free: .* result=$1 " /tmp/trace.txt; }
+	events=$(grep -c ' bad_free: ' /tmp/trace.txt)
+	new=$(result new) dup=$(result duplicate) full=$(result dropped_full) busy=$(result dropped_busy)
+	unique=$(stat_value reports_unique) sum=$(stat_value reports_count_sum)
+	reports_json /tmp/trace.json
+	fp=$(grep "\"pfn\":$mine," /tmp/trace.json | pc-report get - fingerprint)
+	hex=$(printf '%#x' "$mine")
+	traced=$(grep " bad_free: pfn=$hex " /tmp/trace.txt | sed -n 's/.* fingerprint=\([0-9a-f]*\) .*/\1/p')
+	ktap_figure "pagecheck:bad_free" "$events events: new $new, duplicate $dup, dropped_full $full, dropped_busy $busy; overrun $overrun; $(invariant_text)"
+	[ "$overrun" = 0 ] && [ "$events" -ge 20003 ] &&
+		[ "$events" = "$(stat_value violations)" ] && [ "$new" = "$unique" ] &&
+		[ "$dup" = $((sum - unique)) ] && [ "$full" = "$(stat_value dropped_store_full)" ] &&
+		[ "$full" -gt 0 ] && [ "$busy" = "$(stat_value dropped_busy)" ] &&
+		[ -n "$fp" ] && [ "$traced" = "$fp" ] && invariant_holds
+	ktap_status $? "$name" \
+		"events $events (new $new, duplicate $dup, full $full, busy $busy), overrun $overrun; stats: unique $unique, sum $sum, $(invariant_text); pfn $hex fingerprint: report $fp, event $traced"
+	unload_pagecheck
+	load_pagecheck hook=tracepoint track=1
+}
+
 # Every step runs with track=1, so provenance is under the same fire.
 run_reliability() {
-	ktap_suite reliability 17
+	ktap_suite reliability 18
 	if ! load_pagecheck hook=tracepoint track=1; then
 		ktap_diag "insmod: $(cat /tmp/insmod.err)"
 		ktap_end reliability
@@ -354,6 +403,7 @@ run_reliability() {
 	timed run_track_workload
 	timed run_flood
 	timed run_contexts
+	timed run_trace_event
 	# unloading waits for every online CPU; two keep it under fire
 	online_cpus 2
 	timed run_unload_under_fire
