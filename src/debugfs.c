@@ -178,6 +178,7 @@ static int pgc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "scratch_bytes: %zu\n", as.scratch_bytes);
 	seq_printf(m, "footprint_bytes: %zu\n", st.bytes + as.scratch_bytes);
 	pgc_track_show(m);
+	seq_printf(m, "kernel_checks: %s\n", pgc_verdict_kernel_checks());
 	seq_printf(m, "kernel_verdict: %d\n", pgc_settings.kernel_verdict);
 	if (pgc_settings.kernel_verdict) {
 		pgc_verdict_get_stats(&vs);

@@ -278,6 +278,7 @@ static int __init pgc_init(void)
 			goto err_hook_track;
 	}
 
+	pgc_verdict_read_kernel_checks();
 	pgc_debugfs_init();
 	pr_info("version %s loaded: hook %s, max_reports %u, stack_depth %u%s%s\n",
 		PGC_VERSION, pgc_hook_name(), pgc_settings.max_reports,

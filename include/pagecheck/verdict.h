@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* kernel_verdict=1: the kernel's own bad_page() verdict on our reports. */
+/* The kernel's own checks: its bad_page() verdicts, and whether it checks. */
 #ifndef PAGECHECK_VERDICT_H
 #define PAGECHECK_VERDICT_H
 
@@ -15,5 +15,7 @@ struct pgc_verdict_stats {
 int pgc_verdict_attach(void);
 void pgc_verdict_detach(void);
 void pgc_verdict_get_stats(struct pgc_verdict_stats *st);
+void pgc_verdict_read_kernel_checks(void);
+const char *pgc_verdict_kernel_checks(void);
 
 #endif /* PAGECHECK_VERDICT_H */

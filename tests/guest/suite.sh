@@ -66,7 +66,7 @@ run_rules() {
 # Bad parameters fail insmod and leave nothing behind; bad run-time
 # writes are refused and change nothing.
 run_params() {
-	ktap_suite params 4
+	ktap_suite params 5
 	unload_pagecheck 2>/dev/null
 	accepted= left=
 	for bad in max_reports=0 max_reports=70000 max_reports=-1 stack_depth=0 \
@@ -81,6 +81,7 @@ run_params() {
 		[ -z "$accepted" ]
 	ktap_test "a failed load leaves no debugfs directory" "left by:$left" [ -z "$left" ]
 	load_pagecheck
+	check_kernel_checks_line
 	changed=
 	for kv in enabled=2 stack_depth=17 stack_depth=0 printk=x hash_pointers= \
 		  panic_on_report=on2 clear=0; do
@@ -97,6 +98,60 @@ run_params() {
 		sh -c "dmesg | grep -q \"max_reports: expected a decimal integer from 1 to 65536, got '0'\""
 	unload_pagecheck
 	ktap_end params
+}
+
+# What stats' kernel_checks line should say on this boot: deferred before
+# 6.4 (the key check_pages_enabled came then), off if booted with
+# init_on_alloc=0 and nothing else that turns it on, else at_free.
+expected_kernel_checks() {
+	case $(uname -r) in
+	5.*|6.[0-3].*) echo deferred ;;
+	*)
+		if grep -qw init_on_alloc=0 /proc/cmdline &&
+		   ! grep -Eqw 'init_on_free=1|page_poison=1|check_pages=1|debug_pagealloc=on' /proc/cmdline
+		then
+			echo off
+		else
+			echo at_free
+		fi ;;
+	esac
+}
+
+check_kernel_checks_line() {
+	got=$(sed -n 's/^kernel_checks: //p' "$D/stats")
+	want=$(expected_kernel_checks)
+	ktap_test "stats: kernel_checks says $want on this boot" "kernel_checks: $got" \
+		[ "${got%% *}" = "$want" ]
+}
+
+# Booted so the kernel does not check frees: stats says so, and a bad
+# free is reported by pagecheck while bad_page() is never called.
+run_kernel_checks() {
+	ktap_suite kernel_checks 3
+	if ! load_pagecheck hook=tracepoint kernel_verdict=1; then
+		ktap_fail "load with kernel_verdict=1" "$(cat /tmp/insmod.err)"
+		ktap_end kernel_checks
+		return
+	fi
+	check_kernel_checks_line
+	insmod "$PC/pagecheck_inject.ko"
+	kmsg_mark kernel-checks
+	# the kernel wipes the flags of a page it does not check: harmless
+	echo 0 >/sys/module/pagecheck_inject/parameters/restore
+	echo "flags_locked task" >"$INJ/run"
+	echo 1 >/sys/module/pagecheck_inject/parameters/restore
+	pfn=$(field pfn "$(cat "$INJ/result")")
+	reports_json /tmp/kc.json
+	ktap_test "a bad free the kernel does not check is reported by pagecheck" \
+		"$(head -c 300 /tmp/kc.json)" \
+		grep -q "\"pfn\":$pfn,.*PAGE_FLAGS_CHECK_AT_FREE" /tmp/kc.json
+	[ "$(stat_value kernel_verdicts)" = 0 ] &&
+		! dmesg_since_mark | grep -q 'Bad page state'
+	ktap_status $? "the kernel itself did not report it: kernel_verdicts 0, no Bad page state" \
+		"kernel_verdicts $(stat_value kernel_verdicts); $(dmesg_since_mark | grep -m1 'Bad page state')"
+	rmmod pagecheck_inject
+	unload_pagecheck
+	ktap_end kernel_checks
 }
 
 run_check() {
@@ -151,6 +206,7 @@ run_demo() {
 
 case $mode in
 check) run_check ;;
+kernel-checks) ktap_suite pagecheck 1; run_kernel_checks; ktap_end pagecheck ;;
 demo) run_demo ;;
-*) echo "usage: suite.sh check|demo [KEY=VALUE...]" >&2; exit 2 ;;
+*) echo "usage: suite.sh check|kernel-checks|demo [KEY=VALUE...]" >&2; exit 2 ;;
 esac

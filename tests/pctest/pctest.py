@@ -51,7 +51,11 @@ SELF = Path(__file__).resolve()
 DEFAULT_PLAN = [
     Boot("check", "check", "hooks=tracepoint,ftrace,kprobe", smp=4, mem=2048, timeout=3000),
 ]
-BOOT_PLAN = {}
+# 6.12 also boots with init_on_alloc=0: the kernel then checks no free.
+BOOT_PLAN = {
+    "6.12": DEFAULT_PLAN + [Boot("kernel-checks", "kernel-checks", smp=2, mem=1024,
+                                 timeout=600, cmdline="init_on_alloc=0")],
+}
 # The debug kernel (KASAN, lockdep, DEBUG_VM) makes TCG several times
 # slower: smaller loads (one unload cycle takes about 20 s under KASAN).
 DEBUG_PLAN = [
