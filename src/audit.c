@@ -363,4 +363,5 @@ void pgc_audit_get_stats(struct pgc_audit_stats *st)
 		st->rule[r] = atomic64_read(&pgc_rule_counts[r]);
 	st->scratch_slots = pgc_scratch_slots;
 	st->scratch_bytes = pgc_scratch_slots * pgc_scratch_stride;
+	st->counters_bytes = sizeof(struct pgc_audit_counters) * num_possible_cpus();
 }

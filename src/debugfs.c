@@ -4,6 +4,7 @@
  * they stay readable under lockdown. Each reader copies one report at a time
  * out of the store into its own buffer.
  */
+#include <linux/cpumask.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/seq_file.h>
@@ -176,7 +177,10 @@ static int pgc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "store_bytes: %zu\n", st.bytes);
 	seq_printf(m, "scratch_slots: %u\n", as.scratch_slots);
 	seq_printf(m, "scratch_bytes: %zu\n", as.scratch_bytes);
-	seq_printf(m, "footprint_bytes: %zu\n", st.bytes + as.scratch_bytes);
+	seq_printf(m, "counters_bytes: %zu (%u possible cpus)\n", as.counters_bytes,
+		   num_possible_cpus());
+	seq_printf(m, "footprint_bytes: %zu\n",
+		   st.bytes + as.scratch_bytes + as.counters_bytes);
 	pgc_track_show(m);
 	seq_printf(m, "kernel_checks: %s\n", pgc_verdict_kernel_checks());
 	seq_printf(m, "kernel_verdict: %d\n", pgc_settings.kernel_verdict);

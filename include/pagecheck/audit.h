@@ -46,6 +46,7 @@ struct pgc_audit_stats {
 	u64 rule[PGC_NR_REASONS];
 	unsigned int scratch_slots;
 	size_t scratch_bytes;
+	size_t counters_bytes;		/* the per-cpu counters, every possible CPU */
 };
 
 /*

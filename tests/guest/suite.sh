@@ -154,6 +154,37 @@ run_kernel_checks() {
 	ktap_end kernel_checks
 }
 
+# With 255 possible CPUs: the default footprint stays within 512 KiB, and
+# a bad free in each context is still reported.
+run_many_cpus() {
+	ktap_suite many_cpus 2
+	possible=$(sed 's/.*-//' /sys/devices/system/cpu/possible)
+	possible=$((possible + 1))
+	if ! load_pagecheck; then
+		ktap_fail "load" "$(cat /tmp/insmod.err)"
+		ktap_end many_cpus
+		return
+	fi
+	fp=$(stat_value footprint_bytes)
+	ktap_figure "footprint with $possible possible cpus" \
+		"$(grep -E '^(store|scratch|counters|footprint)_bytes|^scratch_slots' "$D/stats" | tr '\n' ' ')"
+	[ "$possible" -ge 255 ] && [ "$fp" -le 524288 ]
+	ktap_status $? "footprint: at most 512 KiB with at least 255 possible CPUs" \
+		"$possible possible cpus, footprint_bytes $fp"
+	insmod "$PC/pagecheck_inject.ko"
+	seen=
+	for ctx in task softirq hardirq; do
+		echo "mapping $ctx" >"$INJ/run" &&
+			grep -q "\"pfn\":$(field pfn "$(cat "$INJ/result")")," "$D/reports.json" &&
+			seen="$seen $ctx"
+	done
+	ktap_test "a bad free in task, softirq and hardirq context is reported" \
+		"reported in [$seen ]" [ "$seen" = " task softirq hardirq" ]
+	rmmod pagecheck_inject
+	unload_pagecheck
+	ktap_end many_cpus
+}
+
 run_check() {
 	hooks=$(echo "$HOOKS" | tr ',' ' ')
 	set -- $hooks
@@ -207,6 +238,7 @@ run_demo() {
 case $mode in
 check) run_check ;;
 kernel-checks) ktap_suite pagecheck 1; run_kernel_checks; ktap_end pagecheck ;;
+many-cpus) ktap_suite pagecheck 1; run_many_cpus; ktap_end pagecheck ;;
 demo) run_demo ;;
-*) echo "usage: suite.sh check|kernel-checks|demo [KEY=VALUE...]" >&2; exit 2 ;;
+*) echo "usage: suite.sh check|kernel-checks|many-cpus|demo [KEY=VALUE...]" >&2; exit 2 ;;
 esac

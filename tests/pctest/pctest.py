@@ -52,7 +52,11 @@ DEFAULT_PLAN = [
     Boot("check", "check", "hooks=tracepoint,ftrace,kprobe", smp=4, mem=2048, timeout=3000),
 ]
 # 6.12 also boots with init_on_alloc=0: the kernel then checks no free.
+# 6.1 also boots with 255 possible CPUs (6.12's topology code does not count
+# QEMU's hot-pluggable ones): memory must not grow with them.
 BOOT_PLAN = {
+    "6.1": DEFAULT_PLAN + [Boot("many-cpus", "many-cpus", smp=2, maxcpus=255, mem=1024,
+                                timeout=600)],
     "6.12": DEFAULT_PLAN + [Boot("kernel-checks", "kernel-checks", smp=2, mem=1024,
                                  timeout=600, cmdline="init_on_alloc=0")],
 }

@@ -669,7 +669,8 @@ def test_boot_plan_is_data():
     assert [(b.mode, b.args, b.smp, b.mem, b.timeout, b.cmdline) for b in boots] == \
         [("check", "hooks=tracepoint,ftrace,kprobe", 4, 2048, 3000, ""),
          ("kernel-checks", "", 2, 1024, 600, "init_on_alloc=0")]
-    assert [b.name for b in pctest.plan("6.1")] == ["check"]
+    assert [(b.name, b.smp, b.maxcpus) for b in pctest.plan("6.1")] == \
+        [("check", 4, 0), ("many-cpus", 2, 255)]
     assert [(b.name, b.args) for b in pctest.plan("7-rc", canary=True)] == \
         [("check", "hooks=tracepoint,ftrace,kprobe reliability=0 lockdown=0")]
     assert pctest.find_boot("debug", "check").timeout == 7200

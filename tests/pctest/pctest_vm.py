@@ -39,6 +39,7 @@ class Boot:
     mode: str
     args: str = ""          # pc.args, words "k=v k=v"
     smp: int = 4
+    maxcpus: int = 0        # possible CPUs beyond smp (hot-pluggable), 0: none
     mem: int = 2048         # MiB
     timeout: int = 3000     # seconds
     cmdline: str = ""       # extra kernel options
@@ -84,7 +85,8 @@ def qemu_command(arch, vmlinuz, initrd, out, boot, append, icount, cpu=None):
            "-accel", f"tcg,thread={os.environ.get('PC_VM_TCG_THREAD', 'single')}",
            "-cpu", cpu or os.environ.get("PC_VM_CPU") or arch.cpu, *arch.machine,
            "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-           "-m", str(boot.mem), "-smp", str(boot.smp),
+           "-m", str(boot.mem),
+           "-smp", f"{boot.smp},maxcpus={boot.maxcpus}" if boot.maxcpus else str(boot.smp),
            "-kernel", str(vmlinuz), "-initrd", str(initrd), "-append", append,
            *fill(arch.console_qemu, out / "console.log"),
            *fill(arch.oob_qemu, out / "guest.out"),
