@@ -186,8 +186,8 @@ def cmd_run(args):
     if args.boot:
         boot = find_boot(args.label, args.boot)
     else:
-        boot = Boot(args.mode, args.mode, args.args, args.smp, args.mem, args.timeout,
-                    args.cmdline)
+        boot = Boot(args.mode, args.mode, args=args.args, smp=args.smp, mem=args.mem,
+                    timeout=args.timeout, cmdline=args.cmdline)
     initrd = out / "initrd.gz"
     if not args.no_build:
         initrd, lines = prepare(args.label, kernel, out, with_sparse=False)

@@ -39,10 +39,10 @@ class Boot:
     mode: str
     args: str = ""          # pc.args, words "k=v k=v"
     smp: int = 4
-    maxcpus: int = 0        # possible CPUs beyond smp (hot-pluggable), 0: none
     mem: int = 2048         # MiB
     timeout: int = 3000     # seconds
     cmdline: str = ""       # extra kernel options
+    maxcpus: int = 0        # possible CPUs, hot-pluggable beyond smp; 0: smp
 
 
 @dataclass
