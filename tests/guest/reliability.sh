@@ -375,9 +375,10 @@ run_trace_event() {
 	new=$(result new) dup=$(result duplicate) full=$(result dropped_full) busy=$(result dropped_busy)
 	unique=$(stat_value reports_unique) sum=$(stat_value reports_count_sum)
 	reports_json /tmp/trace.json
-	fp=$(grep "\"pfn\":$mine," /tmp/trace.json | pc-report get - fingerprint)
+	# the first report and event of that pfn: the flood may free it again
+	fp=$(grep -m1 "\"pfn\":$mine," /tmp/trace.json | pc-report get - fingerprint)
 	hex=$(printf '%#x' "$mine")
-	traced=$(grep " bad_free: pfn=$hex " /tmp/trace.txt | sed -n 's/.* fingerprint=\([0-9a-f]*\) .*/\1/p')
+	traced=$(grep -m1 " bad_free: pfn=$hex " /tmp/trace.txt | sed -n 's/.* fingerprint=\([0-9a-f]*\) .*/\1/p')
 	ktap_figure "pagecheck:bad_free" "$events events: new $new, duplicate $dup, dropped_full $full, dropped_busy $busy; overrun $overrun; $(invariant_text)"
 	[ "$overrun" = 0 ] && [ "$events" -ge 20003 ] &&
 		[ "$events" = "$(stat_value violations)" ] && [ "$new" = "$unique" ] &&
