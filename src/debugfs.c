@@ -14,6 +14,7 @@
 #include "pagecheck/debugfs.h"
 #include "pagecheck/format.h"
 #include "pagecheck/hook.h"
+#include "pagecheck/panic.h"
 #include "pagecheck/rules.h"
 #include "pagecheck/settings.h"
 #include "pagecheck/store.h"
@@ -179,8 +180,9 @@ static int pgc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "scratch_bytes: %zu\n", as.scratch_bytes);
 	seq_printf(m, "counters_bytes: %zu (%u possible cpus)\n", as.counters_bytes,
 		   num_possible_cpus());
+	seq_printf(m, "panic_bytes: %zu\n", pgc_panic_bytes());
 	seq_printf(m, "footprint_bytes: %zu\n",
-		   st.bytes + as.scratch_bytes + as.counters_bytes);
+		   st.bytes + as.scratch_bytes + as.counters_bytes + pgc_panic_bytes());
 	pgc_track_show(m);
 	seq_printf(m, "kernel_checks: %s\n", pgc_verdict_kernel_checks());
 	seq_printf(m, "kernel_verdict: %d\n", pgc_settings.kernel_verdict);

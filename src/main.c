@@ -16,6 +16,7 @@
 #include "pagecheck/settings.h"
 #include "pagecheck/store.h"
 #include "pagecheck/track.h"
+#include "pagecheck/panic.h"
 #include "pagecheck/verdict.h"
 
 #ifndef PGC_VERSION
@@ -143,6 +144,16 @@ static int pgc_set_stack_depth(const char *val, const struct kernel_param *kp)
 	return ret;
 }
 
+static int pgc_set_panic_reports(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret = pgc_parse_uint(val, "panic_reports", 0, PGC_PANIC_REPORTS_MAX, &v);
+
+	if (!ret)
+		WRITE_ONCE(pgc_settings.panic_reports, v);
+	return ret;
+}
+
 static int pgc_get_uint(char *buf, const struct kernel_param *kp)
 {
 	return sysfs_emit(buf, "%u\n", READ_ONCE(*(unsigned int *)kp->arg));
@@ -205,6 +216,9 @@ static const struct kernel_param_ops pgc_max_reports_ops = {
 static const struct kernel_param_ops pgc_stack_depth_ops = {
 	.set = pgc_set_stack_depth, .get = pgc_get_uint,
 };
+static const struct kernel_param_ops pgc_panic_reports_ops = {
+	.set = pgc_set_panic_reports, .get = pgc_get_uint,
+};
 static const struct kernel_param_ops pgc_clear_ops = {
 	.set = pgc_set_clear,
 };
@@ -227,6 +241,8 @@ module_param_cb(panic_on_report, &pgc_bool_ops, &pgc_settings.panic_on_report, 0
 MODULE_PARM_DESC(panic_on_report, "Panic on the first violation, for kdump (default 0)");
 module_param_cb(hash_pointers, &pgc_bool_ops, &pgc_settings.hash_pointers, 0644);
 MODULE_PARM_DESC(hash_pointers, "Hash page pointers in reports like %p (default 1)");
+module_param_cb(panic_reports, &pgc_panic_reports_ops, &pgc_settings.panic_reports, 0644);
+MODULE_PARM_DESC(panic_reports, "On any panic, print this many latest reports as JSON lines, 0 to 64 (default 8)");
 module_param_cb(clear, &pgc_clear_ops, NULL, 0200);
 MODULE_PARM_DESC(clear, "Write 1 to empty the report store and its counters");
 
@@ -253,10 +269,15 @@ static int __init pgc_init(void)
 		       pgc_settings.max_reports);
 		return ret;
 	}
+	ret = pgc_panic_init();
+	if (ret) {
+		pr_err("cannot allocate the panic notifier's buffers\n");
+		goto err_store;
+	}
 	ret = pgc_audit_init();
 	if (ret) {
 		pr_err("cannot allocate the audit's scratch space\n");
-		goto err_store;
+		goto err_panic;
 	}
 	ret = pgc_track_init(pgc_settings.track);
 	if (ret)
@@ -295,6 +316,8 @@ err_track:
 	pgc_track_exit();
 err_audit:
 	pgc_audit_exit();
+err_panic:
+	pgc_panic_exit();
 err_store:
 	pgc_store_exit();
 	return ret;
@@ -308,6 +331,7 @@ static void __exit pgc_exit(void)
 	pgc_stop_hook();
 	pgc_track_exit();
 	pgc_audit_exit();
+	pgc_panic_exit();
 	pgc_store_exit();
 	pr_info("unloaded\n");
 }

@@ -9,4 +9,5 @@ struct pgc_settings pgc_settings = {
 	.hash_pointers = true,
 	.max_reports = 1024,
 	.stack_depth = 16,
+	.panic_reports = 8,
 };

@@ -164,6 +164,51 @@ bool pgc_store_copy(u32 index, struct pgc_report *dst)
 	return found;
 }
 
+/**
+ * pgc_store_latest() - the reports seen most recently, newest first
+ * @index: room for @max slot indexes
+ * @max: how many at most
+ *
+ * For the panic notifier: the lock is taken only if free, since its holder
+ * may be a CPU stopped for good. Returns how many indexes were written.
+ */
+unsigned int pgc_store_latest(u32 *index, unsigned int max)
+{
+	struct pgc_store *st = &pgc_store;
+	bool locked = raw_spin_trylock(&st->lock);
+	unsigned int n = 0, k;
+	u32 i, used = min(READ_ONCE(st->used), st->capacity);
+
+	for (i = 0; i < used && max; i++) {
+		u64 seen = pgc_slot(i)->last_ns;
+
+		for (k = n; k > 0 && pgc_slot(index[k - 1])->last_ns < seen; k--)
+			if (k < max)
+				index[k] = index[k - 1];
+		if (k < max) {
+			index[k] = i;
+			n = min(n + 1, max);
+		}
+	}
+	if (locked)
+		raw_spin_unlock(&st->lock);
+	return n;
+}
+
+/* pgc_store_copy() for the panic notifier: the lock only if free. */
+bool pgc_store_copy_at_panic(u32 index, struct pgc_report *dst)
+{
+	struct pgc_store *st = &pgc_store;
+	bool locked = raw_spin_trylock(&st->lock);
+	bool found = index < min(READ_ONCE(st->used), st->capacity);
+
+	if (found)
+		memcpy(dst, pgc_slot(index), st->stride);
+	if (locked)
+		raw_spin_unlock(&st->lock);
+	return found;
+}
+
 void pgc_store_clear(void)
 {
 	struct pgc_store *st = &pgc_store;

@@ -373,4 +373,12 @@ static __always_inline void pgc_page_folio(struct pgc_folio_snap *fs,
 #define pgc_timer_delete_sync(t)	del_timer_sync(t)
 #endif
 
+/* --- headers that moved -------------------------------------------------- */
+
+#ifdef PGC_HAVE_PANIC_NOTIFIER_H
+#include <linux/panic_notifier.h>
+#else
+#include <linux/kernel.h>		/* panic_notifier_list before 5.14 */
+#endif
+
 #endif /* PAGECHECK_COMPAT_H */

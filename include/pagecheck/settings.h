@@ -18,6 +18,7 @@ struct pgc_settings {
 	unsigned int max_reports;	/* load time */
 	unsigned int stack_depth;	/* at most stack_capacity */
 	unsigned int stack_capacity;	/* stack_depth at load time */
+	unsigned int panic_reports;	/* printed by the panic notifier */
 };
 
 extern struct pgc_settings pgc_settings;

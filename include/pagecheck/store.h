@@ -33,6 +33,8 @@ size_t pgc_store_report_size(void);
 enum pgc_store_result pgc_store_add(struct pgc_report *rec, bool *first_full);
 void pgc_store_drop_busy(void);
 bool pgc_store_copy(u32 index, struct pgc_report *dst);
+unsigned int pgc_store_latest(u32 *index, unsigned int max);
+bool pgc_store_copy_at_panic(u32 index, struct pgc_report *dst);
 void pgc_store_clear(void);
 void pgc_store_get_stats(struct pgc_store_stats *st);
 bool pgc_store_add_verdict(unsigned long pfn, int reason, bool *agree);

@@ -185,6 +185,26 @@ run_many_cpus() {
 	ktap_end many_cpus
 }
 
+# panic_on_report=1 after three bad frees: the fourth panics the guest.
+# The host checks that the console shows the latest reports as JSON lines
+# (pctest_panic.py) against the reports.json printed here just before.
+run_panic() {
+	load_pagecheck panic_reports=4 ||
+		{ echo "PANIC-TEST insmod failed: $(cat /tmp/insmod.err)"; return 1; }
+	insmod "$PC/pagecheck_inject.ko" || return 1
+	for c in mapping mapcount flags_lru; do
+		echo "$c task" >"$INJ/run"
+	done
+	echo "@@BEGIN reports.json"
+	cat "$D/reports.json"
+	echo "@@END reports.json"
+	echo 1 >"$P/panic_on_report"
+	echo "@@PANIC refcount task"
+	echo "refcount task" >"$INJ/run"
+	echo "PANIC-TEST the guest is still running: panic_on_report=1 did not panic"
+	return 1
+}
+
 run_check() {
 	hooks=$(echo "$HOOKS" | tr ',' ' ')
 	set -- $hooks
@@ -239,6 +259,7 @@ case $mode in
 check) run_check ;;
 kernel-checks) ktap_suite pagecheck 1; run_kernel_checks; ktap_end pagecheck ;;
 many-cpus) ktap_suite pagecheck 1; run_many_cpus; ktap_end pagecheck ;;
+panic) run_panic ;;
 demo) run_demo ;;
-*) echo "usage: suite.sh check|kernel-checks|many-cpus|demo [KEY=VALUE...]" >&2; exit 2 ;;
+*) echo "usage: suite.sh check|kernel-checks|many-cpus|panic|demo [KEY=VALUE...]" >&2; exit 2 ;;
 esac

@@ -38,6 +38,7 @@ import pctest_fingerprint  # noqa: E402
 import pctest_jobs       # noqa: E402
 import pctest_kernels    # noqa: E402
 import pctest_layers     # noqa: E402
+import pctest_panic      # noqa: E402
 import pctest_vm         # noqa: E402
 from pctest_common import (ROOT, Error, Interrupted, Stopwatch, cache, catch_signals,  # noqa: E402
                            log, set_prog, verdict)
@@ -53,10 +54,12 @@ DEFAULT_PLAN = [
 ]
 # 6.12 also boots with init_on_alloc=0: the kernel then checks no free.
 # 6.1 also boots with 255 possible CPUs (6.12's topology code does not count
-# QEMU's hot-pluggable ones): memory must not grow with them.
+# QEMU's hot-pluggable ones): memory must not grow with them; and once to
+# panic on a bad free, judged by pctest_panic.
 BOOT_PLAN = {
     "6.1": DEFAULT_PLAN + [Boot("many-cpus", "many-cpus", smp=2, maxcpus=255, mem=1024,
-                                timeout=600)],
+                                timeout=600),
+                           Boot("panic", "panic", smp=2, mem=1024, timeout=600)],
     "6.12": DEFAULT_PLAN + [Boot("kernel-checks", "kernel-checks", smp=2, mem=1024,
                                  timeout=600, cmdline="init_on_alloc=0")],
 }
@@ -147,10 +150,18 @@ def prepare(label, kernel, out, with_sparse):
     return initrd, lines
 
 
+def judge_boot(prefix, boot, result):
+    """A panic boot must end in pagecheck's panic; any other must not."""
+    if boot.mode != "panic":
+        return pctest_vm.judge(prefix, result)
+    console = (result.out / "console.log").read_bytes().decode("utf-8", "replace")
+    return pctest_panic.judge(prefix, console, pctest_vm.guest_text(result.out))
+
+
 def boot_and_judge(label, kernel, initrd, out, boot):
     result = pctest_vm.boot(kernel.vmlinuz, initrd, out / f"vm-{boot.name}", boot,
                             arch=kernel.arch)
-    for line in pctest_vm.judge(f"{label}/{boot.name}", result):
+    for line in judge_boot(f"{label}/{boot.name}", boot, result):
         verdict(line)
 
 
@@ -199,7 +210,7 @@ def cmd_run(args):
         raise Error(f"--no-build: {initrd} does not exist (run: pctest.py build {args.label})")
     result = pctest_vm.boot(kernel.vmlinuz, initrd, out / f"vm-{boot.name}", boot,
                             arch=kernel.arch, quiet=args.quiet, icount=args.icount)
-    lines = pctest_vm.judge(f"{args.label}/{boot.name}", result)
+    lines = judge_boot(f"{args.label}/{boot.name}", boot, result)
     for line in lines:
         verdict(line)
     return 1 if any(l.startswith("FAIL ") for l in lines) else 0

@@ -670,7 +670,7 @@ def test_boot_plan_is_data():
         [("check", "hooks=tracepoint,ftrace,kprobe", 4, 2048, 3000, ""),
          ("kernel-checks", "", 2, 1024, 600, "init_on_alloc=0")]
     assert [(b.name, b.smp, b.maxcpus) for b in pctest.plan("6.1")] == \
-        [("check", 4, 0), ("many-cpus", 2, 255)]
+        [("check", 4, 0), ("many-cpus", 2, 255), ("panic", 2, 0)]
     assert [(b.name, b.args) for b in pctest.plan("7-rc", canary=True)] == \
         [("check", "hooks=tracepoint,ftrace,kprobe reliability=0 lockdown=0")]
     assert pctest.find_boot("debug", "check").timeout == 7200
@@ -797,3 +797,26 @@ def test_fingerprint_gates():
     assert lone == ["FAIL fingerprint: no bug had the same frames on two kernels, nothing compared"]
     assert pctest_fingerprint.gates([fig("6.1", a)])[0].startswith("SKIP")
     assert pctest_fingerprint.gates(["PASS 6.1: x"])[0].startswith("FAIL")
+
+
+def test_panic_judge():
+    import json
+    import pctest_panic
+    reports = [{"id": i, "reasons": [r], "count": 1} for i, r in
+               ((1, "non-NULL mapping"), (2, "nonzero mapcount"), (3, "x"))]
+    guest = "@@BEGIN reports.json\n" + "".join(json.dumps(r) + "\n" for r in reports) + \
+        "@@END reports.json\n"
+    panicked = {"id": 4, "reasons": ["nonzero _refcount"], "count": 1}
+    long_line = json.dumps(panicked)
+    pieces = [long_line[:10], long_line[10:]]
+    console = ("[ 1.0] pagecheck: json: " + pieces[0] + "\n[ 1.0] pagecheck: json+: " + pieces[1] +
+               "\n" + "".join("[ 1.1] pagecheck: json: %s\n" % json.dumps(r) for r in reports[::-1]) +
+               "[ 1.2] Kernel panic - not syncing: pagecheck: bad page freed (pfn 0x1 order 0)\n")
+    lines = pctest_panic.judge("6.1/panic", console, guest)
+    assert [l.split(" ")[0] for l in lines] == ["PASS"] * 6, lines
+    # one field changed, and no panic
+    bad = console.replace('"count": 1}', '"count": 2}', 2).replace("Kernel panic", "")
+    lines = pctest_panic.judge("6.1/panic", bad, guest)
+    assert [l.split(" ")[0] for l in lines] == ["FAIL", "PASS", "PASS", "PASS", "PASS", "FAIL"], lines
+    # nothing printed
+    assert "FAIL" in pctest_panic.judge("6.1/panic", "", guest)[3]
