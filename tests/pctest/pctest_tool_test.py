@@ -193,37 +193,33 @@ def test_ktap_two_space_indentation_as_the_specification_writes():
         "PASS L: rules: a", "FAIL L: rules: b", "PASS L: outer: inner: deep"]
 
 
-def test_ktap_the_guest_library_output():
-    """tests/guest/ktap.sh, run by busybox sh if the host has it."""
+def _guest_ktap(body):
+    """The results of BODY run by busybox sh after sourcing tests/guest/ktap.sh."""
     import shutil
-    import subprocess
     sh = shutil.which("busybox")
     if sh is None:
         pytest.skip("no busybox")
-    script = (". %s\nktap_suite top 2\nktap_suite a 2\nktap_ok one\n"
-              "ktap_skip two why\nktap_end a\nktap_suite b 2\nktap_fail three oops\n"
-              "ktap_end b\nktap_end top\n" % (pctest_build.GUEST / "ktap.sh"))
+    script = ". %s\n%s" % (pctest_build.GUEST / "ktap.sh", body)
     out = subprocess.run([sh, "sh", "-c", script], capture_output=True, text=True).stdout
-    assert [r.line("L") for r in pctest_ktap.parse(out)] == [
+    return [r.line("L") for r in pctest_ktap.parse(out)]
+
+
+def test_ktap_the_guest_library_output():
+    """tests/guest/ktap.sh, run by busybox sh if the host has it."""
+    assert _guest_ktap("ktap_suite top 2\nktap_suite a 2\nktap_ok one\n"
+                       "ktap_skip two why\nktap_end a\nktap_suite b 2\nktap_fail three oops\n"
+                       "ktap_end b\nktap_end top\n") == [
         "PASS L: a: one", "SKIP L: a: two (why)", "FAIL L: b: three",
         "FAIL L: b: plan (1..2 planned, 1 reported: test 2 never reported)"]
 
 
 def test_ktap_status_judges_every_condition_of_a_chain():
     """ktap_status: a chain fails on its last condition as on its first."""
-    import shutil
-    import subprocess
-    sh = shutil.which("busybox")
-    if sh is None:
-        pytest.skip("no busybox")
-    script = (". %s\nktap_suite top 3\n"
-              "[ 1 = 1 ] && [ 2 = 2 ] && [ 3 = 3 ]; ktap_status $? all d\n"
-              "[ 1 = 1 ] && [ 2 = 2 ] && [ 3 = 4 ]; ktap_status $? last d\n"
-              "[ 1 = 0 ] && [ 2 = 2 ]; ktap_status $? first d\n"
-              "ktap_end top\n" % (pctest_build.GUEST / "ktap.sh"))
-    out = subprocess.run([sh, "sh", "-c", script], capture_output=True, text=True).stdout
-    assert [r.line("L") for r in pctest_ktap.parse(out)] == [
-        "PASS L: all", "FAIL L: last", "FAIL L: first"]
+    assert _guest_ktap("ktap_suite top 3\n"
+                       "[ 1 = 1 ] && [ 2 = 2 ] && [ 3 = 3 ]; ktap_status $? all d\n"
+                       "[ 1 = 1 ] && [ 2 = 2 ] && [ 3 = 4 ]; ktap_status $? last d\n"
+                       "[ 1 = 0 ] && [ 2 = 2 ]; ktap_status $? first d\n"
+                       "ktap_end top\n") == ["PASS L: all", "FAIL L: last", "FAIL L: first"]
 
 
 def _ktap_test_calls(text):
