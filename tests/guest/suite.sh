@@ -198,6 +198,7 @@ run_panic() {
 	echo "@@BEGIN reports.json"
 	cat "$D/reports.json"
 	echo "@@END reports.json"
+	sleep 2		# tee must pass it to the serial port before the panic
 	echo 1 >"$P/panic_on_report"
 	echo "@@PANIC refcount task"
 	echo "refcount task" >"$INJ/run"

@@ -39,7 +39,8 @@ def judge(prefix, console, guest):
     out = []
 
     def say(ok, name, detail=""):
-        out.append(Result(PASS if ok else FAIL, name, detail).line(prefix))
+        out.append(Result(PASS, name).line(prefix) if ok else
+                   Result(FAIL, name, detail).line(prefix))
 
     console = console.replace("\r", "")
     at = console.find("Kernel panic - not syncing: pagecheck: bad page freed")
