@@ -11,7 +11,7 @@
 #
 # Sizes: fp= frees under the workload per backend (1200000), cycles=
 # load/unload cycles per backend (20), flood= (1000000), unload= cycles
-# under fire (200), fuzz= parameter writes (10000); reliability=0 and
+# under fire (100), fuzz= parameter writes (10000); reliability=0 and
 # lockdown=0 leave those steps out.
 
 . /pc/ktap.sh
@@ -23,7 +23,7 @@ HOOKS=tracepoint,ftrace,kprobe
 FP_FREES=1200000
 CYCLES=20
 FLOOD=1000000
-UNLOAD_CYCLES=200
+UNLOAD_CYCLES=100
 FUZZ_ITERATIONS=10000
 RELIABILITY=1
 LOCKDOWN=1
