@@ -305,8 +305,9 @@ def cmd_check(args):
                                     counted=False))
     if env_flag("DKMS"):
         jobs.append(pctest_jobs.Job("dkms", [*me, "dkms"]))
+    canaries = env_list("CANARY", ["7-rc"])
     lines += run_recorded("check", "make check", jobs, lines, clock,
-                          gates=pctest_fingerprint.gates)
+                          gates=lambda shown: pctest_fingerprint.gates(shown, canaries))
     return finish(lines)
 
 

@@ -782,8 +782,17 @@ def test_fingerprint_gates():
     def fig(label, fpv, fr=",".join(frames), bug="mapping/task", why="non-NULL mapping"):
         return f"INFO {label}/check: figure: fingerprint {bug}: {fpv:016x} {fr} {why}"
     ok = pctest_fingerprint.gates([fig("6.1", a), fig("6.12", a), "PASS 6.1: x"])
-    assert ok == ["PASS fingerprint: mapping/task is %016x on 6.1, 6.12 (frames %s)"
-                  % (a, ",".join(frames))]
+    assert ok == ["PASS fingerprint: mapping/task [non-NULL mapping] is %016x on 6.1, 6.12 "
+                  "(frames %s)" % (a, ",".join(frames))]
+    # other reasons for the same case on one kernel: another bug, and a
+    # canary's figures are left out
+    b = fp(["PageBuddy set (double free)"], frames)
+    both = fp(["PageBuddy set (double free)", "nonzero mapcount"], frames)
+    mixed = [fig("6.1", both, bug="buddy/task", why="PageBuddy set (double free)|nonzero mapcount"),
+             fig("6.12", both, bug="buddy/task", why="PageBuddy set (double free)|nonzero mapcount"),
+             fig("7", b, bug="buddy/task", why="PageBuddy set (double free)"),
+             fig("7-rc", a)]
+    assert [l.split(" ")[0] for l in pctest_fingerprint.gates(mixed, ["7-rc"])] == ["PASS"]
     # a value its reasons and frames do not hash to
     bad = pctest_fingerprint.gates([fig("6.1", a), fig("6.12", a ^ 1)])
     assert [l.split(":")[0] for l in bad] == ["FAIL fingerprint 6.12", "FAIL fingerprint"]
