@@ -3,8 +3,8 @@
 fingerprint of every bug it injected in task context with the tracepoint
 backend ("fingerprint CASE/task: FP FRAMES REASONS"). Here each one is
 computed again from its reasons and frames as docs/design.md defines it,
-and the same bug must have the same fingerprint on every kernel where its
-frames have the same names."""
+and the same bug (case and reasons) must have the same fingerprint on
+every kernel where its frames have the same names."""
 
 import re
 
