@@ -164,18 +164,9 @@ bool pgc_store_copy(u32 index, struct pgc_report *dst)
 	return found;
 }
 
-/**
- * pgc_store_latest() - the reports seen most recently, newest first
- * @index: room for @max slot indexes
- * @max: how many at most
- *
- * For the panic notifier: the lock is taken only if free, since its holder
- * may be a CPU stopped for good. Returns how many indexes were written.
- */
-unsigned int pgc_store_latest(u32 *index, unsigned int max)
+static unsigned int pgc_store_latest_unlocked(u32 *index, unsigned int max)
 {
 	struct pgc_store *st = &pgc_store;
-	bool locked = raw_spin_trylock(&st->lock);
 	unsigned int n = 0, k;
 	u32 i, used = min(READ_ONCE(st->used), st->capacity);
 
@@ -190,22 +181,51 @@ unsigned int pgc_store_latest(u32 *index, unsigned int max)
 			n = min(n + 1, max);
 		}
 	}
-	if (locked)
-		raw_spin_unlock(&st->lock);
 	return n;
+}
+
+/**
+ * pgc_store_latest() - the reports seen most recently, newest first
+ * @index: room for @max slot indexes
+ * @max: how many at most
+ *
+ * For the panic notifier: the lock is taken only if free, since its holder
+ * may be a CPU stopped for good. Returns how many indexes were written.
+ */
+unsigned int pgc_store_latest(u32 *index, unsigned int max)
+{
+	unsigned int n;
+
+	if (raw_spin_trylock(&pgc_store.lock)) {
+		n = pgc_store_latest_unlocked(index, max);
+		raw_spin_unlock(&pgc_store.lock);
+	} else {
+		n = pgc_store_latest_unlocked(index, max);
+	}
+	return n;
+}
+
+static bool pgc_store_copy_unlocked(u32 index, struct pgc_report *dst)
+{
+	struct pgc_store *st = &pgc_store;
+
+	if (index >= min(READ_ONCE(st->used), st->capacity))
+		return false;
+	memcpy(dst, pgc_slot(index), st->stride);
+	return true;
 }
 
 /* pgc_store_copy() for the panic notifier: the lock only if free. */
 bool pgc_store_copy_at_panic(u32 index, struct pgc_report *dst)
 {
-	struct pgc_store *st = &pgc_store;
-	bool locked = raw_spin_trylock(&st->lock);
-	bool found = index < min(READ_ONCE(st->used), st->capacity);
+	bool found;
 
-	if (found)
-		memcpy(dst, pgc_slot(index), st->stride);
-	if (locked)
-		raw_spin_unlock(&st->lock);
+	if (raw_spin_trylock(&pgc_store.lock)) {
+		found = pgc_store_copy_unlocked(index, dst);
+		raw_spin_unlock(&pgc_store.lock);
+	} else {
+		found = pgc_store_copy_unlocked(index, dst);
+	}
 	return found;
 }
 
