@@ -196,7 +196,16 @@ def mkinitramfs(out, files, init=GUEST / "init", busybox="/bin/busybox"):
                            b"nobody:x:65534:65534:nobody:/:/bin/sh\n")
     img.file("etc/group", b"root:x:0:\nnogroup:x:65534:\n")
     img.chardev("dev/console", 5, 1)
-    manifest = []
+    manifest = _add_files(img, files)
+    img.file("pc/MANIFEST", "".join(m + "\n" for m in manifest).encode())
+    _write_gzip(out, [], img)
+    log(f"wrote {out} ({Path(out).stat().st_size // 1024} KiB, {len(manifest)} file(s) in /pc)")
+    return Path(out)
+
+
+def _add_files(img, files):
+    """files (see mkinitramfs) into img; returns where each went."""
+    placed = []
     for arg in map(str, files):
         if "=" in arg:
             src, dest = arg.split("=", 1)
@@ -209,15 +218,60 @@ def mkinitramfs(out, files, init=GUEST / "init", busybox="/bin/busybox"):
             raise Error(f"initramfs input '{src}' does not exist")
         img.dirs(os.path.dirname(dest).lstrip("/"))
         img.copy(src, dest.lstrip("/"))
-        manifest.append(dest)
-    img.file("pc/MANIFEST", "".join(m + "\n" for m in manifest).encode())
+        placed.append(dest)
+    return placed
+
+
+def _write_gzip(out, head, img):
+    """out: the bytes of each file in head, then img gzipped."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_bytes(gzip.compress(img.pack(), compresslevel=9, mtime=0))
+    with open(tmp, "wb") as f:
+        for part in head:
+            f.write(Path(part).read_bytes())
+        f.write(gzip.compress(img.pack(), compresslevel=9, mtime=0))
     tmp.rename(out)
-    log(f"wrote {out} ({out.stat().st_size // 1024} KiB, {len(manifest)} file(s) in /pc)")
-    return out
+
+
+def extend_initramfs(out, base, files):
+    """out: the initramfs base with a second archive of files appended
+    (see mkinitramfs for files). The kernel unpacks concatenated archives
+    in order, so this adds to base without rebuilding it."""
+    img = Cpio()
+    placed = _add_files(img, files)
+    _write_gzip(out, [base], img)
+    log(f"wrote {out} ({Path(out).stat().st_size // 1024} KiB: {Path(base).name} "
+        f"and {len(placed)} more file(s))")
+    return Path(out)
+
+
+def program_files(binary, dest, library_path=None):
+    """SRC=DEST arguments that put a dynamically linked host program in
+    the guest at /DEST: the binary, its ELF interpreter and every library
+    ldd lists, by soname in /lib/x86_64-linux-gnu (glibc's built-in search
+    path). library_path: directories searched before the host's."""
+    env = dict(os.environ, LC_ALL="C")
+    if library_path:
+        env["LD_LIBRARY_PATH"] = ":".join(map(str, library_path))
+    head = run(["readelf", "-l", binary], env=env).stdout
+    m = re.search(r"Requesting program interpreter: (.*)\]$", head, re.M)
+    libs = run(["ldd", binary], env=env).stdout
+    if "not found" in libs:
+        raise Error(f"unresolved libraries for {binary}: "
+                    + " ".join(l.strip() for l in libs.splitlines() if "not found" in l))
+    files = [f"{binary}={dest}"]
+    if m:
+        interp = m.group(1)
+        if not os.path.exists(interp):
+            raise Error(f"ELF interpreter {interp} not found")
+        files.append(f"{interp}={interp.lstrip('/')}")
+    pairs = set()
+    for line in libs.splitlines():
+        w = line.split()
+        if len(w) >= 3 and w[1] == "=>" and w[2].startswith("/"):
+            pairs.add((w[0], w[2]))
+    return files + [f"{path}=lib/x86_64-linux-gnu/{soname}" for soname, path in sorted(pairs)]
 
 
 def bpftrace_files(bpftrace=None):
@@ -234,25 +288,8 @@ def bpftrace_files(bpftrace=None):
         raise Error("bpftrace is not installed (apt-get install bpftrace)")
     if not os.access(bpftrace, os.X_OK):
         raise Error(f"BPFTRACE={bpftrace} is not an executable")
+    files = program_files(bpftrace, "bin/bpftrace")
     env = dict(os.environ, LC_ALL="C")
-    head = run(["readelf", "-l", bpftrace], env=env).stdout
-    m = re.search(r"Requesting program interpreter: (.*)\]$", head, re.M)
-    libs = run(["ldd", bpftrace], env=env).stdout
-    if "not found" in libs:
-        raise Error(f"unresolved libraries for {bpftrace}: "
-                    + " ".join(l.strip() for l in libs.splitlines() if "not found" in l))
-    files = [f"{bpftrace}=bin/bpftrace"]
-    if m:
-        interp = m.group(1)
-        if not os.path.exists(interp):
-            raise Error(f"ELF interpreter {interp} not found")
-        files.append(f"{interp}={interp.lstrip('/')}")
-    pairs = set()
-    for line in libs.splitlines():
-        w = line.split()
-        if len(w) >= 3 and w[1] == "=>" and w[2].startswith("/"):
-            pairs.add((w[0], w[2]))
-    files += [f"{path}=lib/x86_64-linux-gnu/{soname}" for soname, path in sorted(pairs)]
     res = subprocess.run(["cpp", "-M", "-nostdinc", "-isystem", "/usr/include", "-isystem",
                           "/usr/include/x86_64-linux-gnu", "-"], input="#include <linux/types.h>\n",
                          capture_output=True, text=True, env=env)
