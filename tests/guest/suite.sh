@@ -206,6 +206,53 @@ run_panic() {
 	return 1
 }
 
+# The kdump round trip, first kernel (booted with crashkernel= and
+# crash_kexec_post_notifiers): load the capture kernel, then as run_panic.
+# The capture kernel boots this suite in mode capture.
+run_kdump() {
+	append="$(sed -e 's/crashkernel=[^ ]*//' -e 's/crash_kexec_post_notifiers//' \
+		      -e 's/pc\.mode=[^ ]*/pc.mode=capture/' /proc/cmdline) nr_cpus=1 irqpoll reset_devices"
+	if ! kexec -s -p /pc/vmlinuz --initrd="/pc/capture.gz" --append="$append" \
+		2>/tmp/kexec.err; then
+		echo "KDUMP-TEST kexec -s -p failed: $(tr '\n' ' ' </tmp/kexec.err)"
+		return 1
+	fi
+	if [ "$(cat /sys/kernel/kexec_crash_loaded)" != 1 ]; then
+		echo "KDUMP-TEST kexec -s -p succeeded but kexec_crash_loaded is not 1"
+		return 1
+	fi
+	echo "@@BEGIN kexec-loaded"
+	echo "$append"
+	echo "@@END kexec-loaded"
+	run_panic
+}
+
+# The kdump round trip, capture kernel: save a filtered dump as
+# kdump-tools does, then recover the kernel log from the saved file.
+run_capture() {
+	if [ ! -r /proc/vmcore ]; then
+		echo "KDUMP-TEST no /proc/vmcore: this is not a capture kernel"
+		return 1
+	fi
+	if ! makedumpfile -l -d 31 /proc/vmcore /tmp/dump >/tmp/mdf.log 2>&1; then
+		echo "KDUMP-TEST makedumpfile -l -d 31 failed: $(tail -n 3 /tmp/mdf.log | tr '\n' ' ')"
+		return 1
+	fi
+	echo "@@BEGIN dump"
+	echo "$(($(wc -c </tmp/dump) / 1024)) KiB (makedumpfile -l -d 31) of a $(($(wc -c </proc/vmcore) / 1048576)) MiB vmcore"
+	echo "@@END dump"
+	if ! makedumpfile --dump-dmesg /tmp/dump /tmp/dmesg.txt >/tmp/mdf.log 2>&1; then
+		echo "KDUMP-TEST makedumpfile --dump-dmesg failed: $(tail -n 3 /tmp/mdf.log | tr '\n' ' ')"
+		return 1
+	fi
+	echo "@@BEGIN dmesg"
+	echo "$(wc -l </tmp/dmesg.txt) lines recovered from the saved dump"
+	echo "@@END dmesg"
+	echo "@@BEGIN vmcore-dmesg"
+	cat /tmp/dmesg.txt
+	echo "@@END vmcore-dmesg"
+}
+
 run_check() {
 	hooks=$(echo "$HOOKS" | tr ',' ' ')
 	set -- $hooks
@@ -261,6 +308,8 @@ check) run_check ;;
 kernel-checks) ktap_suite pagecheck 1; run_kernel_checks; ktap_end pagecheck ;;
 many-cpus) ktap_suite pagecheck 1; run_many_cpus; ktap_end pagecheck ;;
 panic) run_panic ;;
+kdump) run_kdump ;;
+capture) run_capture ;;
 demo) run_demo ;;
-*) echo "usage: suite.sh check|kernel-checks|many-cpus|panic|demo [KEY=VALUE...]" >&2; exit 2 ;;
+*) echo "usage: suite.sh check|kernel-checks|many-cpus|panic|kdump|capture|demo [KEY=VALUE...]" >&2; exit 2 ;;
 esac

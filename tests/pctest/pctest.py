@@ -36,6 +36,7 @@ import pctest_deps       # noqa: E402
 import pctest_dkms       # noqa: E402
 import pctest_fingerprint  # noqa: E402
 import pctest_jobs       # noqa: E402
+import pctest_kdump      # noqa: E402
 import pctest_kernels    # noqa: E402
 import pctest_layers     # noqa: E402
 import pctest_panic      # noqa: E402
@@ -54,12 +55,16 @@ DEFAULT_PLAN = [
 ]
 # 6.12 also boots with init_on_alloc=0: the kernel then checks no free.
 # 6.1 also boots with 255 possible CPUs (6.12's topology code does not count
-# QEMU's hot-pluggable ones): memory must not grow with them; and once to
-# panic on a bad free, judged by pctest_panic.
+# QEMU's hot-pluggable ones): memory must not grow with them; once to
+# panic on a bad free, judged by pctest_panic; and once more to panic into
+# a kdump capture kernel, judged by pctest_kdump.
 BOOT_PLAN = {
     "6.1": DEFAULT_PLAN + [Boot("many-cpus", "many-cpus", smp=2, maxcpus=255, mem=1024,
                                 timeout=600),
-                           Boot("panic", "panic", smp=2, mem=1024, timeout=600)],
+                           Boot("panic", "panic", smp=2, mem=1024, timeout=600),
+                           Boot("kdump", "kdump", smp=2, mem=1024, timeout=600,
+                                cmdline=f"crashkernel={pctest_kdump.CRASHKERNEL} "
+                                "crash_kexec_post_notifiers")],
     "6.12": DEFAULT_PLAN + [Boot("kernel-checks", "kernel-checks", smp=2, mem=1024,
                                  timeout=600, cmdline="init_on_alloc=0")],
 }
@@ -151,14 +156,31 @@ def prepare(label, kernel, out, with_sparse):
 
 
 def judge_boot(prefix, boot, result):
-    """A panic boot must end in pagecheck's panic; any other must not."""
+    """A panic boot must end in pagecheck's panic, a kdump boot in the
+    capture kernel; any other must not panic."""
+    if boot.mode == "kdump":
+        return pctest_kdump.judge(prefix, result)
     if boot.mode != "panic":
         return pctest_vm.judge(prefix, result)
     console = (result.out / "console.log").read_bytes().decode("utf-8", "replace")
     return pctest_panic.judge(prefix, console, pctest_vm.guest_text(result.out))
 
 
+def boot_initrd(kernel, boot, initrd, out):
+    """The initramfs of one boot: the label's, or for kdump the label's
+    with the kdump tools added."""
+    if boot.mode == "kdump":
+        return pctest_kdump.initramfs(kernel, initrd, out)
+    return initrd
+
+
 def boot_and_judge(label, kernel, initrd, out, boot):
+    try:
+        initrd = boot_initrd(kernel, boot, initrd, out)
+    except Error as e:
+        log(str(e))
+        verdict(f"FAIL {label}/{boot.name}: build the initramfs of the boot")
+        return
     result = pctest_vm.boot(kernel.vmlinuz, initrd, out / f"vm-{boot.name}", boot,
                             arch=kernel.arch)
     for line in judge_boot(f"{label}/{boot.name}", boot, result):
@@ -208,6 +230,7 @@ def cmd_run(args):
             return 1
     elif not initrd.is_file():
         raise Error(f"--no-build: {initrd} does not exist (run: pctest.py build {args.label})")
+    initrd = boot_initrd(kernel, boot, initrd, out)
     result = pctest_vm.boot(kernel.vmlinuz, initrd, out / f"vm-{boot.name}", boot,
                             arch=kernel.arch, quiet=args.quiet, icount=args.icount)
     lines = judge_boot(f"{args.label}/{boot.name}", boot, result)

@@ -14,6 +14,14 @@ _PIECE = re.compile(r"pagecheck: (json\+?): (.*)$")
 PANIC_REPORTS = 4            # the guest loads panic_reports=4
 
 
+def sayer(out, prefix):
+    """say(ok, name, detail=""): a PASS or FAIL line appended to out."""
+    def say(ok, name, detail=""):
+        out.append(Result(PASS, name).line(prefix) if ok else
+                   Result(FAIL, name, detail).line(prefix))
+    return say
+
+
 def console_reports(console):
     """The JSON lines the panic notifier printed, pieces joined."""
     lines = []
@@ -37,10 +45,7 @@ def guest_reports(guest):
 def judge(prefix, console, guest):
     """PASS/FAIL lines for a panic boot's console and guest text."""
     out = []
-
-    def say(ok, name, detail=""):
-        out.append(Result(PASS, name).line(prefix) if ok else
-                   Result(FAIL, name, detail).line(prefix))
+    say = sayer(out, prefix)
 
     console = console.replace("\r", "")
     at = console.find("Kernel panic - not syncing: pagecheck: bad page freed")
@@ -52,28 +57,38 @@ def judge(prefix, console, guest):
     before = guest_reports(guest)
     say(before is not None and len(before) == 3, "the guest read 3 reports before the panic",
         "no reports.json between @@BEGIN and @@END" if before is None else f"{len(before)}")
-    lines = console_reports(console)
+    return out + compare(console_reports(console), before, "the console", prefix)
+
+
+def compare(lines, before, where, prefix):
+    """PASS/FAIL lines: lines (the notifier's JSON lines found in where)
+    are the PANIC_REPORTS latest reports, the one that panicked first, the
+    others equal to before (reports.json read before the panic)."""
+    out = []
+    say = sayer(out, prefix)
+
     printed = []
     for line in lines:
         try:
             printed.append(json.loads(line))
         except ValueError as e:
-            say(False, "panic: every printed report is one valid JSON line",
+            say(False, f"panic: every report in {where} is one valid JSON line",
                 f"{e}: {line[:120]}")
             return out
     say(len(printed) == PANIC_REPORTS,
-        f"panic: the console shows the {PANIC_REPORTS} latest reports as JSON lines",
+        f"panic: {where} shows the {PANIC_REPORTS} latest reports as JSON lines",
         f"{len(printed)} printed")
     if not printed or before is None:
         return out
     first = printed[0]
     newest = max(r["id"] for r in before) + 1
     say(first["id"] == newest and "nonzero _refcount" in first["reasons"],
-        "panic: the report that panicked is printed first",
+        f"panic: the report that panicked is first in {where}",
         f"first printed: id {first['id']} {first['reasons']}, want id {newest}")
     by_id = {r["id"]: r for r in before}
     differ = [r["id"] for r in printed[1:] if by_id.get(r["id"]) != r]
     say(len(printed) > 1 and not differ,
-        "panic: the others equal reports.json read before the panic, field for field",
+        f"panic: the others in {where} equal reports.json read before the panic, "
+        "field for field",
         f"ids that differ or were not read before: {differ}")
     return out

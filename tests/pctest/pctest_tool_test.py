@@ -666,12 +666,64 @@ def test_boot_plan_is_data():
         [("check", "hooks=tracepoint,ftrace,kprobe", 4, 2048, 3000, ""),
          ("kernel-checks", "", 2, 1024, 600, "init_on_alloc=0")]
     assert [(b.name, b.smp, b.maxcpus) for b in pctest.plan("6.1")] == \
-        [("check", 4, 0), ("many-cpus", 2, 255), ("panic", 2, 0)]
+        [("check", 4, 0), ("many-cpus", 2, 255), ("panic", 2, 0), ("kdump", 2, 0)]
+    assert "crash_kexec_post_notifiers" in pctest.find_boot("6.1", "kdump").cmdline
     assert [(b.name, b.args) for b in pctest.plan("7-rc", canary=True)] == \
         [("check", "hooks=tracepoint,ftrace,kprobe reliability=0 lockdown=0")]
     assert pctest.find_boot("debug", "check").timeout == 7200
     with pytest.raises(Error, match="no boot"):
         pctest.find_boot("6.12", "reliability")
+
+
+def test_extend_initramfs_appends_a_second_archive(tmp_path):
+    import gzip
+    import pctest_build
+    first = pctest_build.Cpio()
+    first.file("init", b"#!/bin/sh\n", 0o755)
+    base = tmp_path / "base.gz"
+    base.write_bytes(gzip.compress(first.pack()))
+    extra = tmp_path / "vmlinuz"
+    extra.write_bytes(b"kernel image")
+    out = pctest_build.extend_initramfs(tmp_path / "both.gz", base, [f"{extra}=pc/vmlinuz"])
+    assert out.read_bytes().startswith(base.read_bytes())
+    cpio = gzip.decompress(out.read_bytes())
+    assert cpio.count(b"TRAILER!!!") == 2
+    assert cpio.index(b"init\0") < cpio.index(b"pc/vmlinuz\0") and b"kernel image" in cpio
+
+
+def _kdump_result(tmp_path, dmesg_reports, rc=0):
+    """A kdump boot's output: three reports read, a fourth panicked, and
+    the capture kernel's log holding dmesg_reports as notifier lines."""
+    import json
+    from pctest_vm import VmResult
+    reports = [{"id": i, "reasons": ["nonzero mapcount"], "pfn": 100 + i} for i in (1, 2, 3)]
+    panicked = {"id": 4, "reasons": ["nonzero _refcount"], "pfn": 104}
+    everything = {r["id"]: r for r in [*reports, panicked]}
+    logged = "".join(f"[   9.0] pagecheck: json: {json.dumps(everything[i])}\n"
+                     for i in dmesg_reports)
+    (tmp_path / "console.log").write_text(
+        "[ 8.0] Kernel panic - not syncing: pagecheck: bad page freed\n")
+    (tmp_path / "guest.out").write_text(
+        "@@BEGIN kexec-loaded\nconsole=ttyS0 pc.mode=capture\n@@END kexec-loaded\n"
+        "@@BEGIN reports.json\n" + "".join(json.dumps(r) + "\n" for r in reports) +
+        "@@END reports.json\n"
+        f"@@BEGIN vmcore-dmesg\n{logged}@@END vmcore-dmesg\n"
+        f"PAGECHECK-GUEST-DONE rc={rc}\n")
+    return VmResult(tmp_path, True, rc, "", 1.0)
+
+
+def test_kdump_judge_compares_the_recovered_log_with_reports_json(tmp_path):
+    import pctest_kdump
+    lines = pctest_kdump.judge("6.1/kdump", _kdump_result(tmp_path, [4, 3, 2, 1]))
+    assert lines and all(l.startswith("PASS ") for l in lines), lines
+    lines = pctest_kdump.judge("6.1/kdump", _kdump_result(tmp_path, []))
+    assert [l for l in lines if l.startswith("FAIL ")] == [
+        "FAIL 6.1/kdump: panic: the recovered log shows the 4 latest reports as JSON lines "
+        "(0 printed)"]
+    lines = pctest_kdump.judge("6.1/kdump", _kdump_result(tmp_path, [3, 4, 2, 1]))
+    assert any(l.startswith("FAIL ") and "panicked is first" in l for l in lines)
+    lines = pctest_kdump.judge("6.1/kdump", _kdump_result(tmp_path, [4, 3, 2, 1], rc=1))
+    assert any(l.startswith("FAIL ") and "capture kernel saved the dump" in l for l in lines)
 
 
 def _bench_run(label, config, kernel="6.12.95+deb12-amd64", extra="", **units):
