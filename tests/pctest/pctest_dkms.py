@@ -78,7 +78,24 @@ def _installed_everywhere(version, kvers):
             problems.append(f"{found[0]} has version {info('version')}")
         if info("vermagic").split()[0:1] != [k]:
             problems.append(f"{found[0]} has vermagic {info('vermagic')}")
+        if not _has_debug_info(found[0]):
+            problems.append(f"{found[0]} has no .debug_info (dkms.conf: STRIP[0]=\"no\")")
     return problems
+
+
+def _has_debug_info(module):
+    """Whether module (maybe .ko.xz or .ko.zst) kept its DWARF, which crash
+    and drgn need to read pagecheck's store from a dump."""
+    unpack = {".xz": ["xz", "-dc"], ".zst": ["zstd", "-dcq"], ".gz": ["gzip", "-dc"]}
+    data = Path(module).read_bytes()
+    if module.suffix in unpack:
+        data = subprocess.run([*unpack[module.suffix], str(module)], capture_output=True,
+                              check=True).stdout
+    with tempfile.NamedTemporaryFile(suffix=".ko") as f:
+        f.write(data)
+        f.flush()
+        sections = run(["readelf", "-S", "-W", f.name]).stdout
+    return " .debug_info " in sections
 
 
 def test(labels):
@@ -164,8 +181,8 @@ def _dkms_from_dist(t, version, kvers, kdirs, tmp):
         ok &= t.cmd("dkms", "install", "-m", MODULE, "-v", version, "-k", k)
     t.result(ok, f"dkms build/install -m {MODULE} -v {version} -k <kver> for {' '.join(kvers)}")
     problems = _installed_everywhere(version, kvers)
-    t.result(not problems, f"module in /lib/modules/<kver>/updates/dkms/ with version {version} "
-             "and the kernel's vermagic" + (f" ({'; '.join(problems)})" if problems else ""))
+    t.result(not problems, f"module in /lib/modules/<kver>/updates/dkms/ with version {version}, "
+             "the kernel's vermagic and its debug info" + (f" ({'; '.join(problems)})" if problems else ""))
     _build_guard(t, version, kdirs[kvers[-1]], tmp)
     t.cmd("dkms", "remove", "-m", MODULE, "-v", version, "--all")
     shutil.rmtree(Path("/usr/src", f"{MODULE}-{version}"), ignore_errors=True)
@@ -225,7 +242,8 @@ def _deb(t, version, kvers, tmp):
     t.result(t.cmd("apt-get", "install", "-y", str(deb), env=env),
              f"apt-get install ./{deb.name}")
     problems = _installed_everywhere(version, kvers)
-    t.result(not problems, f"the package's DKMS build installed the module for {' '.join(kvers)}"
+    t.result(not problems, f"the package's DKMS build installed the module, with its debug info, for "
+             f"{' '.join(kvers)}"
              + (f" ({'; '.join(problems)})" if problems else ""))
     t.result(t.cmd("apt-get", "purge", "-y", f"{MODULE}-dkms", env=env),
              f"apt-get purge {MODULE}-dkms")
