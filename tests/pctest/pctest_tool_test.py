@@ -688,6 +688,7 @@ def test_boot_plan_is_data():
     assert [(b.name, b.args) for b in pctest.plan("7-rc", canary=True)] == \
         [("check", "hooks=tracepoint,ftrace,kprobe reliability=0 lockdown=0")]
     assert pctest.find_boot("debug", "check").timeout == 7200
+    assert pctest.find_boot("debug", "signed-lockdown").cmdline == "lockdown=integrity"
     with pytest.raises(Error, match="no boot"):
         pctest.find_boot("6.12", "reliability")
 
