@@ -8,6 +8,8 @@
 #           hooks= (default tracepoint,ftrace,kprobe), then reliability
 #           and lockdown raised at run time (last: it cannot be undone)
 #   demo    one bad free of each kind, then the reports
+#   signed-lockdown   booted with lockdown=integrity, signed modules: each
+#           backend, parameters, debugfs, then confidentiality (lockdown.sh)
 #
 # Sizes: fp= frees under the workload per backend (1200000), cycles=
 # load/unload cycles per backend (20), flood= (1000000), unload= cycles
@@ -18,6 +20,7 @@
 . /pc/lib.sh
 . /pc/hooks.sh
 . /pc/reliability.sh
+. /pc/lockdown.sh
 
 HOOKS=tracepoint,ftrace,kprobe
 FP_FREES=1200000
@@ -307,9 +310,10 @@ case $mode in
 check) run_check ;;
 kernel-checks) ktap_suite pagecheck 1; run_kernel_checks; ktap_end pagecheck ;;
 many-cpus) ktap_suite pagecheck 1; run_many_cpus; ktap_end pagecheck ;;
+signed-lockdown) ktap_suite pagecheck 1; run_signed_lockdown; ktap_end pagecheck ;;
 panic) run_panic ;;
 kdump) run_kdump ;;
 capture) run_capture ;;
 demo) run_demo ;;
-*) echo "usage: suite.sh check|kernel-checks|many-cpus|panic|kdump|capture|demo [KEY=VALUE...]" >&2; exit 2 ;;
+*) echo "usage: suite.sh check|kernel-checks|many-cpus|signed-lockdown|panic|kdump|capture|demo [KEY=VALUE...]" >&2; exit 2 ;;
 esac

@@ -8,6 +8,9 @@
  *   cat /sys/kernel/debug/pagecheck_inject/result
  *   cat /sys/kernel/debug/pagecheck_inject/cases
  *
+ * lockdown=integrity refuses writable debugfs files: the write-only
+ * parameter /sys/module/pagecheck_inject/parameters/run does what run does.
+ *
  * Most cases corrupt the page before freeing it. Two states cannot be
  * reached through __free_pages() without a race (a refcount taken or a
  * buddy type set while the free is under way); those cases emulate the
@@ -713,34 +716,61 @@ static int pgc_run(const struct pgc_case *c, const char *context)
 	return pgc_inj.freed_seen ? 0 : -EIO;
 }
 
-static ssize_t pgc_run_write(struct file *file, const char __user *ubuf,
-			     size_t len, loff_t *ppos)
+/* Cleared under pgc_run_lock before exit takes anything down. */
+static bool pgc_ready;
+
+/* "<case> <context>": run one case. Return: 0 or a negative errno. */
+static int pgc_run_line(const char *line)
 {
-	char buf[64], name[40], context[16];
+	char name[40], context[16];
 	unsigned int i;
 	int ret = -EINVAL;
 
-	if (len >= sizeof(buf))
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, len))
-		return -EFAULT;
-	buf[len] = '\0';
-	if (sscanf(buf, "%39s %15s", name, context) != 2)
+	if (sscanf(line, "%39s %15s", name, context) != 2)
 		return -EINVAL;
 	if (strcmp(context, "task") && strcmp(context, "softirq") &&
 	    strcmp(context, "hardirq") && strcmp(context, "locked"))
 		return -EINVAL;
 
 	mutex_lock(&pgc_run_lock);
-	for (i = 0; i < ARRAY_SIZE(pgc_cases); i++) {
+	if (!pgc_ready)
+		ret = -EBUSY;
+	for (i = 0; pgc_ready && i < ARRAY_SIZE(pgc_cases); i++) {
 		if (strcmp(name, pgc_cases[i].name))
 			continue;
 		ret = pgc_run(&pgc_cases[i], context);
 		break;
 	}
 	mutex_unlock(&pgc_run_lock);
+	return ret;
+}
+
+static ssize_t pgc_run_write(struct file *file, const char __user *ubuf,
+			     size_t len, loff_t *ppos)
+{
+	char buf[64];
+	int ret;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	ret = pgc_run_line(buf);
 	return ret ? ret : len;
 }
+
+/* The run parameter: refused at insmod, before the probes are in place. */
+static int pgc_run_param_set(const char *val, const struct kernel_param *kp)
+{
+	return pgc_run_line(val);
+}
+
+static const struct kernel_param_ops pgc_run_param_ops = {
+	.set = pgc_run_param_set,
+};
+module_param_cb(run, &pgc_run_param_ops, NULL, 0200);
+MODULE_PARM_DESC(run, "Write \"<case> <context>\" to run one case, as debugfs run does (allowed under lockdown)");
 
 static ssize_t pgc_result_read(struct file *file, char __user *ubuf,
 			       size_t len, loff_t *ppos)
@@ -807,11 +837,17 @@ static int __init pgc_inject_init(void)
 	debugfs_create_file("run", 0200, pgc_dir, NULL, &pgc_run_fops);
 	debugfs_create_file("result", 0400, pgc_dir, NULL, &pgc_result_fops);
 	debugfs_create_file("cases", 0400, pgc_dir, NULL, &pgc_cases_fops);
+	mutex_lock(&pgc_run_lock);
+	pgc_ready = true;
+	mutex_unlock(&pgc_run_lock);
 	return 0;
 }
 
 static void __exit pgc_inject_exit(void)
 {
+	mutex_lock(&pgc_run_lock);
+	pgc_ready = false;
+	mutex_unlock(&pgc_run_lock);
 	debugfs_remove_recursive(pgc_dir);
 	pgc_timer_delete_sync(&pgc_timer);
 	irq_work_sync(&pgc_irq_work);

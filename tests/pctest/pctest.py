@@ -70,10 +70,14 @@ BOOT_PLAN = {
 }
 # The debug kernel (KASAN, lockdep, DEBUG_VM) makes TCG several times
 # slower: smaller loads (one unload cycle takes about 20 s under KASAN).
+# signed-lockdown: booted locked down, the modules signed with the key the
+# debug kernel's build made (pctest_build.signing_key).
 DEBUG_PLAN = [
     Boot("check", "check",
          "hooks=tracepoint,ftrace,kprobe fp=300000 flood=200000 unload=50", smp=4,
          mem=2048, timeout=7200),
+    Boot("signed-lockdown", "signed-lockdown", smp=2, mem=1024, timeout=900,
+         cmdline="lockdown=integrity"),
 ]
 DEBUG_LABEL = "debug"
 BENCH_KERNELS = ["6.1", "6.12", "7"]

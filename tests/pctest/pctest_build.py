@@ -44,7 +44,8 @@ def _own_warnings(logf, src):
 def build_modules(kernel, out):
     """pagecheck.ko and the test modules, W=1, in out/src, with the
     compiler of the kernel's suite. Any compiler warning in our own files
-    fails the build. Returns the .ko paths."""
+    fails the build. Signed if the kernel's tree has its signing key (then
+    with an unsigned copy of pagecheck.ko). Returns the .ko paths."""
     out = Path(os.path.abspath(out))
     out.mkdir(parents=True, exist_ok=True)
     src = out / "src"
@@ -60,7 +61,52 @@ def build_modules(kernel, out):
     if warnings:
         raise Error("compiler warnings in pagecheck sources (log: %s):\n%s"
                     % (logf, "\n".join("    " + w for w in warnings[:20])))
-    return [src / m for m in MODULES]
+    mods = [src / m for m in MODULES]
+    key = signing_key(kernel)
+    if key:
+        shutil.copy2(mods[0], src / UNSIGNED)
+        for ko in mods:
+            sign(kernel, key, ko, out / "sign.log")
+        mods.append(src / UNSIGNED)
+    return mods
+
+
+# A kernel we built (the debug kernel) keeps in its tree the key its build
+# generated (CONFIG_MODULE_SIG_KEY) and trusts it: its modules are signed
+# with it, and an unsigned copy of pagecheck.ko goes along to be refused.
+# Debian's headers hold no private key: their modules stay unsigned.
+UNSIGNED = "pagecheck-unsigned.ko"
+
+
+def _config(kdir):
+    path = Path(kdir) / ".config"
+    text = path.read_text(errors="replace") if path.is_file() else ""
+    return dict(re.findall(r'^(CONFIG_\w+)=(.*)$', text, re.M))
+
+
+def signing_key(kernel):
+    """(hash, private key, certificate) if kernel.kdir holds the key its
+    build generated and its config signs modules, else None."""
+    cfg = _config(kernel.kdir)
+    if cfg.get("CONFIG_MODULE_SIG") != "y":
+        return None
+    pem = Path(kernel.kdir) / cfg.get("CONFIG_MODULE_SIG_KEY", "").strip('"')
+    x509 = Path(kernel.kdir) / "certs" / "signing_key.x509"
+    if not pem.is_file() or not x509.is_file():
+        return None
+    return cfg.get("CONFIG_MODULE_SIG_HASH", '"sha512"').strip('"'), pem, x509
+
+
+def sign(kernel, key, ko, logf):
+    """Append a signature to ko with the kernel's scripts/sign-file."""
+    algo, pem, x509 = key
+    tool = Path(kernel.kdir) / "scripts" / "sign-file"
+    try:
+        suite_run(kernel, [tool, algo, pem, x509, ko], logf, binds=[Path(ko).parent])
+    except Error as e:
+        raise Error(f"signing {ko} with {pem} failed: {e}")
+    if not Path(ko).read_bytes().endswith(b"~Module signature appended~\n"):
+        raise Error(f"{ko}: no signature after sign-file (log: {logf})")
 
 
 def sparse(kernel, out):

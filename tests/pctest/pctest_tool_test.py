@@ -532,6 +532,24 @@ def test_mkinitramfs_layout(tmp_path):
 # ---------------------------------------------------------------------------
 # Summary and the job pool
 
+def test_signing_key_only_for_a_tree_with_its_key(tmp_path):
+    """The debug kernel's tree has its build's key: its modules are signed.
+    Debian's headers have none: theirs are not."""
+    from pctest_kernels import Kernel
+    kdir = tmp_path / "linux"
+    (kdir / "certs").mkdir(parents=True)
+    (kdir / ".config").write_text('CONFIG_MODULE_SIG=y\nCONFIG_MODULE_SIG_HASH="sha512"\n'
+                                  'CONFIG_MODULE_SIG_KEY="certs/signing_key.pem"\n')
+    kernel = Kernel("debug", "amd64", "6.12", tmp_path, kdir, tmp_path, "bookworm")
+    assert pctest_build.signing_key(kernel) is None
+    (kdir / "certs" / "signing_key.pem").write_text("key")
+    (kdir / "certs" / "signing_key.x509").write_text("cert")
+    assert pctest_build.signing_key(kernel) == (
+        "sha512", kdir / "certs" / "signing_key.pem", kdir / "certs" / "signing_key.x509")
+    (kdir / ".config").write_text("# CONFIG_MODULE_SIG is not set\n")
+    assert pctest_build.signing_key(kernel) is None
+
+
 def test_summary_arithmetic():
     out = ["PASS 6.1: build", "FAIL 6.1/check: a", "SKIP 6.1/check: b (why)", "INFO 6.1: took",
            "CANARY-FAIL 7-rc/check: c", "PASS 6.12: build"]
@@ -671,6 +689,7 @@ def test_boot_plan_is_data():
     assert [(b.name, b.args) for b in pctest.plan("7-rc", canary=True)] == \
         [("check", "hooks=tracepoint,ftrace,kprobe reliability=0 lockdown=0")]
     assert pctest.find_boot("debug", "check").timeout == 7200
+    assert pctest.find_boot("debug", "signed-lockdown").cmdline == "lockdown=integrity"
     with pytest.raises(Error, match="no boot"):
         pctest.find_boot("6.12", "reliability")
 
