@@ -209,6 +209,26 @@ run_panic() {
 	return 1
 }
 
+# For the drgn test (pctest_drgn.py): three reports, reports.json, then
+# the host dumps the guest's memory while it waits.
+run_drgn_dump() {
+	insmod "$PC/qemu_fw_cfg.ko" 2>/tmp/insmod.err ||
+		echo "DRGN-TEST insmod qemu_fw_cfg (VMCOREINFO for the dump): $(cat /tmp/insmod.err)"
+	load_pagecheck ||
+		{ echo "DRGN-TEST insmod failed: $(cat /tmp/insmod.err)"; return 1; }
+	insmod "$PC/pagecheck_inject.ko" || return 1
+	for c in mapping mapcount flags_lru; do
+		echo "$c task" >"$INJ/run"
+	done
+	echo "@@BEGIN reports.json"
+	cat "$D/reports.json"
+	echo "@@END reports.json"
+	echo "@@DUMP-NOW"
+	sleep 30	# the host pauses the guest while it dumps it
+	rmmod pagecheck_inject
+	unload_pagecheck
+}
+
 # The kdump round trip, first kernel (booted with crashkernel= and
 # crash_kexec_post_notifiers): load the capture kernel, then as run_panic.
 # The capture kernel boots this suite in mode capture.
@@ -314,6 +334,7 @@ signed-lockdown) ktap_suite pagecheck 1; run_signed_lockdown; ktap_end pagecheck
 panic) run_panic ;;
 kdump) run_kdump ;;
 capture) run_capture ;;
+drgn-dump) run_drgn_dump ;;
 demo) run_demo ;;
-*) echo "usage: suite.sh check|kernel-checks|many-cpus|signed-lockdown|panic|kdump|capture|demo [KEY=VALUE...]" >&2; exit 2 ;;
+*) echo "usage: suite.sh check|kernel-checks|many-cpus|signed-lockdown|panic|kdump|capture|drgn-dump|demo [KEY=VALUE...]" >&2; exit 2 ;;
 esac

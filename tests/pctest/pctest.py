@@ -34,6 +34,7 @@ import pctest_bench      # noqa: E402
 import pctest_build      # noqa: E402
 import pctest_deps       # noqa: E402
 import pctest_dkms       # noqa: E402
+import pctest_drgn       # noqa: E402
 import pctest_fingerprint  # noqa: E402
 import pctest_jobs       # noqa: E402
 import pctest_kdump      # noqa: E402
@@ -358,6 +359,8 @@ def cmd_check_debug(args):
         me = [sys.executable, str(SELF)]
         jobs = [pctest_jobs.Job(f"debug-{b.name}", [*me, "run", label, "--boot", b.name,
                                                     "--no-build"]) for b in plan(label)]
+        # Debian's debug package has the DWARF drgn needs: a stock kernel
+        jobs.append(pctest_jobs.Job("drgn-6.1", [*me, "drgn", "6.1"]))
         lines += run_recorded("check-debug", "make check-debug", jobs, lines, clock)
     print(f"INFO debug: finished in {clock.seconds():.0f} s", flush=True)
     return finish(lines)
@@ -398,6 +401,13 @@ def cmd_demo(args):
 
 def cmd_dkms(args):
     return pctest_dkms.test(args.labels or ["6.1", "6.12"])
+
+
+def cmd_drgn(args):
+    lines = pctest_drgn.test(args.label)
+    for line in lines:
+        verdict(line)
+    return 1 if any(l.startswith("FAIL ") for l in lines) else 0
 
 
 def cmd_deps(args):
@@ -450,6 +460,10 @@ def parser():
     p = sub.add_parser("dkms", help="install and remove with DKMS and as a .deb")
     p.add_argument("labels", nargs="*", metavar="LABEL")
     p.set_defaults(func=cmd_dkms)
+    p = sub.add_parser("drgn", help="scripts/pagecheck-drgn.py over a dump of a guest, "
+                       "with the kernel's -dbg package")
+    p.add_argument("label", nargs="?", default="6.1")
+    p.set_defaults(func=cmd_drgn)
     p = sub.add_parser("deps", help="install the Debian packages a target needs")
     p.add_argument("target", choices=sorted(pctest_deps.TARGETS))
     p.set_defaults(func=cmd_deps)

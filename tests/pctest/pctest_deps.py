@@ -22,7 +22,8 @@ BENCH = ["bpftrace"]                # the benchmark's peer, copied into the gues
 DKMS = ["dkms", "debhelper", "dh-dkms"]
 TARGETS = {
     "check": BASE + ["sparse"] + CHROOTS + BENCH + DKMS,
-    "check-debug": BASE + ["openssl", "perl"],      # module signing key, build scripts
+    # module signing key, build scripts; drgn for scripts/pagecheck-drgn.py
+    "check-debug": BASE + ["openssl", "perl", "python3-drgn"],
     "bench": BASE + CHROOTS + BENCH,
     "demo": BASE,
     "dkms": BASE + DKMS,

@@ -745,6 +745,29 @@ def test_kdump_judge_compares_the_recovered_log_with_reports_json(tmp_path):
     assert any(l.startswith("FAIL ") and "capture kernel saved the dump" in l for l in lines)
 
 
+def test_drgn_judge_wants_every_report_as_reports_json_shows_it():
+    import json
+    import pctest_drgn
+    want = [{"id": i, "pfn": i, "reasons": ["nonzero mapcount"], "fingerprint": "ab",
+             "stack": ["free_unref_page+0x25/0x1d0", f"pgc_case{i}+0x1/0x2 [pagecheck_inject]",
+                       "entry_SYSCALL_64_after_hwframe+0x63/0xcd"]} for i in (1, 2, 3)]
+    guest = "@@BEGIN reports.json\n" + "".join(json.dumps(r) + "\n" for r in want) + \
+        "@@END reports.json\n"
+    found = [dict(r, stack=["free_unref_page", f"pgc_case{r['id']}", "entry_SYSCALL_64"])
+             for r in want]
+    lines = pctest_drgn.judge("6.1/drgn", guest, True, [json.dumps(r) for r in found], "")
+    assert all(l.startswith("PASS ") for l in lines), lines
+    found[1]["pfn"] = 7
+    lines = pctest_drgn.judge("6.1/drgn", guest, True, [json.dumps(r) for r in found[:2]], "")
+    assert [l for l in lines if l.startswith("FAIL ")] == [
+        "FAIL 6.1/drgn: drgn: the script prints one JSON line per report (2 lines for 3 "
+        "reports; )",
+        "FAIL 6.1/drgn: drgn: every report from the dump equals reports.json (" +
+        ", ".join(pctest_drgn.KEYS) + ", the stack's function names) (ids that differ: [2], "
+        "missing: [3])"]
+    assert not pctest_drgn.same_frames(["vfs_write"], ["vfs_writev"])
+
+
 def _bench_run(label, config, kernel="6.12.95+deb12-amd64", extra="", **units):
     """A parsed bench boot with workload name -> instructions per op."""
     import pctest_bench

@@ -73,6 +73,33 @@ def cmdline(arch, boot, quiet=False):
     return " ".join(words)
 
 
+def qmp_dump(sock_path, dump_path, timeout=120):
+    """dump-guest-memory through QEMU's QMP socket: an ELF
+    vmcore of the whole guest (the VM is paused while it is written)."""
+    import json
+    import socket
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(str(sock_path))
+        f = s.makefile("rw")
+
+        def command(name, **arguments):
+            f.write(json.dumps({"execute": name, "arguments": arguments}) + "\n")
+            f.flush()
+            for line in f:
+                reply = json.loads(line)
+                if "error" in reply:
+                    raise Error(f"QMP {name}: {reply['error'].get('desc')}")
+                if "return" in reply:
+                    return reply["return"]
+            raise Error(f"QMP {name}: the connection closed")
+
+        f.readline()                # the greeting
+        command("qmp_capabilities")
+        command("dump-guest-memory", paging=True, protocol=f"file:{dump_path}",
+                format="elf")
+
+
 def qemu_command(arch, vmlinuz, initrd, out, boot, append, icount, cpu=None):
     """Single-threaded TCG: with multi-threaded TCG a vCPU can keep running
     a stale translation of code another vCPU just patched (ftrace and
@@ -96,10 +123,12 @@ def qemu_command(arch, vmlinuz, initrd, out, boot, append, icount, cpu=None):
     return cmd
 
 
-def boot(vmlinuz, initrd, out, spec, arch="amd64", quiet=False, icount=False, cpu=None):
+def boot(vmlinuz, initrd, out, spec, arch="amd64", quiet=False, icount=False, cpu=None,
+         dump_at=None):
     """Boot the guest once as spec (a Boot) says; wait for it, at most
     spec.timeout seconds. cpu overrides PC_VM_CPU. Whatever interrupts the
-    wait stops QEMU first."""
+    wait stops QEMU first. dump_at: a line the guest prints on its channel
+    when the host should dump its memory to out/vmcore (qmp_dump)."""
     arch = ARCHES[arch]
     out = Path(out)
     for path, what in ((vmlinuz, "kernel image"), (initrd, "initramfs")):
@@ -108,13 +137,17 @@ def boot(vmlinuz, initrd, out, spec, arch="amd64", quiet=False, icount=False, cp
     if not re.fullmatch(r"[A-Za-z0-9_.,:+-]+", spec.mode):
         raise Error(f"mode must be one word, not '{spec.mode}'")
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("console.log", "guest.out", "elapsed", "cmdline", "qemu.log"):
+    for name in ("console.log", "guest.out", "elapsed", "cmdline", "qemu.log", "vmcore",
+                 "qmp.sock"):
         (out / name).unlink(missing_ok=True)
     (out / "console.log").touch()
     (out / "guest.out").touch()
     append = cmdline(arch, spec, quiet)
     (out / "cmdline").write_text(append + "\n")
     cmd = qemu_command(arch, vmlinuz, initrd, out, spec, append, icount, cpu)
+    if dump_at:
+        # vmcoreinfo: the guest's fw_cfg driver tells QEMU where VMCOREINFO is
+        cmd += ["-device", "vmcoreinfo", "-qmp", f"unix:{out / 'qmp.sock'},server=on,wait=off"]
     log(f"booting {Path(vmlinuz).name} mode={spec.mode} smp={spec.smp} mem={spec.mem}M "
         f"timeout={spec.timeout}s -> {out}")
     t0 = time.monotonic()
@@ -123,7 +156,9 @@ def boot(vmlinuz, initrd, out, spec, arch="amd64", quiet=False, icount=False, cp
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog,
                                 stderr=subprocess.STDOUT)
         try:
-            proc.wait(timeout=spec.timeout)
+            if dump_at:
+                _dump_when(proc, out, dump_at, t0 + spec.timeout)
+            proc.wait(timeout=max(1, t0 + spec.timeout - time.monotonic()))
         except subprocess.TimeoutExpired:
             timed_out = True
             stop(proc)
@@ -145,6 +180,20 @@ def boot(vmlinuz, initrd, out, spec, arch="amd64", quiet=False, icount=False, cp
         msg += "\nqemu.log:\n" + tail(out / "qemu.log", 10, "  | ")
     log(msg)
     return VmResult(out, False, None, why, elapsed)
+
+
+def _dump_when(proc, out, marker, deadline):
+    """Wait for marker on the guest's channel, then dump the guest."""
+    marker = marker.encode()
+    while proc.poll() is None and time.monotonic() < deadline:
+        if marker in (out / "guest.out").read_bytes():
+            log(f"dumping the guest's memory to {out / 'vmcore'}")
+            try:
+                qmp_dump(out / "qmp.sock", out / "vmcore")
+            except (OSError, ValueError, Error) as e:
+                log(f"dump-guest-memory failed: {e}")
+            return
+        time.sleep(0.2)
 
 
 def guest_text(out):
