@@ -191,9 +191,13 @@ run_many_cpus() {
 # panic_on_report=1 after three bad frees: the fourth panics the guest.
 # The host checks that the console shows the latest reports as JSON lines
 # (pctest_panic.py) against the reports.json printed here just before.
-run_panic() {
-	load_pagecheck panic_reports=4 ||
-		{ echo "PANIC-TEST insmod failed: $(cat /tmp/insmod.err)"; return 1; }
+# Load pagecheck with PARAMS and the injector, make three reports and print
+# reports.json for the host; TAG starts the line of a failure.
+three_reports() { # TAG [PARAMS...]
+	tag=$1
+	shift
+	load_pagecheck "$@" ||
+		{ echo "$tag insmod failed: $(cat /tmp/insmod.err)"; return 1; }
 	insmod "$PC/pagecheck_inject.ko" || return 1
 	for c in mapping mapcount flags_lru; do
 		echo "$c task" >"$INJ/run"
@@ -201,6 +205,10 @@ run_panic() {
 	echo "@@BEGIN reports.json"
 	cat "$D/reports.json"
 	echo "@@END reports.json"
+}
+
+run_panic() {
+	three_reports PANIC-TEST panic_reports=4 || return 1
 	sleep 2		# tee must pass it to the serial port before the panic
 	echo 1 >"$P/panic_on_report"
 	echo "@@PANIC refcount task"
@@ -214,15 +222,7 @@ run_panic() {
 run_drgn_dump() {
 	insmod "$PC/qemu_fw_cfg.ko" 2>/tmp/insmod.err ||
 		echo "DRGN-TEST insmod qemu_fw_cfg (VMCOREINFO for the dump): $(cat /tmp/insmod.err)"
-	load_pagecheck ||
-		{ echo "DRGN-TEST insmod failed: $(cat /tmp/insmod.err)"; return 1; }
-	insmod "$PC/pagecheck_inject.ko" || return 1
-	for c in mapping mapcount flags_lru; do
-		echo "$c task" >"$INJ/run"
-	done
-	echo "@@BEGIN reports.json"
-	cat "$D/reports.json"
-	echo "@@END reports.json"
+	three_reports DRGN-TEST || return 1
 	echo "@@DUMP-NOW"
 	sleep 30	# the host pauses the guest while it dumps it
 	rmmod pagecheck_inject
