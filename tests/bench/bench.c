@@ -30,6 +30,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/debugfs.h>
 #include <linux/gfp.h>
 #include <linux/ktime.h>
@@ -280,6 +281,9 @@ static int pgc_bench_flood(unsigned long count, unsigned int keys)
 		INIT_WORK(per_cpu_ptr(&pgc_bench_flood_work, cpu), pgc_bench_flood_cpu);
 		schedule_work_on(cpu, per_cpu_ptr(&pgc_bench_flood_work, cpu));
 	}
+	/* Short sleeps: a flood longer than hung_task_timeout is not a hang. */
+	while (atomic_long_read(&pgc_bench_flood_left) > 0)
+		msleep(10);
 	for_each_online_cpu(cpu)
 		flush_work(per_cpu_ptr(&pgc_bench_flood_work, cpu));
 	cpus_read_unlock();
