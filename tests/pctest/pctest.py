@@ -360,7 +360,7 @@ def cmd_check_debug(args):
         jobs = [pctest_jobs.Job(f"debug-{b.name}", [*me, "run", label, "--boot", b.name,
                                                     "--no-build"]) for b in plan(label)]
         # Debian's debug package has the DWARF drgn needs: a stock kernel
-        jobs.append(pctest_jobs.Job("drgn-6.1", [*me, "drgn", "6.1"]))
+        jobs.append(pctest_jobs.Job("6.1-drgn", [*me, "drgn", "6.1"]))
         lines += run_recorded("check-debug", "make check-debug", jobs, lines, clock)
     print(f"INFO debug: finished in {clock.seconds():.0f} s", flush=True)
     return finish(lines)
