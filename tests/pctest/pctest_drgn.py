@@ -18,7 +18,7 @@ import pctest_kernels
 import pctest_vm
 from pctest_common import ROOT, Error, cache, log, run
 from pctest_kernels import AptState
-from pctest_panic import sayer
+from pctest_panic import guest_reports, sayer
 from pctest_vm import Boot
 
 SCRIPT = ROOT / "scripts" / "pagecheck-drgn.py"
@@ -80,8 +80,7 @@ def same_frames(found, kallsyms):
 def judge(prefix, guest, dump, lines, errors):
     out = []
     say = sayer(out, prefix)
-    before = pctest_vm.sections(guest).get("reports.json")
-    before = None if before is None else [json.loads(l) for l in before.splitlines() if l]
+    before = guest_reports(guest)
     say(before is not None and len(before) == 3, "the guest read 3 reports before the dump",
         "no reports.json between @@BEGIN and @@END" if before is None else f"{len(before)}")
     say(dump, "QEMU dumped the guest's memory (dump-guest-memory, ELF)")

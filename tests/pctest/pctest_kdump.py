@@ -20,7 +20,7 @@ import pctest_build
 import pctest_panic
 from pctest_common import Error, cache, log, run
 from pctest_kernels import HOST_SUITE, AptState
-from pctest_vm import sections, splats
+from pctest_vm import guest_text, sections, splats
 
 TOOLS = ["kexec-tools", "makedumpfile"]
 CRASHKERNEL = "256M"
@@ -107,8 +107,7 @@ def judge(prefix, result):
 
     console = (result.out / "console.log").read_bytes().decode("utf-8", "replace")
     console = console.replace("\r", "")
-    guest = (result.out / "guest.out").read_bytes().decode("utf-8", "replace")
-    guest = guest.replace("\r", "")
+    guest = guest_text(result.out)
     found = sections(guest)
     at = console.find("Kernel panic - not syncing: pagecheck: bad page freed")
     say(at >= 0, "panic_on_report=1 panicked the first kernel",
