@@ -136,12 +136,15 @@ typedef struct pt_regs pgc_ftrace_regs_t;	/* callbacks took pt_regs until 5.11 *
 static __always_inline unsigned long pgc_ftrace_arg(pgc_ftrace_regs_t *fregs,
 						    unsigned int n)
 {
-#if defined(ftrace_regs_get_argument) && !defined(CONFIG_S390)
-	return ftrace_regs_get_argument(fregs, n);
-#elif defined(arch_ftrace_regs)
+#if defined(CONFIG_S390) && defined(arch_ftrace_regs)
 	return pgc_regs_arg(&arch_ftrace_regs(fregs)->regs, n);
-#else
+#elif defined(CONFIG_S390)
 	return pgc_regs_arg(&fregs->regs, n);
+#elif defined(ftrace_regs_get_argument) || defined(HAVE_ARCH_FTRACE_REGS)
+	/* a macro, or (arm64 6.12: opaque ftrace_regs) an inline function */
+	return ftrace_regs_get_argument(fregs, n);
+#else
+	return regs_get_kernel_argument(&fregs->regs, n);
 #endif
 }
 #elif defined(PGC_HAVE_FTRACE_REGS)
