@@ -207,8 +207,12 @@ def guest_modules(kernel, out):
     d = Path(out) / "kmod"
     shutil.rmtree(d, ignore_errors=True)
     d.mkdir(parents=True)
-    files = []
+    builtin = Path(kernel.moddir) / "modules.builtin"
+    builtin = builtin.read_text() if builtin.is_file() else ""
+    files, loaded = [], []
     for name in names:
+        if re.search(rf"/{re.escape(name)}\.ko$", builtin, re.M):
+            continue        # built in (6.12: virtio_console)
         found = [p for p in Path(kernel.moddir).rglob(f"{name}.ko*")
                  if p.name in (f"{name}.ko", f"{name}.ko.xz", f"{name}.ko.zst", f"{name}.ko.gz")]
         if not found:
@@ -221,7 +225,10 @@ def guest_modules(kernel, out):
         else:
             shutil.copyfile(src, dst)
         files.append(f"{dst}=pc/kmod/{name}.ko")
-    (d / "order").write_text("".join(n + "\n" for n in names))
+        loaded.append(name)
+    if not loaded:
+        return []
+    (d / "order").write_text("".join(n + "\n" for n in loaded))
     return files + [f"{d / 'order'}=pc/kmod/order"]
 
 
