@@ -13,12 +13,24 @@
 /*
  * Hook machinery between the free and pagecheck, by prefix or, for the
  * int3 exception entry points, by substring. trace_mm_page_free() itself
- * is out of line in some builds (KASAN).
+ * is out of line in some builds (KASAN). A kprobe's breakpoint exception
+ * path is per architecture: int3 on x86, BRK on arm64 (el1h_64_sync,
+ * el1_dbg, do_debug_exception, brk_handler, call_break_hook), the
+ * program check of the 0x0002 opcode on s390 (pgm_check_handler,
+ * __do_pgm_check, illegal_op and the die notifier chain).
  */
 static const char *const pgc_hook_frame_prefixes[] = {
 	"__traceiter_", "trace_mm_page_free", "ftrace_", "arch_ftrace", "kprobe_",
 	"aggr_pre_handler", "opt_pre_handler", "optimized_callback",
 	"do_int3", "fprobe_", "0x",
+#ifdef CONFIG_ARM64
+	"call_break_hook", "brk_handler", "do_debug_exception", "el1_dbg",
+	"el1h_64_sync", "do_el1_brk64", "el1_brk64",
+#endif
+#ifdef CONFIG_S390
+	"pgm_check_handler", "__do_pgm_check", "illegal_op", "notify_die",
+	"atomic_notifier_call_chain", "notifier_call_chain",
+#endif
 };
 static const char *const pgc_hook_frame_parts[] = { "exc_int3" };
 
