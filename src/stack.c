@@ -6,6 +6,7 @@
  */
 #include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
 #include <linux/stacktrace.h>
 #include <linux/string.h>
 #include "pagecheck/stack.h"
@@ -67,6 +68,28 @@ static bool pgc_hook_frame(unsigned long addr, char *symbol)
 	return false;
 }
 
+/*
+ * A kprobe at a function's entry on arm64 stops (BRK) before the function
+ * saved its link register: the unwinder goes from the probed function to
+ * its caller's caller. The kprobe backend names the missing return address
+ * for the free it dispatches (pgc_stack_entry_hint()).
+ */
+static DEFINE_PER_CPU(unsigned long, pgc_stack_entry_pc);
+static DEFINE_PER_CPU(unsigned long, pgc_stack_entry_link);
+
+/**
+ * pgc_stack_entry_hint() - the return address of a probed function's entry
+ * @pc: the probed address, or 0 to clear the hint
+ * @link: the return address, still in a register at @pc
+ *
+ * Call with preemption disabled, and clear it before enabling it again.
+ */
+void pgc_stack_entry_hint(unsigned long pc, unsigned long link)
+{
+	__this_cpu_write(pgc_stack_entry_pc, pc);
+	__this_cpu_write(pgc_stack_entry_link, link);
+}
+
 /**
  * pgc_stack_save() - the current stack, hook frames trimmed
  * @stack: where to store it
@@ -78,14 +101,20 @@ static bool pgc_hook_frame(unsigned long addr, char *symbol)
 unsigned int pgc_stack_save(unsigned long *stack, unsigned int depth,
 			    struct pgc_stack_scratch *scratch)
 {
-	unsigned int nr, skip = 0;
+	unsigned long pc = this_cpu_read(pgc_stack_entry_pc);
+	unsigned long link = this_cpu_read(pgc_stack_entry_link);
+	unsigned int nr, i, out = 0, skip = 0;
 
 	nr = stack_trace_save(scratch->entries, ARRAY_SIZE(scratch->entries), 0);
 	while (skip < nr && pgc_hook_frame(scratch->entries[skip], scratch->symbol))
 		skip++;
-	nr = min(nr - skip, depth);
-	memcpy(stack, scratch->entries + skip, nr * sizeof(*stack));
-	return nr;
+	for (i = skip; i < nr && out < depth; i++) {
+		stack[out++] = scratch->entries[i];
+		if (i == skip && pc && scratch->entries[i] == pc && out < depth &&
+		    (i + 1 == nr || scratch->entries[i + 1] != link))
+			stack[out++] = link;
+	}
+	return out;
 }
 
 /**

@@ -103,6 +103,19 @@ static __always_inline unsigned long pgc_regs_arg(struct pt_regs *regs,
 #define pgc_regs_arg(regs, n)	regs_get_kernel_argument(regs, n)
 #endif
 
+/*
+ * The return address of a function probed at its entry when it is still in
+ * a register, not on the stack (arm64: the link register), else 0.
+ */
+static __always_inline unsigned long pgc_kprobe_entry_link(struct pt_regs *regs)
+{
+#ifdef CONFIG_ARM64
+	return procedure_link_pointer(regs);
+#else
+	return 0;
+#endif
+}
+
 /* The first arguments of a probed function, from a kprobe's registers. */
 static __always_inline unsigned long pgc_kprobe_arg(struct pt_regs *regs,
 						    unsigned int n)
