@@ -969,3 +969,19 @@ def test_deps_for_foreign_labels(monkeypatch):
     assert "qemu-system-arm" not in pctest_deps.wanted("check")
     monkeypatch.setenv("KERNELS", "6.1 6.1-arm64")
     assert "gcc-aarch64-linux-gnu" in pctest_deps.wanted("check")
+
+
+def test_guest_modules(tmp_path):
+    mod = tmp_path / "lib" / "modules" / "k"
+    (mod / "kernel" / "drivers" / "virtio").mkdir(parents=True)
+    (mod / "kernel" / "drivers" / "virtio" / "virtio_mmio.ko").write_bytes(b"\x7fELF mmio")
+    (mod / "modules.builtin").write_text("kernel/drivers/char/virtio_console.ko\n")
+    k = pctest_kernels.Kernel("l", "arm64", "k", Path("v"), Path("d"), mod, "bookworm")
+    files = pctest_build.guest_modules(k, tmp_path / "out")
+    assert files == [f"{tmp_path}/out/kmod/virtio_mmio.ko=pc/kmod/virtio_mmio.ko",
+                     f"{tmp_path}/out/kmod/order=pc/kmod/order"]
+    assert (tmp_path / "out" / "kmod" / "order").read_text() == "virtio_mmio\n"
+    k.arch = "amd64"
+    assert pctest_build.guest_modules(k, tmp_path / "out") == []
+    k.arch = "s390x"
+    assert pctest_build.guest_modules(k, tmp_path / "out") == []
