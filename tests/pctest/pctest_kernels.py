@@ -856,7 +856,10 @@ class Chroot:
         with self.lock() as lock:
             self.ensure(lock, kdir)
             mounts = []
-            for d in [cache(), Path("/work"), ROOT, *binds]:
+            # a cache whose kernels/ is a symlink (to another cache): its target too
+            kernels = cache() / "kernels"
+            shared = [Path(os.path.realpath(kernels))] if kernels.is_symlink() else []
+            for d in [cache(), *shared, Path("/work"), ROOT, *binds]:
                 d = Path(os.path.abspath(d))
                 if not d.is_dir():
                     if d == Path("/work"):
