@@ -16,9 +16,8 @@
  * int3 exception entry points, by substring. trace_mm_page_free() itself
  * is out of line in some builds (KASAN). A kprobe's breakpoint exception
  * path is per architecture: int3 on x86, BRK on arm64 (el1h_64_sync,
- * el1_dbg, do_debug_exception, brk_handler, call_break_hook), the
- * program check of the 0x0002 opcode on s390 (pgm_check_handler,
- * __do_pgm_check, illegal_op and the die notifier chain).
+ * el1_dbg, do_debug_exception, brk_handler, call_break_hook). s390 probes
+ * a function's entry through ftrace (KPROBES_ON_FTRACE): no exception.
  */
 static const char *const pgc_hook_frame_prefixes[] = {
 	"__traceiter_", "trace_mm_page_free", "ftrace_", "arch_ftrace", "kprobe_",
@@ -27,10 +26,6 @@ static const char *const pgc_hook_frame_prefixes[] = {
 #ifdef CONFIG_ARM64
 	"call_break_hook", "brk_handler", "do_debug_exception", "el1_dbg",
 	"el1h_64_sync", "do_el1_brk64", "el1_brk64",
-#endif
-#ifdef CONFIG_S390
-	"pgm_check_handler", "__do_pgm_check", "illegal_op", "notify_die",
-	"atomic_notifier_call_chain", "notifier_call_chain",
 #endif
 };
 static const char *const pgc_hook_frame_parts[] = { "exc_int3" };
