@@ -20,6 +20,27 @@ endif
 DKMS_FILES = Makefile Kbuild LICENSE src include probes scripts/feature-probes.sh
 
 export PGC_GEN PGC_VERSION
+
+# Headers of another architecture (Debian's arm64 or s390x headers on an
+# amd64 host, as DKMS meets them): ARCH and CROSS_COMPILE follow KDIR's
+# .config unless given. The cross gcc is Debian's gcc-<arch-triplet>.
+PGC_KARCH := $(shell sed -n 's/^CONFIG_\(ARM64\|S390\|X86_64\)=y$$/\1/p' $(KDIR)/.config 2>/dev/null)
+PGC_HOST_KARCH := $(subst aarch64,ARM64,$(subst s390x,S390,$(subst x86_64,X86_64,$(shell uname -m))))
+PGC_ARCH_ARM64 = arm64
+PGC_ARCH_S390 = s390
+PGC_ARCH_X86_64 = x86
+PGC_CROSS_ARM64 = aarch64-linux-gnu-
+PGC_CROSS_S390 = s390x-linux-gnu-
+PGC_CROSS_X86_64 = x86_64-linux-gnu-
+ifneq ($(PGC_KARCH),)
+ifneq ($(PGC_KARCH),$(PGC_HOST_KARCH))
+ifeq ($(origin CROSS_COMPILE),undefined)
+CROSS_COMPILE := $(PGC_CROSS_$(PGC_KARCH))
+ARCH := $(PGC_ARCH_$(PGC_KARCH))
+export ARCH CROSS_COMPILE
+endif
+endif
+endif
 # KERNELS, JOBS, CANARY, BENCH, DKMS and PAGECHECK_* reach the driver from
 # the environment or the make command line (make exports both).
 

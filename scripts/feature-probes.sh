@@ -17,7 +17,10 @@ for f in "$work"/*.c; do
 done > "$work/Kbuild"
 
 # Probes run isolated from the caller's CFLAGS; failures are expected.
+# ARCH and CROSS_COMPILE go through: without them a cross build's probes
+# would be compiled by the host's gcc.
 env -i PATH="$PATH" HOME="${HOME:-/root}" \
+	${ARCH:+ARCH="$ARCH"} ${CROSS_COMPILE:+CROSS_COMPILE="$CROSS_COMPILE"} \
 	make -k -j"$(nproc)" -C "$kdir" M="$work" modules >"$work/probes.log" 2>&1 || true
 
 if [ ! -e "$work/0_sanity.o" ]; then
@@ -25,6 +28,23 @@ if [ ! -e "$work/0_sanity.o" ]; then
 	echo "feature-probes: is this a kernel headers tree with a matching compiler?" >&2
 	tail -n 30 "$work/probes.log" >&2
 	exit 1
+fi
+
+# The probes must be objects for KDIR's architecture (ELF e_machine).
+want=
+grep -q '^CONFIG_X86_64=y' "$kdir/.config" 2>/dev/null && want=62
+grep -q '^CONFIG_ARM64=y' "$kdir/.config" 2>/dev/null && want=183
+grep -q '^CONFIG_S390=y' "$kdir/.config" 2>/dev/null && want=22
+if [ -n "$want" ]; then
+	# e_machine: bytes 18-19, in the byte order EI_DATA (byte 5) names
+	set -- $(od -An -tu1 -j5 -N1 "$work/0_sanity.o") \
+	       $(od -An -tu1 -j18 -N2 "$work/0_sanity.o")
+	if [ "$1" = 2 ]; then got=$(($2 * 256 + $3)); else got=$(($3 * 256 + $2)); fi
+	if [ "$got" != "$want" ]; then
+		echo "feature-probes: probes were built for ELF machine $got, $kdir is $want" >&2
+		echo "feature-probes: ARCH=${ARCH:-} CROSS_COMPILE=${CROSS_COMPILE:-} (a cross build needs both)" >&2
+		exit 1
+	fi
 fi
 
 tmp="$out/pagecheck_config.h.tmp"

@@ -9,6 +9,7 @@
 #include <linux/string.h>
 #include "pagecheck/compat_trace.h"
 #include "pagecheck/hook.h"
+#include "pagecheck/stack.h"
 #include "pagecheck/targets.h"
 
 #ifdef CONFIG_KPROBES
@@ -27,9 +28,14 @@ static const struct pgc_target_set *pgc_kp_set;
 static int notrace pgc_kp_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct pgc_kp_target *kt = container_of(p, struct pgc_kp_target, kp);
+	unsigned long link = pgc_kprobe_entry_link(regs);
 
+	if (link)
+		pgc_stack_entry_hint((unsigned long)p->addr, link);
 	pgc_target_dispatch(kt->target, pgc_kprobe_arg(regs, 0),
 			    pgc_kprobe_arg(regs, 1));
+	if (link)
+		pgc_stack_entry_hint(0, 0);
 	return 0;
 }
 NOKPROBE_SYMBOL(pgc_kp_pre);

@@ -6,6 +6,7 @@
  */
 #include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
 #include <linux/stacktrace.h>
 #include <linux/string.h>
 #include "pagecheck/stack.h"
@@ -13,12 +14,19 @@
 /*
  * Hook machinery between the free and pagecheck, by prefix or, for the
  * int3 exception entry points, by substring. trace_mm_page_free() itself
- * is out of line in some builds (KASAN).
+ * is out of line in some builds (KASAN). A kprobe's breakpoint exception
+ * path is per architecture: int3 on x86, BRK on arm64 (el1h_64_sync,
+ * el1_dbg, do_debug_exception, brk_handler, call_break_hook). s390 probes
+ * a function's entry through ftrace (KPROBES_ON_FTRACE): no exception.
  */
 static const char *const pgc_hook_frame_prefixes[] = {
 	"__traceiter_", "trace_mm_page_free", "ftrace_", "arch_ftrace", "kprobe_",
 	"aggr_pre_handler", "opt_pre_handler", "optimized_callback",
 	"do_int3", "fprobe_", "0x",
+#ifdef CONFIG_ARM64
+	"call_break_hook", "brk_handler", "do_debug_exception", "el1_dbg",
+	"el1h_64_sync", "do_el1_brk64", "el1_brk64",
+#endif
 };
 static const char *const pgc_hook_frame_parts[] = { "exc_int3" };
 
@@ -55,6 +63,28 @@ static bool pgc_hook_frame(unsigned long addr, char *symbol)
 	return false;
 }
 
+/*
+ * A kprobe at a function's entry on arm64 stops (BRK) before the function
+ * saved its link register: the unwinder goes from the probed function to
+ * its caller's caller. The kprobe backend names the missing return address
+ * for the free it dispatches (pgc_stack_entry_hint()).
+ */
+static DEFINE_PER_CPU(unsigned long, pgc_stack_entry_pc);
+static DEFINE_PER_CPU(unsigned long, pgc_stack_entry_link);
+
+/**
+ * pgc_stack_entry_hint() - the return address of a probed function's entry
+ * @pc: the probed address, or 0 to clear the hint
+ * @link: the return address, still in a register at @pc
+ *
+ * Call with preemption disabled, and clear it before enabling it again.
+ */
+void pgc_stack_entry_hint(unsigned long pc, unsigned long link)
+{
+	__this_cpu_write(pgc_stack_entry_pc, pc);
+	__this_cpu_write(pgc_stack_entry_link, link);
+}
+
 /**
  * pgc_stack_save() - the current stack, hook frames trimmed
  * @stack: where to store it
@@ -66,14 +96,20 @@ static bool pgc_hook_frame(unsigned long addr, char *symbol)
 unsigned int pgc_stack_save(unsigned long *stack, unsigned int depth,
 			    struct pgc_stack_scratch *scratch)
 {
-	unsigned int nr, skip = 0;
+	unsigned long pc = this_cpu_read(pgc_stack_entry_pc);
+	unsigned long link = this_cpu_read(pgc_stack_entry_link);
+	unsigned int nr, i, out = 0, skip = 0;
 
 	nr = stack_trace_save(scratch->entries, ARRAY_SIZE(scratch->entries), 0);
 	while (skip < nr && pgc_hook_frame(scratch->entries[skip], scratch->symbol))
 		skip++;
-	nr = min(nr - skip, depth);
-	memcpy(stack, scratch->entries + skip, nr * sizeof(*stack));
-	return nr;
+	for (i = skip; i < nr && out < depth; i++) {
+		stack[out++] = scratch->entries[i];
+		if (i == skip && pc && scratch->entries[i] == pc && out < depth &&
+		    (i + 1 == nr || scratch->entries[i + 1] != link))
+			stack[out++] = link;
+	}
+	return out;
 }
 
 /**

@@ -104,14 +104,17 @@ enum pgc_store_result pgc_store_add(struct pgc_report *rec, bool *first_full)
 	unsigned long flags;
 	u32 bucket, index;
 
-	/* in NMI only a trylock: the lock may be held under us */
-	if (in_nmi()) {
-		if (!raw_spin_trylock_irqsave(&st->lock, flags)) {
-			pgc_store_drop_busy();
-			return PGC_DROPPED_BUSY;
-		}
-	} else {
-		raw_spin_lock_irqsave(&st->lock, flags);
+	/*
+	 * In NMI only a trylock: the lock may be held under us. Not
+	 * raw_spin_trylock_irqsave(): sparse loses its context on arm64.
+	 */
+	local_irq_save(flags);
+	if (!in_nmi()) {
+		raw_spin_lock(&st->lock);
+	} else if (!raw_spin_trylock(&st->lock)) {
+		local_irq_restore(flags);
+		pgc_store_drop_busy();
+		return PGC_DROPPED_BUSY;
 	}
 	st->violations++;
 
@@ -287,11 +290,12 @@ bool pgc_store_add_verdict(unsigned long pfn, int reason, bool *agree)
 	unsigned int pass;
 	u32 i;
 
-	if (in_nmi()) {
-		if (!raw_spin_trylock_irqsave(&st->lock, flags))
-			return false;
-	} else {
-		raw_spin_lock_irqsave(&st->lock, flags);
+	local_irq_save(flags);		/* as in pgc_store_add() */
+	if (!in_nmi()) {
+		raw_spin_lock(&st->lock);
+	} else if (!raw_spin_trylock(&st->lock)) {
+		local_irq_restore(flags);
+		return false;
 	}
 	/* the latest free of a deduplicated report is the likeliest match */
 	for (pass = 0; pass < 2 && !slot; pass++)

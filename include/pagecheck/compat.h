@@ -204,13 +204,20 @@ static __always_inline bool pgc_type_is_kmemcg(int mapcount)
 }
 
 /*
- * page[1].memcg_data holds folio->_nr_pages in its low half where
- * NR_PAGES_IN_LARGE_FOLIO is set; free_pages_prepare() zeroes it first.
+ * page[1].memcg_data holds folio->_nr_pages (an unsigned int at the
+ * word's address) where NR_PAGES_IN_LARGE_FOLIO is set; free_pages_prepare()
+ * zeroes it first. It is the word's low half on a little-endian machine,
+ * the high half on a big-endian one (s390).
  */
 #ifdef NR_PAGES_IN_LARGE_FOLIO
-#define PGC_SECOND_MEMCG_CLEARED_AT_FREE	0xffffffffUL
+#ifdef CONFIG_CPU_BIG_ENDIAN
+#define PGC_SECOND_MEMCG_CLEARED_AT_FREE	((unsigned long)U32_MAX << 32)
+#else
+#define PGC_SECOND_MEMCG_CLEARED_AT_FREE	((unsigned long)U32_MAX)
+#endif
 static_assert(offsetof(struct folio, _nr_pages) ==
 	      sizeof(struct page) + offsetof(struct page, memcg_data));
+static_assert(sizeof(((struct folio *)0)->_nr_pages) == sizeof(u32));
 #else
 #define PGC_SECOND_MEMCG_CLEARED_AT_FREE	0UL
 #endif

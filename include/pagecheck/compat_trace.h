@@ -10,6 +10,7 @@
 #include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/ptrace.h>
+#include <linux/uaccess.h>
 #include "pagecheck/compat.h"
 #ifdef PGC_HAVE_FOLIO_BATCH_H
 #include <linux/folio_batch.h>
@@ -77,11 +78,49 @@ static inline unsigned int pgc_migrated_order(unsigned long old)
 }
 #endif
 
+/*
+ * Argument n of a probed function from its entry registers. On s390,
+ * regs_get_kernel_argument() calls regs_get_register() and
+ * regs_get_kernel_stack_nth(), which are not exported: arguments 0-4 are
+ * in r2-r6, the others in the caller's frame after its register save
+ * area (r15 is the caller's stack pointer at entry).
+ */
+#ifdef CONFIG_S390
+static __always_inline unsigned long pgc_regs_arg(struct pt_regs *regs,
+						  unsigned int n)
+{
+	const unsigned long *args;
+	unsigned long val;
+
+	if (n < 5)
+		return regs->gprs[2 + n];
+	args = (const unsigned long *)(regs->gprs[15] + STACK_FRAME_OVERHEAD);
+	if (copy_from_kernel_nofault(&val, args + n - 5, sizeof(val)))
+		return 0;
+	return val;
+}
+#else
+#define pgc_regs_arg(regs, n)	regs_get_kernel_argument(regs, n)
+#endif
+
+/*
+ * The return address of a function probed at its entry when it is still in
+ * a register, not on the stack (arm64: the link register), else 0.
+ */
+static __always_inline unsigned long pgc_kprobe_entry_link(struct pt_regs *regs)
+{
+#ifdef CONFIG_ARM64
+	return procedure_link_pointer(regs);
+#else
+	return 0;
+#endif
+}
+
 /* The first arguments of a probed function, from a kprobe's registers. */
 static __always_inline unsigned long pgc_kprobe_arg(struct pt_regs *regs,
 						    unsigned int n)
 {
-	return regs_get_kernel_argument(regs, n);
+	return pgc_regs_arg(regs, n);
 }
 
 #if defined(CONFIG_DYNAMIC_FTRACE) && defined(CONFIG_FUNCTION_TRACER)
@@ -110,7 +149,12 @@ typedef struct pt_regs pgc_ftrace_regs_t;	/* callbacks took pt_regs until 5.11 *
 static __always_inline unsigned long pgc_ftrace_arg(pgc_ftrace_regs_t *fregs,
 						    unsigned int n)
 {
-#ifdef ftrace_regs_get_argument
+#if defined(CONFIG_S390) && defined(arch_ftrace_regs)
+	return pgc_regs_arg(&arch_ftrace_regs(fregs)->regs, n);
+#elif defined(CONFIG_S390)
+	return pgc_regs_arg(&fregs->regs, n);
+#elif defined(ftrace_regs_get_argument) || defined(HAVE_ARCH_FTRACE_REGS)
+	/* a macro, or (arm64 6.12: opaque ftrace_regs) an inline function */
 	return ftrace_regs_get_argument(fregs, n);
 #else
 	return regs_get_kernel_argument(&fregs->regs, n);
@@ -121,14 +165,14 @@ static __always_inline unsigned long pgc_ftrace_arg(pgc_ftrace_regs_t *fregs,
 static __always_inline unsigned long pgc_ftrace_arg(pgc_ftrace_regs_t *fregs,
 						    unsigned int n)
 {
-	return regs_get_kernel_argument(ftrace_get_regs(fregs), n);
+	return pgc_regs_arg(ftrace_get_regs(fregs), n);
 }
 #else
 #define PGC_FTRACE_OPS_FLAGS	(PGC_FTRACE_RECURSION_FLAG | FTRACE_OPS_FL_SAVE_REGS)
 static __always_inline unsigned long pgc_ftrace_arg(pgc_ftrace_regs_t *regs,
 						    unsigned int n)
 {
-	return regs_get_kernel_argument(regs, n);
+	return pgc_regs_arg(regs, n);
 }
 #endif
 

@@ -16,6 +16,7 @@ struct pgc_stack_scratch {
 	char symbol[KSYM_SYMBOL_LEN];
 };
 
+void pgc_stack_entry_hint(unsigned long pc, unsigned long link);
 unsigned int pgc_stack_save(unsigned long *stack, unsigned int depth,
 			    struct pgc_stack_scratch *scratch);
 unsigned int pgc_stack_hook_frames(const unsigned long *stack, unsigned int nr,

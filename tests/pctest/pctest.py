@@ -155,8 +155,9 @@ def prepare(label, kernel, out, with_sparse):
         except Error as e:
             log(str(e))
             lines.append(f"FAIL {label}: sparse (C=2) clean (log: {out / 'sparse.log'})")
-    workloads = pctest_build.build_workloads()
-    initrd = pctest_build.mkinitramfs(out / "initrd.gz", [*mods, *guest_files(workloads)])
+    workloads = pctest_build.build_workloads(kernel.arch)
+    initrd = pctest_build.initramfs_for(kernel, out / "initrd.gz",
+                                        [*mods, *guest_files(workloads)])
     return initrd, lines
 
 
@@ -265,19 +266,21 @@ def cmd_check_label(args):
     return 0
 
 
-def host_steps(target):
+def host_steps(target, labels=None):
     """Dependencies and the guest programs: FAIL host lines if they fail."""
     lines = []
     try:
-        pctest_deps.install(target)
+        pctest_deps.install(target, labels)
     except Error as e:
         log(str(e))
         lines.append("FAIL host: install dependencies")
-    try:
-        pctest_build.build_workloads()
-    except Error as e:
-        log(str(e))
-        lines.append("FAIL host: build the guest workloads")
+    arches = {"amd64", *(pctest_kernels.label(l).arch for l in labels or [])}
+    for arch in sorted(arches):
+        try:
+            pctest_build.build_workloads(arch)
+        except Error as e:
+            log(str(e))
+            lines.append(f"FAIL host: build the guest workloads ({arch})")
     for line in lines:
         print(line, flush=True)
     return lines
@@ -322,7 +325,7 @@ def cmd_check(args):
     labels = args.labels or env_list("KERNELS", pctest_kernels.DEFAULT_KERNELS)
     for name in labels + env_list("CANARY", ["7-rc"]):
         pctest_kernels.label(name)
-    lines = host_steps("check")
+    lines = host_steps("check", labels)
     me = [sys.executable, str(SELF)]
     jobs = [pctest_jobs.Job(l, [*me, "check-label", l]) for l in labels]
     bench = [l for l in BENCH_KERNELS if l in labels]
@@ -376,11 +379,12 @@ def cmd_bench(args):
 
 def cmd_demo(args):
     pctest_deps.install("demo")
-    workloads = pctest_build.build_workloads()
     kernel = get_kernel(args.label)
+    workloads = pctest_build.build_workloads(kernel.arch)
     out = cache() / "demo" / kernel.kver
     mods = pctest_build.build_modules(kernel, out)
-    initrd = pctest_build.mkinitramfs(out / "initrd.gz", [*mods, *guest_files(workloads)])
+    initrd = pctest_build.initramfs_for(kernel, out / "initrd.gz",
+                                        [*mods, *guest_files(workloads)])
     log(f"booting Debian {kernel.kver} in QEMU (TCG, about a minute)...")
     result = pctest_vm.boot(kernel.vmlinuz, initrd, out / "vm",
                             Boot("demo", "demo", smp=2, mem=1024, timeout=600), arch=kernel.arch)

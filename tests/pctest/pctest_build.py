@@ -9,8 +9,9 @@ import stat
 import subprocess
 from pathlib import Path
 
-from pctest_common import ROOT, Error, log, run
-from pctest_kernels import HOST_SUITE, make_arch_args, suite_run
+from pctest_common import ROOT, Error, cache, log, run, warn
+from pctest_kernels import (ARCHES, HOST_SUITE, AptState, make_arch_args, suite_run,
+                            version_compare)
 
 # What a private build copy of the tree needs (debian/changelog: the version).
 TREE = ["Makefile", "Kbuild", "src", "include", "probes", "scripts", "tests",
@@ -118,7 +119,7 @@ def sparse(kernel, out):
     logf = out / "sparse.log"
     try:
         run(["make", "-C", out / "src", f"KDIR={kernel.kdir}", f"PGC_GEN={out / 'gen'}",
-             "sparse"], log_path=logf)
+             *make_arch_args(kernel), "sparse"], log_path=logf)
     except Error as e:
         raise Error(f"sparse (C=2) failed: {e}")
     warnings = _own_warnings(logf, out / "src")
@@ -127,11 +128,116 @@ def sparse(kernel, out):
                     % (logf, "\n".join("    " + w for w in warnings[:20])))
 
 
-def build_workloads():
-    """The static guest programs (tests/workload/Makefile)."""
-    run(["make", "-s", "-C", WORKLOADS], stdout=subprocess.DEVNULL)
-    return {name: WORKLOADS / name
-            for name in ("pc-workload", "pc-bench", "pc-fuzz", "pc-report")}
+def workload_dir(arch):
+    """Where the guest programs of arch are built: in the tree for amd64,
+    in the cache (workload/<arch>) for the others."""
+    return WORKLOADS if arch == "amd64" else cache() / "workload" / arch
+
+
+def build_workloads(arch="amd64"):
+    """The static guest programs (tests/workload/Makefile), built with the
+    architecture's gcc (a cross gcc for a foreign one)."""
+    a = ARCHES[arch]
+    out = workload_dir(arch)
+    cmd = ["make", "-s", "-C", WORKLOADS]
+    if a.foreign:
+        out.mkdir(parents=True, exist_ok=True)
+        cmd += [f"CC={a.cc}", f"O={out}"]
+    run(cmd, stdout=subprocess.DEVNULL)
+    progs = {name: out / name for name in ("pc-workload", "pc-bench", "pc-fuzz", "pc-report")}
+    for path in progs.values():
+        if elf_machine(path) != a.elf_machine:
+            raise Error(f"{path} is not an {arch} program (ELF machine {elf_machine(path)})")
+    return progs
+
+
+def elf_machine(path):
+    """e_machine of an ELF file (None if it is not one)."""
+    with open(path, "rb") as f:
+        head = f.read(20)
+    if len(head) < 20 or head[:4] != b"\x7fELF":
+        return None
+    return int.from_bytes(head[18:20], "big" if head[5] == 2 else "little")
+
+
+def target_busybox(arch):
+    """(busybox-static binary for arch, its applets). A foreign one is
+    downloaded once into the cache (busybox/<arch>/); it cannot run here,
+    so its applets are the host busybox's, which must be the same upstream
+    version."""
+    host = "/bin/busybox"
+    if arch == "amd64":
+        return host, None
+    applets = run([host, "--list"]).stdout.split()
+    host_ver = run(["dpkg-query", "-W", "-f=${Version}", "busybox-static"]).stdout.strip()
+    d = cache() / "busybox" / arch
+    exe = d / "root" / "bin" / "busybox"
+    if not exe.is_file():
+        apt = AptState(f"{HOST_SUITE}-{arch}")
+        with apt.lock():
+            apt.setup()
+            apt.refresh()
+            shutil.rmtree(d, ignore_errors=True)
+            (d / "root").mkdir(parents=True)
+            log(f"downloading busybox-static:{arch}")
+            apt.download([f"busybox-static:{arch}"], d, d / "download.log")
+            debs = sorted(d.glob(f"busybox-static_*_{arch}.deb"))
+            if not debs:
+                raise Error(f"no busybox-static_*_{arch}.deb after the download")
+            run(["dpkg-deb", "-x", debs[0], d / "root"])
+            (d / "version").write_text(run(["dpkg-deb", "-f", debs[0], "Version"]).stdout)
+            debs[0].unlink()
+    ver = (d / "version").read_text().strip()
+    # the applet list depends on the upstream version and Debian's config
+    if version_compare(re.sub(r"\+b\d+$", "", ver), re.sub(r"\+b\d+$", "", host_ver)):
+        warn(f"busybox-static:{arch} {ver} is not the host's {host_ver}: "
+             "its applet list may differ")
+    if elf_machine(exe) != ARCHES[arch].elf_machine:
+        raise Error(f"{exe} is not an {arch} program")
+    return exe, applets
+
+
+def guest_modules(kernel, out):
+    """SRC=DEST arguments for the kernel modules the guest init loads
+    before anything else (the virtio console of a foreign architecture),
+    decompressed, as /pc/kmod/NAME.ko, and /pc/kmod/order."""
+    names = ARCHES[kernel.arch].guest_modules
+    if not names:
+        return []
+    d = Path(out) / "kmod"
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    builtin = Path(kernel.moddir) / "modules.builtin"
+    builtin = builtin.read_text() if builtin.is_file() else ""
+    files, loaded = [], []
+    for name in names:
+        if re.search(rf"/{re.escape(name)}\.ko$", builtin, re.M):
+            continue        # built in (6.12: virtio_console)
+        found = [p for p in Path(kernel.moddir).rglob(f"{name}.ko*")
+                 if p.name in (f"{name}.ko", f"{name}.ko.xz", f"{name}.ko.zst", f"{name}.ko.gz")]
+        if not found:
+            raise Error(f"{name}.ko not found in {kernel.moddir}")
+        src, dst = found[0], d / f"{name}.ko"
+        tool = {".xz": ["xz", "-dc"], ".zst": ["zstd", "-dcq"], ".gz": ["gzip", "-dc"]}
+        if src.suffix in tool:
+            with open(dst, "wb") as f:
+                subprocess.run([*tool[src.suffix], str(src)], stdout=f, check=True)
+        else:
+            shutil.copyfile(src, dst)
+        files.append(f"{dst}=pc/kmod/{name}.ko")
+        loaded.append(name)
+    if not loaded:
+        return []
+    (d / "order").write_text("".join(n + "\n" for n in loaded))
+    return files + [f"{d / 'order'}=pc/kmod/order"]
+
+
+def initramfs_for(kernel, out, files):
+    """mkinitramfs for the kernel's architecture: its busybox and the
+    modules guest_modules names."""
+    busybox, applets = target_busybox(kernel.arch)
+    extra = guest_modules(kernel, Path(out).parent)
+    return mkinitramfs(out, [*files, *extra], busybox=busybox, applets=applets)
 
 
 # ---------------------------------------------------------------------------
@@ -208,10 +314,11 @@ class Cpio:
         return bytes(out)
 
 
-def mkinitramfs(out, files, init=GUEST / "init", busybox="/bin/busybox"):
+def mkinitramfs(out, files, init=GUEST / "init", busybox="/bin/busybox", applets=None):
     """Write a busybox initramfs (cpio newc, gzip) to out:
       /init            the guest init (PID 1)
-      /bin/busybox     the host's busybox-static, every applet linked in /bin
+      /bin/busybox     busybox-static (the host's, or applets given), every
+                       applet linked in /bin
       /sbin /usr/bin /usr/sbin -> bin
       /dev/console     char 5:1 (everything else comes from devtmpfs)
       /proc /sys /tmp /run /root /etc /mnt   empty mount points
@@ -233,7 +340,8 @@ def mkinitramfs(out, files, init=GUEST / "init", busybox="/bin/busybox"):
     img.symlink("usr/bin", "../bin")
     img.symlink("usr/sbin", "../bin")
     img.copy(busybox, "bin/busybox")
-    applets = run([busybox, "--list"]).stdout.split()
+    if applets is None:
+        applets = run([busybox, "--list"]).stdout.split()
     for applet in applets:
         if applet != "busybox":
             img.symlink(f"bin/{applet}", "busybox")

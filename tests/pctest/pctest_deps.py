@@ -9,14 +9,14 @@ import os
 import subprocess
 
 from pctest_common import Error, log, run
-from pctest_kernels import ARCHES
+from pctest_kernels import ARCHES, LABELS
 
 # Building modules against fetched headers, the static guest programs and
 # the initramfs, and booting it.
 BASE = ["gcc", "make", "libc6-dev", "binutils", "bc", "flex", "bison", "libelf-dev",
         "libssl-dev", "pahole", "dpkg-dev", "apt", "debian-archive-keyring",
         "ca-certificates", "xz-utils", "util-linux", "busybox-static", "gzip", "zstd",
-        "kmod", "coreutils", "findutils", "procps", *(a.qemu_package for a in ARCHES.values())]
+        "kmod", "coreutils", "findutils", "procps", ARCHES["amd64"].qemu_package]
 CHROOTS = ["mmdebstrap"]            # other suites' compilers (5.10, 7.x)
 BENCH = ["bpftrace"]                # the benchmark's peer, copied into the guest
 DKMS = ["dkms", "debhelper", "dh-dkms"]
@@ -31,9 +31,24 @@ TARGETS = {
 }
 
 
-def wanted(target):
-    """The packages of target; check leaves out what BENCH=0 or DKMS=0 skip."""
+def arch_packages(labels):
+    """Cross compilers and emulators for the foreign labels among labels."""
+    pkgs = []
+    for name in labels:
+        lab = next((l for l in LABELS if l.name == name), None)
+        arch = ARCHES.get(lab.arch) if lab else None
+        if arch and arch.foreign:
+            pkgs += [p for p in (*arch.cross_packages, arch.qemu_package) if p not in pkgs]
+    return pkgs
+
+
+def wanted(target, labels=None):
+    """The packages of target; check leaves out what BENCH=0 or DKMS=0 skip.
+    labels (default: KERNELS) add what foreign architectures need."""
     pkgs = list(TARGETS[target])
+    if labels is None:
+        labels = os.environ.get("KERNELS", "").split()
+    pkgs += [p for p in arch_packages(labels) if p not in pkgs]
     if target == "check":
         if os.environ.get("BENCH", "1") == "0":
             pkgs = [p for p in pkgs if p not in BENCH]
@@ -56,8 +71,8 @@ def _apt(args, sudo):
     return run([*sudo, "apt-get", *args], env=env, check=False)
 
 
-def install(target):
-    pkgs = wanted(target)
+def install(target, labels=None):
+    pkgs = wanted(target, labels)
     todo = missing(pkgs)
     if not todo:
         log(f"all {len(pkgs)} packages for {target} present")

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -919,3 +920,91 @@ def test_panic_judge():
     assert [l.split(" ")[0] for l in lines] == ["FAIL", "PASS", "PASS", "PASS", "PASS", "FAIL"], lines
     # nothing printed
     assert "FAIL" in pctest_panic.judge("6.1/panic", "", guest)[3]
+
+
+# ---------------------------------------------------------------------------
+# Foreign architectures (arm64, s390x)
+
+def test_foreign_label_resolves_amd64_kbuild():
+    lab = pctest_kernels.label("6.1-arm64")
+    assert (lab.arch, lab.state, lab.suite) == ("arm64", "bookworm-arm64", "bookworm")
+    kver, ver = "6.1.0-57-arm64", "6.1.192-3"
+    answers = {show("linux-image-arm64"): stanza(Package="linux-image-arm64",
+                                                 Depends=f"linux-image-{kver} (= {ver})")}
+    answers.update(kernel_answers(kver, ver))
+    answers[show(f"linux-kbuild-6.1:amd64={ver}")] = stanza(Version=ver)
+    res = pctest_kernels.resolve(lab, FakeApt(answers))
+    assert res.packages[-1] == f"linux-kbuild-6.1:amd64={ver}"
+
+
+def test_apt_state_architectures(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAGECHECK_CACHE", str(tmp_path))
+    assert pctest_kernels.state_arch("bookworm") == "amd64"
+    assert pctest_kernels.state_arch("bookworm-s390x") == "s390x"
+    assert "APT::Architecture" not in pctest_kernels.AptState("bookworm").config()
+    conf = pctest_kernels.AptState("bookworm-arm64").config()
+    assert 'APT::Architecture "arm64";' in conf
+    assert 'APT::Architectures { "arm64"; "amd64"; };' in conf
+    assert pctest_kernels.APT_STATES["bookworm-arm64"] == pctest_kernels.APT_STATES["bookworm"]
+
+
+def test_foreign_make_args_and_qemu(tmp_path, monkeypatch):
+    monkeypatch.delenv("PC_VM_TUNE", raising=False)
+    monkeypatch.delenv("PC_VM_CPU", raising=False)
+    k = pctest_kernels.Kernel("6.1-s390x", "s390x", "k", Path("v"), Path("d"), Path("m"),
+                              "bookworm")
+    assert pctest_kernels.make_arch_args(k) == ["ARCH=s390", "CROSS_COMPILE=s390x-linux-gnu-"]
+    k.arch = "amd64"
+    assert pctest_kernels.make_arch_args(k) == []
+    arch = pctest_kernels.ARCHES["arm64"]
+    boot = pctest_vm.Boot("check", "check")
+    line = pctest_vm.cmdline(arch, boot)
+    assert "console=ttyAMA0" in line.split() and "pc.oob=/dev/hvc0" in line.split()
+    assert "pc.oob" not in pctest_vm.cmdline(pctest_kernels.ARCHES["amd64"], boot)
+    cmd = pctest_vm.qemu_command(arch, "Image", "initrd", tmp_path, boot, line, icount=False)
+    assert cmd[0] == "qemu-system-aarch64" and cmd[cmd.index("-M") + 1] == "virt"
+    assert cmd[cmd.index("-cpu") + 1] == "max,pauth-impdef=on"
+    assert f"file,id=pcoob,path={tmp_path}/guest.out" in cmd
+    s390 = pctest_vm.qemu_command(pctest_kernels.ARCHES["s390x"], "v", "i", tmp_path, boot,
+                                  line, icount=False)
+    assert "virtio-serial-ccw" in s390 and s390[s390.index("-M") + 1] == "s390-ccw-virtio"
+
+
+def test_elf_machine(tmp_path):
+    def elf(data, machine, big):
+        head = b"\x7fELF" + bytes([2, 2 if big else 1]) + b"\0" * 12
+        return head + machine.to_bytes(2, "big" if big else "little") + data
+    (tmp_path / "a").write_bytes(elf(b"", 22, True))
+    (tmp_path / "b").write_bytes(elf(b"", 183, False))
+    (tmp_path / "c").write_bytes(b"#!/bin/sh\n" + b"\0" * 20)
+    assert pctest_build.elf_machine(tmp_path / "a") == 22
+    assert pctest_build.elf_machine(tmp_path / "b") == 183
+    assert pctest_build.elf_machine(tmp_path / "c") is None
+
+
+def test_deps_for_foreign_labels(monkeypatch):
+    import pctest_deps
+    monkeypatch.delenv("KERNELS", raising=False)
+    assert pctest_deps.arch_packages(["6.1", "6.12"]) == []
+    assert pctest_deps.arch_packages(["6.1-arm64", "6.12-arm64", "6.1-s390x"]) == [
+        "gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross", "qemu-system-arm",
+        "gcc-s390x-linux-gnu", "libc6-dev-s390x-cross", "qemu-system-misc"]
+    assert "qemu-system-arm" not in pctest_deps.wanted("check")
+    monkeypatch.setenv("KERNELS", "6.1 6.1-arm64")
+    assert "gcc-aarch64-linux-gnu" in pctest_deps.wanted("check")
+
+
+def test_guest_modules(tmp_path):
+    mod = tmp_path / "lib" / "modules" / "k"
+    (mod / "kernel" / "drivers" / "virtio").mkdir(parents=True)
+    (mod / "kernel" / "drivers" / "virtio" / "virtio_mmio.ko").write_bytes(b"\x7fELF mmio")
+    (mod / "modules.builtin").write_text("kernel/drivers/char/virtio_console.ko\n")
+    k = pctest_kernels.Kernel("l", "arm64", "k", Path("v"), Path("d"), mod, "bookworm")
+    files = pctest_build.guest_modules(k, tmp_path / "out")
+    assert files == [f"{tmp_path}/out/kmod/virtio_mmio.ko=pc/kmod/virtio_mmio.ko",
+                     f"{tmp_path}/out/kmod/order=pc/kmod/order"]
+    assert (tmp_path / "out" / "kmod" / "order").read_text() == "virtio_mmio\n"
+    k.arch = "amd64"
+    assert pctest_build.guest_modules(k, tmp_path / "out") == []
+    k.arch = "s390x"
+    assert pctest_build.guest_modules(k, tmp_path / "out") == []

@@ -62,6 +62,8 @@ def cmdline(arch, boot, quiet=False):
     words = [f"console={arch.console}", "panic_on_warn=1", "panic=-1", "oops=panic",
              "softlockup_panic=1", "hung_task_panic=1", "nmi_watchdog=0",
              "random.trust_cpu=on", "rdinit=/init", *arch.cmdline, "audit=0", "printk.time=1"]
+    if arch.oob_device != "/dev/ttyS1":
+        words.append(f"pc.oob={arch.oob_device}")
     if os.environ.get("PC_VM_TUNE"):
         words.append(os.environ["PC_VM_TUNE"])
     words.append("loglevel=4" if quiet else "loglevel=7")

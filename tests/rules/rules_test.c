@@ -687,8 +687,65 @@ static void pgc_test_strings(void)
 			"a reason pagecheck has no rule for was parsed");
 }
 
+/*
+ * --- byte order ------------------------------------------------------------
+ * The filter's word tricks must mean on a big-endian machine (s390) what
+ * they mean on x86: one byte out of place in either count, in place on a
+ * page, fails the merged counts test; page[1]'s _nr_pages is exactly the
+ * part of memcg_data free_pages_prepare() clears.
+ */
+static void pgc_test_byte_order(void)
+{
+	bool counts = pgc_counts(-1, 0) == PGC_COUNTS_CLEAN;
+	bool filter = true;
+	unsigned int b;
+
+	if (!pgc_test_counting)
+		pr_info("# byte order: %s-endian, %u-bit\n",
+			IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? "big" : "little", BITS_PER_LONG);
+	for (b = 0; b < 4; b++) {
+		int mapcount = (int)~(0xffU << (8 * b)), refcount = (int)(1U << (8 * b));
+
+		counts &= pgc_counts(mapcount, 0) != PGC_COUNTS_CLEAN &&
+			  pgc_counts(-1, refcount) != PGC_COUNTS_CLEAN;
+		pgc_fake_block(0, false);
+		atomic_set(&pgc_fake[0]._mapcount, mapcount);
+		filter &= pgc_head_maybe_bad(pgc_fake, 0);
+		pgc_fake_block(0, false);
+		atomic_set(&pgc_fake[0]._refcount, refcount);
+		filter &= pgc_head_maybe_bad(pgc_fake, 0);
+	}
+	pgc_fake_block(0, false);
+	filter &= !pgc_head_maybe_bad(pgc_fake, 0);
+	pgc_expect_true("byte_order_counts_word", counts,
+			"a byte of _mapcount or _refcount escapes the merged counts");
+	pgc_expect_true("byte_order_counts_in_place", filter,
+			"the head filter misses a byte of a count in place");
+#ifdef NR_PAGES_IN_LARGE_FOLIO
+	{
+		struct folio *folio = (struct folio *)pgc_fake;
+		unsigned long kept;
+
+		pgc_fake_block(1, true);
+		folio->_nr_pages = U32_MAX;
+		kept = pgc_page_memcg(&pgc_fake[1]) & ~PGC_SECOND_MEMCG_CLEARED_AT_FREE;
+		folio->_nr_pages = 0;
+		pgc_set_memcg(&pgc_fake[1], ~0UL);
+		pgc_expect_true("byte_order_second_memcg_mask",
+				!kept && (pgc_page_memcg(&pgc_fake[1]) &
+					  ~PGC_SECOND_MEMCG_CLEARED_AT_FREE) ==
+				~PGC_SECOND_MEMCG_CLEARED_AT_FREE,
+				"the mask is not folio->_nr_pages");
+		pgc_set_memcg(&pgc_fake[1], 0);
+	}
+#else
+	pgc_skip("byte_order_second_memcg_mask", "no _nr_pages in page[1].memcg_data");
+#endif
+}
+
 static void pgc_rules_tests(void)
 {
+	pgc_test_byte_order();
 	pgc_test_head();
 	pgc_test_head_filter();
 	pgc_test_large_filter(true);
