@@ -66,7 +66,14 @@ OWNER_GATED = ["kalloc0", "kalloc9"]    # per alloc+free pair
 # kernel's own checks, which init_on_alloc=0 turns off there.
 GATED = ["baseline", "floor", "tracepoint", "ftrace", "kprobe", "record", "bpftrace"]
 CI_PLAN = {"6.1": GATED, "6.12": GATED + ["kopt-init_on_alloc0", "track"],
-           "7": ["floor", "tracepoint", "kopt-init_on_alloc0", "kopt-checks_only"]}
+           "7": ["floor", "tracepoint", "kopt-init_on_alloc0", "kopt-checks_only"],
+           "6.12-arm64": ["baseline", "floor", "tracepoint", "ftrace", "kprobe", "record"]}
+# The guest CPU of every boot, per architecture: no hardware RNG (RDRAND,
+# RNDR), so the RNG is seeded from guest timings, which -icount makes
+# deterministic; cortex-a72 also has no pointer authentication.
+BENCH_CPU = {"amd64": "qemu64,+smep,+smap", "arm64": "cortex-a72", "s390x": "max"}
+# bpftrace is the host's (amd64) binary with its libraries.
+HOST_ONLY_CONFIGS = ["bpftrace"]
 
 
 @dataclass(frozen=True)
@@ -118,12 +125,16 @@ def run(labels, ci, out=None):
     size = "ci" if ci else "full"
     override = os.environ.get("BENCH_CONFIGS")
     out = out or (ROOT / "docs" / "benchmark-check.md" if ci else ROOT / "docs" / "benchmark.md")
-    workloads = pctest_build.build_workloads()
     plans = {}
     for label in labels:
         configs = override.split() if override else \
             CI_PLAN.get(label, []) if ci else \
             OWNER_CONFIGS if label == OWNER_LABEL else FULL_CONFIGS
+        if label != OWNER_LABEL and pctest_kernels.label(label).arch != "amd64":
+            skipped = [c for c in configs if c in HOST_ONLY_CONFIGS]
+            configs = [c for c in configs if c not in HOST_ONLY_CONFIGS]
+            if skipped:
+                log(f"{label}: no {', '.join(skipped)} (amd64 only)")
         if configs:
             plans[label] = configs
     bt_files = []
@@ -151,10 +162,11 @@ def run(labels, ci, out=None):
         # One initramfs for every configuration of a kernel, bpftrace (its
         # binary and libraries) included if one of them runs it: a different
         # image moves the per-page figures by up to 1%.
+        workloads = pctest_build.build_workloads(kernel.arch)
         files = [*mods, workloads["pc-bench"], f"{pctest_build.GUEST / 'bench.sh'}=pc/suite.sh"]
         if "bpftrace" in configs and bt_files:
             files += [f"{ROOT / 'tests' / 'bench' / 'pagecheck.bt'}=pc/pagecheck.bt", *bt_files]
-        initrd = pctest_build.mkinitramfs(rundir / "initrd.gz", files)
+        initrd = pctest_build.initramfs_for(kernel, rundir / "initrd.gz", files)
         for config in configs:
             if config not in CONFIGS:
                 failed += fail(f"FAIL bench {label}/{config}: no such configuration")
@@ -167,7 +179,7 @@ def run(labels, ci, out=None):
                         mem=2048, timeout=2400, cmdline=extra)
             vm = rundir / boot.name
             result = pctest_vm.boot(kernel.vmlinuz, initrd, vm, boot, arch=kernel.arch,
-                                    quiet=True, icount=True, cpu="qemu64,+smep,+smap")
+                                    quiet=True, icount=True, cpu=BENCH_CPU[kernel.arch])
             if not result.completed:
                 failed += fail(f"FAIL bench {label}/{config}: VM did not complete "
                                f"(console: {vm / 'console.log'})")
