@@ -9,7 +9,7 @@ import os
 import subprocess
 
 from pctest_common import Error, log, run
-from pctest_kernels import ARCHES, LABELS
+from pctest_kernels import ARCHES, DEFAULT_KERNELS, LABELS
 
 # Building modules against fetched headers, the static guest programs and
 # the initramfs, and booting it.
@@ -44,10 +44,11 @@ def arch_packages(labels):
 
 def wanted(target, labels=None):
     """The packages of target; check leaves out what BENCH=0 or DKMS=0 skip.
-    labels (default: KERNELS) add what foreign architectures need."""
+    labels (default: KERNELS, else the default matrix) add what foreign
+    architectures need."""
     pkgs = list(TARGETS[target])
     if labels is None:
-        labels = os.environ.get("KERNELS", "").split()
+        labels = os.environ.get("KERNELS", " ".join(DEFAULT_KERNELS)).split()
     pkgs += [p for p in arch_packages(labels) if p not in pkgs]
     if target == "check":
         if os.environ.get("BENCH", "1") == "0":

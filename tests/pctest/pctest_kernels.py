@@ -142,7 +142,8 @@ LABELS = [
     Label("6.1-s390x", "s390x", "bookworm-s390x", "", ".", ".", "bookworm"),
     Label("6.12-s390x", "s390x", "bookworm-s390x", "bookworm-backports", ".", ".", "bookworm"),
 ]
-DEFAULT_KERNELS = ["5.10", "6.1", "6.12", "6.12-trixie", "7"]
+DEFAULT_KERNELS = ["5.10", "6.1", "6.12", "6.12-trixie", "7",
+                   "6.1-arm64", "6.12-arm64", "6.1-s390x", "6.12-s390x"]
 
 MIRROR = "http://deb.debian.org/debian"
 SECURITY = "http://deb.debian.org/debian-security"

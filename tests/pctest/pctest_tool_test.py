@@ -690,6 +690,11 @@ def test_boot_plan_is_data():
     assert [(b.name, b.args) for b in pctest.plan("7-rc", canary=True)] == \
         [("check", "hooks=tracepoint,ftrace,kprobe reliability=0 lockdown=0")]
     assert pctest.find_boot("debug", "check").timeout == 7200
+    # foreign labels: the same checks, smaller loads
+    for label in ("6.1-arm64", "6.12-arm64", "6.1-s390x", "6.12-s390x"):
+        (foreign,) = pctest.plan(label)
+        assert foreign.mode == "check" and foreign.args.startswith("hooks=tracepoint,ftrace,kprobe ")
+        assert "reliability=0" not in foreign.args and "lockdown=0" not in foreign.args
     assert pctest.find_boot("debug", "signed-lockdown").cmdline == "lockdown=integrity"
     with pytest.raises(Error, match="no boot"):
         pctest.find_boot("6.12", "reliability")
@@ -989,6 +994,8 @@ def test_deps_for_foreign_labels(monkeypatch):
     assert pctest_deps.arch_packages(["6.1-arm64", "6.12-arm64", "6.1-s390x"]) == [
         "gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross", "qemu-system-arm",
         "gcc-s390x-linux-gnu", "libc6-dev-s390x-cross", "qemu-system-misc"]
+    assert "qemu-system-arm" in pctest_deps.wanted("check")   # the default matrix
+    monkeypatch.setenv("KERNELS", "6.1 6.12")
     assert "qemu-system-arm" not in pctest_deps.wanted("check")
     monkeypatch.setenv("KERNELS", "6.1 6.1-arm64")
     assert "gcc-aarch64-linux-gnu" in pctest_deps.wanted("check")
