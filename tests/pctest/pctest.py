@@ -406,7 +406,12 @@ def cmd_bench(args):
     # In make check (--ci) the check job did the host steps.
     labels = args.labels or env_list("KERNELS", pctest_kernels.DEFAULT_KERNELS)
     failed = [] if args.ci else host_steps("bench", labels)
-    status = pctest_bench.run(labels, ci=args.ci, out=args.out)
+    command = None
+    # the table names the command that wrote it (make check's job passes labels)
+    if args.out or (args.labels and not args.ci):
+        command = " ".join(["tests/pctest/pctest.py bench", *(["--ci"] if args.ci else []),
+                            *args.labels, *(["--out", args.out] if args.out else [])])
+    status = pctest_bench.run(labels, ci=args.ci, out=args.out, command=command)
     return status or (1 if failed else 0)
 
 

@@ -119,7 +119,7 @@ GATES = {
 }
 
 
-def run(labels, ci, out=None):
+def run(labels, ci, out=None, command=None):
     """Boot every configuration on every kernel, then report. --ci: smaller
     workloads, the configurations of CI_PLAN, docs/benchmark-check.md.
     BENCH_CONFIGS overrides the configurations of every kernel."""
@@ -190,7 +190,7 @@ def run(labels, ci, out=None):
                 continue
             (vm / "label").write_text(label + "\n")
             dirs.append(str(vm))
-    return report(dirs, out, check=ci) or (1 if failed else 0)
+    return report(dirs, out, check=ci, command=command) or (1 if failed else 0)
 
 
 def fail(line):
@@ -644,11 +644,11 @@ def owner_gates(f, ref):
     return checks
 
 
-def report(dirs, out_file, check):
+def report(dirs, out_file, check, command=None):
     """Write the table; with check, a PASS/FAIL line per target of the
     gated kernels. Returns 1 if a target or a boot failed."""
     figs, lines = figures(dirs)
-    text = render(figs, "make check" if check else "make bench")
+    text = render(figs, command or ("make check" if check else "make bench"))
     ref = owner_reference(figs[OWNER_LABEL]) if OWNER_LABEL in figs and not check else None
     if ref and ref["bytes_per_page"] and all(v is not None for v in ref["added_per_unit"].values()):
         OWNER_REF.write_text(json.dumps(ref, indent=1) + "\n")
