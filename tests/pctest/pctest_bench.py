@@ -337,11 +337,17 @@ class Figures:
         if not self.kernel or re.match(r"(5\.|6\.[0-3]\.)", self.kernel):
             return None
         off = self.unit("kopt-init_on_alloc0", "kfree9")
-        on = self.unit("kopt-checks_only", "kfree9") or self.unit("baseline", "kfree9")
+        on = (self.unit("kopt-checks_only", "kfree9") if self.has_check_pages() else None) \
+            or self.unit("baseline", "kfree9")
         return None if on is None or off is None else (on - off) / 511
 
+    def has_check_pages(self):
+        """check_pages= exists (7.x): before, kopt-checks_only is init_on_alloc=0."""
+        return bool(self.kernel) and not self.kernel.startswith(("5.", "6."))
+
     def kernel_tail_how(self):
-        return ("check_pages=1 init_on_alloc=0" if "kopt-checks_only" in self.runs
+        return ("check_pages=1 init_on_alloc=0"
+                if "kopt-checks_only" in self.runs and self.has_check_pages()
                 else "init_on_alloc=1") + " against init_on_alloc=0, order-9 __free_pages()"
 
     def over(self, config, wl, base="baseline"):

@@ -850,6 +850,9 @@ def test_bench_figures_and_gates():
     old = {c: _bench_run("6.1", c, kernel="6.1.0-57-amd64", kfree9=v)
            for c, v in (("baseline", 11000), ("kopt-init_on_alloc0", 11000))}
     assert pctest_bench.Figures("6.1", old).kernel_tail() is None
+    # check_pages= is 7.x's: on 6.12 kopt-checks_only is only init_on_alloc=0
+    runs["kopt-checks_only"] = _bench_run("6.12", "kopt-checks_only", kfree9=100000)
+    assert abs(pctest_bench.Figures("6.12", runs).kernel_tail() - 25) < 1e-9
 
 
 def test_track_held_to_page_owner_figures():
