@@ -185,9 +185,11 @@ run_contexts() {
 holder_loop() {
 	opened=0 errors=0
 	while [ ! -e /tmp/fire.stop ]; do
-		# The file exists only from a load to the next unload: wait
-		# for it, so that a few slow cycles still see some opens.
-		while [ ! -e "$D/reports.json" ] && [ ! -e /tmp/fire.stop ]; do
+		# The file exists only from a load to the next unload: until
+		# the first open, wait for it, so that a few slow cycles see
+		# one; after, keep the slow pace, which holds rmmod up less.
+		while [ "$opened" = 0 ] && [ ! -e "$D/reports.json" ] &&
+		      [ ! -e /tmp/fire.stop ]; do
 			sleep 0.05
 		done
 		# open, hold across whatever rmmod does meanwhile, then read; a
