@@ -120,7 +120,7 @@ u32 pgc_judge_head(const struct pgc_page_snap *s, unsigned int order)
 		return 0;
 	reasons = pgc_judge_words(pgc_head_flags(s->flags), s->head_word,
 				  pgc_head_mapping(s->mapping),
-				  pgc_head_mapcount(s->mapcount), s->refcount,
+				  pgc_head_mapcount(s->mapcount, s->memcg_data), s->refcount,
 				  pgc_head_memcg(s->memcg_data, s->mapcount));
 	/* judged on the raw type: the kernel may reset it first */
 	if (pgc_buddy(s->mapcount))

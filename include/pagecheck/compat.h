@@ -203,6 +203,16 @@ static __always_inline bool pgc_type_is_kmemcg(int mapcount)
 #endif
 }
 
+/* What the uncharge leaves: the type bit set again (-1 unless corrupted). */
+static __always_inline int pgc_type_clear_kmemcg(int mapcount)
+{
+#if defined(CONFIG_MEMCG) && defined(PGC_HAVE_PAGE_MEM_CGROUP)
+	return (int)((unsigned int)mapcount | PG_kmemcg);
+#else
+	return mapcount;
+#endif
+}
+
 /*
  * page[1].memcg_data holds folio->_nr_pages (an unsigned int at the
  * word's address) where NR_PAGES_IN_LARGE_FOLIO is set; free_pages_prepare()

@@ -137,11 +137,6 @@ static __always_inline bool pgc_memcg_uncharged(unsigned long memcg,
 	return pgc_memcg_is_kmem(memcg) || pgc_type_is_kmemcg(mapcount);
 }
 
-/* 5.10's PageKmemcg type and 7.x's page types are reset. */
-static __always_inline bool pgc_mapcount_reset(int mapcount)
-{
-	return pgc_type_is_kmemcg(mapcount) || pgc_type_reset_at_free(mapcount);
-}
 
 static __always_inline unsigned long pgc_head_mapping(unsigned long mapping)
 {
@@ -154,9 +149,18 @@ static __always_inline unsigned long pgc_head_memcg(unsigned long memcg,
 	return pgc_memcg_uncharged(memcg, mapcount) ? 0 : memcg;
 }
 
-static __always_inline int pgc_head_mapcount(int mapcount)
+/*
+ * 7.x resets any page type to -1. 5.10 uncharges a PageKmemcg page that
+ * has a mem_cgroup and sets the type's bit again, so a corrupted rest of
+ * the word stays.
+ */
+static __always_inline int pgc_head_mapcount(int mapcount, unsigned long memcg)
 {
-	return pgc_mapcount_reset(mapcount) ? -1 : mapcount;
+	if (pgc_type_reset_at_free(mapcount))
+		return -1;
+	if (pgc_type_is_kmemcg(mapcount) && memcg)
+		return pgc_type_clear_kmemcg(mapcount);
+	return mapcount;
 }
 
 /* --- snapshots ------------------------------------------------------------ */
@@ -212,7 +216,8 @@ static __always_inline bool pgc_head_maybe_bad(const struct page *page,
 		 * but PageBuddy is pagecheck's own rule on the raw type.
 		 */
 		if (order ||
-		    pgc_bad_mapcount(pgc_head_mapcount(pgc_page_mapcount(page))) ||
+		    pgc_bad_mapcount(pgc_head_mapcount(pgc_page_mapcount(page),
+							pgc_page_memcg(page))) ||
 		    pgc_buddy(pgc_page_mapcount(page)) ||
 		    pgc_bad_refcount(pgc_page_refcount(page)))
 			return true;
