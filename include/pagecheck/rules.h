@@ -137,7 +137,6 @@ static __always_inline bool pgc_memcg_uncharged(unsigned long memcg,
 	return pgc_memcg_is_kmem(memcg) || pgc_type_is_kmemcg(mapcount);
 }
 
-
 static __always_inline unsigned long pgc_head_mapping(unsigned long mapping)
 {
 	return pgc_mapping_dropped(mapping) ? 0 : mapping;

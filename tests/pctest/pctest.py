@@ -81,10 +81,9 @@ BOOT_PLAN = {
 # slower, so two vCPUs; on s390x an unload cycle takes about 12 s (6.1),
 # on arm64 1.5 s.
 FOREIGN_PLAN = {
-    "arm64": [Boot("check", "check", f"{CHECK_ARGS} {SMALL_LOADS}", smp=2, mem=2048,
-                   timeout=3000)],
-    "s390x": [Boot("check", "check", f"{CHECK_ARGS} {SMALL_LOADS} unload=10", smp=2,
-                   mem=2048, timeout=3000)],
+    "arm64": [dataclasses.replace(DEFAULT_PLAN[0], smp=2)],
+    "s390x": [dataclasses.replace(DEFAULT_PLAN[0], smp=2,
+                                  args=f"{DEFAULT_PLAN[0].args} unload=10")],
 }
 # The debug kernel (KASAN, lockdep, DEBUG_VM) makes TCG several times
 # slower: smaller loads (one unload cycle takes about 20 s under KASAN).
@@ -110,10 +109,8 @@ def plan(label, canary=False):
         boots = DEBUG_PLAN
     elif label in BOOT_PLAN:
         boots = BOOT_PLAN[label]
-    elif pctest_kernels.label(label).arch in FOREIGN_PLAN:
-        boots = FOREIGN_PLAN[pctest_kernels.label(label).arch]
     else:
-        boots = DEFAULT_PLAN
+        boots = FOREIGN_PLAN.get(pctest_kernels.label(label).arch, DEFAULT_PLAN)
     if canary:
         return [dataclasses.replace(b, args=f"{b.args} {CANARY_ARGS}".strip())
                 for b in boots if b.mode == "check"]
