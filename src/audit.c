@@ -240,12 +240,12 @@ static void pgc_report(const struct page *page, unsigned int order,
 
 /**
  * pgc_audit_slow() - judge a free the filters could not prove clean
- * @hook_data: unused
+ * @head_check_flags: unused (the judge applies every rule)
  * @page: head page
  * @order: order of the block
  */
-noinline void notrace pgc_audit_slow(void *hook_data, struct page *page,
-				     unsigned int order)
+noinline void notrace pgc_audit_slow(unsigned long head_check_flags,
+				     struct page *page, unsigned int order)
 {
 	unsigned int bucket = pgc_order_bucket(order);
 	struct pgc_judgement v;
@@ -262,7 +262,7 @@ noinline void notrace pgc_audit_slow(void *hook_data, struct page *page,
 /* The slow path of a free of pages [@page, @end). */
 static noinline void pgc_audit_block_slow(struct page *page, struct page *end)
 {
-	pgc_audit_slow(NULL, page, ilog2(end - page));
+	pgc_audit_slow(PGC_HEAD_CHECK_FLAGS, page, ilog2(end - page));
 }
 
 /* A plain (not compound) high-order block: rare, and out of the way. */
@@ -274,7 +274,7 @@ static noinline void pgc_audit_plain(struct page *page, struct page *end)
 
 /**
  * pgc_audit_large() - audit a free of order > 0
- * @hook_data: unused
+ * @head_check_flags: PGC_HEAD_CHECK_FLAGS
  * @page: head page
  * @order: order of the block
  *
@@ -282,8 +282,8 @@ static noinline void pgc_audit_plain(struct page *page, struct page *end)
  * the sub-pages, read in place; the slow path only if one may be broken.
  * Past the head, the block is [@page, end): @order is not kept.
  */
-noinline void notrace pgc_audit_large(void *hook_data, struct page *page,
-				      unsigned int order)
+noinline void notrace pgc_audit_large(unsigned long head_check_flags,
+				      struct page *page, unsigned int order)
 {
 	struct page *end;
 
@@ -293,8 +293,8 @@ noinline void notrace pgc_audit_large(void *hook_data, struct page *page,
 	 */
 	order &= PGC_ORDERS - 1;
 	this_cpu_inc(pgc_audit_counters.large[order]);
-	if (unlikely(pgc_head_maybe_bad(page, 0))) {
-		pgc_audit_slow(NULL, page, order);
+	if (unlikely(__pgc_head_maybe_bad(page, 0, head_check_flags))) {
+		pgc_audit_slow(head_check_flags, page, order);
 		return;
 	}
 	end = page + (1UL << order);

@@ -154,13 +154,18 @@ static int pgc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "enabled: %d\n", READ_ONCE(pgc_settings.enabled));
 	seq_printf(m, "hook: %s\n", pgc_hook_name());
 	pgc_hook_show(m);
-	seq_printf(m, "frees_audited: %llu\n", as.frees);
+	seq_printf(m, "count_frees: %d\n", pgc_settings.count_frees);
+	/* Without the order-0 count, these totals would be wrong: omitted. */
+	if (pgc_settings.count_frees)
+		seq_printf(m, "frees_audited: %llu\n", as.frees);
 	seq_printf(m, "calls_audited: %llu\n", as.calls);
-	seq_printf(m, "pages_audited: %llu\n", as.pages);
-	seq_puts(m, "frees_by_order:");
-	for (o = 0; o < PGC_NR_PAGE_ORDERS; o++)
-		seq_printf(m, " %llu", as.by_order[o]);
-	seq_putc(m, '\n');
+	if (pgc_settings.count_frees) {
+		seq_printf(m, "pages_audited: %llu\n", as.pages);
+		seq_puts(m, "frees_by_order:");
+		for (o = 0; o < PGC_NR_PAGE_ORDERS; o++)
+			seq_printf(m, " %llu", as.by_order[o]);
+		seq_putc(m, '\n');
+	}
 	for (b = 0; b < PGC_NR_ORDER_BUCKETS; b++) {
 		seq_printf(m, "slow_path_order_%s: %llu\n", pgc_bucket_names[b],
 			   as.slow[b]);

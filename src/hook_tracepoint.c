@@ -14,16 +14,34 @@
 #include <trace/events/kmem.h>
 #include "pagecheck/audit.h"
 #include "pagecheck/hook.h"
+#include "pagecheck/settings.h"
 
 static struct tracepoint *pgc_tp_page_free;
 static bool pgc_tp_registered;
 
-/* enabled=0 unregisters this probe: no static key test on the hot path. */
+/*
+ * The probe's data is the flags mask, PGC_HEAD_CHECK_FLAGS: it arrives in
+ * a register, and the slow paths take it first, so that the probe reaches
+ * them with a plain jump.
+ */
+#define PGC_TP_DATA	((void *)PGC_HEAD_CHECK_FLAGS)
+
+/* enabled=0 unregisters the probe: no static key test on the hot path. */
 static void notrace pgc_tp_probe(void *data, struct page *page,
 				 unsigned int order)
 {
-	__pgc_audit_free(data, page, order);
+	__pgc_audit_free((unsigned long)data, page, order, false);
 }
+
+/* count_frees=1: the same, with the per-cpu count of order-0 frees. */
+static void notrace pgc_tp_probe_counted(void *data, struct page *page,
+					 unsigned int order)
+{
+	__pgc_audit_free((unsigned long)data, page, order, true);
+}
+
+/* The probe count_frees asks for; chosen once, at load. */
+static void (*pgc_tp_probe_fn)(void *data, struct page *page, unsigned int order);
 
 static int pgc_tp_register(bool on)
 {
@@ -32,10 +50,11 @@ static int pgc_tp_register(bool on)
 	if (on == pgc_tp_registered)
 		return 0;
 	if (on)
-		ret = tracepoint_probe_register(pgc_tp_page_free, pgc_tp_probe, NULL);
+		ret = tracepoint_probe_register(pgc_tp_page_free, pgc_tp_probe_fn,
+						PGC_TP_DATA);
 	else
-		WARN_ON(tracepoint_probe_unregister(pgc_tp_page_free, pgc_tp_probe,
-						    NULL));
+		WARN_ON(tracepoint_probe_unregister(pgc_tp_page_free,
+						    pgc_tp_probe_fn, PGC_TP_DATA));
 	if (ret)
 		pr_warn("tracepoint: cannot register on kmem:mm_page_free: %d\n", ret);
 	else
@@ -50,6 +69,9 @@ static int pgc_tp_attach(bool enabled)
 
 	/* The probe must match TP_PROTO(struct page *page, unsigned int order). */
 	check_trace_callback_type_mm_page_free(pgc_tp_probe);
+	check_trace_callback_type_mm_page_free(pgc_tp_probe_counted);
+	pgc_tp_probe_fn = pgc_settings.count_frees ? pgc_tp_probe_counted :
+						     pgc_tp_probe;
 
 	tp = pgc_tracepoint_find("mm_page_free");
 	if (!tp) {

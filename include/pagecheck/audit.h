@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The audit of one free, called by every hook. A clean order-0 free costs a
- * counter increment and the rules of pgc_head_maybe_bad() on the live page;
- * anything else leaves the probe with one call.
+ * The audit of one free, called by every hook. A clean order-0 free costs
+ * the rules of pgc_head_maybe_bad() on the live page, and a counter
+ * increment if count_frees is set; anything else leaves the probe with one
+ * call.
  */
 #ifndef PAGECHECK_AUDIT_H
 #define PAGECHECK_AUDIT_H
@@ -50,37 +51,51 @@ struct pgc_audit_stats {
 };
 
 /*
- * Out of line, with a tracepoint probe's arguments (its data pointer
- * first), so that the probe reaches them with a plain jump.
+ * Out of line, with a tracepoint probe's arguments (its data pointer,
+ * PGC_HEAD_CHECK_FLAGS, first), so that the probe reaches them with a
+ * plain jump.
  */
-void pgc_audit_slow(void *hook_data, struct page *page, unsigned int order);
-void pgc_audit_large(void *hook_data, struct page *page, unsigned int order);
+void pgc_audit_slow(unsigned long head_check_flags, struct page *page,
+		    unsigned int order);
+void pgc_audit_large(unsigned long head_check_flags, struct page *page,
+		     unsigned int order);
 
 /**
  * __pgc_audit_free() - audit one free reaching the buddy allocator
- * @hook_data: passed through (the tracepoint probe's data)
+ * @head_check_flags: PGC_HEAD_CHECK_FLAGS (the tracepoint probe's data)
  * @page: head page, as passed to trace_mm_page_free()
  * @order: order of the block
+ * @count: count a clean order-0 free (the count_frees parameter)
  *
  * The tracepoint backend calls this directly and implements enabled=0 by
- * unregistering its probe; the other backends use pgc_audit_free().
+ * unregistering its probe; the other backends use pgc_audit_free(). Each
+ * picks a probe built for its @count at load, so the hot path tests nothing.
  */
-static __always_inline void __pgc_audit_free(void *hook_data, struct page *page,
-					     unsigned int order)
+static __always_inline void __pgc_audit_free(unsigned long head_check_flags,
+					     struct page *page,
+					     unsigned int order, bool count)
 {
-	if (order) {
-		pgc_audit_large(hook_data, page, order);
-		return;
+	if (count) {
+		if (order) {
+			pgc_audit_large(head_check_flags, page, order);
+			return;
+		}
+		this_cpu_inc(pgc_audit_counters.frees);
 	}
-	this_cpu_inc(pgc_audit_counters.frees);
-	if (unlikely(pgc_head_maybe_bad(page, 0)))
-		pgc_audit_slow(hook_data, page, 0);
+	/* Uncounted, the order joins the filter's compare of the counts. */
+	if (unlikely(__pgc_head_maybe_bad(page, order, head_check_flags))) {
+		if (order)
+			pgc_audit_large(head_check_flags, page, order);
+		else
+			pgc_audit_slow(head_check_flags, page, 0);
+	}
 }
 
-static __always_inline void pgc_audit_free(struct page *page, unsigned int order)
+static __always_inline void pgc_audit_free(struct page *page, unsigned int order,
+					   bool count)
 {
 	if (static_branch_likely(&pgc_audit_key))
-		__pgc_audit_free(NULL, page, order);
+		__pgc_audit_free(PGC_HEAD_CHECK_FLAGS, page, order, count);
 }
 
 void pgc_audit_call(struct page *page, unsigned int order);

@@ -390,6 +390,29 @@ static __always_inline void pgc_page_folio(struct pgc_folio_snap *fs,
 #define pgc_timer_delete_sync(t)	del_timer_sync(t)
 #endif
 
+/* --- architecture ------------------------------------------------------- */
+
+/*
+ * count_frees defaults on where a per-cpu increment is one instruction
+ * (x86: incq %gs:). arm64 and s390 need an atomic read-modify-write and
+ * the address of the counter, most of their clean probe.
+ */
+#ifdef CONFIG_X86
+#define PGC_COUNT_FREES_DEFAULT	true
+#else
+#define PGC_COUNT_FREES_DEFAULT	false
+#endif
+
+/*
+ * Before a word is read again for its exact test: x86 tests memory in one
+ * instruction; a load-store architecture would load it twice.
+ */
+#ifdef CONFIG_X86
+#define pgc_reread_barrier()	barrier()
+#else
+#define pgc_reread_barrier()	do { } while (0)
+#endif
+
 /* --- headers that moved -------------------------------------------------- */
 
 #ifdef PGC_HAVE_PANIC_NOTIFIER_H

@@ -189,26 +189,37 @@ static __always_inline u64 pgc_counts(int mapcount, int refcount)
 	return (u64)(u32)refcount << 32 | (u32)mapcount;
 }
 
+/* Non-zero unless mapcount is -1, refcount 0 and @order 0. */
+static __always_inline u64 pgc_counts_order_off(const struct page *page,
+						unsigned int order)
+{
+	/* Shifted, a 32-bit @order needs no zero-extension (arm64: one orr). */
+	return (pgc_counts(pgc_page_mapcount(page), pgc_page_refcount(page)) ^
+		PGC_COUNTS_CLEAN) | (u64)order << 32;
+}
+
 /*
  * The filter on the head of a free, read in place, cheapest test first,
  * with the judge's normalisation. It also says "maybe" for any @order but
  * 0, in the same compare as the counts. A word that fails a cheap test is
- * read a second time, after barrier(), for the exact one: a test of
- * memory costs one instruction less than keeping every word in a
- * register. Only the judge's snapshot decides a report.
+ * read a second time, after barrier(), for the exact one: on x86 a test
+ * of memory costs one instruction less than keeping every word in a
+ * register (pgc_reread_barrier()). Only the judge's snapshot decides a
+ * report.
  */
-static __always_inline bool pgc_head_maybe_bad(const struct page *page,
-					       unsigned int order)
+static __always_inline bool __pgc_head_maybe_bad(const struct page *page,
+						 unsigned int order,
+						 unsigned long head_check_flags)
 {
-	if (unlikely(pgc_bad_flags(pgc_head_flags(pgc_page_flags(page)))))
+	if (unlikely(pgc_page_flags(page) & head_check_flags))
 		return true;
 	/*
 	 * The counts and the memcg charge in one test: both are clean on
 	 * almost every free. A kmem charge, the one a healthy free may
 	 * carry, is told apart out of line.
 	 */
-	if (unlikely(((pgc_counts(pgc_page_mapcount(page), pgc_page_refcount(page)) ^
-		       PGC_COUNTS_CLEAN) | order) | pgc_memcg_off(pgc_page_memcg(page)))) {
+	if (unlikely(pgc_counts_order_off(page, order) |
+		     pgc_memcg_off(pgc_page_memcg(page)))) {
 		barrier();
 		/*
 		 * 5.10's kmem type and 7.x's page types are reset first,
@@ -225,7 +236,7 @@ static __always_inline bool pgc_head_maybe_bad(const struct page *page,
 			return true;
 	}
 	if (unlikely(pgc_bad_mapping(pgc_page_mapping(page)))) {
-		barrier();
+		pgc_reread_barrier();
 		if (!pgc_mapping_dropped(pgc_page_mapping(page)))
 			return true;
 	}
@@ -233,6 +244,17 @@ static __always_inline bool pgc_head_maybe_bad(const struct page *page,
 		return false;
 	barrier();
 	return pgc_page_pool(pgc_page_head_word(page));
+}
+
+/*
+ * @head_check_flags is PGC_HEAD_CHECK_FLAGS, the flags rule after the
+ * head's normalisation. A probe may pass it in from its data pointer:
+ * arm64 builds the constant in three instructions.
+ */
+static __always_inline bool pgc_head_maybe_bad(const struct page *page,
+					       unsigned int order)
+{
+	return __pgc_head_maybe_bad(page, order, PGC_HEAD_CHECK_FLAGS);
 }
 
 /*

@@ -15,6 +15,7 @@ struct pgc_settings {
 	bool hash_pointers;
 	bool kernel_verdict;		/* load time */
 	bool track;			/* load time */
+	bool count_frees;		/* load time */
 	unsigned int max_reports;	/* load time */
 	unsigned int stack_depth;	/* at most stack_capacity */
 	unsigned int stack_capacity;	/* stack_depth at load time */

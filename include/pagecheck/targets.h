@@ -47,6 +47,8 @@ int pgc_target_resolve(const struct pgc_target *t, char *name,
 		       pgc_try_name_fn try_name, void *backend_target);
 void pgc_target_dispatch(const struct pgc_target *t, unsigned long arg0,
 			 unsigned long arg1);
+void pgc_target_dispatch_counted(const struct pgc_target *t,
+				 unsigned long arg0, unsigned long arg1);
 const char *pgc_target_error(int err);
 
 #endif /* PAGECHECK_TARGETS_H */
