@@ -21,8 +21,10 @@ field() {
 	esac
 }
 
+# count_frees=1 on every architecture: the tests read frees_audited. A
+# later count_frees= in PARAM wins.
 load_pagecheck() { # [PARAM...]
-	insmod "$PC/pagecheck.ko" "$@" 2>/tmp/insmod.err
+	insmod "$PC/pagecheck.ko" count_frees=1 "$@" 2>/tmp/insmod.err
 }
 
 unload_pagecheck() {
