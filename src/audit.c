@@ -272,18 +272,15 @@ static noinline void pgc_audit_plain(struct page *page, struct page *end)
 		pgc_audit_block_slow(page, end);
 }
 
-/**
- * pgc_audit_large() - audit a free of order > 0
- * @head_check_flags: PGC_HEAD_CHECK_FLAGS
- * @page: head page
- * @order: order of the block
- *
- * The same rules over the head, the folio fields and OR/AND reductions of
- * the sub-pages, read in place; the slow path only if one may be broken.
- * Past the head, the block is [@page, end): @order is not kept.
+/*
+ * The audit of a free of order > 0: the same rules over the head, the
+ * folio fields and OR/AND reductions of the sub-pages, read in place; the
+ * slow path only if one may be broken. Past the head, the block is
+ * [@page, end): @order is not kept.
  */
-noinline void notrace pgc_audit_large(unsigned long head_check_flags,
-				      struct page *page, unsigned int order)
+static __always_inline void __pgc_audit_large(unsigned long head_check_flags,
+					      struct page *page,
+					      unsigned int order, bool count)
 {
 	struct page *end;
 
@@ -292,7 +289,8 @@ noinline void notrace pgc_audit_large(unsigned long head_check_flags,
 	 * drop UBSAN's bounds and shift checks on @order.
 	 */
 	order &= PGC_ORDERS - 1;
-	this_cpu_inc(pgc_audit_counters.large[order]);
+	if (count)
+		this_cpu_inc(pgc_audit_counters.large[order]);
 	if (unlikely(__pgc_head_maybe_bad(page, 0, head_check_flags))) {
 		pgc_audit_slow(head_check_flags, page, order);
 		return;
@@ -306,6 +304,26 @@ noinline void notrace pgc_audit_large(unsigned long head_check_flags,
 	}
 	if (unlikely(pgc_compound_maybe_bad(page, end)))
 		pgc_audit_block_slow(page, end);
+}
+
+/**
+ * pgc_audit_large() - audit a free of order > 0, counted by order
+ * @head_check_flags: PGC_HEAD_CHECK_FLAGS
+ * @page: head page
+ * @order: order of the block
+ */
+noinline void notrace pgc_audit_large(unsigned long head_check_flags,
+				      struct page *page, unsigned int order)
+{
+	__pgc_audit_large(head_check_flags, page, order, true);
+}
+
+/* The same for count_frees=0: an atomic add less on arm64 and s390x. */
+noinline void notrace pgc_audit_large_uncounted(unsigned long head_check_flags,
+						struct page *page,
+						unsigned int order)
+{
+	__pgc_audit_large(head_check_flags, page, order, false);
 }
 
 static noinline void pgc_audit_call_slow(struct page *page, unsigned int order)

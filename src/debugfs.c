@@ -155,7 +155,7 @@ static int pgc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "hook: %s\n", pgc_hook_name());
 	pgc_hook_show(m);
 	seq_printf(m, "count_frees: %d\n", pgc_settings.count_frees);
-	/* Without the order-0 count, these totals would be wrong: omitted. */
+	/* count_frees=0 counts no clean free: these totals are left out. */
 	if (pgc_settings.count_frees)
 		seq_printf(m, "frees_audited: %llu\n", as.frees);
 	seq_printf(m, "calls_audited: %llu\n", as.calls);

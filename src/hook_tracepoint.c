@@ -21,8 +21,8 @@ static bool pgc_tp_registered;
 
 /*
  * The probe's data is the flags mask, PGC_HEAD_CHECK_FLAGS: it arrives in
- * a register, and the slow paths take it first, so that the probe reaches
- * them with a plain jump.
+ * a register (see pgc_probe_check_flags()), and the slow paths take it
+ * first, so that the probe reaches them with a plain jump.
  */
 #define PGC_TP_DATA	((void *)PGC_HEAD_CHECK_FLAGS)
 
@@ -30,14 +30,14 @@ static bool pgc_tp_registered;
 static void notrace pgc_tp_probe(void *data, struct page *page,
 				 unsigned int order)
 {
-	__pgc_audit_free((unsigned long)data, page, order, false);
+	__pgc_audit_free(pgc_probe_check_flags(data), page, order, false);
 }
 
 /* count_frees=1: the same, with the per-cpu count of order-0 frees. */
 static void notrace pgc_tp_probe_counted(void *data, struct page *page,
 					 unsigned int order)
 {
-	__pgc_audit_free((unsigned long)data, page, order, true);
+	__pgc_audit_free(pgc_probe_check_flags(data), page, order, true);
 }
 
 /* The probe count_frees asks for; chosen once, at load. */

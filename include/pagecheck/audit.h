@@ -59,13 +59,15 @@ void pgc_audit_slow(unsigned long head_check_flags, struct page *page,
 		    unsigned int order);
 void pgc_audit_large(unsigned long head_check_flags, struct page *page,
 		     unsigned int order);
+void pgc_audit_large_uncounted(unsigned long head_check_flags,
+			       struct page *page, unsigned int order);
 
 /**
  * __pgc_audit_free() - audit one free reaching the buddy allocator
  * @head_check_flags: PGC_HEAD_CHECK_FLAGS (the tracepoint probe's data)
  * @page: head page, as passed to trace_mm_page_free()
  * @order: order of the block
- * @count: count a clean order-0 free (the count_frees parameter)
+ * @count: count every free by order (the count_frees parameter)
  *
  * The tracepoint backend calls this directly and implements enabled=0 by
  * unregistering its probe; the other backends use pgc_audit_free(). Each
@@ -81,11 +83,14 @@ static __always_inline void __pgc_audit_free(unsigned long head_check_flags,
 			return;
 		}
 		this_cpu_inc(pgc_audit_counters.frees);
+		if (unlikely(__pgc_head_maybe_bad(page, 0, head_check_flags)))
+			pgc_audit_slow(head_check_flags, page, 0);
+		return;
 	}
 	/* Uncounted, the order joins the filter's compare of the counts. */
 	if (unlikely(__pgc_head_maybe_bad(page, order, head_check_flags))) {
 		if (order)
-			pgc_audit_large(head_check_flags, page, order);
+			pgc_audit_large_uncounted(head_check_flags, page, order);
 		else
 			pgc_audit_slow(head_check_flags, page, 0);
 	}

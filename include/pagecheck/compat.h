@@ -404,6 +404,17 @@ static __always_inline void pgc_page_folio(struct pgc_folio_snap *fs,
 #endif
 
 /*
+ * The flags mask the tracepoint probe tests: the constant where it is an
+ * immediate operand (x86), else the probe's data pointer (arm64 builds it
+ * in three instructions: not a logical immediate).
+ */
+#ifdef CONFIG_X86
+#define pgc_probe_check_flags(data)	PGC_HEAD_CHECK_FLAGS
+#else
+#define pgc_probe_check_flags(data)	((unsigned long)(data))
+#endif
+
+/*
  * Before a word is read again for its exact test: x86 tests memory in one
  * instruction; a load-store architecture would load it twice.
  */
