@@ -97,7 +97,7 @@ DEBUG_PLAN = [
          cmdline="lockdown=integrity"),
 ]
 DEBUG_LABEL = "debug"
-BENCH_KERNELS = ["6.1", "6.12", "7"]
+BENCH_KERNELS = ["6.1", "6.12", "7", "6.12-arm64"]
 # DKMS and the .deb: these, and every foreign label checked.
 DKMS_KERNELS = ["6.1", "6.12"]
 # A canary runs the backend steps only: its results are never counted.
