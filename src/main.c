@@ -230,7 +230,7 @@ MODULE_PARM_DESC(kernel_verdict, "Also record the kernel's own bad_page() verdic
 module_param_cb(track, &pgc_load_bool_ops, &pgc_settings.track, 0444);
 MODULE_PARM_DESC(track, "Record who allocated and who last freed every page, for reports (default 0)");
 module_param_cb(count_frees, &pgc_load_bool_ops, &pgc_settings.count_frees, 0444);
-MODULE_PARM_DESC(count_frees, "Count every clean order-0 free in stats (default 1 on x86, 0 elsewhere); load time only");
+MODULE_PARM_DESC(count_frees, "Count every free by order in stats (default 1 on x86, 0 elsewhere); load time only");
 module_param_cb(enabled, &pgc_enabled_ops, &pgc_settings.enabled, 0644);
 MODULE_PARM_DESC(enabled, "Audit page frees (default 1)");
 module_param_cb(max_reports, &pgc_max_reports_ops, &pgc_settings.max_reports, 0444);

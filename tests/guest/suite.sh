@@ -73,7 +73,8 @@ run_params() {
 	unload_pagecheck 2>/dev/null
 	accepted= left=
 	for bad in max_reports=0 max_reports=70000 max_reports=-1 stack_depth=0 \
-		   stack_depth=65 enabled=maybe printk=2 clear=0 hook=bogus hook=; do
+		   stack_depth=65 enabled=maybe printk=2 clear=0 hook=bogus hook= \
+		   count_frees=2; do
 		if load_pagecheck "$bad"; then
 			accepted="$accepted $bad"
 			unload_pagecheck
