@@ -258,7 +258,7 @@ check_count_frees() {
 		"$(grep '^count_frees:' /tmp/stats.nocount), $totals totals" \
 		sh -c "grep -qx 'count_frees: 0' /tmp/stats.nocount && [ $totals = 0 ]"
 	slow0=$(slow_counters)
-	in_memcg pc-workload -t 10 -d /tmp >/tmp/wl.out 2>&1
+	in_memcg pc-workload -t 3 -d /tmp >/tmp/wl.out 2>&1
 	v=$(stat_value violations)
 	ktap_test "count_frees=0: no false positives: zero reports over a workload round" \
 		"$v violations; slow path: $(slow_delta "$slow0" "$(slow_counters)")" [ "$v" = 0 ]

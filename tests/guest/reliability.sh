@@ -232,7 +232,7 @@ run_unload_under_fire() {
 			busy=$((busy + 1))
 			{ [ -e "$D/stats" ] && cat "$D/stats" >/dev/null; } || half=$((half + 1))
 			tries=$((tries + 1))
-			[ $tries -lt 100 ] || break
+			[ $tries -lt 600 ] || break
 			sleep 0.1
 		done
 		[ ! -e "$D" ] || half=$((half + 1))
