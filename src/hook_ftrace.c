@@ -25,14 +25,24 @@ static struct pgc_ft_target pgc_ft[PGC_MAX_TARGETS];
 static unsigned int pgc_ft_nr;
 static const struct pgc_target_set *pgc_ft_set;
 
+static __always_inline void pgc_ft_handle(struct ftrace_ops *op,
+					  pgc_ftrace_regs_t *fregs, bool count)
+{
+	struct pgc_ft_target *ft = container_of(op, struct pgc_ft_target, ops);
+
+	if (count)
+		pgc_target_dispatch_counted(ft->target, pgc_ftrace_arg(fregs, 0),
+					    pgc_ftrace_arg(fregs, 1));
+	else
+		pgc_target_dispatch(ft->target, pgc_ftrace_arg(fregs, 0),
+				    pgc_ftrace_arg(fregs, 1));
+}
+
 static void notrace pgc_ft_handler(unsigned long ip, unsigned long parent_ip,
 				   struct ftrace_ops *op,
 				   pgc_ftrace_regs_t *fregs)
 {
-	struct pgc_ft_target *ft = container_of(op, struct pgc_ft_target, ops);
-
-	pgc_target_dispatch(ft->target, pgc_ftrace_arg(fregs, 0),
-			    pgc_ftrace_arg(fregs, 1));
+	pgc_ft_handle(op, fregs, false);
 }
 
 /* count_frees=1: the handler chosen at load. */
@@ -41,10 +51,7 @@ static void notrace pgc_ft_handler_counted(unsigned long ip,
 					   struct ftrace_ops *op,
 					   pgc_ftrace_regs_t *fregs)
 {
-	struct pgc_ft_target *ft = container_of(op, struct pgc_ft_target, ops);
-
-	pgc_target_dispatch_counted(ft->target, pgc_ftrace_arg(fregs, 0),
-				    pgc_ftrace_arg(fregs, 1));
+	pgc_ft_handle(op, fregs, true);
 }
 
 static int pgc_ft_filter(void *backend_target, const char *name)

@@ -77,6 +77,10 @@ static __always_inline void __pgc_audit_free(unsigned long head_check_flags,
 					     struct page *page,
 					     unsigned int order, bool count)
 {
+	/*
+	 * Each branch makes its own call of the slow path, on purpose: the
+	 * counted path keeps the instructions it had before count_frees.
+	 */
 	if (count) {
 		if (order) {
 			pgc_audit_large(head_check_flags, page, order);
