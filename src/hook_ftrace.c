@@ -30,12 +30,8 @@ static __always_inline void pgc_ft_handle(struct ftrace_ops *op,
 {
 	struct pgc_ft_target *ft = container_of(op, struct pgc_ft_target, ops);
 
-	if (count)
-		pgc_target_dispatch_counted(ft->target, pgc_ftrace_arg(fregs, 0),
-					    pgc_ftrace_arg(fregs, 1));
-	else
-		pgc_target_dispatch(ft->target, pgc_ftrace_arg(fregs, 0),
-				    pgc_ftrace_arg(fregs, 1));
+	pgc_target_dispatch_by(ft->target, pgc_ftrace_arg(fregs, 0),
+			       pgc_ftrace_arg(fregs, 1), count);
 }
 
 static void notrace pgc_ft_handler(unsigned long ip, unsigned long parent_ip,

@@ -34,12 +34,8 @@ static __always_inline int pgc_kp_handle(struct kprobe *p,
 
 	if (link)
 		pgc_stack_entry_hint((unsigned long)p->addr, link);
-	if (count)
-		pgc_target_dispatch_counted(kt->target, pgc_kprobe_arg(regs, 0),
-					    pgc_kprobe_arg(regs, 1));
-	else
-		pgc_target_dispatch(kt->target, pgc_kprobe_arg(regs, 0),
-				    pgc_kprobe_arg(regs, 1));
+	pgc_target_dispatch_by(kt->target, pgc_kprobe_arg(regs, 0),
+			       pgc_kprobe_arg(regs, 1), count);
 	if (link)
 		pgc_stack_entry_hint(0, 0);
 	return 0;
