@@ -85,8 +85,11 @@ static __always_inline unsigned long pgc_page_memcg(const struct page *page)
 
 /* --- page flags ---------------------------------------------------------- */
 
-/* Flags free_pages_prepare() clears on the head before it checks. */
-#ifdef PGC_HAVE_PAGE_MLOCK_COUNT
+/*
+ * Flags free_pages_prepare() clears on the head before it checks: since
+ * lazy munlock (its mlock_count in struct page or struct folio), PG_mlocked.
+ */
+#if defined(PGC_HAVE_PAGE_MLOCK_COUNT) || defined(PGC_HAVE_FOLIO_MLOCK_COUNT)
 #define PGC_HEAD_FLAGS_CLEARED_AT_FREE	__PG_MLOCKED
 #else
 #define PGC_HEAD_FLAGS_CLEARED_AT_FREE	0UL
@@ -276,9 +279,16 @@ static __always_inline bool pgc_type_is_buddy(int mapcount)
 #define PGC_RULE_PINCOUNT		0
 #endif
 #define PGC_RULE_LARGE_MAPCOUNT		IS_ENABLED(PGC_HAVE_FOLIO_LARGE_MAPCOUNT)
-#define PGC_RULE_NR_PAGES_MAPPED	IS_ENABLED(PGC_HAVE_FOLIO_NR_PAGES_MAPPED)
 #define PGC_RULE_COMPOUND_MAPCOUNT	IS_ENABLED(PGC_HAVE_PAGE_COMPOUND_MAPCOUNT)
-#define PGC_RULE_MM_MAPCOUNT		IS_ENABLED(PGC_HAVE_FOLIO_MM_ID_MAPCOUNT)
+/*
+ * 7.x keeps these fields in every build, but maintains and checks them only
+ * with CONFIG_PAGE_MAPCOUNT (its choice CONFIG_NO_PAGE_MAPCOUNT came with
+ * it) and CONFIG_MM_ID.
+ */
+#define PGC_RULE_NR_PAGES_MAPPED \
+	(IS_ENABLED(PGC_HAVE_FOLIO_NR_PAGES_MAPPED) && !IS_ENABLED(CONFIG_NO_PAGE_MAPCOUNT))
+#define PGC_RULE_MM_MAPCOUNT \
+	(IS_ENABLED(PGC_HAVE_FOLIO_MM_ID_MAPCOUNT) && IS_ENABLED(CONFIG_MM_ID))
 
 /*
  * "on deferred list": the kernel checks list_empty() where the list lives in

@@ -36,6 +36,8 @@
 #include <linux/timer.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
+#include <linux/vmstat.h>
 #include <linux/vmalloc.h>
 #include "pagecheck/compat.h"
 
@@ -58,7 +60,7 @@ struct pgc_case {
 	const char *name;
 	unsigned int order;
 	bool compound;
-	const char *expect;		/* reasons, '|' separated */
+	const char *expect;		/* reasons, '|' separated; "none" */
 	const char *skip;		/* non-NULL: why this kernel cannot */
 	const char *backends;		/* pagecheck hooks that can see it */
 	bool task_only;
@@ -156,6 +158,31 @@ static void pgc_corrupt_writeback(struct pgc_injection *inj)
 static void pgc_restore_writeback(struct pgc_injection *inj)
 {
 	clear_bit(PG_writeback, pgc_flags_word(inj->page));
+}
+
+/*
+ * Only PG_mlocked. Since lazy munlock (5.18) a page may reach the free
+ * mlocked, and free_pages_prepare() clears the flag before its check;
+ * 5.10 checks it. The expectation follows the kernel's version, not
+ * pagecheck's feature probes, which it tests. NR_MLOCK counts the page, as
+ * mlock would, so that the kernel's clearing leaves the count right.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)
+#define PGC_MLOCKED_EXPECT	"none"
+#else
+#define PGC_MLOCKED_EXPECT	"PAGE_FLAGS_CHECK_AT_FREE flag(s) set"
+#endif
+
+static void pgc_corrupt_mlocked(struct pgc_injection *inj)
+{
+	set_bit(PG_mlocked, pgc_flags_word(inj->page));
+	mod_zone_page_state(page_zone(inj->page), NR_MLOCK, 1);
+}
+
+static void pgc_restore_mlocked(struct pgc_injection *inj)
+{
+	if (test_and_clear_bit(PG_mlocked, pgc_flags_word(inj->page)))
+		mod_zone_page_state(page_zone(inj->page), NR_MLOCK, -1);
 }
 
 #ifdef CONFIG_MEMCG
@@ -324,7 +351,7 @@ static void pgc_restore_large_mapcount(struct pgc_injection *inj)
 #define PGC_SKIP_LARGE_MAPCOUNT "this kernel has no large_mapcount"
 #endif
 
-#if defined(PGC_HAVE_FOLIO_NR_PAGES_MAPPED)
+#if PGC_RULE_NR_PAGES_MAPPED
 static void pgc_corrupt_nr_pages_mapped(struct pgc_injection *inj)
 {
 	atomic_set(&((struct folio *)inj->page)->_nr_pages_mapped, 1);
@@ -338,7 +365,7 @@ static void pgc_restore_nr_pages_mapped(struct pgc_injection *inj)
 #else
 #define pgc_corrupt_nr_pages_mapped NULL
 #define pgc_restore_nr_pages_mapped NULL
-#define PGC_SKIP_NR_PAGES_MAPPED "this kernel has no nr_pages_mapped"
+#define PGC_SKIP_NR_PAGES_MAPPED "this kernel does not check nr_pages_mapped at free"
 #endif
 
 #if PGC_RULE_PINCOUNT
@@ -495,6 +522,10 @@ static const struct pgc_case pgc_cases[] = {
 	  .corrupt = pgc_corrupt_locked, .restore = pgc_restore_locked },
 	{ .name = "flags_writeback", .expect = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set",
 	  .corrupt = pgc_corrupt_writeback, .restore = pgc_restore_writeback },
+	{ .name = "mlocked", .expect = PGC_MLOCKED_EXPECT,
+	  .corrupt = pgc_corrupt_mlocked, .restore = pgc_restore_mlocked },
+	{ .name = "mlocked_block", .order = 3, .expect = PGC_MLOCKED_EXPECT,
+	  .corrupt = pgc_corrupt_mlocked, .restore = pgc_restore_mlocked },
 	{ .name = "memcg", .expect = "page still charged to cgroup",
 	  .skip = PGC_SKIP_MEMCG,
 	  .corrupt = pgc_corrupt_memcg, .restore = pgc_restore_memcg },
