@@ -139,6 +139,23 @@ static void pgc_track_show(struct seq_file *m)
 	seq_printf(m, "track_outside: %llu\n", t.outside);
 }
 
+/* What free_pages_prepare() clears before its check, as pagecheck mirrors it. */
+static void pgc_cleared_at_free_show(struct seq_file *m)
+{
+	seq_puts(m, "kernel_clears_at_free: kmem_charge");
+	seq_puts(m, PGC_MAPPING_CLEARED_BITS & ~PGC_MAPPING_ANON ?
+		 " anon_movable_mapping" : " anon_mapping");
+	if (PGC_HEAD_FLAGS_CLEARED_AT_FREE)
+		seq_puts(m, " mlocked");
+	if (PGC_HEAD_TYPE_RESET_AT_FREE)
+		seq_puts(m, " page_type");
+	if (PGC_SECOND_FLAGS_CLEARED_AT_FREE)
+		seq_puts(m, " second_page_flags");
+	if (PGC_SECOND_MEMCG_CLEARED_AT_FREE)
+		seq_puts(m, " nr_pages");
+	seq_putc(m, '\n');
+}
+
 static int pgc_stats_show(struct seq_file *m, void *v)
 {
 	struct pgc_audit_stats as;
@@ -189,6 +206,8 @@ static int pgc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "footprint_bytes: %zu\n",
 		   st.bytes + as.scratch_bytes + as.counters_bytes + pgc_panic_bytes());
 	pgc_track_show(m);
+	seq_printf(m, "features: %s\n", PGC_FEATURES);
+	pgc_cleared_at_free_show(m);
 	seq_printf(m, "kernel_checks: %s\n", pgc_verdict_kernel_checks());
 	seq_printf(m, "kernel_verdict: %d\n", pgc_settings.kernel_verdict);
 	if (pgc_settings.kernel_verdict) {
