@@ -69,7 +69,7 @@ run_rules() {
 # Bad parameters fail insmod and leave nothing behind; bad run-time
 # writes are refused and change nothing.
 run_params() {
-	ktap_suite params 5
+	ktap_suite params 6
 	unload_pagecheck 2>/dev/null
 	accepted= left=
 	for bad in max_reports=0 max_reports=70000 max_reports=-1 stack_depth=0 \
@@ -86,6 +86,7 @@ run_params() {
 	ktap_test "a failed load leaves no debugfs directory" "left by:$left" [ -z "$left" ]
 	load_pagecheck
 	check_kernel_checks_line
+	check_cleared_at_free_line
 	changed=
 	for kv in enabled=2 stack_depth=17 stack_depth=0 printk=x hash_pointers= \
 		  panic_on_report=on2 clear=0; do
@@ -119,6 +120,27 @@ expected_kernel_checks() {
 			echo at_free
 		fi ;;
 	esac
+}
+
+# Lazy munlock (5.18) lets a page reach the free mlocked, and the kernel
+# clears PG_mlocked before its check: stats must list it from 5.18 on. The
+# version is the independent witness of the feature probes.
+check_cleared_at_free_line() {
+	got=$(stat_value kernel_clears_at_free)
+	v=$(uname -r)
+	major=${v%%.*} minor=${v#*.}
+	minor=${minor%%[!0-9]*}
+	if [ "$major" -gt 5 ] || { [ "$major" = 5 ] && [ "$minor" -ge 18 ]; }; then
+		want=yes
+	else
+		want=no
+	fi
+	ktap_figure "kernel_clears_at_free" "$got"
+	ktap_figure "features" "$(stat_value features)"
+	case " $got " in *" mlocked "*) have=yes ;; *) have=no ;; esac
+	ktap_test "stats: kernel_clears_at_free lists mlocked from 5.18 on" \
+		"kernel $v, kernel_clears_at_free: $got; features: $(stat_value features)" \
+		[ "$have" = "$want" ]
 }
 
 check_kernel_checks_line() {
