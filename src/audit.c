@@ -60,8 +60,7 @@ int pgc_audit_init(void)
 	pgc_scratch_slots = min_t(unsigned int, 4 * num_possible_cpus(),
 				  PGC_SCRATCH_SLOTS_MAX);
 	pgc_scratch_stride = ALIGN(offsetof(struct pgc_scratch, report) +
-				   pgc_report_size(pgc_settings.stack_capacity,
-						   pgc_settings.track),
+				   pgc_report_size(pgc_settings.stack_capacity, true),
 				   L1_CACHE_BYTES);
 	pgc_scratch_pool = kcalloc(pgc_scratch_slots, pgc_scratch_stride,
 				   GFP_KERNEL);
@@ -183,6 +182,7 @@ static noinline void pgc_trace_busy(const struct page *page, unsigned int order,
 static void pgc_report(const struct page *page, unsigned int order,
 		       const struct pgc_judgement *v)
 {
+	struct pgc_report_track *t;
 	struct pgc_scratch *scratch;
 	struct pgc_report *rec;
 	unsigned int r;
@@ -211,13 +211,13 @@ static void pgc_report(const struct page *page, unsigned int order,
 	rec->order = order;
 	rec->last_order = order;
 	rec->page = page;
-	if (pgc_settings.track) {
-		struct pgc_report_track *t = pgc_report_track(rec, pgc_settings.stack_capacity);
-
-		pgc_track_lookup(rec->pfn, &t->prov);
+	t = pgc_report_track(rec, pgc_settings.stack_capacity);
+	pgc_track_lookup(rec->pfn, &t->prov);
+	if (t->prov.state != PGC_PROV_OFF)
 		pgc_owner_decode(page, &rec->head, pgc_page_pool(rec->head.head_word),
 				 &t->owner);
-	}
+	else
+		memset(&t->owner, 0, sizeof(t->owner));
 	rec->nr_entries = pgc_stack_save(rec->stack,
 					 min(READ_ONCE(pgc_settings.stack_depth),
 					     pgc_settings.stack_capacity),

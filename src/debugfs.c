@@ -7,6 +7,7 @@
 #include <linux/cpumask.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
+#include <linux/sched/clock.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/utsname.h>
@@ -119,6 +120,28 @@ static const char *const pgc_bucket_names[PGC_NR_ORDER_BUCKETS] = {
 	[PGC_ORDER_0] = "0", [PGC_ORDER_1_3] = "1_3", [PGC_ORDER_4_UP] = "4_up",
 };
 
+/* Seconds, with a tenth, from local_clock() @then to now. */
+static void pgc_age_show(struct seq_file *m, u64 then)
+{
+	u64 age = then ? local_clock() - then : 0;
+
+	seq_printf(m, "%llu.%01llu\n", age / NSEC_PER_SEC,
+		   age % NSEC_PER_SEC / (NSEC_PER_SEC / 10));
+}
+
+static void pgc_track_table_show(struct seq_file *m, const char *name,
+				 const struct pgc_track_table_stats *t)
+{
+	seq_printf(m, "track_%s: %u of %u (%u needed by allocated pages)\n", name,
+		   t->used, t->capacity, t->pinned);
+	seq_printf(m, "track_%s_created: %llu\n", name, t->created);
+	seq_printf(m, "track_%s_recycled: %llu\n", name, t->recycled);
+	seq_printf(m, "track_%s_evicted: %llu\n", name, t->evicted);
+	seq_printf(m, "track_%s_dropped: %llu\n", name, t->busy);
+	seq_printf(m, "track_%s_oldest_s: ", name);
+	pgc_age_show(m, t->oldest_ns);
+}
+
 static void pgc_track_show(struct seq_file *m)
 {
 	struct pgc_track_stats t;
@@ -128,15 +151,16 @@ static void pgc_track_show(struct seq_file *m)
 	if (!t.enabled)
 		return;
 	pgc_hook_track_show(m);
+	seq_puts(m, "track_since_s: ");
+	pgc_age_show(m, t.since_ns);
 	seq_printf(m, "track_pfns: %#lx-%#lx\n", t.first_pfn, t.end_pfn);
 	seq_printf(m, "track_bytes: %llu (page records %llu, events %llu, stacks %llu)\n",
-		   t.table_bytes + t.events_bytes + t.stacks_bytes, t.table_bytes,
-		   t.events_bytes, t.stacks_bytes);
-	seq_printf(m, "track_events: %u of %u\n", t.events, t.events_max);
-	seq_printf(m, "track_stacks: %u of %u\n", t.stacks, t.stacks_max);
-	seq_printf(m, "track_events_dropped: %llu\n", t.events_dropped);
-	seq_printf(m, "track_stacks_dropped: %llu\n", t.stacks_dropped);
+		   t.table_bytes + t.events.bytes + t.stacks.bytes, t.table_bytes,
+		   t.events.bytes, t.stacks.bytes);
+	pgc_track_table_show(m, "events", &t.events);
+	pgc_track_table_show(m, "stacks", &t.stacks);
 	seq_printf(m, "track_outside: %llu\n", t.outside);
+	seq_printf(m, "track_refs_lost: %llu\n", t.refs_lost);
 }
 
 /* What free_pages_prepare() clears before its check, as pagecheck mirrors it. */

@@ -17,7 +17,6 @@
 #include "pagecheck/rules.h"
 #include "pagecheck/settings.h"
 #include "pagecheck/stack.h"
-#include "pagecheck/track.h"
 
 static const char *const pgc_context_names[PGC_NR_CONTEXTS] = {
 	[PGC_CTX_TASK]		= "task",
@@ -283,67 +282,62 @@ static void pgc_print_folio(struct seq_file *m, const struct pgc_report *r)
 			   f->deferred_next, f->deferred_self);
 }
 
-/*
- * The allocation to show: the page's last one, unless a free came after
- * it and this report is not a double free (then an allocation pagecheck
- * does not see came in between).
- */
-/* track=1's part of a report, or NULL. */
+/* track=1's part of a report: readers' copies always have room for it. */
 static const struct pgc_report_track *pgc_track_of(const struct pgc_report *r)
 {
-	return pgc_settings.track ? pgc_report_track(r, pgc_settings.stack_capacity) :
-				    NULL;
+	return pgc_report_track(r, pgc_settings.stack_capacity);
 }
 
 static const struct pgc_provenance *pgc_prov(const struct pgc_report *r)
 {
-	static const struct pgc_provenance off = { .state = PGC_PROV_OFF };
-	const struct pgc_report_track *t = pgc_track_of(r);
-
-	return t ? &t->prov : &off;
+	return &pgc_track_of(r)->prov;
 }
 
-static const struct pgc_track_event *pgc_prov_alloc(const struct pgc_report *r)
+/*
+ * Why the allocation to show is not known, or PGC_MISSING_NONE. A page
+ * freed since its last allocation seen was allocated again unseen, unless
+ * this free is the double free of that page.
+ */
+static unsigned int pgc_alloc_missing(const struct pgc_report *r)
 {
 	const u32 double_free = PGC_BIT(PGC_R_BUDDY) | PGC_BIT(PGC_R_DOUBLE_FREE) |
 				PGC_BIT(PGC_R_REFCOUNT_NEGATIVE);
+	const struct pgc_provenance *p = pgc_prov(r);
 
-	if (pgc_prov(r)->state == PGC_PROV_ALLOCATED ||
-	    (pgc_prov(r)->state == PGC_PROV_FREED && (r->reasons & double_free)))
-		return pgc_track_event(pgc_prov(r)->alloc);
-	return NULL;
+	if (p->state == PGC_PROV_FREED && !(r->reasons & double_free))
+		return PGC_MISSING_UNHOOKED;
+	return p->alloc.missing;
 }
 
-/* Why there is no allocation to show, or NULL if there is one. */
-static const char *pgc_prov_alloc_missing(const struct pgc_report *r)
-{
-	switch (pgc_prov(r)->state) {
-	case PGC_PROV_OFF:
-		return "not recorded (track=0)";
-	case PGC_PROV_UNTRACKED:
-		return "not recorded: the page is outside the memory present at load";
-	case PGC_PROV_BEFORE_LOAD:
-		return "allocated before pagecheck loaded";
-	}
-	if (pgc_prov_alloc(r))
-		return NULL;
-	if (pgc_prov(r)->state == PGC_PROV_FREED)
-		return "not seen since its last free: by a path pagecheck does not hook";
-	return "not recorded: the event table was full";
-}
+static const char *const pgc_alloc_missing_text[PGC_NR_MISSING] = {
+	[PGC_MISSING_OFF]	= "not recorded (track=0)",
+	[PGC_MISSING_UNTRACKED]	= "not recorded: the page is outside the memory tracked",
+	[PGC_MISSING_BEFORE]	= "allocated before tracking began",
+	[PGC_MISSING_UNHOOKED]	= "not seen since its last free: by a path pagecheck does not hook",
+	[PGC_MISSING_EVICTED]	= "evicted: its entry was recycled for newer ones",
+	[PGC_MISSING_DROPPED]	= "not kept: every entry of its set was being written",
+};
 
-/* A stored stack, the hook's frames trimmed: the entries, or 0. */
-static unsigned int pgc_event_stack(const struct pgc_track_event *e,
+static const char *const pgc_free_missing_text[PGC_NR_MISSING] = {
+	[PGC_MISSING_OFF]	= "not recorded (track=0)",
+	[PGC_MISSING_UNTRACKED]	= "not recorded: the page is outside the memory tracked",
+	[PGC_MISSING_BEFORE]	= "not since tracking began",
+	[PGC_MISSING_UNHOOKED]	= "not since tracking began",
+	[PGC_MISSING_EVICTED]	= "evicted: its entry was recycled for newer ones",
+	[PGC_MISSING_DROPPED]	= "not kept: every entry of its set was being written",
+};
+
+/* A recorded stack, the hook's frames trimmed: its first entry and count. */
+static unsigned int pgc_event_stack(const struct pgc_prov_event *e,
 				    const unsigned long **entries, char *symbol)
 {
-	unsigned int nr = pgc_track_stack(e->stack, entries), skip;
+	unsigned int skip = pgc_stack_hook_frames(e->stack, e->nr_entries, symbol);
 
-	skip = pgc_stack_hook_frames(*entries, nr, symbol);
-	*entries += skip;
-	return nr - skip;
+	*entries = e->stack + skip;
+	return e->nr_entries - skip;
 }
 
-static void pgc_print_event_stack(struct seq_file *m, const struct pgc_track_event *e,
+static void pgc_print_event_stack(struct seq_file *m, const struct pgc_prov_event *e,
 				  char *symbol)
 {
 	const unsigned long *stack;
@@ -357,41 +351,39 @@ static void pgc_print_event_stack(struct seq_file *m, const struct pgc_track_eve
 static void pgc_print_provenance(struct seq_file *m, const struct pgc_report *r,
 				 char *symbol)
 {
-	const struct pgc_track_event *alloc = pgc_prov_alloc(r);
-	const struct pgc_track_event *free = pgc_track_event(pgc_prov(r)->free);
-	const char *missing = pgc_prov_alloc_missing(r);
+	const struct pgc_provenance *p = pgc_prov(r);
+	unsigned int missing = pgc_alloc_missing(r);
 
-	if (pgc_prov(r)->state == PGC_PROV_OFF)
+	if (p->state == PGC_PROV_OFF)
 		return;
 	seq_puts(m, "\n");
-	if (alloc) {
-		gfp_t gfp = alloc->gfp;
+	if (!missing) {
+		gfp_t gfp = p->alloc.gfp;
 
 		seq_printf(m, "page allocated via order %u, mask %#x(%pGg), pid %d (%.*s), ts ",
-			   alloc->order, (__force unsigned int)gfp, &gfp, alloc->pid,
-			   (int)sizeof(alloc->comm), alloc->comm);
-		pgc_print_time(m, pgc_prov(r)->alloc_ns);
+			   p->alloc.order, (__force unsigned int)gfp, &gfp, p->alloc.pid,
+			   (int)sizeof(p->alloc.comm), p->alloc.comm);
+		pgc_print_time(m, p->alloc.ts_ns);
 		seq_puts(m, "\n");
-		pgc_print_event_stack(m, alloc, symbol);
+		pgc_print_event_stack(m, &p->alloc, symbol);
 	} else {
-		seq_printf(m, "page allocation: %s\n", missing);
+		seq_printf(m, "page allocation: %s\n", pgc_alloc_missing_text[missing]);
 	}
-	if (free) {
-		seq_printf(m, "page previously freed by pid %d (%.*s), ts ", free->pid,
-			   (int)sizeof(free->comm), free->comm);
-		pgc_print_time(m, pgc_prov(r)->free_ns);
+	if (!p->free.missing) {
+		seq_printf(m, "page previously freed by pid %d (%.*s), ts ", p->free.pid,
+			   (int)sizeof(p->free.comm), p->free.comm);
+		pgc_print_time(m, p->free.ts_ns);
 		seq_puts(m, "\n");
-		pgc_print_event_stack(m, free, symbol);
-	} else if (pgc_prov(r)->state != PGC_PROV_UNTRACKED) {
-		seq_puts(m, "page previously freed: not since pagecheck loaded\n");
+		pgc_print_event_stack(m, &p->free, symbol);
+	} else if (p->free.missing != PGC_MISSING_UNTRACKED) {
+		seq_printf(m, "page previously freed: %s\n",
+			   pgc_free_missing_text[p->free.missing]);
 	}
 }
 
 static const struct pgc_owner *pgc_owner_of(const struct pgc_report *r)
 {
-	const struct pgc_report_track *t = pgc_track_of(r);
-
-	return t ? &t->owner : NULL;
+	return pgc_prov(r)->state == PGC_PROV_OFF ? NULL : &pgc_track_of(r)->owner;
 }
 
 static void pgc_print_owner(struct seq_file *m, const struct pgc_report *r)
@@ -534,13 +526,13 @@ static void pgc_json_stack(struct seq_file *m, const unsigned long *stack,
 }
 
 static void pgc_json_event(struct seq_file *m, const char *key,
-			   const struct pgc_track_event *e, u64 ts_ns, char *buf)
+			   const struct pgc_prov_event *e, bool is_free, char *buf)
 {
 	const unsigned long *stack;
 	unsigned int nr;
 
 	seq_printf(m, ",\"%s\":", key);
-	if (!e) {
+	if (e->missing) {
 		seq_puts(m, "null");
 		return;
 	}
@@ -549,7 +541,7 @@ static void pgc_json_event(struct seq_file *m, const char *key,
 	pgc_json_stack(m, stack, nr, buf);
 	seq_printf(m, ",\"pid\":%d,\"comm\":", e->pid);
 	pgc_json_string(m, e->comm, sizeof(e->comm));
-	if (!e->is_free) {
+	if (!is_free) {
 		gfp_t gfp = e->gfp;
 
 		snprintf(buf, KSYM_SYMBOL_LEN, "%#x(%pGg)", (__force unsigned int)gfp, &gfp);
@@ -557,13 +549,13 @@ static void pgc_json_event(struct seq_file *m, const char *key,
 		pgc_json_string(m, buf, KSYM_SYMBOL_LEN);
 		seq_printf(m, ",\"order\":%u", e->order);
 	}
-	seq_printf(m, ",\"ts_ns\":%llu}", ts_ns);
+	seq_printf(m, ",\"ts_ns\":%llu}", e->ts_ns);
 }
 
 static const char *const pgc_prov_state_names[] = {
 	[PGC_PROV_OFF]		= "off",
 	[PGC_PROV_UNTRACKED]	= "untracked",
-	[PGC_PROV_BEFORE_LOAD]	= "before_load",
+	[PGC_PROV_BEFORE]	= "before_tracking",
 	[PGC_PROV_ALLOCATED]	= "allocated",
 	[PGC_PROV_FREED]	= "freed",
 };
@@ -571,16 +563,19 @@ static const char *const pgc_prov_state_names[] = {
 static void pgc_json_provenance(struct seq_file *m, const struct pgc_report *r,
 				char *buf)
 {
-	const char *missing = pgc_prov_alloc_missing(r);
+	const struct pgc_provenance *p = pgc_prov(r);
+	unsigned int missing = pgc_alloc_missing(r);
+	static const struct pgc_prov_event none = { .missing = PGC_MISSING_OFF };
 
-	seq_printf(m, ",\"provenance\":\"%s\"", pgc_prov_state_names[pgc_prov(r)->state]);
-	pgc_json_event(m, "alloc", pgc_prov_alloc(r), pgc_prov(r)->alloc_ns, buf);
+	seq_printf(m, ",\"provenance\":\"%s\"", pgc_prov_state_names[p->state]);
+	pgc_json_event(m, "alloc", missing ? &none : &p->alloc, false, buf);
 	seq_puts(m, ",\"alloc_missing\":");
 	if (missing)
-		pgc_json_string(m, missing, strlen(missing));
+		pgc_json_string(m, pgc_alloc_missing_text[missing],
+				strlen(pgc_alloc_missing_text[missing]));
 	else
 		seq_puts(m, "null");
-	pgc_json_event(m, "last_free", pgc_track_event(pgc_prov(r)->free), pgc_prov(r)->free_ns, buf);
+	pgc_json_event(m, "last_free", &p->free, true, buf);
 }
 
 static void pgc_json_owner(struct seq_file *m, const struct pgc_report *r)

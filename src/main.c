@@ -184,6 +184,70 @@ static int pgc_set_hook(const char *val, const struct kernel_param *kp)
 	return -EINVAL;
 }
 
+/*
+ * track=1 allocates the records and tables and attaches the probes; the
+ * first time, also room for every report's provenance, kept until unload.
+ */
+static int pgc_track_start(void)
+{
+	int ret = pgc_store_track_init();
+
+	if (ret) {
+		pr_err("track=1: cannot allocate the provenance of %u reports\n",
+		       pgc_settings.max_reports);
+		return ret;
+	}
+	ret = pgc_track_init(pgc_settings.track_events, pgc_settings.track_stacks);
+	if (ret)
+		return ret;
+	ret = pgc_hook_track_attach();
+	if (ret)
+		pgc_track_exit();
+	return ret;
+}
+
+/* track=0: detach the probes, then free the tables. Reports keep theirs. */
+static void pgc_track_stop(void)
+{
+	pgc_hook_track_detach();
+	pgc_track_exit();
+}
+
+/* track= at run time; if tracking cannot start, nothing changes. */
+static int pgc_set_track(const char *val, const struct kernel_param *kp)
+{
+	bool on;
+	int ret = pgc_parse_bool(val, "track", &on);
+
+	if (ret)
+		return ret;
+	mutex_lock(&pgc_param_lock);
+	if (pgc_loaded && on && !pgc_settings.track)
+		ret = pgc_track_start();
+	else if (pgc_loaded && !on && pgc_settings.track)
+		pgc_track_stop();
+	if (!ret)
+		WRITE_ONCE(pgc_settings.track, on);
+	mutex_unlock(&pgc_param_lock);
+	return ret;
+}
+
+/* track_events= and track_stacks=: 0 (the default size) or 16 to 2^20. */
+static int pgc_set_track_size(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret = pgc_parse_uint(val, kp->name, 0, pgc_track_table_size(UINT_MAX), &v);
+
+	if (!ret && v && v < pgc_track_table_size(0)) {
+		pgc_param_err("expected 0 (the default) or at least %u", kp->name, val,
+			      pgc_track_table_size(0));
+		ret = -EINVAL;
+	}
+	if (!ret)
+		WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return ret;
+}
+
 static int pgc_get_hook(char *buf, const struct kernel_param *kp)
 {
 	return sysfs_emit(buf, "%s\n", pgc_hook_param);
@@ -219,6 +283,12 @@ static const struct kernel_param_ops pgc_stack_depth_ops = {
 static const struct kernel_param_ops pgc_panic_reports_ops = {
 	.set = pgc_set_panic_reports, .get = pgc_get_uint,
 };
+static const struct kernel_param_ops pgc_track_ops = {
+	.set = pgc_set_track, .get = pgc_get_bool,
+};
+static const struct kernel_param_ops pgc_track_size_ops = {
+	.set = pgc_set_track_size, .get = pgc_get_uint,
+};
 static const struct kernel_param_ops pgc_clear_ops = {
 	.set = pgc_set_clear,
 };
@@ -227,8 +297,12 @@ module_param_cb(hook, &pgc_hook_ops, NULL, 0444);
 MODULE_PARM_DESC(hook, "Backend: auto (default), tracepoint, ftrace or kprobe; load time only");
 module_param_cb(kernel_verdict, &pgc_load_bool_ops, &pgc_settings.kernel_verdict, 0444);
 MODULE_PARM_DESC(kernel_verdict, "Also record the kernel's own bad_page() verdict per report (default 0)");
-module_param_cb(track, &pgc_load_bool_ops, &pgc_settings.track, 0444);
-MODULE_PARM_DESC(track, "Record who allocated and who last freed every page, for reports (default 0)");
+module_param_cb(track, &pgc_track_ops, &pgc_settings.track, 0644);
+MODULE_PARM_DESC(track, "Record who allocated and who last freed every page, for reports; at run time too (default 0)");
+module_param_cb(track_events, &pgc_track_size_ops, &pgc_settings.track_events, 0644);
+MODULE_PARM_DESC(track_events, "track=1's event table entries, 16 to 1048576, from the next track=1 (default 0: one per 64 pages, at least 8192)");
+module_param_cb(track_stacks, &pgc_track_size_ops, &pgc_settings.track_stacks, 0644);
+MODULE_PARM_DESC(track_stacks, "track=1's stack table entries, 16 to 1048576, from the next track=1 (default 0: a quarter of the events)");
 module_param_cb(count_frees, &pgc_load_bool_ops, &pgc_settings.count_frees, 0444);
 MODULE_PARM_DESC(count_frees, "Count every free by order in stats (default 1 on x86, 0 elsewhere); load time only");
 module_param_cb(enabled, &pgc_enabled_ops, &pgc_settings.enabled, 0644);
@@ -264,8 +338,7 @@ static int __init pgc_init(void)
 	int ret;
 
 	pgc_settings.stack_capacity = pgc_settings.stack_depth;
-	ret = pgc_store_init(pgc_settings.max_reports, pgc_settings.stack_capacity,
-			     pgc_settings.track);
+	ret = pgc_store_init(pgc_settings.max_reports, pgc_settings.stack_capacity);
 	if (ret) {
 		pr_err("cannot allocate the report store for %u reports\n",
 		       pgc_settings.max_reports);
@@ -281,24 +354,23 @@ static int __init pgc_init(void)
 		pr_err("cannot allocate the audit's scratch space\n");
 		goto err_panic;
 	}
-	ret = pgc_track_init(pgc_settings.track);
-	if (ret)
-		goto err_audit;
 
-	/* enabled= may be written from sysfs while this runs. */
+	/* enabled= and track= may be written from sysfs while this runs. */
 	mutex_lock(&pgc_param_lock);
 	ret = pgc_hook_attach(pgc_hook_param, pgc_settings.enabled);
+	if (!ret && pgc_settings.track) {
+		ret = pgc_track_start();
+		if (ret)
+			pgc_hook_detach();
+	}
 	pgc_loaded = !ret;
 	mutex_unlock(&pgc_param_lock);
 	if (ret)
-		goto err_track;
-	ret = pgc_hook_track_attach();
-	if (ret)
-		goto err_hook;
+		goto err_audit;
 	if (pgc_settings.kernel_verdict) {
 		ret = pgc_verdict_attach();
 		if (ret)
-			goto err_hook_track;
+			goto err_hook;
 	}
 
 	pgc_verdict_read_kernel_checks();
@@ -310,12 +382,9 @@ static int __init pgc_init(void)
 		pgc_settings.track ? ", track" : "");
 	return 0;
 
-err_hook_track:
-	pgc_hook_track_detach();
 err_hook:
 	pgc_stop_hook();
-err_track:
-	pgc_track_exit();
+	pgc_track_stop();
 err_audit:
 	pgc_audit_exit();
 err_panic:
@@ -329,9 +398,8 @@ static void __exit pgc_exit(void)
 {
 	pgc_debugfs_exit();
 	pgc_verdict_detach();
-	pgc_hook_track_detach();
 	pgc_stop_hook();
-	pgc_track_exit();
+	pgc_track_stop();
 	pgc_audit_exit();
 	pgc_panic_exit();
 	pgc_store_exit();

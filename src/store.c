@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The report store: a fixed array of max_reports slots allocated at load,
- * deduplicated by (reasons, stack) through a hash table of slot indexes.
+ * deduplicated by (reasons, stack) through a hash table of slot indexes,
+ * and beside it, once tracking was on, each slot's provenance and owner.
  * One raw spinlock guards it; NMI only trylocks and counts a busy drop.
  *
  * Accounting: under the lock, violations == stored_sum + dropped_full, so
@@ -20,7 +21,9 @@
 struct pgc_store {
 	raw_spinlock_t lock;
 	u8 *slots;
+	struct pgc_report_track *track;	/* each slot's, once tracking was on */
 	size_t stride;
+	unsigned int stack_capacity;
 	u32 *buckets;
 	u32 nr_buckets;
 	u32 capacity;
@@ -39,9 +42,10 @@ static struct pgc_store pgc_store = {
 /* Outside the lock: the lock is what is busy. */
 static atomic64_t pgc_dropped_busy = ATOMIC64_INIT(0);
 
+/* The room a copy of a report needs: track=1's part included. */
 size_t pgc_store_report_size(void)
 {
-	return pgc_store.stride;
+	return pgc_report_size(pgc_store.stack_capacity, true);
 }
 
 static struct pgc_report *pgc_slot(u32 index)
@@ -49,9 +53,9 @@ static struct pgc_report *pgc_slot(u32 index)
 	return (struct pgc_report *)(pgc_store.slots + index * pgc_store.stride);
 }
 
-int pgc_store_init(unsigned int capacity, unsigned int stack_capacity, bool owner)
+int pgc_store_init(unsigned int capacity, unsigned int stack_capacity)
 {
-	size_t stride = pgc_report_size(stack_capacity, owner);
+	size_t stride = pgc_report_size(stack_capacity, false);
 	u32 nr_buckets = roundup_pow_of_two(capacity * 2);
 
 	pgc_store.slots = vzalloc(array_size(capacity, stride));
@@ -61,6 +65,7 @@ int pgc_store_init(unsigned int capacity, unsigned int stack_capacity, bool owne
 		return -ENOMEM;
 	}
 	pgc_store.stride = stride;
+	pgc_store.stack_capacity = stack_capacity;
 	pgc_store.capacity = capacity;
 	pgc_store.nr_buckets = nr_buckets;
 	pgc_store.used = 0;
@@ -69,12 +74,56 @@ int pgc_store_init(unsigned int capacity, unsigned int stack_capacity, bool owne
 	return 0;
 }
 
+/*
+ * Room for track=1's part of every report, the first time tracking is
+ * switched on; kept until unload, so that reports keep their provenance.
+ * Process context.
+ */
+int pgc_store_track_init(void)
+{
+	struct pgc_report_track *track;
+	unsigned long flags;
+
+	if (READ_ONCE(pgc_store.track))
+		return 0;
+	track = vzalloc(array_size(pgc_store.capacity, sizeof(*track)));
+	if (!track)
+		return -ENOMEM;
+	raw_spin_lock_irqsave(&pgc_store.lock, flags);
+	pgc_store.track = track;
+	pgc_store.bytes += pgc_store.capacity * sizeof(*track);
+	raw_spin_unlock_irqrestore(&pgc_store.lock, flags);
+	return 0;
+}
+
 void pgc_store_exit(void)
 {
 	vfree(pgc_store.slots);
 	vfree(pgc_store.buckets);
+	vfree(pgc_store.track);
 	pgc_store.slots = NULL;
 	pgc_store.buckets = NULL;
+	pgc_store.track = NULL;
+}
+
+/* A report's track=1 part into the store's, or out of it (zero: none). */
+static void pgc_track_part_in(u32 index, const struct pgc_report *rec)
+{
+	struct pgc_store *st = &pgc_store;
+
+	if (st->track)
+		st->track[index] = *pgc_report_track(rec, st->stack_capacity);
+}
+
+static void pgc_track_part_out(u32 index, struct pgc_report *dst)
+{
+	struct pgc_store *st = &pgc_store;
+	struct pgc_report_track *t = pgc_report_track(dst, st->stack_capacity);
+
+	if (st->track)
+		*t = st->track[index];
+	else
+		memset(t, 0, sizeof(*t));
 }
 
 static bool pgc_same_report(const struct pgc_report *a,
@@ -142,6 +191,7 @@ enum pgc_store_result pgc_store_add(struct pgc_report *rec, bool *first_full)
 	slot = pgc_slot(st->used);
 	rec->id = st->next_id++;
 	memcpy(slot, rec, st->stride);
+	pgc_track_part_in(st->used, rec);
 	slot->hash_next = st->buckets[bucket];
 	st->buckets[bucket] = ++st->used;
 	st->stored_sum += rec->count;
@@ -161,6 +211,7 @@ bool pgc_store_copy(u32 index, struct pgc_report *dst)
 	raw_spin_lock_irqsave(&st->lock, flags);
 	if (index < st->used) {
 		memcpy(dst, pgc_slot(index), st->stride);
+		pgc_track_part_out(index, dst);
 		found = true;
 	}
 	raw_spin_unlock_irqrestore(&st->lock, flags);
@@ -215,6 +266,7 @@ static bool pgc_store_copy_unlocked(u32 index, struct pgc_report *dst)
 	if (index >= min(READ_ONCE(st->used), st->capacity))
 		return false;
 	memcpy(dst, pgc_slot(index), st->stride);
+	pgc_track_part_out(index, dst);
 	return true;
 }
 

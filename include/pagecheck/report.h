@@ -77,20 +77,44 @@ struct pgc_folio_snap {
 };
 
 enum pgc_provenance_state {
-	PGC_PROV_OFF,			/* track=0 */
+	PGC_PROV_OFF,			/* track=0 at the bad free */
 	PGC_PROV_UNTRACKED,		/* the pfn is outside the records */
-	PGC_PROV_BEFORE_LOAD,		/* nothing seen since pagecheck loaded */
+	PGC_PROV_BEFORE,		/* nothing seen since tracking began */
 	PGC_PROV_ALLOCATED,		/* allocated since its last free */
 	PGC_PROV_FREED,			/* freed, no allocation seen since */
 };
 
-/* What track=1 knew of the page at the bad free. Refs are 0 if unknown. */
+/* Why an allocation or a free of a report's page is not known. */
+enum pgc_prov_missing {
+	PGC_MISSING_NONE,		/* known: the event below */
+	PGC_MISSING_OFF,		/* track=0 at the bad free */
+	PGC_MISSING_UNTRACKED,		/* outside the memory tracked */
+	PGC_MISSING_BEFORE,		/* not seen since tracking began */
+	PGC_MISSING_UNHOOKED,		/* freed since, then allocated unseen */
+	PGC_MISSING_EVICTED,		/* its entry was recycled for another */
+	PGC_MISSING_DROPPED,		/* not kept: its set was being written */
+	PGC_NR_MISSING
+};
+
+#define PGC_PROV_DEPTH		16
+
+/* One allocation or free of a page, copied out of track=1's tables. */
+struct pgc_prov_event {
+	u64 ts_ns;			/* local_clock(), to about a millisecond */
+	pid_t pid;
+	gfp_t gfp;			/* allocations only */
+	u8 order;			/* allocations only */
+	u8 missing;			/* enum pgc_prov_missing */
+	u16 nr_entries;
+	char comm[TASK_COMM_LEN];
+	unsigned long stack[PGC_PROV_DEPTH];
+};
+
+/* What track=1 knew of the page at the bad free. */
 struct pgc_provenance {
-	u32 alloc;			/* event ref of its last allocation */
-	u32 free;			/* event ref of the free before this one */
-	u64 alloc_ns;			/* local_clock(), to about a millisecond */
-	u64 free_ns;
 	u8 state;			/* enum pgc_provenance_state */
+	struct pgc_prov_event alloc;	/* its last allocation */
+	struct pgc_prov_event free;	/* the free before this one */
 };
 
 enum pgc_owner_kind {
@@ -153,13 +177,17 @@ struct pgc_report {
 	unsigned long stack[];		/* stack_capacity entries */
 };
 
-/* What track=1 adds to a report, after its stack: the store grows only then. */
+/*
+ * What track=1 adds to a report. Readers and scratch space have room for
+ * it after the stack; the store keeps it apart, allocated the first time
+ * tracking is switched on (pgc_store_track_init()).
+ */
 struct pgc_report_track {
 	struct pgc_provenance prov;
 	struct pgc_owner owner;
 };
 
-/* The track=1 part after a report's @stack_capacity stack entries. */
+/* The track=1 part of a report buffer with @stack_capacity stack entries. */
 static inline struct pgc_report_track *pgc_report_track(const struct pgc_report *r,
 							unsigned int stack_capacity)
 {

@@ -14,12 +14,14 @@ struct pgc_settings {
 	bool panic_on_report;
 	bool hash_pointers;
 	bool kernel_verdict;		/* load time */
-	bool track;			/* load time */
+	bool track;			/* run time: main.c switches it */
 	bool count_frees;		/* load time */
 	unsigned int max_reports;	/* load time */
 	unsigned int stack_depth;	/* at most stack_capacity */
 	unsigned int stack_capacity;	/* stack_depth at load time */
 	unsigned int panic_reports;	/* printed by the panic notifier */
+	unsigned int track_events;	/* entries from the next track=1, 0: default */
+	unsigned int track_stacks;
 };
 
 extern struct pgc_settings pgc_settings;

@@ -27,7 +27,8 @@ enum pgc_store_result {
 	PGC_DROPPED_BUSY,
 };
 
-int pgc_store_init(unsigned int capacity, unsigned int stack_capacity, bool owner);
+int pgc_store_init(unsigned int capacity, unsigned int stack_capacity);
+int pgc_store_track_init(void);
 void pgc_store_exit(void);
 size_t pgc_store_report_size(void);
 enum pgc_store_result pgc_store_add(struct pgc_report *rec, bool *first_full);
