@@ -67,6 +67,7 @@ struct pgc_case {
 	bool no_restore;		/* let the kernel's own check reject it */
 	bool owner_only;		/* for the owner tests, not the generic loop */
 	bool account;			/* allocated with __GFP_ACCOUNT */
+	bool held;			/* frees the page "hold" allocated */
 	bool zone_locked;		/* corrupt under zone->lock, held into the free */
 	void (*corrupt)(struct pgc_injection *inj);
 	void (*at_free)(struct pgc_injection *inj);	/* emulated race */
@@ -92,7 +93,8 @@ static DEFINE_MUTEX(pgc_run_lock);
 static char pgc_result[512];
 static struct tracepoint *pgc_tp;
 static struct dentry *pgc_dir;
-static unsigned long pgc_frees, pgc_allocs;
+static unsigned long pgc_frees, pgc_allocs[5];
+static struct page *pgc_held;
 
 /* --- order-0 cases -------------------------------------------------------- */
 
@@ -551,6 +553,8 @@ static const struct pgc_case pgc_cases[] = {
 	  .corrupt = pgc_corrupt_owner_unmapped, .restore = pgc_restore_mapping },
 	{ .name = "owner_garbage", .owner_only = true, .expect = "non-NULL mapping",
 	  .corrupt = pgc_corrupt_owner_garbage, .restore = pgc_restore_mapping },
+	{ .name = "held_mapping", .held = true, .expect = "non-NULL mapping",
+	  .corrupt = pgc_corrupt_mapping, .restore = pgc_restore_mapping },
 	{ .name = "kernel_mapping", .order = 4, .no_restore = true,
 	  .expect = "non-NULL mapping",
 	  .corrupt = pgc_corrupt_mapping, .restore = pgc_restore_nothing },
@@ -626,14 +630,68 @@ static void notrace pgc_after_pagecheck(void *data, struct page *page,
 
 /* --- the bad free itself, in each context --------------------------------- */
 
-/* Every injected page comes from here: track=1's alloc.stack names it. */
+/*
+ * Every injected page comes from one of these sites: track=1's alloc.stack
+ * must name it. With alloc_sites=N the first N take turns, so that an
+ * answer naming another site is caught. Each counts in its own slot,
+ * which keeps its frame on the stack and the compiler from merging them.
+ */
 static noinline struct page *pgc_inject_alloc(gfp_t gfp, unsigned int order)
 {
 	struct page *page = alloc_pages(gfp, order);
 
-	WRITE_ONCE(pgc_allocs, pgc_allocs + 1);	/* keeps this frame on the stack */
+	WRITE_ONCE(pgc_allocs[0], pgc_allocs[0] + 1);
 	return page;
 }
+
+static noinline struct page *pgc_inject_alloc_b(gfp_t gfp, unsigned int order)
+{
+	struct page *page = alloc_pages(gfp, order);
+
+	WRITE_ONCE(pgc_allocs[1], pgc_allocs[1] + 1);
+	return page;
+}
+
+static noinline struct page *pgc_inject_alloc_c(gfp_t gfp, unsigned int order)
+{
+	struct page *page = alloc_pages(gfp, order);
+
+	WRITE_ONCE(pgc_allocs[2], pgc_allocs[2] + 1);
+	return page;
+}
+
+static noinline struct page *pgc_inject_alloc_d(gfp_t gfp, unsigned int order)
+{
+	struct page *page = alloc_pages(gfp, order);
+
+	WRITE_ONCE(pgc_allocs[3], pgc_allocs[3] + 1);
+	return page;
+}
+
+/* The page held for the endurance test: allocated before the churn. */
+static noinline struct page *pgc_inject_hold_alloc(gfp_t gfp)
+{
+	struct page *page = alloc_pages(gfp, 0);
+
+	WRITE_ONCE(pgc_allocs[4], pgc_allocs[4] + 1);
+	return page;
+}
+
+static const struct {
+	struct page *(*alloc)(gfp_t gfp, unsigned int order);
+	const char *name;
+} pgc_alloc_sites[] = {
+	{ pgc_inject_alloc, "pgc_inject_alloc" },
+	{ pgc_inject_alloc_b, "pgc_inject_alloc_b" },
+	{ pgc_inject_alloc_c, "pgc_inject_alloc_c" },
+	{ pgc_inject_alloc_d, "pgc_inject_alloc_d" },
+};
+
+static unsigned int alloc_sites = 1;
+module_param(alloc_sites, uint, 0644);
+MODULE_PARM_DESC(alloc_sites, "Allocating functions taken in turn, 1 to 4 (default 1)");
+
+static unsigned int pgc_site_turn;
 
 /* The first, healthy free of a double free: its last_free.stack names it. */
 static noinline void pgc_inject_first_free(struct pgc_injection *inj)
@@ -693,7 +751,9 @@ static int pgc_run(const struct pgc_case *c, const char *context)
 {
 	gfp_t gfp = GFP_KERNEL | (c->compound ? __GFP_COMP : 0) |
 		    (c->account ? __GFP_ACCOUNT : 0);
+	const char *alloc_func;
 	struct page *page;
+	unsigned int site;
 
 	const char *skip = c->skip;
 
@@ -705,9 +765,17 @@ static int pgc_run(const struct pgc_case *c, const char *context)
 			 c->name, context, skip);
 		return 0;
 	}
-	page = pgc_inject_alloc(gfp, c->order);
+	if (c->held) {
+		page = pgc_held;
+		pgc_held = NULL;
+		alloc_func = "pgc_inject_hold_alloc";
+	} else {
+		site = pgc_site_turn++ % clamp(alloc_sites, 1U, (unsigned int)ARRAY_SIZE(pgc_alloc_sites));
+		page = pgc_alloc_sites[site].alloc(gfp, c->order);
+		alloc_func = pgc_alloc_sites[site].name;
+	}
 	if (!page)
-		return -ENOMEM;
+		return c->held ? -ENOENT : -ENOMEM;
 
 	memset(&pgc_inj, 0, sizeof(pgc_inj));
 	pgc_inj.c = c;
@@ -737,14 +805,31 @@ static int pgc_run(const struct pgc_case *c, const char *context)
 	if (c->cleanup)
 		c->cleanup(&pgc_inj);
 	snprintf(pgc_result, sizeof(pgc_result),
-		 "case=%s context=%s status=%s pfn=%lu order=%u func=pgc_inject_bad_free alloc_func=pgc_inject_alloc first_free_func=pgc_inject_first_free how=%s backends=%s expect=%s\n",
+		 "case=%s context=%s status=%s pfn=%lu order=%u func=pgc_inject_bad_free alloc_func=%s first_free_func=pgc_inject_first_free how=%s backends=%s expect=%s\n",
 		 c->name, context, pgc_inj.freed_seen ? "done" : "not-freed",
-		 page_to_pfn(page), c->order,
+		 page_to_pfn(page), c->order, alloc_func,
 		 c->at_free ? "emulated-race" : "corrupted-before-free",
 		 c->backends ? c->backends : "tracepoint,ftrace,kprobe",
 		 c->expect);
 	WRITE_ONCE(pgc_armed, NULL);
 	return pgc_inj.freed_seen ? 0 : -EIO;
+}
+
+/*
+ * "hold <context>": allocate one page and keep it, until held_mapping
+ * frees it badly (or unload, cleanly). Under pgc_run_lock.
+ */
+static int pgc_hold(void)
+{
+	if (pgc_held)
+		return -EBUSY;
+	pgc_held = pgc_inject_hold_alloc(GFP_KERNEL);
+	if (!pgc_held)
+		return -ENOMEM;
+	snprintf(pgc_result, sizeof(pgc_result),
+		 "case=hold status=held pfn=%lu order=0 alloc_func=pgc_inject_hold_alloc\n",
+		 page_to_pfn(pgc_held));
+	return 0;
 }
 
 /* Cleared under pgc_run_lock before exit takes anything down. */
@@ -764,14 +849,19 @@ static int pgc_run_line(const char *line)
 		return -EINVAL;
 
 	mutex_lock(&pgc_run_lock);
-	if (!pgc_ready)
+	if (!pgc_ready) {
 		ret = -EBUSY;
+	} else if (!strcmp(name, "hold")) {
+		ret = pgc_hold();
+		goto out;
+	}
 	for (i = 0; pgc_ready && i < ARRAY_SIZE(pgc_cases); i++) {
 		if (strcmp(name, pgc_cases[i].name))
 			continue;
 		ret = pgc_run(&pgc_cases[i], context);
 		break;
 	}
+out:
 	mutex_unlock(&pgc_run_lock);
 	return ret;
 }
@@ -820,9 +910,10 @@ static int pgc_cases_show(struct seq_file *m, void *v)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(pgc_cases); i++)
-		seq_printf(m, "%s%s%s%s%s\n", pgc_cases[i].name,
+		seq_printf(m, "%s%s%s%s%s%s\n", pgc_cases[i].name,
 			   pgc_cases[i].no_restore ? " only:verdict" : "",
 			   pgc_cases[i].owner_only ? " only:owner" : "",
+			   pgc_cases[i].held ? " only:held" : "",
 			   pgc_cases[i].skip ? " skip:" : "",
 			   pgc_cases[i].skip ? pgc_cases[i].skip : "");
 	return 0;
@@ -878,6 +969,9 @@ static void __exit pgc_inject_exit(void)
 {
 	mutex_lock(&pgc_run_lock);
 	pgc_ready = false;
+	if (pgc_held)
+		__free_page(pgc_held);
+	pgc_held = NULL;
 	mutex_unlock(&pgc_run_lock);
 	debugfs_remove_recursive(pgc_dir);
 	pgc_timer_delete_sync(&pgc_timer);
