@@ -41,6 +41,7 @@ import pctest_kdump      # noqa: E402
 import pctest_kernels    # noqa: E402
 import pctest_layers     # noqa: E402
 import pctest_panic      # noqa: E402
+import pctest_programs   # noqa: E402
 import pctest_vm         # noqa: E402
 from pctest_common import (ROOT, Error, Interrupted, Stopwatch, cache, catch_signals,  # noqa: E402
                            log, set_prog, verdict)
@@ -153,11 +154,17 @@ def run_dir(label):
     return cache() / "runs" / label
 
 
-def guest_files(workloads):
+# Debian's programs the guest suite runs: (package, path in it).
+GUEST_PROGRAMS = [("stress-ng", "/usr/bin/stress-ng")]
+
+
+def guest_files(workloads, arch):
     """What the check initramfs holds besides the modules: every guest
-    script and every static guest program."""
+    script, every static guest program and Debian's programs for arch."""
     scripts = sorted(p for p in pctest_build.GUEST.glob("*.sh"))
-    return [*scripts, *workloads.values()]
+    programs = [f for pkg, path in GUEST_PROGRAMS
+                for f in pctest_programs.program_files(arch, pkg, path)]
+    return [*scripts, *workloads.values(), *programs]
 
 
 def prepare(label, kernel, out, with_sparse):
@@ -182,7 +189,7 @@ def prepare(label, kernel, out, with_sparse):
             lines.append(f"FAIL {label}: sparse (C=2) clean (log: {out / 'sparse.log'})")
     workloads = pctest_build.build_workloads(kernel.arch)
     initrd = pctest_build.initramfs_for(kernel, out / "initrd.gz",
-                                        [*mods, *guest_files(workloads)])
+                                        [*mods, *guest_files(workloads, kernel.arch)])
     return initrd, lines
 
 
@@ -422,7 +429,7 @@ def cmd_demo(args):
     out = cache() / "demo" / kernel.kver
     mods = pctest_build.build_modules(kernel, out)
     initrd = pctest_build.initramfs_for(kernel, out / "initrd.gz",
-                                        [*mods, *guest_files(workloads)])
+                                        [*mods, *guest_files(workloads, kernel.arch)])
     log(f"booting Debian {kernel.kver} in QEMU (TCG, about a minute)...")
     result = pctest_vm.boot(kernel.vmlinuz, initrd, out / "vm",
                             Boot("demo", "demo", smp=2, mem=1024, timeout=600), arch=kernel.arch)
