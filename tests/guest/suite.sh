@@ -13,14 +13,17 @@
 #
 # Sizes: fp= frees under the workload per backend (1200000), cycles=
 # load/unload cycles per backend (20), flood= (1000000), unload= cycles
-# under fire (100), fuzz= parameter writes (10000); reliability=0 and
-# lockdown=0 leave those steps out.
+# under fire (100), fuzz= parameter writes (10000), churn= seconds of
+# stress-ng for track=1's endurance run (120) and endurance= its event
+# table (512; two minutes of churn under TCG write 100 times that on
+# amd64); track=0, reliability=0 and lockdown=0 leave those steps out.
 
 . /pc/ktap.sh
 . /pc/lib.sh
 . /pc/hooks.sh
 . /pc/reliability.sh
 . /pc/lockdown.sh
+. /pc/track.sh
 
 HOOKS=tracepoint,ftrace,kprobe
 FP_FREES=1200000
@@ -30,6 +33,9 @@ UNLOAD_CYCLES=100
 FUZZ_ITERATIONS=10000
 RELIABILITY=1
 LOCKDOWN=1
+TRACK=1
+CHURN=120
+ENDURANCE=512
 mode=$1
 shift
 for arg in "$@"; do
@@ -42,6 +48,9 @@ for arg in "$@"; do
 	fuzz=*) FUZZ_ITERATIONS=${arg#fuzz=} ;;
 	reliability=*) RELIABILITY=${arg#reliability=} ;;
 	lockdown=*) LOCKDOWN=${arg#lockdown=} ;;
+	track=*) TRACK=${arg#track=} ;;
+	churn=*) CHURN=${arg#churn=} ;;
+	endurance=*) ENDURANCE=${arg#endurance=} ;;
 	*) echo "suite.sh: unknown argument $arg" >&2; exit 2 ;;
 	esac
 done
@@ -302,7 +311,7 @@ run_capture() {
 run_check() {
 	hooks=$(echo "$HOOKS" | tr ',' ' ')
 	set -- $hooks
-	plan=$((2 + $# + RELIABILITY + LOCKDOWN))
+	plan=$((2 + $# + TRACK + RELIABILITY + LOCKDOWN))
 	ktap_suite pagecheck "$plan"
 	ktap_figure kernel "$(uname -r) ($(sed -n 's/.*Debian \([^ )]*\).*/\1/p' /proc/version)), $(uname -m), $(grep -c ^processor /proc/cpuinfo) cpus"
 	setup_memcg
@@ -313,6 +322,7 @@ run_check() {
 		run_hook "$hook"
 	done
 	online_cpus 64
+	[ "$TRACK" = 0 ] || run_track
 	[ "$RELIABILITY" = 0 ] || run_reliability
 	[ "$LOCKDOWN" = 0 ] || run_lockdown
 	ktap_end pagecheck

@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
+# track=1 that never runs out, sourced by suite.sh: provenance after a churn
+# of thousands of tasks through a table it overflows 100 times, tiny tables
+# that recycle all the time, and track= switched at run time. CHURN is the
+# endurance run's seconds of stress-ng, ENDURANCE its event table.
+
+# churn SECONDS: stress-ng's fork, vm, mmap, brk and pipe stressors as
+# root, and its exec stressor as nobody (it refuses root; fork as nobody
+# stops early), in the workload memcg, at once.
+churn() { # SECONDS
+	cd /tmp || return
+	in_memcg su nobody -s /bin/sh -c "exec stress-ng --exec 1 --timeout $1s --metrics-brief" \
+		>/tmp/churn.exec 2>&1 &
+	ex=$!
+	in_memcg stress-ng --fork 4 --vm 1 --vm-bytes 32M --mmap 1 --mmap-bytes 16M --brk 1 \
+		--pipe 1 --timeout "$1"s --metrics-brief >/tmp/churn.out 2>&1
+	wait "$ex"
+	cat /tmp/churn.exec >>/tmp/churn.out
+	cd / || return
+}
+
+# The tasks stress-ng's fork and exec stressors made: their bogo ops
+# ("stress-ng: metrc: [PID] fork OPS ...").
+churn_tasks() {
+	awk '$4 == "fork" || $4 == "exec" { n += $5 } END { print n + 0 }' /tmp/churn.out
+}
+
+# track_events: "N of M (P needed by allocated pages)": M
+table_capacity() { # KEY
+	stat_value "$1" | cut -d' ' -f3
+}
+
+# The report of the injection whose result line is RES, in FILE.
+report_of() { # RES FILE
+	reports_json /tmp/track.json
+	grep "\"pfn\":$(field pfn "$1")," /tmp/track.json >"$2"
+}
+
+# CASE CONTEXT into the injector after emptying the store (identical bad
+# frees would be one report), its result line on stdout.
+inject() { # CASE CONTEXT
+	echo 1 >"$P/clear"
+	echo "$1 $2" >"$INJ/run" && cat "$INJ/result"
+}
+
+# The endurance run: a page held from before the churn, a page allocated
+# after it and a double free must all still be explained.
+check_endurance() {
+	held=$(inject hold task)
+	timed churn "$CHURN"
+	cap=$(table_capacity track_events)
+	created=$(stat_value track_events_created)
+	ktap_figure "track=1 after $CHURN s of stress-ng ($(churn_tasks) tasks forked or exec'd)" \
+		"$(grep -E '^track_(events|stacks|bytes|refs)' "$D/stats" | tr '\n' ' ')"
+	ktap_test "endurance: the churn made at least 100 times the event table's capacity in new (stack, task) pairs" \
+		"$created events created for a table of $cap, $(churn_tasks) tasks; $(tail -n 3 /tmp/churn.out | tr '\n' ' ')" \
+		[ "$created" -ge $((100 * cap)) ]
+	res=$(inject held_mapping task)
+	report_of "$res" /tmp/track.mine
+	ktap_test "endurance: a page held through the churn, freed badly, names its allocating function" \
+		"alloc: $(pc-report get /tmp/track.mine alloc.stack | head -n 4 | paste -sd' '), missing: $(pc-report get /tmp/track.mine alloc_missing); hold: $held" \
+		stack_names /tmp/track.mine alloc.stack pgc_inject_hold_alloc
+	res=$(inject mapping task)
+	report_of "$res" /tmp/track.mine
+	ktap_test "endurance: a page allocated after the churn names its allocating function" \
+		"alloc: $(pc-report get /tmp/track.mine alloc.stack | head -n 4 | paste -sd' '), missing: $(pc-report get /tmp/track.mine alloc_missing)" \
+		stack_names /tmp/track.mine alloc.stack "$(field alloc_func "$res")"
+}
+
+# A double free's earlier free, after churn: HOOK sees the call.
+check_double_free_after() { # NAME
+	res=$(inject double_free task)
+	report_of "$res" /tmp/track.mine
+	ktap_test "$1" \
+		"last_free: $(pc-report get /tmp/track.mine last_free.stack | head -n 4 | paste -sd' '); $res" \
+		stack_names /tmp/track.mine last_free.stack "$(field first_free_func "$res")"
+}
+
+# Tiny tables under churn: every answer names the right one of four
+# allocating sites, or says it was evicted. Never another's.
+check_no_wrong_answers() {
+	echo 4 >/sys/module/pagecheck_inject/parameters/alloc_sites
+	churn 20 &
+	ch=$!
+	right=0 evicted=0 wrong= i=0
+	while [ $i -lt 30 ]; do
+		i=$((i + 1))
+		inject hold task >/dev/null
+		for c in mapping mapping held_mapping; do
+			res=$(inject $c task) || continue
+			report_of "$res" /tmp/track.mine
+			want=$(field alloc_func "$res")
+			others=$(echo pgc_inject_alloc pgc_inject_alloc_b pgc_inject_alloc_c \
+				pgc_inject_alloc_d pgc_inject_hold_alloc | tr ' ' '\n' | grep -vx "$want")
+			if stack_names /tmp/track.mine alloc.stack "$want" &&
+			   ! for o in $others; do stack_names /tmp/track.mine alloc.stack "$o" && break; done; then
+				right=$((right + 1))
+			elif [ "$(pc-report get /tmp/track.mine alloc)" = null ] &&
+			     pc-report get /tmp/track.mine alloc_missing | grep -q '^evicted'; then
+				evicted=$((evicted + 1))
+			else
+				wrong="$wrong [$c: want $want, alloc $(pc-report get /tmp/track.mine alloc.stack | paste -sd' ') missing $(pc-report get /tmp/track.mine alloc_missing)]"
+			fi
+		done
+	done
+	wait "$ch"
+	echo 1 >/sys/module/pagecheck_inject/parameters/alloc_sites
+	ktap_figure "tiny tables" "$right right, $evicted evicted; $(grep -E '^track_(events|stacks)' "$D/stats" | tr '\n' ' ')"
+	[ -z "$wrong" ] && [ "$right" -gt 0 ] && [ "$evicted" -gt 0 ] &&
+		[ "$(stat_value track_events_evicted)" -gt 0 ]
+	ktap_status $? "tiny tables: every answer names the page's own allocating site, or says evicted" \
+		"$right right, $evicted evicted, evictions $(stat_value track_events_evicted), wrong:$wrong"
+}
+
+# track= at run time: a report after switching on has provenance; a bad
+# value or a failed allocation changes nothing; 20 switches under load.
+check_switch() {
+	unload_pagecheck
+	load_pagecheck hook=tracepoint
+	res=$(inject mapping task)
+	report_of "$res" /tmp/track.off
+	echo 1 >"$P/track"
+	res=$(inject mapping task)
+	report_of "$res" /tmp/track.mine
+	[ "$(pc-report get /tmp/track.off provenance)" = off ] &&
+		[ "$(stat_value track)" = 1 ] &&
+		stack_names /tmp/track.mine alloc.stack "$(field alloc_func "$res")"
+	ktap_status $? "switch: loaded with track=0, a report; track=1, the next report has provenance" \
+		"before: $(pc-report get /tmp/track.off provenance); after: track $(stat_value track), alloc $(pc-report get /tmp/track.mine alloc.stack | head -n 3 | paste -sd' ')"
+	kmsg_mark track-switch
+	refused=
+	echo 2 >"$P/track" 2>/dev/null && refused="$refused accepted:2"
+	[ "$(cat "$P/track")" = 1 ] || refused="$refused changed"
+	echo 0 >"$P/track"
+	echo 16777216 >"$P/track_stacks"
+	echo 1 >"$P/track" 2>/tmp/track.err && refused="$refused accepted:huge-table"
+	echo 0 >"$P/track_stacks"
+	[ "$(cat "$P/track")" = 0 ] && [ "$(stat_value track)" = 0 ] || refused="$refused not-off"
+	dmesg_since_mark | grep -q "track=1: cannot allocate" || refused="$refused no-reason-in-dmesg"
+	ktap_test "switch: a bad value or a table too big for memory is refused, says why and changes nothing" \
+		"$refused; $(cat /tmp/track.err)" [ -z "$refused" ]
+	in_memcg pc-workload -t 30 -d /tmp >/dev/null 2>&1 &
+	wl=$!
+	i=0 failed=0
+	while [ $i -lt 20 ]; do
+		i=$((i + 1))
+		echo 1 >"$P/track" || failed=$((failed + 1))
+		echo "mapping task" >"$INJ/run"
+		echo 0 >"$P/track" || failed=$((failed + 1))
+	done
+	kill "$wl" 2>/dev/null
+	wait "$wl" 2>/dev/null
+	splat=$(dmesg_since_mark | grep -E 'WARNING:|BUG:|Oops|KASAN|circular locking|RCU stall|soft lockup' |
+		grep -v 'BUG: pagecheck:' | head -n 2 | tr '\n' ' ')
+	kept=$(pc-report get /tmp/track.mine alloc.stack | head -n 1)
+	reports_json /tmp/track.after
+	[ "$failed" = 0 ] && [ -z "$splat" ] && [ "$(stat_value track)" = 0 ] &&
+		grep -q "\"pfn\":$(field pfn "$res"),.*\"provenance\":\"allocated\"" /tmp/track.after
+	ktap_status $? "switch: 20 times off and on under load, no splat, and reports keep their provenance" \
+		"$failed failed writes; splat: $splat; track $(stat_value track); first alloc frame $kept"
+}
+
+
+run_track() {
+	ktap_suite track 9
+	unload_pagecheck
+	if ! load_pagecheck hook=ftrace track=1 track_events="$ENDURANCE" \
+		track_stacks=$((ENDURANCE / 2)); then
+		ktap_diag "insmod: $(cat /tmp/insmod.err)"
+		ktap_end track
+		return
+	fi
+	insmod "$PC/pagecheck_inject.ko"
+	timed check_endurance
+	check_double_free_after "endurance: after the churn, a double free (ftrace) names the earlier free's function"
+	unload_pagecheck
+	load_pagecheck hook=kprobe track=1 track_events=64 track_stacks=16
+	timed churn 10
+	check_double_free_after "tiny tables: after churn, a double free (kprobe) names the earlier free's function"
+	unload_pagecheck
+	load_pagecheck hook=tracepoint track=1 track_events=16 track_stacks=16
+	timed check_no_wrong_answers
+	timed check_switch
+	rmmod pagecheck_inject
+	unload_pagecheck
+	ktap_end track
+}
