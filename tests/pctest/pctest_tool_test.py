@@ -701,8 +701,8 @@ def test_boot_plan_is_data():
         (foreign,) = pctest.plan(label)
         assert foreign.mode == "check" and foreign.args.startswith("hooks=tracepoint,ftrace,kprobe ")
         assert "reliability=0" not in foreign.args and "lockdown=0" not in foreign.args
-        assert foreign.args.endswith("unload=5 endurance=128" if "s390x" in label
-                                     else "unload=10 churn=60 endurance=256 endurance=128")
+        assert foreign.args.endswith("endurance=256 unload=5" if "s390x" in label
+                                     else "unload=10 churn=60 endurance=256")
     assert pctest.find_boot("debug", "signed-lockdown").cmdline == "lockdown=integrity"
     with pytest.raises(Error, match="no boot"):
         pctest.find_boot("6.12", "reliability")
