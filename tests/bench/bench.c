@@ -263,6 +263,13 @@ static void pgc_bench_flood_cpu(struct work_struct *work)
 
 static DEFINE_PER_CPU(struct work_struct, pgc_bench_flood_work);
 
+/*
+ * The flood's workers hog their CPUs on purpose: CPU intensive, so that
+ * other work on those CPUs (lru_add_drain_all()'s, say) gets a worker of
+ * its own meanwhile instead of waiting for the flood to end.
+ */
+static struct workqueue_struct *pgc_bench_wq;
+
 static int pgc_bench_flood(unsigned long count, unsigned int keys)
 {
 	u64 start, ns;
@@ -279,7 +286,7 @@ static int pgc_bench_flood(unsigned long count, unsigned int keys)
 	cpus_read_lock();
 	for_each_online_cpu(cpu) {
 		INIT_WORK(per_cpu_ptr(&pgc_bench_flood_work, cpu), pgc_bench_flood_cpu);
-		schedule_work_on(cpu, per_cpu_ptr(&pgc_bench_flood_work, cpu));
+		queue_work_on(cpu, pgc_bench_wq, per_cpu_ptr(&pgc_bench_flood_work, cpu));
 	}
 	/* Short sleeps: a flood longer than hung_task_timeout is not a hang. */
 	while (atomic_long_read(&pgc_bench_flood_left) > 0)
@@ -390,9 +397,14 @@ static int __init pgc_bench_init(void)
 	if (!pgc_bench_tp)
 		return -ENOENT;
 	check_trace_callback_type_mm_page_free(pgc_bench_empty_probe);
+	pgc_bench_wq = alloc_workqueue("pgc_bench", WQ_CPU_INTENSIVE, 0);
+	if (!pgc_bench_wq)
+		return -ENOMEM;
 	ret = pgc_bench_set_floor(floor_probe);
-	if (ret)
+	if (ret) {
+		destroy_workqueue(pgc_bench_wq);
 		return ret;
+	}
 	pgc_bench_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("run", 0200, pgc_bench_dir, NULL, &pgc_bench_run_fops);
 	debugfs_create_file("result", 0400, pgc_bench_dir, NULL,
@@ -404,6 +416,7 @@ static void __exit pgc_bench_exit(void)
 {
 	debugfs_remove_recursive(pgc_bench_dir);
 	pgc_bench_set_floor(false);
+	destroy_workqueue(pgc_bench_wq);
 }
 
 module_init(pgc_bench_init);
