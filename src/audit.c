@@ -31,6 +31,11 @@
 
 DEFINE_PER_CPU(struct pgc_audit_counters, pgc_audit_counters);
 DEFINE_STATIC_KEY_TRUE(pgc_audit_key);
+#if PGC_COUNT_FREES_DEFAULT
+DEFINE_STATIC_KEY_TRUE(pgc_count_frees);
+#else
+DEFINE_STATIC_KEY_FALSE(pgc_count_frees);
+#endif
 
 /* Violations per rule since load; rare, so plain atomics. */
 static atomic64_t pgc_rule_counts[PGC_NR_REASONS];
@@ -64,6 +69,10 @@ int pgc_audit_init(void)
 				   L1_CACHE_BYTES);
 	pgc_scratch_pool = kcalloc(pgc_scratch_slots, pgc_scratch_stride,
 				   GFP_KERNEL);
+	if (pgc_settings.count_frees)
+		static_branch_enable(&pgc_count_frees);
+	else
+		static_branch_disable(&pgc_count_frees);
 	return pgc_scratch_pool ? 0 : -ENOMEM;
 }
 
@@ -272,15 +281,18 @@ static noinline void pgc_audit_plain(struct page *page, struct page *end)
 		pgc_audit_block_slow(page, end);
 }
 
-/*
- * The audit of a free of order > 0: the same rules over the head, the
- * folio fields and OR/AND reductions of the sub-pages, read in place; the
- * slow path only if one may be broken. Past the head, the block is
- * [@page, end): @order is not kept.
+/**
+ * pgc_audit_large() - audit a free of order > 0
+ * @head_check_flags: PGC_HEAD_CHECK_FLAGS
+ * @page: head page
+ * @order: order of the block
+ *
+ * The same rules over the head, the folio fields and OR/AND reductions of
+ * the sub-pages, read in place; the slow path only if one may be broken.
+ * Past the head, the block is [@page, end): @order is not kept.
  */
-static __always_inline void __pgc_audit_large(unsigned long head_check_flags,
-					      struct page *page,
-					      unsigned int order, bool count)
+noinline void notrace pgc_audit_large(unsigned long head_check_flags,
+				      struct page *page, unsigned int order)
 {
 	struct page *end;
 
@@ -289,7 +301,7 @@ static __always_inline void __pgc_audit_large(unsigned long head_check_flags,
 	 * drop UBSAN's bounds and shift checks on @order.
 	 */
 	order &= PGC_ORDERS - 1;
-	if (count)
+	if (pgc_counting())
 		this_cpu_inc(pgc_audit_counters.large[order]);
 	if (unlikely(__pgc_head_maybe_bad(page, 0, head_check_flags))) {
 		pgc_audit_slow(head_check_flags, page, order);
@@ -304,26 +316,6 @@ static __always_inline void __pgc_audit_large(unsigned long head_check_flags,
 	}
 	if (unlikely(pgc_compound_maybe_bad(page, end)))
 		pgc_audit_block_slow(page, end);
-}
-
-/**
- * pgc_audit_large() - audit a free of order > 0, counted by order
- * @head_check_flags: PGC_HEAD_CHECK_FLAGS
- * @page: head page
- * @order: order of the block
- */
-noinline void notrace pgc_audit_large(unsigned long head_check_flags,
-				      struct page *page, unsigned int order)
-{
-	__pgc_audit_large(head_check_flags, page, order, true);
-}
-
-/* The same for count_frees=0: an atomic add less on arm64 and s390x. */
-noinline void notrace pgc_audit_large_uncounted(unsigned long head_check_flags,
-						struct page *page,
-						unsigned int order)
-{
-	__pgc_audit_large(head_check_flags, page, order, false);
 }
 
 static noinline void pgc_audit_call_slow(struct page *page, unsigned int order)

@@ -386,6 +386,11 @@ static __always_inline void pgc_page_folio(struct pgc_folio_snap *fs,
 #endif
 #endif
 
+/* sparse's conditional lock; 7.x replaced it with its context analysis. */
+#ifndef __cond_lock
+#define __cond_lock(x, c)	(c)
+#endif
+
 /* --- context ------------------------------------------------------------- */
 
 #ifndef PGC_HAVE_IN_HARDIRQ
@@ -408,9 +413,9 @@ static __always_inline void pgc_page_folio(struct pgc_folio_snap *fs,
  * the address of the counter, most of their clean probe.
  */
 #ifdef CONFIG_X86
-#define PGC_COUNT_FREES_DEFAULT	true
+#define PGC_COUNT_FREES_DEFAULT	1
 #else
-#define PGC_COUNT_FREES_DEFAULT	false
+#define PGC_COUNT_FREES_DEFAULT	0
 #endif
 
 /*
