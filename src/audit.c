@@ -268,19 +268,6 @@ noinline void notrace pgc_audit_slow(unsigned long head_check_flags,
 	pgc_report(page, order, &v);
 }
 
-/* The slow path of a free of pages [@page, @end). */
-static noinline void pgc_audit_block_slow(struct page *page, struct page *end)
-{
-	pgc_audit_slow(PGC_HEAD_CHECK_FLAGS, page, ilog2(end - page));
-}
-
-/* A plain (not compound) high-order block: rare, and out of the way. */
-static noinline void pgc_audit_plain(struct page *page, struct page *end)
-{
-	if (unlikely(pgc_plain_maybe_bad(page + 1, end)))
-		pgc_audit_block_slow(page, end);
-}
-
 /**
  * pgc_audit_large() - audit a free of order > 0
  * @head_check_flags: PGC_HEAD_CHECK_FLAGS
@@ -288,14 +275,12 @@ static noinline void pgc_audit_plain(struct page *page, struct page *end)
  * @order: order of the block
  *
  * The same rules over the head, the folio fields and OR/AND reductions of
- * the sub-pages, read in place; the slow path only if one may be broken.
- * Past the head, the block is [@page, end): @order is not kept.
+ * the sub-pages, read in place (pgc_block_maybe_bad()); the slow path only
+ * if one may be broken.
  */
 noinline void notrace pgc_audit_large(unsigned long head_check_flags,
 				      struct page *page, unsigned int order)
 {
-	struct page *end;
-
 	/*
 	 * A no-op (every order is below PGC_ORDERS) that lets the compiler
 	 * drop UBSAN's bounds and shift checks on @order.
@@ -303,19 +288,8 @@ noinline void notrace pgc_audit_large(unsigned long head_check_flags,
 	order &= PGC_ORDERS - 1;
 	if (pgc_counting())
 		this_cpu_inc(pgc_audit_counters.large[order]);
-	if (unlikely(__pgc_head_maybe_bad(page, 0, head_check_flags))) {
+	if (unlikely(pgc_block_maybe_bad(head_check_flags, page, order)))
 		pgc_audit_slow(head_check_flags, page, order);
-		return;
-	}
-	end = page + (1UL << order);
-	/* from here on, [@page, @end): the order need not stay in a register */
-	OPTIMIZER_HIDE_VAR(end);
-	if (!pgc_flags_head(pgc_page_flags(page))) {
-		pgc_audit_plain(page, end);
-		return;
-	}
-	if (unlikely(pgc_compound_maybe_bad(page, end)))
-		pgc_audit_block_slow(page, end);
 }
 
 static noinline void pgc_audit_call_slow(struct page *page, unsigned int order)

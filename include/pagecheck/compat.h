@@ -80,9 +80,6 @@ static __always_inline unsigned long pgc_page_memcg(const struct page *page)
 #endif
 }
 
-/* Test code only: the flags word itself, to set or clear bits. */
-#define pgc_flags_word(page)	(&pgc_flags_field(page))
-
 /* --- page flags ---------------------------------------------------------- */
 
 /*
@@ -395,14 +392,6 @@ static __always_inline void pgc_page_folio(struct pgc_folio_snap *fs,
 
 #ifndef PGC_HAVE_IN_HARDIRQ
 #define in_hardirq()	in_irq()
-#endif
-
-/* --- timers (test injector) --------------------------------------------- */
-
-#ifdef PGC_HAVE_TIMER_DELETE_SYNC
-#define pgc_timer_delete_sync(t)	timer_delete_sync(t)
-#else
-#define pgc_timer_delete_sync(t)	del_timer_sync(t)
 #endif
 
 /* --- architecture ------------------------------------------------------- */
