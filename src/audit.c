@@ -10,7 +10,6 @@
 #include <linux/bitops.h>
 #include <linux/cpumask.h>
 #include <linux/hardirq.h>
-#include <linux/jhash.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <linux/printk.h>
@@ -20,6 +19,7 @@
 #include <linux/slab.h>
 #include "pagecheck/audit.h"
 #include "pagecheck/format.h"
+#include "pagecheck/hash.h"
 #include "pagecheck/owner.h"
 #include "pagecheck/settings.h"
 #include "pagecheck/stack.h"
@@ -233,8 +233,7 @@ static void pgc_report(const struct page *page, unsigned int order,
 					 &scratch->stack);
 	rec->caller = pgc_stack_caller(rec->stack, rec->nr_entries,
 				       scratch->stack.symbol);
-	rec->stack_hash = jhash(rec->stack, rec->nr_entries * sizeof(rec->stack[0]),
-				rec->reasons);
+	rec->stack_hash = pgc_hash_words(rec->stack, rec->nr_entries, rec->reasons);
 	rec->fingerprint = pgc_format_fingerprint(rec, scratch->stack.symbol);
 	rec->context = pgc_current_context();
 	rec->cpu = raw_smp_processor_id();
