@@ -10,7 +10,6 @@
 #include <linux/bitops.h>
 #include <linux/cpumask.h>
 #include <linux/hardirq.h>
-#include <linux/jhash.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <linux/printk.h>
@@ -20,6 +19,7 @@
 #include <linux/slab.h>
 #include "pagecheck/audit.h"
 #include "pagecheck/format.h"
+#include "pagecheck/hash.h"
 #include "pagecheck/owner.h"
 #include "pagecheck/settings.h"
 #include "pagecheck/stack.h"
@@ -31,6 +31,11 @@
 
 DEFINE_PER_CPU(struct pgc_audit_counters, pgc_audit_counters);
 DEFINE_STATIC_KEY_TRUE(pgc_audit_key);
+#if PGC_COUNT_FREES_DEFAULT
+DEFINE_STATIC_KEY_TRUE(pgc_count_frees);
+#else
+DEFINE_STATIC_KEY_FALSE(pgc_count_frees);
+#endif
 
 /* Violations per rule since load; rare, so plain atomics. */
 static atomic64_t pgc_rule_counts[PGC_NR_REASONS];
@@ -64,6 +69,10 @@ int pgc_audit_init(void)
 				   L1_CACHE_BYTES);
 	pgc_scratch_pool = kcalloc(pgc_scratch_slots, pgc_scratch_stride,
 				   GFP_KERNEL);
+	if (pgc_settings.count_frees)
+		static_branch_enable(&pgc_count_frees);
+	else
+		static_branch_disable(&pgc_count_frees);
 	return pgc_scratch_pool ? 0 : -ENOMEM;
 }
 
@@ -224,8 +233,7 @@ static void pgc_report(const struct page *page, unsigned int order,
 					 &scratch->stack);
 	rec->caller = pgc_stack_caller(rec->stack, rec->nr_entries,
 				       scratch->stack.symbol);
-	rec->stack_hash = jhash(rec->stack, rec->nr_entries * sizeof(rec->stack[0]),
-				rec->reasons);
+	rec->stack_hash = pgc_hash_words(rec->stack, rec->nr_entries, rec->reasons);
 	rec->fingerprint = pgc_format_fingerprint(rec, scratch->stack.symbol);
 	rec->context = pgc_current_context();
 	rec->cpu = raw_smp_processor_id();
@@ -259,71 +267,28 @@ noinline void notrace pgc_audit_slow(unsigned long head_check_flags,
 	pgc_report(page, order, &v);
 }
 
-/* The slow path of a free of pages [@page, @end). */
-static noinline void pgc_audit_block_slow(struct page *page, struct page *end)
-{
-	pgc_audit_slow(PGC_HEAD_CHECK_FLAGS, page, ilog2(end - page));
-}
-
-/* A plain (not compound) high-order block: rare, and out of the way. */
-static noinline void pgc_audit_plain(struct page *page, struct page *end)
-{
-	if (unlikely(pgc_plain_maybe_bad(page + 1, end)))
-		pgc_audit_block_slow(page, end);
-}
-
-/*
- * The audit of a free of order > 0: the same rules over the head, the
- * folio fields and OR/AND reductions of the sub-pages, read in place; the
- * slow path only if one may be broken. Past the head, the block is
- * [@page, end): @order is not kept.
+/**
+ * pgc_audit_large() - audit a free of order > 0
+ * @head_check_flags: PGC_HEAD_CHECK_FLAGS
+ * @page: head page
+ * @order: order of the block
+ *
+ * The same rules over the head, the folio fields and OR/AND reductions of
+ * the sub-pages, read in place (pgc_block_maybe_bad()); the slow path only
+ * if one may be broken.
  */
-static __always_inline void __pgc_audit_large(unsigned long head_check_flags,
-					      struct page *page,
-					      unsigned int order, bool count)
+noinline void notrace pgc_audit_large(unsigned long head_check_flags,
+				      struct page *page, unsigned int order)
 {
-	struct page *end;
-
 	/*
 	 * A no-op (every order is below PGC_ORDERS) that lets the compiler
 	 * drop UBSAN's bounds and shift checks on @order.
 	 */
 	order &= PGC_ORDERS - 1;
-	if (count)
+	if (pgc_counting())
 		this_cpu_inc(pgc_audit_counters.large[order]);
-	if (unlikely(__pgc_head_maybe_bad(page, 0, head_check_flags))) {
+	if (unlikely(pgc_block_maybe_bad(head_check_flags, page, order)))
 		pgc_audit_slow(head_check_flags, page, order);
-		return;
-	}
-	end = page + (1UL << order);
-	/* from here on, [@page, @end): the order need not stay in a register */
-	OPTIMIZER_HIDE_VAR(end);
-	if (!pgc_flags_head(pgc_page_flags(page))) {
-		pgc_audit_plain(page, end);
-		return;
-	}
-	if (unlikely(pgc_compound_maybe_bad(page, end)))
-		pgc_audit_block_slow(page, end);
-}
-
-/**
- * pgc_audit_large() - audit a free of order > 0, counted by order
- * @head_check_flags: PGC_HEAD_CHECK_FLAGS
- * @page: head page
- * @order: order of the block
- */
-noinline void notrace pgc_audit_large(unsigned long head_check_flags,
-				      struct page *page, unsigned int order)
-{
-	__pgc_audit_large(head_check_flags, page, order, true);
-}
-
-/* The same for count_frees=0: an atomic add less on arm64 and s390x. */
-noinline void notrace pgc_audit_large_uncounted(unsigned long head_check_flags,
-						struct page *page,
-						unsigned int order)
-{
-	__pgc_audit_large(head_check_flags, page, order, false);
 }
 
 static noinline void pgc_audit_call_slow(struct page *page, unsigned int order)

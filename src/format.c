@@ -189,14 +189,22 @@ static unsigned int pgc_sub_broken_fields(const struct pgc_page_snap *s,
 	return fields & checked;
 }
 
-/* "%pGp" prints the value itself since 5.14; before, only the names. */
-static void pgc_print_flags(struct seq_file *m, unsigned long flags)
+/* Whether "%pGp" prints the value itself (5.14 on), or only the names. */
+static bool pgc_pGp_has_value;
+
+/* What the running kernel's printk makes of "%pGp": asked once, at load. */
+void pgc_format_init(void)
 {
 	unsigned long zero = 0;
 	char probe[4];
 
 	snprintf(probe, sizeof(probe), "%pGp", &zero);
-	if (probe[0] == '0' && probe[1] == 'x')
+	pgc_pGp_has_value = probe[0] == '0' && probe[1] == 'x';
+}
+
+static void pgc_print_flags(struct seq_file *m, unsigned long flags)
+{
+	if (pgc_pGp_has_value)
 		seq_printf(m, "%pGp", &flags);
 	else
 		seq_printf(m, "%#lx(%pGp)", flags, &flags);
@@ -268,15 +276,45 @@ static void pgc_print_sub(struct seq_file *m, const struct pgc_report *r)
 }
 
 /* The folio fields behind page[1]/page[2] rules, if one of them broke. */
+/* The folio counters of page[1], each where this kernel has it (mm_mapcount aside). */
+static const struct {
+	const char *name;
+	unsigned int reason;		/* its rule: enum pgc_reason */
+	size_t offset;			/* in struct pgc_folio_snap */
+	int expected;
+} pgc_folio_counters[] = {
+	{ "compound_mapcount", PGC_R_COMPOUND_MAPCOUNT,
+	  offsetof(struct pgc_folio_snap, entire_mapcount), -1 },
+	{ "entire_mapcount", PGC_R_ENTIRE_MAPCOUNT,
+	  offsetof(struct pgc_folio_snap, entire_mapcount), -1 },
+	{ "large_mapcount", PGC_R_LARGE_MAPCOUNT,
+	  offsetof(struct pgc_folio_snap, large_mapcount), -1 },
+	{ "nr_pages_mapped", PGC_R_NR_PAGES_MAPPED,
+	  offsetof(struct pgc_folio_snap, nr_pages_mapped), 0 },
+	{ "pincount", PGC_R_PINCOUNT, offsetof(struct pgc_folio_snap, pincount), 0 },
+};
+
+static int pgc_folio_counter(const struct pgc_folio_snap *f, unsigned int i)
+{
+	return *(const int *)((const char *)f + pgc_folio_counters[i].offset);
+}
+
 static void pgc_print_folio(struct seq_file *m, const struct pgc_report *r)
 {
 	const struct pgc_folio_snap *f = &r->folio;
+	unsigned int i;
 
 	if (!r->compound || !pgc_folio_reasons(f))
 		return;
-	seq_printf(m, "folio: entire_mapcount: %d large_mapcount: %d nr_pages_mapped: %d pincount: %d mm_mapcount: %d %d (expected -1 -1 0 0 -1 -1 where checked)\n",
-		   f->entire_mapcount, f->large_mapcount, f->nr_pages_mapped,
-		   f->pincount, f->mm_mapcount0, f->mm_mapcount1);
+	seq_puts(m, "folio:");
+	for (i = 0; i < ARRAY_SIZE(pgc_folio_counters); i++)
+		if (pgc_reason_supported(pgc_folio_counters[i].reason))
+			seq_printf(m, " %s: %d (expected %d)", pgc_folio_counters[i].name,
+				   pgc_folio_counter(f, i), pgc_folio_counters[i].expected);
+	if (pgc_reason_supported(PGC_R_MM_MAPCOUNT0))
+		seq_printf(m, " mm_mapcount: %d %d (expected -1 -1)", f->mm_mapcount0,
+			   f->mm_mapcount1);
+	seq_putc(m, '\n');
 	if (pgc_on_deferred_list(f))
 		seq_printf(m, "folio: deferred_list.next: %#lx (expected %#lx, the empty list)\n",
 			   f->deferred_next, f->deferred_self);
@@ -496,18 +534,29 @@ static void pgc_json_sub(struct seq_file *m, const struct pgc_report *r)
 	seq_puts(m, "}}");
 }
 
+/* Each folio counter, null where this kernel has none. */
 static void pgc_json_folio(struct seq_file *m, const struct pgc_report *r)
 {
 	const struct pgc_folio_snap *f = &r->folio;
+	unsigned int i;
 
 	if (!r->compound) {
 		seq_puts(m, ",\"folio\":null");
 		return;
 	}
-	seq_printf(m, ",\"folio\":{\"entire_mapcount\":%d,\"large_mapcount\":%d,\"nr_pages_mapped\":%d,\"pincount\":%d,\"mm_mapcount\":[%d,%d],\"on_deferred_list\":%s}",
-		   f->entire_mapcount, f->large_mapcount, f->nr_pages_mapped,
-		   f->pincount, f->mm_mapcount0, f->mm_mapcount1,
-		   pgc_on_deferred_list(f) ? "true" : "false");
+	seq_puts(m, ",\"folio\":{");
+	for (i = 0; i < ARRAY_SIZE(pgc_folio_counters); i++) {
+		seq_printf(m, "\"%s\":", pgc_folio_counters[i].name);
+		if (pgc_reason_supported(pgc_folio_counters[i].reason))
+			seq_printf(m, "%d,", pgc_folio_counter(f, i));
+		else
+			seq_puts(m, "null,");
+	}
+	if (pgc_reason_supported(PGC_R_MM_MAPCOUNT0))
+		seq_printf(m, "\"mm_mapcount\":[%d,%d],", f->mm_mapcount0, f->mm_mapcount1);
+	else
+		seq_puts(m, "\"mm_mapcount\":null,");
+	seq_printf(m, "\"on_deferred_list\":%s}", pgc_on_deferred_list(f) ? "true" : "false");
 }
 
 static void pgc_json_stack(struct seq_file *m, const unsigned long *stack,

@@ -9,7 +9,6 @@
 #include <linux/string.h>
 #include "pagecheck/compat_trace.h"
 #include "pagecheck/hook.h"
-#include "pagecheck/settings.h"
 #include "pagecheck/targets.h"
 
 #if PGC_HAVE_FTRACE_BACKEND
@@ -25,29 +24,13 @@ static struct pgc_ft_target pgc_ft[PGC_MAX_TARGETS];
 static unsigned int pgc_ft_nr;
 static const struct pgc_target_set *pgc_ft_set;
 
-static __always_inline void pgc_ft_handle(struct ftrace_ops *op,
-					  pgc_ftrace_regs_t *fregs, bool count)
-{
-	struct pgc_ft_target *ft = container_of(op, struct pgc_ft_target, ops);
-
-	pgc_target_dispatch_by(ft->target, pgc_ftrace_arg(fregs, 0),
-			       pgc_ftrace_arg(fregs, 1), count);
-}
-
 static void notrace pgc_ft_handler(unsigned long ip, unsigned long parent_ip,
 				   struct ftrace_ops *op,
 				   pgc_ftrace_regs_t *fregs)
 {
-	pgc_ft_handle(op, fregs, false);
-}
+	struct pgc_ft_target *ft = container_of(op, struct pgc_ft_target, ops);
 
-/* count_frees=1: the handler chosen at load. */
-static void notrace pgc_ft_handler_counted(unsigned long ip,
-					   unsigned long parent_ip,
-					   struct ftrace_ops *op,
-					   pgc_ftrace_regs_t *fregs)
-{
-	pgc_ft_handle(op, fregs, true);
+	pgc_target_dispatch(ft->target, pgc_ftrace_arg(fregs, 0), pgc_ftrace_arg(fregs, 1));
 }
 
 static int pgc_ft_filter(void *backend_target, const char *name)
@@ -83,8 +66,7 @@ static int pgc_ft_try_set(const struct pgc_target_set *set)
 		if (t->kprobe_only)
 			continue;
 		memset(ft, 0, sizeof(*ft));
-		ft->ops.func = pgc_settings.count_frees ? pgc_ft_handler_counted :
-							 pgc_ft_handler;
+		ft->ops.func = pgc_ft_handler;
 		ft->ops.flags = PGC_FTRACE_OPS_FLAGS;
 		ft->target = t;
 		ret = pgc_target_resolve(t, ft->symbol, pgc_ft_filter, ft);

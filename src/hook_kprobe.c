@@ -9,7 +9,6 @@
 #include <linux/string.h>
 #include "pagecheck/compat_trace.h"
 #include "pagecheck/hook.h"
-#include "pagecheck/settings.h"
 #include "pagecheck/stack.h"
 #include "pagecheck/targets.h"
 
@@ -26,33 +25,19 @@ static struct pgc_kp_target pgc_kp[PGC_MAX_TARGETS];
 static unsigned int pgc_kp_nr;
 static const struct pgc_target_set *pgc_kp_set;
 
-static __always_inline int pgc_kp_handle(struct kprobe *p,
-					 struct pt_regs *regs, bool count)
+static int notrace pgc_kp_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct pgc_kp_target *kt = container_of(p, struct pgc_kp_target, kp);
 	unsigned long link = pgc_kprobe_entry_link(regs);
 
 	if (link)
 		pgc_stack_entry_hint((unsigned long)p->addr, link);
-	pgc_target_dispatch_by(kt->target, pgc_kprobe_arg(regs, 0),
-			       pgc_kprobe_arg(regs, 1), count);
+	pgc_target_dispatch(kt->target, pgc_kprobe_arg(regs, 0), pgc_kprobe_arg(regs, 1));
 	if (link)
 		pgc_stack_entry_hint(0, 0);
 	return 0;
 }
-
-static int notrace pgc_kp_pre(struct kprobe *p, struct pt_regs *regs)
-{
-	return pgc_kp_handle(p, regs, false);
-}
 NOKPROBE_SYMBOL(pgc_kp_pre);
-
-/* count_frees=1: the handler chosen at load. */
-static int notrace pgc_kp_pre_counted(struct kprobe *p, struct pt_regs *regs)
-{
-	return pgc_kp_handle(p, regs, true);
-}
-NOKPROBE_SYMBOL(pgc_kp_pre_counted);
 
 static int pgc_kp_register(void *backend_target, const char *name)
 {
@@ -60,8 +45,7 @@ static int pgc_kp_register(void *backend_target, const char *name)
 
 	memset(&kt->kp, 0, sizeof(kt->kp));
 	kt->kp.symbol_name = name;
-	kt->kp.pre_handler = pgc_settings.count_frees ? pgc_kp_pre_counted :
-							  pgc_kp_pre;
+	kt->kp.pre_handler = pgc_kp_pre;
 	return register_kprobe(&kt->kp);
 }
 

@@ -14,7 +14,6 @@
 #include <trace/events/kmem.h>
 #include "pagecheck/audit.h"
 #include "pagecheck/hook.h"
-#include "pagecheck/settings.h"
 
 static struct tracepoint *pgc_tp_page_free;
 static bool pgc_tp_registered;
@@ -40,7 +39,7 @@ static void notrace pgc_tp_probe_counted(void *data, struct page *page,
 	__pgc_audit_free(pgc_probe_check_flags(data), page, order, true);
 }
 
-/* The probe count_frees asks for; chosen once, at load. */
+/* The probe the count_frees key asks for; chosen once, at load. */
 static void (*pgc_tp_probe_fn)(void *data, struct page *page, unsigned int order);
 
 static int pgc_tp_register(bool on)
@@ -70,8 +69,8 @@ static int pgc_tp_attach(bool enabled)
 	/* The probe must match TP_PROTO(struct page *page, unsigned int order). */
 	check_trace_callback_type_mm_page_free(pgc_tp_probe);
 	check_trace_callback_type_mm_page_free(pgc_tp_probe_counted);
-	pgc_tp_probe_fn = pgc_settings.count_frees ? pgc_tp_probe_counted :
-						     pgc_tp_probe;
+	pgc_tp_probe_fn = static_key_enabled(&pgc_count_frees) ? pgc_tp_probe_counted :
+								pgc_tp_probe;
 
 	tp = pgc_tracepoint_find("mm_page_free");
 	if (!tp) {

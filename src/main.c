@@ -12,6 +12,7 @@
 #include <linux/string.h>
 #include "pagecheck/audit.h"
 #include "pagecheck/debugfs.h"
+#include "pagecheck/format.h"
 #include "pagecheck/hook.h"
 #include "pagecheck/settings.h"
 #include "pagecheck/store.h"
@@ -337,6 +338,7 @@ static int __init pgc_init(void)
 {
 	int ret;
 
+	pgc_format_init();
 	pgc_settings.stack_capacity = pgc_settings.stack_depth;
 	ret = pgc_store_init(pgc_settings.max_reports, pgc_settings.stack_capacity);
 	if (ret) {

@@ -16,6 +16,7 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
+#include "pagecheck/compat.h"
 #include "pagecheck/store.h"
 
 struct pgc_store {
@@ -41,6 +42,28 @@ static struct pgc_store pgc_store = {
 
 /* Outside the lock: the lock is what is busy. */
 static atomic64_t pgc_dropped_busy = ATOMIC64_INIT(0);
+
+/*
+ * The lock with interrupts off, from any context: in NMI only if it is
+ * free, since it may be held under us. False: not taken, interrupts as
+ * they were. Not raw_spin_trylock_irqsave(): sparse loses its context on
+ * arm64. For sparse the caller's __cond_lock() takes the lock.
+ */
+static bool pgc_store_lock_irqsave(unsigned long *flags)
+{
+	local_irq_save(*flags);
+	if (!in_nmi()) {
+		raw_spin_lock(&pgc_store.lock);
+	} else if (!raw_spin_trylock(&pgc_store.lock)) {
+		local_irq_restore(*flags);
+		return false;
+	}
+	__release(&pgc_store.lock);
+	return true;
+}
+
+#define pgc_store_lock(flags) \
+	__cond_lock(&pgc_store.lock, pgc_store_lock_irqsave(flags))
 
 /* The room a copy of a report needs: track=1's part included. */
 size_t pgc_store_report_size(void)
@@ -153,15 +176,7 @@ enum pgc_store_result pgc_store_add(struct pgc_report *rec, bool *first_full)
 	unsigned long flags;
 	u32 bucket, index;
 
-	/*
-	 * In NMI only a trylock: the lock may be held under us. Not
-	 * raw_spin_trylock_irqsave(): sparse loses its context on arm64.
-	 */
-	local_irq_save(flags);
-	if (!in_nmi()) {
-		raw_spin_lock(&st->lock);
-	} else if (!raw_spin_trylock(&st->lock)) {
-		local_irq_restore(flags);
+	if (!pgc_store_lock(&flags)) {
 		pgc_store_drop_busy();
 		return PGC_DROPPED_BUSY;
 	}
@@ -342,13 +357,8 @@ bool pgc_store_add_verdict(unsigned long pfn, int reason, bool *agree)
 	unsigned int pass;
 	u32 i;
 
-	local_irq_save(flags);		/* as in pgc_store_add() */
-	if (!in_nmi()) {
-		raw_spin_lock(&st->lock);
-	} else if (!raw_spin_trylock(&st->lock)) {
-		local_irq_restore(flags);
+	if (!pgc_store_lock(&flags))
 		return false;
-	}
 	/* the latest free of a deduplicated report is the likeliest match */
 	for (pass = 0; pass < 2 && !slot; pass++)
 		for (i = st->used; i-- > 0 && !slot;)

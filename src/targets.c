@@ -110,9 +110,8 @@ int pgc_targets_try_sets(const char *backend, pgc_try_set_fn try_set)
 }
 
 /* A hooked call, with its first two arguments, to the audit. */
-static __always_inline void __pgc_target_dispatch(const struct pgc_target *t,
-						  unsigned long arg0,
-						  unsigned long arg1, bool count)
+void notrace pgc_target_dispatch(const struct pgc_target *t, unsigned long arg0,
+				 unsigned long arg1)
 {
 #ifdef PGC_HAVE_FOLIO
 	struct folio_batch *batch;
@@ -121,14 +120,14 @@ static __always_inline void __pgc_target_dispatch(const struct pgc_target *t,
 
 	switch (t->kind) {
 	case PGC_TK_PAGE_ORDER:
-		pgc_audit_free((struct page *)arg0, arg1, count);
+		pgc_audit_free((struct page *)arg0, arg1);
 		break;
 	case PGC_TK_PAGE_ORDER_PCP:
 		if (pgc_pcp_allowed_order(arg1))
-			pgc_audit_free((struct page *)arg0, arg1, count);
+			pgc_audit_free((struct page *)arg0, arg1);
 		break;
 	case PGC_TK_PAGE:
-		pgc_audit_free((struct page *)arg0, 0, count);
+		pgc_audit_free((struct page *)arg0, 0);
 		break;
 	case PGC_TK_FOLIO_BATCH:
 #ifdef PGC_HAVE_FOLIO
@@ -137,8 +136,7 @@ static __always_inline void __pgc_target_dispatch(const struct pgc_target *t,
 		for (i = 0; i < nr; i++) {
 			struct folio *folio = READ_ONCE(batch->folios[i]);
 
-			pgc_audit_free(&folio->page, pgc_folio_order_raw(folio),
-				       count);
+			pgc_audit_free(&folio->page, pgc_folio_order_raw(folio));
 		}
 #endif
 		break;
@@ -146,20 +144,6 @@ static __always_inline void __pgc_target_dispatch(const struct pgc_target *t,
 		pgc_audit_call((struct page *)arg0, arg1);
 		break;
 	}
-}
-
-/* The dispatch for count_frees=0; the backend picks one at load. */
-void notrace pgc_target_dispatch(const struct pgc_target *t, unsigned long arg0,
-				 unsigned long arg1)
-{
-	__pgc_target_dispatch(t, arg0, arg1, false);
-}
-
-/* count_frees=1: the same, with the per-cpu count of order-0 frees. */
-void notrace pgc_target_dispatch_counted(const struct pgc_target *t,
-					 unsigned long arg0, unsigned long arg1)
-{
-	__pgc_target_dispatch(t, arg0, arg1, true);
 }
 
 /* Why a symbol could not be hooked, from register_kprobe()/ftrace_set_filter(). */

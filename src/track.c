@@ -19,7 +19,6 @@
  * allocation's event: an allocation adds its pages, a free takes them back.
  */
 #include <linux/atomic.h>
-#include <linux/hash.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <linux/memory.h>
@@ -36,6 +35,7 @@
 #include <linux/tracepoint.h>
 #include <linux/vmalloc.h>
 #include "pagecheck/compat.h"
+#include "pagecheck/hash.h"
 #include "pagecheck/track.h"
 
 /* One page frame's provenance: exactly 16 bytes. */
@@ -407,21 +407,6 @@ static __always_inline bool pgc_event_match(const struct pgc_entry *head, const 
 			 e->gfp == key->gfp && e->order == key->order &&
 			 e->is_free == key->is_free &&
 			 !memcmp(e->comm, key->comm, sizeof(e->comm)));
-}
-
-/*
- * A multiply-xor hash of @nr words: a third of jhash2()'s instructions on
- * a stack, on the path of every allocation and free.
- */
-static __always_inline u32 pgc_hash_words(const unsigned long *words,
-					  unsigned int nr, u64 seed)
-{
-	u64 h = seed;
-	unsigned int i;
-
-	for (i = 0; i < nr; i++)
-		h = (h ^ words[i]) * GOLDEN_RATIO_64;
-	return h >> 32;
 }
 
 /*

@@ -37,6 +37,19 @@ struct pgc_audit_counters {
 DECLARE_PER_CPU(struct pgc_audit_counters, pgc_audit_counters);
 DECLARE_STATIC_KEY_TRUE(pgc_audit_key);
 
+/*
+ * count_frees: one static key, set at load. Its branch costs one
+ * instruction where it is taken, so it is laid out for the default of the
+ * architecture (compat.h).
+ */
+#if PGC_COUNT_FREES_DEFAULT
+DECLARE_STATIC_KEY_TRUE(pgc_count_frees);
+#define pgc_counting()	static_branch_likely(&pgc_count_frees)
+#else
+DECLARE_STATIC_KEY_FALSE(pgc_count_frees);
+#define pgc_counting()	static_branch_unlikely(&pgc_count_frees)
+#endif
+
 struct pgc_audit_stats {
 	u64 frees;
 	u64 calls;
@@ -59,19 +72,19 @@ void pgc_audit_slow(unsigned long head_check_flags, struct page *page,
 		    unsigned int order);
 void pgc_audit_large(unsigned long head_check_flags, struct page *page,
 		     unsigned int order);
-void pgc_audit_large_uncounted(unsigned long head_check_flags,
-			       struct page *page, unsigned int order);
 
 /**
  * __pgc_audit_free() - audit one free reaching the buddy allocator
  * @head_check_flags: PGC_HEAD_CHECK_FLAGS (the tracepoint probe's data)
  * @page: head page, as passed to trace_mm_page_free()
  * @order: order of the block
- * @count: count every free by order (the count_frees parameter)
+ * @count: count every free by order: a constant
  *
- * The tracepoint backend calls this directly and implements enabled=0 by
- * unregistering its probe; the other backends use pgc_audit_free(). Each
- * picks a probe built for its @count at load, so the hot path tests nothing.
+ * The tracepoint backend calls this directly, from one probe built per
+ * value of @count and chosen at load by the key: its clean order-0 free
+ * is a dozen instructions, and the key's branch would be one more (the
+ * benchmark's gates, docs/performance.md). It implements enabled=0 by
+ * unregistering its probe; the other backends use pgc_audit_free().
  */
 static __always_inline void __pgc_audit_free(unsigned long head_check_flags,
 					     struct page *page,
@@ -94,17 +107,21 @@ static __always_inline void __pgc_audit_free(unsigned long head_check_flags,
 	/* Uncounted, the order joins the filter's compare of the counts. */
 	if (unlikely(__pgc_head_maybe_bad(page, order, head_check_flags))) {
 		if (order)
-			pgc_audit_large_uncounted(head_check_flags, page, order);
+			pgc_audit_large(head_check_flags, page, order);
 		else
 			pgc_audit_slow(head_check_flags, page, 0);
 	}
 }
 
-static __always_inline void pgc_audit_free(struct page *page, unsigned int order,
-					   bool count)
+/* The ftrace and kprobe backends' audit: enabled= and count_frees are keys. */
+static __always_inline void pgc_audit_free(struct page *page, unsigned int order)
 {
-	if (static_branch_likely(&pgc_audit_key))
-		__pgc_audit_free(PGC_HEAD_CHECK_FLAGS, page, order, count);
+	if (!static_branch_likely(&pgc_audit_key))
+		return;
+	if (pgc_counting())
+		__pgc_audit_free(PGC_HEAD_CHECK_FLAGS, page, order, true);
+	else
+		__pgc_audit_free(PGC_HEAD_CHECK_FLAGS, page, order, false);
 }
 
 void pgc_audit_call(struct page *page, unsigned int order);

@@ -80,9 +80,6 @@ static __always_inline unsigned long pgc_page_memcg(const struct page *page)
 #endif
 }
 
-/* Test code only: the flags word itself, to set or clear bits. */
-#define pgc_flags_word(page)	(&pgc_flags_field(page))
-
 /* --- page flags ---------------------------------------------------------- */
 
 /*
@@ -386,18 +383,15 @@ static __always_inline void pgc_page_folio(struct pgc_folio_snap *fs,
 #endif
 #endif
 
+/* sparse's conditional lock; 7.x replaced it with its context analysis. */
+#ifndef __cond_lock
+#define __cond_lock(x, c)	(c)
+#endif
+
 /* --- context ------------------------------------------------------------- */
 
 #ifndef PGC_HAVE_IN_HARDIRQ
 #define in_hardirq()	in_irq()
-#endif
-
-/* --- timers (test injector) --------------------------------------------- */
-
-#ifdef PGC_HAVE_TIMER_DELETE_SYNC
-#define pgc_timer_delete_sync(t)	timer_delete_sync(t)
-#else
-#define pgc_timer_delete_sync(t)	del_timer_sync(t)
 #endif
 
 /* --- architecture ------------------------------------------------------- */
@@ -408,9 +402,9 @@ static __always_inline void pgc_page_folio(struct pgc_folio_snap *fs,
  * the address of the counter, most of their clean probe.
  */
 #ifdef CONFIG_X86
-#define PGC_COUNT_FREES_DEFAULT	true
+#define PGC_COUNT_FREES_DEFAULT	1
 #else
-#define PGC_COUNT_FREES_DEFAULT	false
+#define PGC_COUNT_FREES_DEFAULT	0
 #endif
 
 /*

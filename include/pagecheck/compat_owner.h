@@ -21,14 +21,12 @@
 #include <net/page_pool.h>
 #endif
 
-/* The tag in the low bits of page->mapping. */
+/* The tag in the low bits of page->mapping (PGC_MAPPING_ANON: compat.h). */
 #ifdef FOLIO_MAPPING_ANON
-#define PGC_MAPPING_ANON	FOLIO_MAPPING_ANON
 #define PGC_MAPPING_KSM		FOLIO_MAPPING_KSM
 #define PGC_MAPPING_MOVABLE	0	/* 7.x: a page type, not a tag */
 #define PGC_MAPPING_FLAGS	FOLIO_MAPPING_FLAGS
 #else
-#define PGC_MAPPING_ANON	PAGE_MAPPING_ANON
 #define PGC_MAPPING_KSM		PAGE_MAPPING_KSM
 #define PGC_MAPPING_MOVABLE	PAGE_MAPPING_MOVABLE
 #define PGC_MAPPING_FLAGS	PAGE_MAPPING_FLAGS

@@ -10,6 +10,7 @@
 
 struct seq_file;
 
+void pgc_format_init(void);
 void pgc_format_text(struct seq_file *m, const struct pgc_report *r);
 void pgc_format_json(struct seq_file *m, const struct pgc_report *r);
 void pgc_format_printk(const struct pgc_report *r, unsigned long suppressed);

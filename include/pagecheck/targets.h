@@ -47,20 +47,6 @@ int pgc_target_resolve(const struct pgc_target *t, char *name,
 		       pgc_try_name_fn try_name, void *backend_target);
 void pgc_target_dispatch(const struct pgc_target *t, unsigned long arg0,
 			 unsigned long arg1);
-void pgc_target_dispatch_counted(const struct pgc_target *t,
-				 unsigned long arg0, unsigned long arg1);
-
-/* For a handler built per count_frees value: @count is a constant. */
-static __always_inline void pgc_target_dispatch_by(const struct pgc_target *t,
-						   unsigned long arg0,
-						   unsigned long arg1,
-						   bool count)
-{
-	if (count)
-		pgc_target_dispatch_counted(t, arg0, arg1);
-	else
-		pgc_target_dispatch(t, arg0, arg1);
-}
 const char *pgc_target_error(int err);
 
 #endif /* PAGECHECK_TARGETS_H */

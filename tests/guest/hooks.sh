@@ -169,6 +169,32 @@ check_subpage_text() {
 		"$(grep -m1 deferred /tmp/deferred.txt)" \
 		grep -q "^folio: deferred_list.next: 0x[0-9a-f]* (expected 0x[0-9a-f]*, the empty list)" \
 		/tmp/deferred.txt
+	check_folio_counters
+}
+
+# A bad page[1] counter: the report shows each folio counter this kernel
+# has (its rule is not n/a in stats), and no other (null in JSON).
+check_folio_counters() {
+	echo 1 >"$P/clear"
+	echo "$(grep -Eo '^(entire|compound)_mapcount' "$INJ/cases") task" >"$INJ/run"
+	grep -m1 '^folio:' "$D/reports" >/tmp/folio.txt
+	reports_json /tmp/folio.json
+	problems=
+	for pair in compound_mapcount:compound_mapcount entire_mapcount:entire_mapcount \
+		    large_mapcount:large_mapcount nr_pages_mapped:nr_pages_mapped \
+		    pincount:pincount "mm mapcount 0:mm_mapcount"; do
+		rule=${pair%%:*} key=${pair#*:}
+		json=$(pc-report get /tmp/folio.json "folio.$key" | head -n 1)
+		if [ "$(stat_value "rule: nonzero $rule")" = n/a ]; then
+			! grep -q " $key: " /tmp/folio.txt || problems="$problems $key shown;"
+			[ "$json" = null ] || problems="$problems $key=$json in JSON;"
+		else
+			grep -q " $key: " /tmp/folio.txt || problems="$problems $key missing;"
+			[ "$json" != null ] && [ -n "$json" ] || problems="$problems $key null in JSON;"
+		fi
+	done
+	ktap_test "reports: the folio line and JSON show just the counters this kernel has" \
+		"$problems $(cat /tmp/folio.txt)" [ -z "$problems" ]
 }
 
 check_enabled() {
@@ -437,7 +463,7 @@ check_mlocked_verdict() {
 run_hook() {
 	HOOK=$1
 	t0=$(uptime_s)
-	ktap_suite "$HOOK" 30
+	ktap_suite "$HOOK" 31
 	kmsg_mark "hook-$HOOK"
 	if ! load_pagecheck hook="$HOOK"; then
 		ktap_fail "load with hook=$HOOK" "$(cat /tmp/insmod.err)"

@@ -39,7 +39,7 @@
 #include <linux/version.h>
 #include <linux/vmstat.h>
 #include <linux/vmalloc.h>
-#include "pagecheck/compat.h"
+#include "test_compat.h"
 
 #define PGC_INJECT_BEFORE_PRIO	(TRACEPOINT_DEFAULT_PRIO + 10)
 #define PGC_INJECT_AFTER_PRIO	(TRACEPOINT_DEFAULT_PRIO - 9)
