@@ -21,7 +21,6 @@ PAGECHECK_CACHE, PAGECHECK_OFFLINE=1, PAGECHECK_KEEP_DEBS=1,
 PAGECHECK_APT_MAX_AGE, PC_VM_CPU, PC_VM_TUNE.
 """
 import argparse
-import dataclasses
 import os
 import subprocess
 import sys
@@ -40,96 +39,16 @@ import pctest_jobs       # noqa: E402
 import pctest_kdump      # noqa: E402
 import pctest_kernels    # noqa: E402
 import pctest_layers     # noqa: E402
+import pctest_matrix     # noqa: E402
 import pctest_panic      # noqa: E402
 import pctest_programs   # noqa: E402
 import pctest_vm         # noqa: E402
 from pctest_common import (ROOT, Error, Interrupted, Stopwatch, cache, catch_signals,  # noqa: E402
                            log, set_prog, verdict)
-from pctest_vm import Boot  # noqa: E402
+from pctest_matrix import (BENCH_KERNELS, BOOT_PLAN, CANARY_KERNELS, DEBUG_LABEL,  # noqa: E402
+                           DEFAULT_KERNELS, DKMS_KERNELS, Boot, find_boot, plan)
 
 SELF = Path(__file__).resolve()
-
-# The boot plan: the boots of each kernel, in order. The canary runs only
-# its "check" mode boots. The guest runs /pc/suite.sh MODE ARGS...
-# (tests/guest). To fit CI's hour on two cores, only 6.1 and 6.12 on
-# amd64 (the fleet's kernels) take FLEET_LOADS, the suite's full frees and
-# flood with fewer repeated cycles; every other label runs the same checks
-# with SMALL_LOADS.
-CHECK_ARGS = "hooks=tracepoint,ftrace,kprobe"
-# track=1's endurance run: the fleet's kernels churn at least two minutes
-# through a table of 512 events, the others one minute through 256; the
-# churn goes on until it wrote 100 times the table (about 70,000 events in
-# two minutes on amd64, 37,000 in one on s390x, alone on the host).
-FLEET_LOADS = "cycles=10 unload=30 churn=120 endurance=512"
-SMALL_LOADS = "fp=300000 cycles=5 flood=200000 fuzz=2000 unload=10 churn=60 endurance=256"
-FULL_PLAN = [
-    Boot("check", "check", f"{CHECK_ARGS} {FLEET_LOADS}", smp=4, mem=2048, timeout=3000),
-]
-# A label without an entry in BOOT_PLAN or FOREIGN_PLAN.
-DEFAULT_PLAN = [
-    Boot("check", "check", f"{CHECK_ARGS} {SMALL_LOADS}", smp=4, mem=2048, timeout=3000),
-]
-# 6.12 also boots with init_on_alloc=0: the kernel then checks no free.
-# 6.1 also boots with 255 possible CPUs (6.12's topology code does not count
-# QEMU's hot-pluggable ones): memory must not grow with them; once to
-# panic on a bad free, judged by pctest_panic; and once more to panic into
-# a kdump capture kernel, judged by pctest_kdump.
-BOOT_PLAN = {
-    "6.1": FULL_PLAN + [Boot("many-cpus", "many-cpus", smp=2, maxcpus=255, mem=1024,
-                             timeout=600),
-                        Boot("panic", "panic", smp=2, mem=1024, timeout=600),
-                        Boot("kdump", "kdump", smp=2, mem=1024, timeout=600,
-                             cmdline=f"crashkernel={pctest_kdump.CRASHKERNEL} "
-                             "crash_kexec_post_notifiers")],
-    "6.12": FULL_PLAN + [Boot("kernel-checks", "kernel-checks", smp=2, mem=1024,
-                              timeout=600, cmdline="init_on_alloc=0")],
-}
-# arm64 and s390x: TCG translates another instruction set, several times
-# slower, so two vCPUs; under fire an unload cycle takes about 13 s on
-# s390x, 5 s on arm64.
-FOREIGN_PLAN = {
-    "arm64": [dataclasses.replace(DEFAULT_PLAN[0], smp=2)],
-    "s390x": [dataclasses.replace(DEFAULT_PLAN[0], smp=2,
-                                  args=f"{DEFAULT_PLAN[0].args} unload=5")],
-}
-# The debug kernel (KASAN, lockdep, DEBUG_VM) makes TCG several times
-# slower: smaller loads (one unload cycle takes about 20 s under KASAN).
-# signed-lockdown: booted locked down, the modules signed with the key the
-# debug kernel's build made (pctest_build.signing_key).
-DEBUG_PLAN = [
-    Boot("check", "check",
-         "hooks=tracepoint,ftrace,kprobe fp=300000 flood=200000 unload=50 churn=60 "
-         "endurance=128", smp=4, mem=2048, timeout=7200),
-    Boot("signed-lockdown", "signed-lockdown", smp=2, mem=1024, timeout=900,
-         cmdline="lockdown=integrity"),
-]
-DEBUG_LABEL = "debug"
-BENCH_KERNELS = ["6.1", "6.12", "7", "6.12-arm64"]
-# DKMS and the .deb: these, and every foreign label checked.
-DKMS_KERNELS = ["6.1", "6.12"]
-# A canary runs the backend steps only: its results are never counted.
-CANARY_ARGS = "track=0 reliability=0 lockdown=0"
-
-
-def plan(label, canary=False):
-    if label == DEBUG_LABEL:
-        boots = DEBUG_PLAN
-    elif label in BOOT_PLAN:
-        boots = BOOT_PLAN[label]
-    else:
-        boots = FOREIGN_PLAN.get(pctest_kernels.label(label).arch, DEFAULT_PLAN)
-    if canary:
-        return [dataclasses.replace(b, args=f"{b.args} {CANARY_ARGS}".strip())
-                for b in boots if b.mode == "check"]
-    return boots
-
-
-def find_boot(label, name):
-    for b in plan(label):
-        if b.name == name:
-            return b
-    raise Error(f"no boot '{name}' in the plan of {label} "
-                f"({' '.join(b.name for b in plan(label))})")
 
 
 def env_list(name, default):
@@ -184,7 +103,7 @@ def prepare(label, kernel, out, with_sparse):
     lines = [f"PASS {label}: {what}"]
     if with_sparse:
         lines += pctest_layers.check(out / "src", label)
-    if with_sparse and kernel.suite == pctest_kernels.HOST_SUITE:
+    if with_sparse and kernel.suite == pctest_matrix.HOST_SUITE:
         try:
             pctest_build.sparse(kernel, out)
             lines.append(f"PASS {label}: sparse (C=2) clean")
@@ -310,7 +229,7 @@ def host_steps(target, labels=None):
     except Error as e:
         log(str(e))
         lines.append("FAIL host: install dependencies")
-    arches = {"amd64", *(pctest_kernels.label(l).arch for l in labels or [])}
+    arches = {"amd64", *(pctest_matrix.label(l).arch for l in labels or [])}
     for arch in sorted(arches):
         try:
             pctest_build.build_workloads(arch)
@@ -358,9 +277,9 @@ def run_recorded(name, command, jobs, lines, clock, gates=None):
 
 def cmd_check(args):
     clock = Stopwatch()
-    labels = args.labels or env_list("KERNELS", pctest_kernels.DEFAULT_KERNELS)
-    for name in labels + env_list("CANARY", ["7-rc"]):
-        pctest_kernels.label(name)
+    labels = args.labels or env_list("KERNELS", DEFAULT_KERNELS)
+    for name in labels + env_list("CANARY", CANARY_KERNELS):
+        pctest_matrix.label(name)
     lines = host_steps("check", labels)
     me = [sys.executable, str(SELF)]
     # Longest first, so that the last jobs to start are short ones.
@@ -371,15 +290,15 @@ def cmd_check(args):
         jobs.append(pctest_jobs.Job("bench", [*me, "bench", "--ci", *bench]))
     rank = {"s390x": 0, "arm64": 1}
     rest = sorted((l for l in labels if l not in full),
-                  key=lambda l: rank.get(pctest_kernels.label(l).arch, 2))
+                  key=lambda l: rank.get(pctest_matrix.label(l).arch, 2))
     jobs += [pctest_jobs.Job(l, [*me, "check-label", l]) for l in rest]
-    canaries = env_list("CANARY", ["7-rc"])
+    canaries = env_list("CANARY", CANARY_KERNELS)
     for l in canaries:
         jobs.append(pctest_jobs.Job(f"canary-{l}", [*me, "check-label", "--canary", l],
                                     counted=False))
     # The shortest job last.
     if env_flag("DKMS"):
-        foreign = [l for l in labels if pctest_kernels.label(l).arch != "amd64"]
+        foreign = [l for l in labels if pctest_matrix.label(l).arch != "amd64"]
         jobs.append(pctest_jobs.Job("dkms", [*me, "dkms", *DKMS_KERNELS, *foreign]))
     lines += run_recorded("check", "make check", jobs, lines, clock,
                           gates=lambda shown: pctest_fingerprint.gates(shown, canaries))
@@ -415,7 +334,7 @@ def cmd_check_debug(args):
 
 def cmd_bench(args):
     # In make check (--ci) the check job did the host steps.
-    labels = args.labels or env_list("KERNELS", pctest_kernels.DEFAULT_KERNELS)
+    labels = args.labels or env_list("KERNELS", DEFAULT_KERNELS)
     failed = [] if args.ci else host_steps("bench", labels)
     command = None
     # the table names the command that wrote it (make check's job passes labels)

@@ -20,7 +20,8 @@ import pctest_build
 import pctest_kernels
 import pctest_vm
 from pctest_common import ROOT, Error, cache, log, verdict, warn
-from pctest_vm import Boot
+from pctest_matrix import (BENCH_CPU, CI_PLAN, OWNER_BASE_LABEL, OWNER_LABEL, Boot, arch_of,
+                           benchmarked)
 
 # name: (what it is, kernel options)
 CONFIGS = {
@@ -53,7 +54,6 @@ FULL_CONFIGS = ["baseline", "floor", "tracepoint", "ftrace", "kprobe", "record",
                 "kopt-init_on_alloc0", "kopt-checks_only"]
 # track=1 against page_owner, on the page_owner kernel (make bench only: it
 # is built from source once).
-OWNER_LABEL = "6.12-page_owner"
 OWNER_CONFIGS = ["baseline", "kopt-page_owner", "tracepoint", "track"]
 OWNER_WORKLOADS = ["kalloc0", "kalloc9", "anon", "fork"]
 # What make bench measured of page_owner=on, which make check's reduced
@@ -61,20 +61,6 @@ OWNER_WORKLOADS = ["kalloc0", "kalloc9", "anon", "fork"]
 OWNER_REF = ROOT / "docs" / "page_owner-reference.json"
 OWNER_GATED = ["kalloc0", "kalloc9"]    # per alloc+free pair
 
-# make check's reduced run: the configurations its gates need, per kernel.
-# 6.12 and 7.x also compare pagecheck's cost per tail page with the
-# kernel's own checks, which init_on_alloc=0 turns off there.
-GATED = ["baseline", "floor", "tracepoint", "ftrace", "kprobe", "record", "bpftrace"]
-CI_PLAN = {"6.1": GATED, "6.12": GATED + ["kopt-init_on_alloc0", "track"],
-           "7": ["floor", "tracepoint", "kopt-init_on_alloc0", "kopt-checks_only"],
-           # arm64: the order-0, fixed-cost and points targets (make bench
-           # has the backends and peers, docs/benchmark-arm64.md).
-           "6.12-arm64": ["floor", "tracepoint"]}
-# The guest CPU of every boot, per architecture: no hardware RNG (RDRAND,
-# RNDR), so the RNG is seeded from guest timings, which -icount makes
-# deterministic; cortex-a72 also has no pointer authentication. s390x is
-# not benchmarked yet.
-BENCH_CPU = {"amd64": "qemu64,+smep,+smap", "arm64": "cortex-a72"}
 # bpftrace is the host's (amd64) binary with its libraries.
 HOST_ONLY_CONFIGS = ["bpftrace"]
 
@@ -133,10 +119,10 @@ def run(labels, ci, out=None, command=None):
         configs = override.split() if override else \
             CI_PLAN.get(label, []) if ci else \
             OWNER_CONFIGS if label == OWNER_LABEL else FULL_CONFIGS
-        if label != OWNER_LABEL and pctest_kernels.label(label).arch not in BENCH_CPU:
-            log(f"{label}: not benchmarked ({pctest_kernels.label(label).arch})")
+        if not benchmarked(label):
+            log(f"{label}: not benchmarked ({arch_of(label)})")
             continue
-        if label != OWNER_LABEL and pctest_kernels.label(label).arch != "amd64":
+        if arch_of(label) != "amd64":
             skipped = [c for c in configs if c in HOST_ONLY_CONFIGS]
             configs = [c for c in configs if c not in HOST_ONLY_CONFIGS]
             if skipped:
@@ -616,7 +602,7 @@ def render(figs, command="make bench"):
 
 def owner_reference(f):
     """page_owner=on's figures on the page_owner kernel, for make check."""
-    return {"kernel": f.kernel, "base_label": pctest_kernels.OWNER_BASE_LABEL,
+    return {"kernel": f.kernel, "base_label": OWNER_BASE_LABEL,
             "written_by": "make bench", "date": datetime.date.today().isoformat(),
             "added_per_unit": {wl: _rounded(f.over("kopt-page_owner", wl))
                                for wl in OWNER_WORKLOADS},
@@ -631,7 +617,7 @@ def owner_gates(f, ref):
     """(ok, text): track=1 on the stock kernel against page_owner=on's
     figures on the page_owner kernel built from it."""
     checks = []
-    if "track" not in f.runs or f.label != pctest_kernels.OWNER_BASE_LABEL:
+    if "track" not in f.runs or f.label != OWNER_BASE_LABEL:
         return checks
     if not ref:
         return [(False, f"track=1: no page_owner figures in {OWNER_REF} (make bench writes them)")]

@@ -9,7 +9,7 @@ import os
 import subprocess
 
 from pctest_common import Error, log, run
-from pctest_kernels import ARCHES, DEFAULT_KERNELS, LABELS
+from pctest_matrix import ARCHES, DEFAULT_KERNELS, LABELS
 
 # Building modules against fetched headers, the static guest programs and
 # the initramfs, and booting it.

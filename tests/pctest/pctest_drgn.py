@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pctest_build
 import pctest_kernels
+import pctest_matrix
 import pctest_vm
 from pctest_common import ROOT, Error, cache, log, run
 from pctest_kernels import AptState
+from pctest_matrix import Boot
 from pctest_panic import guest_reports, sayer
-from pctest_vm import Boot
 
 SCRIPT = ROOT / "scripts" / "pagecheck-drgn.py"
 BOOT = Boot("drgn", "drgn-dump", smp=2, mem=768, timeout=900)
@@ -35,7 +36,7 @@ def debug_vmlinux(kernel):
     dest = cache() / "dbg" / kernel.kver / "vmlinux"
     if dest.is_file():
         return dest
-    apt = AptState(pctest_kernels.label(kernel.label).state)
+    apt = AptState(pctest_matrix.label(kernel.label).state)
     pkg = f"linux-image-{kernel.kver}-dbg"
     tmp = dest.parent.with_name(dest.parent.name + ".tmp")
     with apt.lock():

@@ -19,11 +19,11 @@ from pathlib import Path
 import pctest_build
 import pctest_panic
 from pctest_common import Error, cache, log, run
-from pctest_kernels import HOST_SUITE, AptState
+from pctest_kernels import AptState
+from pctest_matrix import HOST_SUITE
 from pctest_vm import guest_text, sections, splats
 
 TOOLS = ["kexec-tools", "makedumpfile"]
-CRASHKERNEL = "256M"
 # Libraries come from the archive too, except glibc: the guest gets the
 # host's (and its ELF interpreter), which the other guest programs use.
 HOST_LIBS = {"libc6", "libgcc-s1", "libcrypt1"}

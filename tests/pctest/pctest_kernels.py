@@ -30,157 +30,13 @@ from pathlib import Path
 
 from pctest_common import (ROOT, Error, Lock, age_seconds, cache, log, offline,
                            run, tail, utc_stamp, warn)
-
-HOST_SUITE = "bookworm"
-
-
-@dataclass(frozen=True)
-class Arch:
-    """How to build for and boot one Debian architecture. Foreign ones
-    (arm64, s390x) are built with Debian's cross gcc against their own
-    headers and the amd64 linux-kbuild, and use a virtio console
-    (/dev/hvc0) as the out-of-band channel: its modules, from the image
-    package, are loaded by the guest init in the order of guest_modules."""
-    name: str               # Debian architecture, also the kernel flavour
-    make_arch: str          # ARCH= for Kbuild
-    cross_compile: str      # CROSS_COMPILE= prefix; empty when native
-    qemu: str               # QEMU binary
-    qemu_package: str       # the Debian package that has it
-    machine: tuple          # QEMU arguments choosing the machine
-    cpu: str                # default -cpu (PC_VM_CPU overrides it)
-    console: str            # the kernel's console= value
-    console_qemu: tuple     # QEMU arguments for the console ({path})
-    oob_device: str         # the guest's device of the out-of-band channel
-    oob_qemu: tuple         # QEMU arguments that connect it to guest.out ({path})
-    cmdline: tuple          # kernel options this machine needs
-    gnu_type: str = "x86_64-linux-gnu"  # the GNU triplet (cross gcc, libc)
-    elf_machine: int = 62   # e_machine of its objects (EM_X86_64)
-    guest_modules: tuple = ()   # modules the guest loads first (by name)
-    cross_packages: tuple = ()  # host packages that build for it
-
-    @property
-    def foreign(self):
-        return bool(self.cross_compile)
-
-    @property
-    def cc(self):
-        """The C compiler of static guest programs."""
-        return f"{self.cross_compile}gcc"
-
-
-ARCHES = {
-    "amd64": Arch(
-        name="amd64", make_arch="x86", cross_compile="",
-        qemu="qemu-system-x86_64", qemu_package="qemu-system-x86", machine=(),
-        cpu="qemu64,+smep,+smap,+rdrand",
-        console="ttyS0,115200",
-        console_qemu=("-serial", "file:{path}"),
-        oob_device="/dev/ttyS1", oob_qemu=("-serial", "file:{path}"),
-        # TCG: the emulated TSC follows the host clock and is synchronous
-        # across vCPUs; without tsc=reliable the kernel may fall back to
-        # HPET, whose MMIO reads serialise the vCPUs (2-2.5x slower).
-        cmdline=("tsc=reliable", "8250.nr_uarts=2")),
-    # pauth-impdef=on: QARMA pointer authentication in full is ~4x slower
-    "arm64": Arch(
-        name="arm64", make_arch="arm64", cross_compile="aarch64-linux-gnu-",
-        qemu="qemu-system-aarch64", qemu_package="qemu-system-arm", machine=("-M", "virt"),
-        cpu="max,pauth-impdef=on", console="ttyAMA0",
-        console_qemu=("-serial", "file:{path}"),
-        oob_device="/dev/hvc0",
-        oob_qemu=("-device", "virtio-serial-device", "-chardev", "file,id=pcoob,path={path}",
-                  "-device", "virtconsole,chardev=pcoob"),
-        cmdline=(), gnu_type="aarch64-linux-gnu", elf_machine=183,
-        guest_modules=("virtio_mmio", "virtio_console"),
-        cross_packages=("gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross")),
-    "s390x": Arch(
-        name="s390x", make_arch="s390", cross_compile="s390x-linux-gnu-",
-        qemu="qemu-system-s390x", qemu_package="qemu-system-misc",
-        machine=("-M", "s390-ccw-virtio"), cpu="max", console="ttysclp0",
-        console_qemu=("-serial", "file:{path}"),
-        oob_device="/dev/hvc0",
-        oob_qemu=("-device", "virtio-serial-ccw", "-chardev", "file,id=pcoob,path={path}",
-                  "-device", "virtconsole,chardev=pcoob"),
-        cmdline=(), gnu_type="s390x-linux-gnu", elf_machine=22,
-        guest_modules=("virtio_console",),
-        cross_packages=("gcc-s390x-linux-gnu", "libc6-dev-s390x-cross")),
-}
-
-
-@dataclass(frozen=True)
-class Label:
-    """One kernel of the matrix. release is the apt target release of the
-    metapackage linux-image-<arch> ('' = apt's candidate; backports are
-    never candidates). Its Depends names the concrete image package. If
-    that kernel's uname -r or Debian version does not match kver_re and
-    ver_re (Python regexes searched, "." = anything), the newest
-    linux-image-<kver>-<arch> in the state's lists that matches both is
-    used instead. suite is the Debian suite whose compiler builds modules
-    for it."""
-    name: str
-    arch: str
-    state: str
-    release: str
-    kver_re: str
-    ver_re: str
-    suite: str
-
-    @property
-    def meta(self):
-        meta = f"linux-image-{self.arch}"
-        return f"{meta}/{self.release}" if self.release else meta
-
-
-LABELS = [
-    Label("6.1", "amd64", "bookworm", "", ".", ".", "bookworm"),
-    Label("6.12", "amd64", "bookworm", "bookworm-backports", ".", ".", "bookworm"),
-    Label("6.12-trixie", "amd64", "trixie", "", r"^6\.12\.", ".", "trixie"),
-    Label("5.10", "amd64", "bullseye", "", r"^5\.10\.", ".", "bullseye"),
-    Label("7", "amd64", "sid", "unstable", r"^7\.", r"^[^~]+$", "sid"),
-    Label("7-rc", "amd64", "experimental", "experimental", r"^7\.", r"~rc", "experimental"),
-    Label("6.1-arm64", "arm64", "bookworm-arm64", "", ".", ".", "bookworm"),
-    Label("6.12-arm64", "arm64", "bookworm-arm64", "bookworm-backports", ".", ".", "bookworm"),
-    Label("6.1-s390x", "s390x", "bookworm-s390x", "", ".", ".", "bookworm"),
-    Label("6.12-s390x", "s390x", "bookworm-s390x", "bookworm-backports", ".", ".", "bookworm"),
-]
-DEFAULT_KERNELS = ["5.10", "6.1", "6.12", "6.12-trixie", "7",
-                   "6.1-arm64", "6.12-arm64", "6.1-s390x", "6.12-s390x"]
+from pctest_matrix import (APT_STATES, ARCHES, CHROOT_SUITES, HOST_SUITE, OWNER_BASE_LABEL,
+                           OWNER_LABEL, label, state_arch)
 
 MIRROR = "http://deb.debian.org/debian"
 SECURITY = "http://deb.debian.org/debian-security"
+_ARCHIVES = {"debian": MIRROR, "security": SECURITY}
 _SIGNED = "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]"
-# sources.list of each apt state: (mirror, suite) pairs.
-APT_STATES = {
-    "bookworm": [(MIRROR, "bookworm"), (MIRROR, "bookworm-updates"),
-                 (MIRROR, "bookworm-backports"), (SECURITY, "bookworm-security")],
-    # apt's candidate: the newest of the three
-    "trixie": [(MIRROR, "trixie"), (MIRROR, "trixie-updates"), (SECURITY, "trixie-security")],
-    # bullseye-backports is archived (404 on the mirror)
-    "bullseye": [(MIRROR, "bullseye"), (MIRROR, "bullseye-updates"),
-                 (SECURITY, "bullseye-security")],
-    "sid": [(MIRROR, "sid")],
-    # experimental alone is not installable: sid under it
-    "experimental": [(MIRROR, "sid"), (MIRROR, "experimental")],
-}
-# Foreign architectures: "<state>-<arch>" is <state>'s sources for <arch>,
-# with amd64 beside it for linux-kbuild (its tools run on the host).
-for _state in ("bookworm",):
-    for _arch in ("arm64", "s390x"):
-        APT_STATES[f"{_state}-{_arch}"] = APT_STATES[_state]
-
-
-def state_arch(state):
-    """The architecture an apt state's lists are for."""
-    for arch in ARCHES:
-        if state.endswith("-" + arch):
-            return arch
-    return "amd64"
-
-
-def label(name):
-    for entry in LABELS:
-        if entry.name == name:
-            return entry
-    raise Error(f"unknown kernel label '{name}' (labels: {' '.join(l.name for l in LABELS)})")
 
 
 # ---------------------------------------------------------------------------
@@ -266,7 +122,7 @@ class AptState:
         return Lock(self.dir / "fetch.lock", f"another kernel fetch using {self.dir}")
 
     def sources(self):
-        return "".join(f"{_SIGNED} {m} {s} main\n" for m, s in APT_STATES[self.state])
+        return "".join(f"{_SIGNED} {_ARCHIVES[a]} {s} main\n" for a, s in APT_STATES[self.state])
 
     def config(self):
         d = self.dir
@@ -736,20 +592,11 @@ class Chroot:
     chroots/<suite>.lock is shared while running, exclusive while changing."""
 
     def __init__(self, suite):
-        if suite in ("bullseye", "bookworm", "trixie"):
-            self.dist = suite
-            self.mirrors = [f"deb {MIRROR} {suite} main", f"deb {MIRROR} {suite}-updates main",
-                            f"deb {SECURITY} {suite}-security main"]
-            self.hdr_meta = "linux-headers-amd64"
-        elif suite == "sid":
-            self.dist, self.mirrors, self.hdr_meta = "sid", [f"deb {MIRROR} sid main"], \
-                "linux-headers-amd64"
-        elif suite == "experimental":
-            self.dist = "sid"
-            self.mirrors = [f"deb {MIRROR} sid main", f"deb {MIRROR} experimental main"]
-            self.hdr_meta = "linux-headers-amd64/experimental linux-headers-amd64"
-        else:
-            raise Error(f"unknown suite '{suite}' (bullseye, bookworm, trixie, sid, experimental)")
+        if suite not in CHROOT_SUITES:
+            raise Error(f"unknown suite '{suite}' ({', '.join(CHROOT_SUITES)})")
+        spec = CHROOT_SUITES[suite]
+        self.dist, self.hdr_meta = spec.dist, spec.hdr_meta
+        self.mirrors = [f"deb {_ARCHIVES[a]} {s} main" for a, s in spec.sources]
         self.suite = suite
         self.packages = ["debian-archive-keyring", "make", "libc6-dev", "bc", "flex", "bison",
                          "libelf-dev", "libssl-dev", "kmod", "python3", "sparse",
@@ -1159,7 +1006,6 @@ def _debug_prune(dk, out, tb):
 # The benchmark boots it with and without page_owner=on.
 
 OWNER_RECIPE = 1
-OWNER_BASE_LABEL = "6.12"
 OWNER_LOCALVERSION = "-pcowner"
 OWNER_CONFIG = ["--enable", "PAGE_OWNER",
                 # Debian's module signing key is not in linux-source: the
@@ -1218,7 +1064,7 @@ def owner_kernel():
                     _fetch_source(ok, apt, version)
             _owner_build(ok, out, tb, base_config)
         env = dict(line.split("=", 1) for line in (out / "env").read_text().splitlines())
-    return Kernel("6.12-page_owner", "amd64", env["KVER"], Path(env["VMLINUZ"]),
+    return Kernel(OWNER_LABEL, "amd64", env["KVER"], Path(env["VMLINUZ"]),
                   Path(env["KDIR"]), Path(env["MODDIR"]), HOST_SUITE)
 
 
@@ -1252,7 +1098,7 @@ def _owner_build(ok, out, tb, base_config):
         kver = (src / "include" / "config" / "kernel.release").read_text().strip()
         bz = src / "arch" / "x86" / "boot" / "bzImage"
         (tmp / "root" / "lib" / "modules" / kver / "kernel").mkdir(parents=True)
-        hello_build(Kernel("6.12-page_owner", "amd64", kver, bz, src, tmp / "root", HOST_SUITE),
+        hello_build(Kernel(OWNER_LABEL, "amd64", kver, bz, src, tmp / "root", HOST_SUITE),
                     tmp / "hello-test")
         shutil.rmtree(tmp / "hello-test")
         (tmp / "env").write_text(

@@ -21,6 +21,7 @@ import pctest_build      # noqa: E402
 import pctest_fingerprint  # noqa: E402
 import pctest_jobs       # noqa: E402
 import pctest_kernels    # noqa: E402
+import pctest_matrix     # noqa: E402
 import pctest_ktap       # noqa: E402
 import pctest_vm         # noqa: E402
 from pctest_common import Error, Interrupted  # noqa: E402
@@ -288,15 +289,15 @@ def test_judge_boot(tmp_path):
 def test_cmdline_and_qemu_command(tmp_path, monkeypatch):
     monkeypatch.delenv("PC_VM_TUNE", raising=False)
     monkeypatch.delenv("PC_VM_CPU", raising=False)
-    arch = pctest_kernels.ARCHES["amd64"]
-    boot = pctest_vm.Boot("check", "check", "hooks=tracepoint,ftrace,kprobe", 4, 2048, 3000)
+    arch = pctest_matrix.ARCHES["amd64"]
+    boot = pctest_matrix.Boot("check", "check", "hooks=tracepoint,ftrace,kprobe", 4, 2048, 3000)
     line = pctest_vm.cmdline(arch, boot)
     for word in ("console=ttyS0,115200", "panic_on_warn=1", "panic=-1", "oops=panic",
                  "softlockup_panic=1", "hung_task_panic=1", "tsc=reliable", "8250.nr_uarts=2",
                  "rdinit=/init", "loglevel=7", "pc.mode=check",
                  "pc.args=hooks=tracepoint,ftrace,kprobe"):
         assert word in line.split()
-    two = pctest_vm.Boot("b", "bench", "config=floor size=ci", cmdline="nokaslr norandmaps")
+    two = pctest_matrix.Boot("b", "bench", "config=floor size=ci", cmdline="nokaslr norandmaps")
     assert 'pc.args="config=floor size=ci" nokaslr norandmaps' in pctest_vm.cmdline(arch, two, True)
     cmd = pctest_vm.qemu_command(arch, "vmlinuz", "initrd", tmp_path, boot, line, icount=True)
     assert cmd[:3] == ["qemu-system-x86_64", "-accel", "tcg,thread=single"]
@@ -341,7 +342,7 @@ def kernel_answers(kver, ver, kbuild="linux-kbuild-6.1", common="linux-headers-6
 
 
 def test_resolve_candidate_metapackage():
-    lab = pctest_kernels.label("6.1")
+    lab = pctest_matrix.label("6.1")
     answers = {show("linux-image-amd64"): stanza(
         Package="linux-image-amd64", Version="6.1.192-3",
         Depends="linux-image-6.1.0-57-amd64 (= 6.1.192-3)")}
@@ -355,7 +356,7 @@ def test_resolve_candidate_metapackage():
 
 
 def test_resolve_backports_metapackage_and_split_image():
-    lab = pctest_kernels.label("6.12")
+    lab = pctest_matrix.label("6.12")
     assert lab.meta == "linux-image-amd64/bookworm-backports"
     kver, ver = "6.12.95+deb12-amd64", "6.12.95-1~bpo12+1"
     answers = {show(lab.meta): stanza(Package="linux-image-amd64",
@@ -402,14 +403,14 @@ def search_answers():
 def test_resolve_regex_filters_search_the_newest():
     # sid's metapackage still points at 6.17: "^7\." searches, and "^[^~]+$"
     # keeps release candidates and the rt flavour out.
-    seven = pctest_kernels.label("7")
+    seven = pctest_matrix.label("7")
     answers = search_answers()
     answers[show(seven.meta)] = stanza(Depends="linux-image-6.17.1-amd64 (= 6.17.1-1)")
     answers.update(kernel_answers("7.0.2-amd64", "7.0.2-1", "linux-kbuild-7.0", "linux-headers-7.0.2-common"))
     res = pctest_kernels.resolve(seven, FakeApt(answers))
     assert (res.kver, res.version) == ("7.0.2-amd64", "7.0.2-1")
     # "~rc": the newest release candidate, not the cloud flavour.
-    rc = pctest_kernels.label("7-rc")
+    rc = pctest_matrix.label("7-rc")
     answers[show(rc.meta)] = stanza(Depends="linux-image-6.17.1-amd64 (= 6.17.1-1)")
     answers.update(kernel_answers("7.1-rc5-amd64", "7.1~rc5-1~exp1", "linux-kbuild-7.1",
                                   "linux-headers-7.1-rc5-common"))
@@ -419,14 +420,14 @@ def test_resolve_regex_filters_search_the_newest():
 
 def test_resolve_fails_without_match():
     with pytest.raises(Error, match="matches"):
-        pctest_kernels.resolve(pctest_kernels.label("5.10"), FakeApt(search_answers()))
+        pctest_kernels.resolve(pctest_matrix.label("5.10"), FakeApt(search_answers()))
     with pytest.raises(Error, match="cannot resolve"):
-        pctest_kernels.resolve(pctest_kernels.label("6.1"), FakeApt({}))
+        pctest_kernels.resolve(pctest_matrix.label("6.1"), FakeApt({}))
 
 
 def test_fallback_to_the_cached_result(tmp_path, monkeypatch):
     monkeypatch.setenv("PAGECHECK_CACHE", str(tmp_path))
-    lab = pctest_kernels.label("6.1")
+    lab = pctest_matrix.label("6.1")
     with pytest.raises(Error, match="no cached kernel"):
         pctest_kernels.fallback(lab, "apt is down")
     kernel = pctest_kernels.cached_kernel(lab, "6.1.0-56-amd64")
@@ -679,33 +680,32 @@ def test_demo_installs_no_bench_dkms_or_chroot_tools(monkeypatch):
 
 
 def test_boot_plan_is_data():
-    import pctest
-    boots = pctest.plan("6.12")
+    boots = pctest_matrix.plan("6.12")
     assert [(b.mode, b.args, b.smp, b.mem, b.timeout, b.cmdline) for b in boots] == \
         [("check", "hooks=tracepoint,ftrace,kprobe cycles=10 unload=30 churn=120 endurance=512",
           4, 2048, 3000, ""),
          ("kernel-checks", "", 2, 1024, 600, "init_on_alloc=0")]
     # the other labels: the same checks, smaller loads
-    assert [(b.mode, b.args, b.smp) for b in pctest.plan("5.10")] == \
+    assert [(b.mode, b.args, b.smp) for b in pctest_matrix.plan("5.10")] == \
         [("check", "hooks=tracepoint,ftrace,kprobe fp=300000 cycles=5 flood=200000 "
           "fuzz=2000 unload=10 churn=60 endurance=256", 4)]
-    assert [(b.name, b.smp, b.maxcpus) for b in pctest.plan("6.1")] == \
+    assert [(b.name, b.smp, b.maxcpus) for b in pctest_matrix.plan("6.1")] == \
         [("check", 4, 0), ("many-cpus", 2, 255), ("panic", 2, 0), ("kdump", 2, 0)]
-    assert "crash_kexec_post_notifiers" in pctest.find_boot("6.1", "kdump").cmdline
-    assert [(b.name, b.args) for b in pctest.plan("7-rc", canary=True)] == \
+    assert "crash_kexec_post_notifiers" in pctest_matrix.find_boot("6.1", "kdump").cmdline
+    assert [(b.name, b.args) for b in pctest_matrix.plan("7-rc", canary=True)] == \
         [("check", "hooks=tracepoint,ftrace,kprobe fp=300000 cycles=5 flood=200000 "
           "fuzz=2000 unload=10 churn=60 endurance=256 track=0 reliability=0 lockdown=0")]
-    assert pctest.find_boot("debug", "check").timeout == 7200
+    assert pctest_matrix.find_boot("debug", "check").timeout == 7200
     # foreign labels: the same checks, smaller loads
     for label in ("6.1-arm64", "6.12-arm64", "6.1-s390x", "6.12-s390x"):
-        (foreign,) = pctest.plan(label)
+        (foreign,) = pctest_matrix.plan(label)
         assert foreign.mode == "check" and foreign.args.startswith("hooks=tracepoint,ftrace,kprobe ")
         assert "reliability=0" not in foreign.args and "lockdown=0" not in foreign.args
         assert foreign.args.endswith("endurance=256 unload=5" if "s390x" in label
                                      else "unload=10 churn=60 endurance=256")
-    assert pctest.find_boot("debug", "signed-lockdown").cmdline == "lockdown=integrity"
+    assert pctest_matrix.find_boot("debug", "signed-lockdown").cmdline == "lockdown=integrity"
     with pytest.raises(Error, match="no boot"):
-        pctest.find_boot("6.12", "reliability")
+        pctest_matrix.find_boot("6.12", "reliability")
 
 
 def test_extend_initramfs_appends_a_second_archive(tmp_path):
@@ -942,7 +942,7 @@ def test_panic_judge():
 # Foreign architectures (arm64, s390x)
 
 def test_foreign_label_resolves_amd64_kbuild():
-    lab = pctest_kernels.label("6.1-arm64")
+    lab = pctest_matrix.label("6.1-arm64")
     assert (lab.arch, lab.state, lab.suite) == ("arm64", "bookworm-arm64", "bookworm")
     kver, ver = "6.1.0-57-arm64", "6.1.192-3"
     answers = {show("linux-image-arm64"): stanza(Package="linux-image-arm64",
@@ -955,13 +955,13 @@ def test_foreign_label_resolves_amd64_kbuild():
 
 def test_apt_state_architectures(tmp_path, monkeypatch):
     monkeypatch.setenv("PAGECHECK_CACHE", str(tmp_path))
-    assert pctest_kernels.state_arch("bookworm") == "amd64"
-    assert pctest_kernels.state_arch("bookworm-s390x") == "s390x"
+    assert pctest_matrix.state_arch("bookworm") == "amd64"
+    assert pctest_matrix.state_arch("bookworm-s390x") == "s390x"
     assert "APT::Architecture" not in pctest_kernels.AptState("bookworm").config()
     conf = pctest_kernels.AptState("bookworm-arm64").config()
     assert 'APT::Architecture "arm64";' in conf
     assert 'APT::Architectures { "arm64"; "amd64"; };' in conf
-    assert pctest_kernels.APT_STATES["bookworm-arm64"] == pctest_kernels.APT_STATES["bookworm"]
+    assert pctest_matrix.APT_STATES["bookworm-arm64"] == pctest_matrix.APT_STATES["bookworm"]
 
 
 def test_foreign_make_args_and_qemu(tmp_path, monkeypatch):
@@ -972,16 +972,16 @@ def test_foreign_make_args_and_qemu(tmp_path, monkeypatch):
     assert pctest_kernels.make_arch_args(k) == ["ARCH=s390", "CROSS_COMPILE=s390x-linux-gnu-"]
     k.arch = "amd64"
     assert pctest_kernels.make_arch_args(k) == []
-    arch = pctest_kernels.ARCHES["arm64"]
-    boot = pctest_vm.Boot("check", "check")
+    arch = pctest_matrix.ARCHES["arm64"]
+    boot = pctest_matrix.Boot("check", "check")
     line = pctest_vm.cmdline(arch, boot)
     assert "console=ttyAMA0" in line.split() and "pc.oob=/dev/hvc0" in line.split()
-    assert "pc.oob" not in pctest_vm.cmdline(pctest_kernels.ARCHES["amd64"], boot)
+    assert "pc.oob" not in pctest_vm.cmdline(pctest_matrix.ARCHES["amd64"], boot)
     cmd = pctest_vm.qemu_command(arch, "Image", "initrd", tmp_path, boot, line, icount=False)
     assert cmd[0] == "qemu-system-aarch64" and cmd[cmd.index("-M") + 1] == "virt"
     assert cmd[cmd.index("-cpu") + 1] == "max,pauth-impdef=on"
     assert f"file,id=pcoob,path={tmp_path}/guest.out" in cmd
-    s390 = pctest_vm.qemu_command(pctest_kernels.ARCHES["s390x"], "v", "i", tmp_path, boot,
+    s390 = pctest_vm.qemu_command(pctest_matrix.ARCHES["s390x"], "v", "i", tmp_path, boot,
                                   line, icount=False)
     assert "virtio-serial-ccw" in s390 and s390[s390.index("-M") + 1] == "s390-ccw-virtio"
 

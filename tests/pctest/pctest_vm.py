@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pctest_common import Error, log, stop, tail
-from pctest_kernels import ARCHES
+from pctest_matrix import ARCHES
 from pctest_ktap import FAIL, PASS, Result, figures, parse
 
 DONE = re.compile(rb"PAGECHECK-GUEST-DONE rc=(\d+)")
@@ -30,19 +30,6 @@ DONE = re.compile(rb"PAGECHECK-GUEST-DONE rc=(\d+)")
 SPLAT = re.compile(r"WARNING:|Oops|BUG: (?!pagecheck|Bad page state)|"
                    r"general protection|RIP: 0010|soft lockup|rcu.*stall|"
                    r"KASAN|UBSAN|possible circular|lockdep is turned off|sleeping function")
-
-
-@dataclass(frozen=True)
-class Boot:
-    """One boot of a plan: the guest runs /pc/suite.sh MODE ARGS..."""
-    name: str
-    mode: str
-    args: str = ""          # pc.args, words "k=v k=v"
-    smp: int = 4
-    mem: int = 2048         # MiB
-    timeout: int = 3000     # seconds
-    cmdline: str = ""       # extra kernel options
-    maxcpus: int = 0        # possible CPUs, hot-pluggable beyond smp; 0: smp
 
 
 @dataclass
