@@ -187,6 +187,14 @@ class Lock:
         self.fd = None
 
 
+def read_text(path):
+    """A file's text, None if it cannot be read."""
+    try:
+        return Path(path).read_text(errors="replace")
+    except OSError:
+        return None
+
+
 def age_seconds(path):
     """Seconds since path was modified; huge if it does not exist."""
     try:

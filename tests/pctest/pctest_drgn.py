@@ -17,8 +17,8 @@ import pctest_build
 import pctest_kernels
 import pctest_matrix
 import pctest_vm
+from pctest_apt import AptState
 from pctest_common import ROOT, Error, cache, log, run
-from pctest_kernels import AptState
 from pctest_matrix import Boot
 from pctest_panic import guest_reports, sayer
 

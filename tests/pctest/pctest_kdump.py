@@ -19,7 +19,7 @@ from pathlib import Path
 import pctest_build
 import pctest_panic
 from pctest_common import Error, cache, log, run
-from pctest_kernels import AptState
+from pctest_apt import AptState
 from pctest_matrix import HOST_SUITE
 from pctest_vm import guest_text, sections, splats
 

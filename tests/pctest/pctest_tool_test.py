@@ -17,6 +17,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import pctest_apt        # noqa: E402
 import pctest_build      # noqa: E402
 import pctest_fingerprint  # noqa: E402
 import pctest_jobs       # noqa: E402
@@ -443,7 +444,7 @@ def test_fallback_to_the_cached_result(tmp_path, monkeypatch):
 
 def test_apt_state_never_reads_etc_apt(tmp_path, monkeypatch):
     monkeypatch.setenv("PAGECHECK_CACHE", str(tmp_path))
-    apt = pctest_kernels.AptState("experimental")
+    apt = pctest_apt.AptState("experimental")
     apt.setup()
     conf = (tmp_path / "apt" / "experimental" / "apt.conf").read_text()
     assert 'Dir::Etc::main "/dev/null";' in conf and 'Acquire::Check-Valid-Until "false";' in conf
@@ -460,7 +461,7 @@ def test_apt_state_never_reads_etc_apt(tmp_path, monkeypatch):
     ("7.1~rc5-1", "7.1-1", -1), ("1:1.0", "2.0", 1), ("6.12.95-1~bpo12+1", "6.12.95-1", -1),
     ("1.0a", "1.0", 1), ("1.0", "1.0", 0), ("1.01", "1.1", 0), ("2.10", "2.9", 1)])
 def test_version_compare(a, b, sign):
-    got = pctest_kernels.version_compare(a, b)
+    got = pctest_apt.version_compare(a, b)
     assert (got > 0) - (got < 0) == sign
     if sign:        # cross-check with dpkg where it exists
         res = subprocess.run(["dpkg", "--compare-versions", a, "gt" if sign > 0 else "lt", b])
@@ -470,7 +471,7 @@ def test_version_compare(a, b, sign):
 def test_chroot_cache_key_is_stable(tmp_path, monkeypatch):
     """Changing the key makes a new chroot and deletes the old ones."""
     monkeypatch.setenv("PAGECHECK_CACHE", str(tmp_path))
-    assert pctest_kernels.Chroot("bullseye").dir.name == "bullseye-4111a3af61"
+    assert pctest_apt.Chroot("bullseye").dir.name == "bullseye-4111a3af61"
 
 
 def test_debug_config_check():
@@ -957,8 +958,8 @@ def test_apt_state_architectures(tmp_path, monkeypatch):
     monkeypatch.setenv("PAGECHECK_CACHE", str(tmp_path))
     assert pctest_matrix.state_arch("bookworm") == "amd64"
     assert pctest_matrix.state_arch("bookworm-s390x") == "s390x"
-    assert "APT::Architecture" not in pctest_kernels.AptState("bookworm").config()
-    conf = pctest_kernels.AptState("bookworm-arm64").config()
+    assert "APT::Architecture" not in pctest_apt.AptState("bookworm").config()
+    conf = pctest_apt.AptState("bookworm-arm64").config()
     assert 'APT::Architecture "arm64";' in conf
     assert 'APT::Architectures { "arm64"; "amd64"; };' in conf
     assert pctest_matrix.APT_STATES["bookworm-arm64"] == pctest_matrix.APT_STATES["bookworm"]
