@@ -23,63 +23,16 @@ _ARCHIVES = {"debian": MIRROR, "security": SECURITY}
 _SIGNED = "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]"
 
 
-# ---------------------------------------------------------------------------
-# Debian version comparison (dpkg's verrevcmp).
-
-def _order(c):
-    if c == "":
-        return 0
-    if c.isdigit():
-        return 0
-    if c.isalpha():
-        return ord(c)
-    if c == "~":
-        return -1
-    return ord(c) + 256
-
-
-def _verrevcmp(a, b):
-    i = j = 0
-    while i < len(a) or j < len(b):
-        while (i < len(a) and not a[i].isdigit()) or (j < len(b) and not b[j].isdigit()):
-            ac = _order(a[i] if i < len(a) else "")
-            bc = _order(b[j] if j < len(b) else "")
-            if ac != bc:
-                return ac - bc
-            i += 1
-            j += 1
-        while i < len(a) and a[i] == "0":
-            i += 1
-        while j < len(b) and b[j] == "0":
-            j += 1
-        first_diff = 0
-        while i < len(a) and a[i].isdigit() and j < len(b) and b[j].isdigit():
-            if not first_diff:
-                first_diff = ord(a[i]) - ord(b[j])
-            i += 1
-            j += 1
-        if i < len(a) and a[i].isdigit():
-            return 1
-        if j < len(b) and b[j].isdigit():
-            return -1
-        if first_diff:
-            return first_diff
-    return 0
-
-
-def _split_version(v):
-    epoch, _, rest = v.rpartition(":") if ":" in v else ("0", "", v)
-    upstream, _, revision = rest.rpartition("-") if "-" in rest else (rest, "", "")
-    return int(epoch or 0), upstream, revision
-
-
 def version_compare(a, b):
-    """<0, 0 or >0 as Debian version a sorts before, with or after b."""
-    ea, ua, ra = _split_version(a)
-    eb, ub, rb = _split_version(b)
-    if ea != eb:
-        return ea - eb
-    return _verrevcmp(ua, ub) or _verrevcmp(ra, rb)
+    """<0, 0 or >0 as Debian version a sorts before, with or after b, in
+    dpkg's own order (dpkg --compare-versions)."""
+    for op, sign in (("lt", -1), ("gt", 1)):
+        res = run(["dpkg", "--compare-versions", a, op, b], check=False)
+        if res.returncode > 1:
+            raise Error(f"cannot compare Debian versions '{a}' and '{b}': {res.stderr.strip()}")
+        if res.returncode == 0:
+            return sign
+    return 0
 
 
 # ---------------------------------------------------------------------------
