@@ -42,6 +42,7 @@ import pctest_layers     # noqa: E402
 import pctest_matrix     # noqa: E402
 import pctest_panic      # noqa: E402
 import pctest_programs   # noqa: E402
+import pctest_source     # noqa: E402
 import pctest_vm         # noqa: E402
 from pctest_common import (ROOT, Error, Interrupted, Stopwatch, cache, catch_signals,  # noqa: E402
                            log, set_prog, verdict)
@@ -69,7 +70,7 @@ def jobs_max():
 
 def get_kernel(label):
     if label == DEBUG_LABEL:
-        return pctest_kernels.debug_kernel()
+        return pctest_source.debug_kernel()
     return pctest_kernels.fetch(label)
 
 
@@ -158,7 +159,7 @@ def cmd_fetch(args):
 
 
 def cmd_owner_kernel(args):
-    kernel = pctest_kernels.owner_kernel()
+    kernel = pctest_source.owner_kernel()
     sys.stdout.write(kernel.describe())
     return 0
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import pctest_build
 import pctest_kernels
+import pctest_source
 import pctest_vm
 from pctest_common import ROOT, Error, cache, log, verdict, warn
 from pctest_matrix import (BENCH_CPU, CI_PLAN, OWNER_BASE_LABEL, OWNER_LABEL, Boot, arch_of,
@@ -138,7 +139,7 @@ def run(labels, ci, out=None, command=None):
     dirs, failed = [], 0
     for label, configs in plans.items():
         try:
-            kernel = pctest_kernels.owner_kernel() if label == OWNER_LABEL else \
+            kernel = pctest_source.owner_kernel() if label == OWNER_LABEL else \
                 pctest_kernels.fetch(label)
         except Error as e:
             log(str(e))

@@ -22,8 +22,9 @@ import pctest_build      # noqa: E402
 import pctest_fingerprint  # noqa: E402
 import pctest_jobs       # noqa: E402
 import pctest_kernels    # noqa: E402
-import pctest_matrix     # noqa: E402
 import pctest_ktap       # noqa: E402
+import pctest_matrix     # noqa: E402
+import pctest_source     # noqa: E402
 import pctest_vm         # noqa: E402
 from pctest_common import Error, Interrupted  # noqa: E402
 
@@ -479,7 +480,7 @@ def test_chroot_cache_key_is_stable(tmp_path, monkeypatch):
 
 
 def test_debug_config_check():
-    errors, notes = pctest_kernels.check_config(
+    errors, notes = pctest_source.check_config(
         "CONFIG_KASAN=y\nCONFIG_LOCKDEP=y\n# CONFIG_RANDOMIZE_BASE is not set\n",
         "CONFIG_KASAN=y\nCONFIG_RANDOMIZE_BASE=y\nCONFIG_FOO=m\n")
     assert errors == ["CONFIG_LOCKDEP=y requested, got not set"]
@@ -586,10 +587,73 @@ def test_record_counts_jobs_figures_and_failures():
     assert "7-rc" not in text.split("## Figures")[0]
 
 
+FAKE_KERNEL_MAKEFILE = """\
+all:
+\tmkdir -p include/config arch/x86/boot
+\techo 6.12.0-pctest >include/config/kernel.release
+\ttouch arch/x86/boot/bzImage Module.symvers
+broken:
+\tfalse
+"""
+
+
+def _fake_source(top, version):
+    """A linux-source-6.12 tarball in top/src whose make 'builds' a kernel."""
+    tree = top.parent / "unpacked" / pctest_source.SOURCE_PACKAGE
+    tree.mkdir(parents=True, exist_ok=True)
+    (tree / "Makefile").write_text(FAKE_KERNEL_MAKEFILE)
+    tb = top / "src" / f"{pctest_source.SOURCE_PACKAGE}_{version}.tar.xz"
+    tb.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["tar", "-cJf", tb, "-C", tree.parent, tree.name], check=True)
+    Path(f"{tb}.version").write_text(version + "\n")
+    return tb
+
+
+def test_kernels_from_source_share_one_recipe(tmp_path, monkeypatch):
+    """Build once, then from the cache; a new version prunes the old build
+    and its tarball; a failed step keeps its log."""
+    monkeypatch.setenv("PAGECHECK_CACHE", str(tmp_path))
+    monkeypatch.setenv("PAGECHECK_DEBUG_KEEP", "1")
+    monkeypatch.setenv("PAGECHECK_DEBUG_JOBS", "1")
+    tested = []
+
+    def hello_build(kernel, dirpath):
+        tested.append(kernel.kver)
+        dirpath.mkdir()
+    monkeypatch.setattr(pctest_source, "hello_build", hello_build)
+    configured = []
+
+    def configure(tree):
+        configured.append(tree.src)
+        tree.run("sh", "-c", "echo CONFIG_X=y >.config")
+
+    def recipe(targets=("all",)):
+        return pctest_source.Recipe("fake", "fake-kernel", "k1", "-pctest", configure,
+                                    targets, lambda tree, kver: None)
+    top = tmp_path / "fake-kernel"
+    old_tb = _fake_source(top, "6.12.1-1")
+    first = pctest_source.build(recipe(), lambda top: "6.12.1-1")
+    assert (first.label, first.kver, first.suite) == ("fake", "6.12.0-pctest", "bookworm")
+    assert first.kdir == top / "6.12.1-1-k1" / "linux" and first.vmlinuz.is_file()
+    assert (top / "6.12.1-1-k1" / "config").read_text() == "CONFIG_X=y\n"
+    assert pctest_source.build(recipe(), lambda top: "6.12.1-1") == first
+    assert len(configured) == 1 and tested == ["6.12.0-pctest"]
+    new_tb = _fake_source(top, "6.12.2-1")
+    pctest_source.build(recipe(), lambda top: "6.12.2-1")
+    assert sorted(p.name for p in top.glob("*/ready")) == ["ready"]
+    assert (top / "6.12.2-1-k1" / "ready").is_file() and not (top / "6.12.1-1-k1").exists()
+    assert new_tb.is_file() and not old_tb.exists()
+    _fake_source(top, "6.12.3-1")
+    with pytest.raises(Error, match="failed-build.log"):
+        pctest_source.build(recipe(("broken",)), lambda top: "6.12.3-1")
+    assert "false" in (top / "failed-build.log").read_text()
+    assert not list(top.glob(".tmp-*"))
+
+
 def test_config_diff_names_each_changed_option():
     before = "CONFIG_A=y\n# CONFIG_PAGE_OWNER is not set\nCONFIG_B=\"x\"\n"
     after = "CONFIG_A=y\nCONFIG_PAGE_OWNER=y\nCONFIG_B=\"\"\nCONFIG_C=y\n"
-    assert pctest_kernels.config_diff(before, after) == [
+    assert pctest_source.config_diff(before, after) == [
         'CONFIG_B="x" -> CONFIG_B=""',
         "(absent) -> CONFIG_C=y",
         "# CONFIG_PAGE_OWNER is not set -> CONFIG_PAGE_OWNER=y"]
