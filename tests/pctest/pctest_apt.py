@@ -11,15 +11,13 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from pctest_common import (ROOT, Error, Lock, age_seconds, cache, log, offline, read_text,
                            run, tail, utc_stamp, warn)
 from pctest_matrix import APT_STATES, CHROOT_SUITES, state_arch
 
-MIRROR = "http://deb.debian.org/debian"
-SECURITY = "http://deb.debian.org/debian-security"
-_ARCHIVES = {"debian": MIRROR, "security": SECURITY}
 _SIGNED = "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]"
 
 
@@ -36,12 +34,114 @@ def version_compare(a, b):
 
 
 # ---------------------------------------------------------------------------
+# The mirrors: the host's. Its apt sources name the Debian archive mirror
+# (a source of a Debian suite's main component) and the security mirror
+# (a source of a *-security suite); PAGECHECK_MIRROR and
+# PAGECHECK_SECURITY_MIRROR override them.
+
+APT_ETC = Path("/etc/apt")
+MIRROR_ENV = {"debian": "PAGECHECK_MIRROR", "security": "PAGECHECK_SECURITY_MIRROR"}
+_DEBIAN_SUITES = {"jessie", "stretch", "buster", "bullseye", "bookworm", "trixie", "forky",
+                  "duke", "sid", "experimental", "oldoldstable", "oldstable", "stable",
+                  "testing", "unstable"}
+_SUITE_PARTS = re.compile(r"(-updates|-backports(-sloppy)?|-proposed-updates|-security|/updates)$")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One enabled deb source of the host: a URI serving a suite."""
+    uri: str
+    suite: str
+    components: tuple
+
+
+def one_line_sources(text):
+    """The deb sources of a sources.list in the one-line format:
+    deb [options] URI SUITE COMPONENT..."""
+    found = []
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        if not words or words[0] != "deb":
+            continue
+        words = words[1:]
+        if words and words[0].startswith("["):
+            while words and not words[0].endswith("]"):
+                words.pop(0)
+            words = words[1:]
+        if len(words) >= 2:
+            found.append(Source(words[0], words[1], tuple(words[2:])))
+    return found
+
+
+def deb822_sources(text):
+    """The deb sources of a .sources file (deb822 stanzas: Types, URIs,
+    Suites, Components; Enabled: no turns a stanza off)."""
+    found = []
+    for stanza in re.split(r"\n[ \t]*\n", text):
+        fields, name = {}, None
+        for line in stanza.splitlines():
+            if line.startswith("#") or not line.strip():
+                continue
+            if line[0] in " \t" and name:
+                fields[name] += " " + line.strip()
+                continue
+            name, _, value = line.partition(":")
+            name = name.strip().lower()
+            fields[name] = value.strip()
+        if "deb" not in fields.get("types", "").split() or \
+                fields.get("enabled", "yes").lower() == "no":
+            continue
+        components = tuple(fields.get("components", "").split())
+        found += [Source(uri, suite, components) for uri in fields.get("uris", "").split()
+                  for suite in fields.get("suites", "").split()]
+    return found
+
+
+def host_sources(etc):
+    """Every enabled deb source in etc/sources.list and etc/sources.list.d/
+    (*.list, *.sources), in apt's order."""
+    files = [etc / "sources.list", *sorted((etc / "sources.list.d").glob("*.list")),
+             *sorted((etc / "sources.list.d").glob("*.sources"))]
+    found = []
+    for path in files:
+        text = read_text(path) or ""
+        found += deb822_sources(text) if path.suffix == ".sources" else one_line_sources(text)
+    return found
+
+
+def pick_mirror(sources, archive):
+    """The URI of the first source of archive: "security" serves a
+    *-security suite, "debian" another Debian suite's main component."""
+    for src in sources:
+        security = src.suite.endswith(("-security", "/updates"))
+        debian = _SUITE_PARTS.sub("", src.suite) in _DEBIAN_SUITES and "main" in src.components
+        if debian and security == (archive == "security") and not src.uri.startswith("cdrom:"):
+            return src.uri.rstrip("/")
+    return None
+
+
+def mirror(archive):
+    """The mirror of archive ("debian" or "security"): its environment
+    variable, else the host's apt sources."""
+    env = MIRROR_ENV[archive]
+    if os.environ.get(env):
+        return os.environ[env].rstrip("/")
+    found = pick_mirror(host_sources(APT_ETC), archive)
+    if found is None:
+        what = "Debian archive mirror (a source of a Debian suite's main component)" \
+            if archive == "debian" else "Debian security mirror (a source of a *-security suite)"
+        raise Error(f"no {what} in {APT_ETC}/sources.list or {APT_ETC}/sources.list.d/: "
+                    f"set {env} to its URI, as a sources.list line names it")
+    return found
+
+
+# ---------------------------------------------------------------------------
 # Apt: a private state per apt state name.
 
 class AptState:
-    """One private apt configuration: apt/<state>/ in the cache. Nothing in
-    /etc/apt is read (APT_CONFIG is parsed first, and it points
-    Dir::Etc::Parts and the rest elsewhere)."""
+    """One private apt configuration: apt/<state>/ in the cache, with the
+    host's mirrors (mirror()). apt reads nothing in /etc/apt (APT_CONFIG
+    is parsed first, and it points Dir::Etc::Parts and the rest elsewhere)."""
 
     def __init__(self, state):
         if state not in APT_STATES:
@@ -59,7 +159,7 @@ class AptState:
         return Lock(self.dir / "fetch.lock", f"another kernel fetch using {self.dir}")
 
     def sources(self):
-        return "".join(f"{_SIGNED} {_ARCHIVES[a]} {s} main\n" for a, s in APT_STATES[self.state])
+        return "".join(f"{_SIGNED} {mirror(a)} {s} main\n" for a, s in APT_STATES[self.state])
 
     def config(self):
         d = self.dir
@@ -196,7 +296,7 @@ class Chroot:
             raise Error(f"unknown suite '{suite}' ({', '.join(CHROOT_SUITES)})")
         spec = CHROOT_SUITES[suite]
         self.dist, self.hdr_meta = spec.dist, spec.hdr_meta
-        self.mirrors = [f"deb {_ARCHIVES[a]} {s} main" for a, s in spec.sources]
+        self.mirrors = [f"deb {mirror(a)} {s} main" for a, s in spec.sources]
         self.suite = suite
         self.packages = ["debian-archive-keyring", "make", "libc6-dev", "bc", "flex", "bison",
                          "libelf-dev", "libssl-dev", "kmod", "python3", "sparse",

@@ -28,6 +28,18 @@ import pctest_source     # noqa: E402
 import pctest_vm         # noqa: E402
 from pctest_common import Error, Interrupted  # noqa: E402
 
+# Mirrors for the tests: any URI apt takes; no test reaches it.
+ARCHIVE = "file:/srv/mirror/debian"
+SECURITY = "file:/srv/security/debian-security"
+
+
+@pytest.fixture(autouse=True)
+def mirrors(tmp_path, monkeypatch):
+    """No test reads the host's apt sources, unless it says so."""
+    monkeypatch.setattr(pctest_apt, "APT_ETC", tmp_path / "no-etc-apt")
+    monkeypatch.setenv("PAGECHECK_MIRROR", ARCHIVE)
+    monkeypatch.setenv("PAGECHECK_SECURITY_MIRROR", SECURITY)
+
 
 def lines(text, prefix="6.12/check"):
     return [r.line(prefix) for r in pctest_ktap.parse(textwrap.dedent(text))]
@@ -377,7 +389,7 @@ def test_resolve_backports_metapackage_and_split_image():
 
 
 def madison(name, *versions):
-    return "".join(f" {name} | {v} | http://deb.debian.org/debian sid/main amd64 Packages\n"
+    return "".join(f" {name} | {v} | {ARCHIVE} sid/main amd64 Packages\n"
                    for v in versions)
 
 
@@ -451,10 +463,96 @@ def test_apt_state_never_reads_etc_apt(tmp_path, monkeypatch):
     assert 'Dir::Etc::main "/dev/null";' in conf and 'Acquire::Check-Valid-Until "false";' in conf
     assert "/etc/apt" not in conf
     sources = (tmp_path / "apt" / "experimental" / "sources.list").read_text().splitlines()
-    assert [l.split()[-2] for l in sources] == ["sid", "experimental"]
+    assert [l.split()[-3:] for l in sources] == [[ARCHIVE, "sid", "main"],
+                                                 [ARCHIVE, "experimental", "main"]]
     (tmp_path / "apt" / "experimental" / "updated").touch()
     apt.setup()                 # unchanged sources keep the update stamp
     assert (tmp_path / "apt" / "experimental" / "updated").exists()
+
+
+ONE_LINE = f"""\
+# the archive, and options with and without spaces
+deb [ arch=amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg ] {ARCHIVE} bookworm main contrib
+deb-src {ARCHIVE} bookworm main
+#deb {ARCHIVE}-old bookworm main
+deb [arch=amd64] {SECURITY}/ bookworm-security main non-free-firmware  # the security mirror
+deb file:/srv/docker bookworm stable
+"""
+
+DEB822 = f"""\
+Types: deb
+URIs: file:/srv/nodesource
+Suites: nodistro
+Components: main
+
+# turned off
+Types: deb
+URIs: file:/srv/off
+Suites: bookworm
+Components: main
+Enabled: no
+
+types: deb deb-src
+uris: {ARCHIVE}
+# a comment, between a field and its continuation
+ file:/srv/second
+suites: bookworm bookworm-updates
+components: main
+signed-by:
+ -----BEGIN PGP PUBLIC KEY BLOCK-----
+ .
+ -----END PGP PUBLIC KEY BLOCK-----
+
+Types: deb
+URIs: {SECURITY}
+Suites: bookworm-security
+Components: main
+"""
+
+
+def test_one_line_sources():
+    assert pctest_apt.one_line_sources(ONE_LINE) == [
+        pctest_apt.Source(ARCHIVE, "bookworm", ("main", "contrib")),
+        pctest_apt.Source(f"{SECURITY}/", "bookworm-security", ("main", "non-free-firmware")),
+        pctest_apt.Source("file:/srv/docker", "bookworm", ("stable",))]
+
+
+def test_deb822_sources():
+    assert [(s.uri, s.suite) for s in pctest_apt.deb822_sources(DEB822)] == [
+        ("file:/srv/nodesource", "nodistro"),
+        (ARCHIVE, "bookworm"), (ARCHIVE, "bookworm-updates"),
+        ("file:/srv/second", "bookworm"), ("file:/srv/second", "bookworm-updates"),
+        (SECURITY, "bookworm-security")]
+
+
+def test_mirrors_come_from_the_host_apt_sources(tmp_path, monkeypatch):
+    etc = tmp_path / "etc-apt"
+    (etc / "sources.list.d").mkdir(parents=True)
+    monkeypatch.setattr(pctest_apt, "APT_ETC", etc)
+    monkeypatch.delenv("PAGECHECK_MIRROR")
+    monkeypatch.delenv("PAGECHECK_SECURITY_MIRROR")
+    with pytest.raises(Error, match="set PAGECHECK_MIRROR"):
+        pctest_apt.mirror("debian")
+    # only the deb822 files: a third-party source first is passed over
+    (etc / "sources.list.d" / "debian.sources").write_text(DEB822)
+    (etc / "sources.list.d" / "other.list.disabled").write_text(f"deb file:/srv/x sid main\n")
+    assert (pctest_apt.mirror("debian"), pctest_apt.mirror("security")) == (ARCHIVE, SECURITY)
+    # sources.list comes first; its security mirror has a trailing slash
+    (etc / "sources.list").write_text(ONE_LINE.replace(ARCHIVE, "file:/srv/first"))
+    assert (pctest_apt.mirror("debian"), pctest_apt.mirror("security")) == \
+        ("file:/srv/first", SECURITY)
+    monkeypatch.setenv("PAGECHECK_SECURITY_MIRROR", "file:/srv/proxy/security/")
+    assert pctest_apt.mirror("security") == "file:/srv/proxy/security"
+    assert "file:/srv/proxy/security bookworm-security main" in \
+        pctest_apt.AptState("bookworm").sources()
+    # no *-security suite anywhere: say how to set it
+    (etc / "sources.list").write_text(f"deb {ARCHIVE} sid main\n")
+    (etc / "sources.list.d" / "debian.sources").unlink()
+    monkeypatch.delenv("PAGECHECK_SECURITY_MIRROR")
+    assert pctest_apt.mirror("debian") == ARCHIVE
+    with pytest.raises(Error, match="no Debian security mirror .* set PAGECHECK_SECURITY_MIRROR"):
+        pctest_apt.AptState("bookworm").sources()
+    assert pctest_apt.AptState("sid").sources().count(ARCHIVE) == 1
 
 
 @pytest.mark.parametrize("a,b,sign", [
@@ -474,9 +572,10 @@ def test_version_compare_refuses_what_is_no_version():
 
 
 def test_chroot_cache_key_is_stable(tmp_path, monkeypatch):
-    """Changing the key makes a new chroot and deletes the old ones."""
+    """Changing the key makes a new chroot and deletes the old ones. The
+    key covers the mirrors: these are the tests'."""
     monkeypatch.setenv("PAGECHECK_CACHE", str(tmp_path))
-    assert pctest_apt.Chroot("bullseye").dir.name == "bullseye-4111a3af61"
+    assert pctest_apt.Chroot("bullseye").dir.name == "bullseye-e9f1d49b42"
 
 
 def test_debug_config_check():
