@@ -44,8 +44,8 @@ import pctest_panic      # noqa: E402
 import pctest_programs   # noqa: E402
 import pctest_source     # noqa: E402
 import pctest_vm         # noqa: E402
-from pctest_common import (ROOT, Error, Interrupted, Stopwatch, cache, catch_signals,  # noqa: E402
-                           log, set_prog, verdict)
+from pctest_common import (ROOT, Error, Interrupted, Status, Stopwatch, Verdict,  # noqa: E402
+                           cache, catch_signals, failed, log, set_prog, verdict)
 from pctest_matrix import (BENCH_KERNELS, BOOT_PLAN, CANARY_KERNELS, DEBUG_LABEL,  # noqa: E402
                            DEFAULT_KERNELS, DKMS_KERNELS, Boot, find_boot, plan)
 
@@ -93,28 +93,29 @@ def guest_files(workloads, arch):
 
 def prepare(label, kernel, out, with_sparse):
     """Build the modules and the initramfs for label: (the initramfs, or
-    None if the build failed; the build's verdict lines)."""
+    None if the build failed; the build's Verdicts)."""
     what = f"build pagecheck and test modules W=1 against {kernel.kver} with " \
         f"{kernel.suite}'s compiler"
     try:
         mods = pctest_build.build_modules(kernel, out)
     except Error as e:
         log(str(e))
-        return None, [f"FAIL {label}: {what}"]
-    lines = [f"PASS {label}: {what}"]
+        return None, [Verdict(Status.FAIL, label, what)]
+    verdicts = [Verdict(Status.PASS, label, what)]
     if with_sparse:
-        lines += pctest_layers.check(out / "src", label)
+        verdicts += pctest_layers.check(out / "src", label)
     if with_sparse and kernel.suite == pctest_matrix.HOST_SUITE:
         try:
             pctest_build.sparse(kernel, out)
-            lines.append(f"PASS {label}: sparse (C=2) clean")
+            verdicts.append(Verdict(Status.PASS, label, "sparse (C=2) clean"))
         except Error as e:
             log(str(e))
-            lines.append(f"FAIL {label}: sparse (C=2) clean (log: {out / 'sparse.log'})")
+            verdicts.append(Verdict(Status.FAIL, label, "sparse (C=2) clean",
+                                    f"log: {out / 'sparse.log'}"))
     workloads = pctest_build.build_workloads(kernel.arch)
     initrd = pctest_build.initramfs_for(kernel, out / "initrd.gz",
                                         [*mods, *guest_files(workloads, kernel.arch)])
-    return initrd, lines
+    return initrd, verdicts
 
 
 def judge_boot(prefix, boot, result):
@@ -141,12 +142,12 @@ def boot_and_judge(label, kernel, initrd, out, boot):
         initrd = boot_initrd(kernel, boot, initrd, out)
     except Error as e:
         log(str(e))
-        verdict(f"FAIL {label}/{boot.name}: build the initramfs of the boot")
+        verdict(Verdict(Status.FAIL, f"{label}/{boot.name}", "build the initramfs of the boot"))
         return
     result = pctest_vm.boot(kernel.vmlinuz, initrd, out / f"vm-{boot.name}", boot,
                             arch=kernel.arch)
-    for line in judge_boot(f"{label}/{boot.name}", boot, result):
-        verdict(line)
+    for v in judge_boot(f"{label}/{boot.name}", boot, result):
+        verdict(v)
 
 
 # ---------------------------------------------------------------------------
@@ -166,9 +167,9 @@ def cmd_owner_kernel(args):
 
 def cmd_build(args):
     kernel = get_kernel(args.label)
-    initrd, lines = prepare(args.label, kernel, run_dir(args.label), with_sparse=True)
-    for line in lines:
-        verdict(line)
+    initrd, verdicts = prepare(args.label, kernel, run_dir(args.label), with_sparse=True)
+    for v in verdicts:
+        verdict(v)
     if initrd is None:
         return 1
     print(f"INITRD={initrd}")
@@ -185,9 +186,9 @@ def cmd_run(args):
                     timeout=args.timeout, cmdline=args.cmdline)
     initrd = out / "initrd.gz"
     if not args.no_build:
-        initrd, lines = prepare(args.label, kernel, out, with_sparse=False)
-        for line in lines:
-            verdict(line)
+        initrd, verdicts = prepare(args.label, kernel, out, with_sparse=False)
+        for v in verdicts:
+            verdict(v)
         if initrd is None:
             return 1
     elif not initrd.is_file():
@@ -195,10 +196,10 @@ def cmd_run(args):
     initrd = boot_initrd(kernel, boot, initrd, out)
     result = pctest_vm.boot(kernel.vmlinuz, initrd, out / f"vm-{boot.name}", boot,
                             arch=kernel.arch, quiet=args.quiet, icount=args.icount)
-    lines = judge_boot(f"{args.label}/{boot.name}", boot, result)
-    for line in lines:
-        verdict(line)
-    return 1 if any(l.startswith("FAIL ") for l in lines) else 0
+    verdicts = judge_boot(f"{args.label}/{boot.name}", boot, result)
+    for v in verdicts:
+        verdict(v)
+    return 1 if failed(verdicts) else 0
 
 
 def cmd_check_label(args):
@@ -208,71 +209,72 @@ def cmd_check_label(args):
         kernel = get_kernel(label)
     except Error as e:
         log(str(e))
-        verdict(f"FAIL {label}: fetch the Debian kernel and headers")
+        verdict(Verdict(Status.FAIL, label, "fetch the Debian kernel and headers"))
         return 1
     out = run_dir(label)
-    initrd, lines = prepare(label, kernel, out, with_sparse=True)
-    for line in lines:
-        verdict(line)
+    initrd, verdicts = prepare(label, kernel, out, with_sparse=True)
+    for v in verdicts:
+        verdict(v)
     if initrd is None:
         return 1
     for boot in plan(label, canary=args.canary):
         boot_and_judge(label, kernel, initrd, out, boot)
-    verdict(f"INFO {label}: finished in {clock.seconds():.0f} s (evidence: {out}/vm-*)")
+    verdict(Verdict(Status.INFO, label, f"finished in {clock.seconds():.0f} s",
+                    f"evidence: {out}/vm-*"))
     return 0
 
 
 def host_steps(target, labels=None):
-    """Dependencies and the guest programs: FAIL host lines if they fail."""
-    lines = []
+    """Dependencies and the guest programs: FAIL host Verdicts if they fail."""
+    verdicts = []
     try:
         pctest_deps.install(target, labels)
     except Error as e:
         log(str(e))
-        lines.append("FAIL host: install dependencies")
+        verdicts.append(Verdict(Status.FAIL, "host", "install dependencies"))
     arches = {"amd64", *(pctest_matrix.label(l).arch for l in labels or [])}
     for arch in sorted(arches):
         try:
             pctest_build.build_workloads(arch)
         except Error as e:
             log(str(e))
-            lines.append(f"FAIL host: build the guest workloads ({arch})")
-    for line in lines:
-        print(line, flush=True)
-    return lines
+            verdicts.append(Verdict(Status.FAIL, "host", "build the guest workloads", arch))
+    for v in verdicts:
+        print(v, flush=True)
+    return verdicts
 
 
-def finish(lines):
-    text, status = pctest_jobs.summary(lines)
+def finish(verdicts):
+    text, status = pctest_jobs.summary(verdicts)
     print(text, flush=True)
     return status
 
 
-def write_record(name, command, lines, shown, clock):
+def write_record(name, command, verdicts, shown, clock):
     """docs/NAME.md: what this run measured, rewritten by every run.
-    lines: the host's own verdicts; shown: every line the jobs printed."""
+    verdicts: the host's own verdicts; shown: every Verdict the jobs showed."""
     git = ["git", "-C", str(ROOT)]
     commit = subprocess.run([*git, "describe", "--always", "--dirty"], text=True,
                             capture_output=True).stdout.strip() or "unknown"
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    text = pctest_jobs.record(f"Last `{command}`", command, lines + shown,
+    text = pctest_jobs.record(f"Last `{command}`", command, verdicts + shown,
                               clock.seconds(), commit, when)
     path = ROOT / "docs" / f"{name}.md"
     path.write_text(text)
     log(f"wrote {path}")
 
 
-def run_recorded(name, command, jobs, lines, clock, gates=None):
-    """Run the jobs, then gates(every line shown), if given, over what they
-    all printed; write docs/NAME.md; return the counted lines."""
+def run_recorded(name, command, jobs, verdicts, clock, gates=None):
+    """Run the jobs, then gates(every Verdict shown), if given, over what they
+    all printed; write docs/NAME.md; return the counted Verdicts."""
     pool = pctest_jobs.Pool(jobs_max(), cache() / "runs")
     shown = []
-    counted = pool.run(jobs, emit=lambda l: (shown.append(l), print(l, flush=True)))
-    for line in gates(shown) if gates else []:
-        print(line, flush=True)
-        shown.append(line)
-        counted.append(line)
-    write_record(name, command, lines, shown, clock)
+    counted = pool.run(jobs, emit=lambda v: (shown.append(v), print(v, flush=True)))
+    for v in gates(shown) if gates else []:
+        print(v, flush=True)
+        shown.append(v)
+        counted.append(v)
+    write_record(name, command, verdicts, shown, clock)
     return counted
 
 
@@ -281,7 +283,7 @@ def cmd_check(args):
     labels = args.labels or env_list("KERNELS", DEFAULT_KERNELS)
     for name in labels + env_list("CANARY", CANARY_KERNELS):
         pctest_matrix.label(name)
-    lines = host_steps("check", labels)
+    verdicts = host_steps("check", labels)
     me = [sys.executable, str(SELF)]
     # Longest first, so that the last jobs to start are short ones.
     full = [l for l in labels if l in BOOT_PLAN]
@@ -301,49 +303,50 @@ def cmd_check(args):
     if env_flag("DKMS"):
         foreign = [l for l in labels if pctest_matrix.label(l).arch != "amd64"]
         jobs.append(pctest_jobs.Job("dkms", [*me, "dkms", *DKMS_KERNELS, *foreign]))
-    lines += run_recorded("check", "make check", jobs, lines, clock,
+    verdicts += run_recorded("check", "make check", jobs, verdicts, clock,
                           gates=lambda shown: pctest_fingerprint.gates(shown, canaries))
-    return finish(lines)
+    return finish(verdicts)
 
 
 def cmd_check_debug(args):
     clock = Stopwatch()
-    lines = host_steps("check-debug")
+    verdicts = host_steps("check-debug")
     try:
         kernel = get_kernel(DEBUG_LABEL)
     except Error as e:
         log(str(e))
-        lines.append("FAIL debug: build the debug kernel")
-        print(lines[-1], flush=True)
-        return finish(lines)
+        verdicts.append(Verdict(Status.FAIL, "debug", "build the debug kernel"))
+        print(verdicts[-1], flush=True)
+        return finish(verdicts)
     label = DEBUG_LABEL
-    print(f"INFO {label}: kernel {kernel.kver} ready after {clock.seconds():.0f} s", flush=True)
+    print(Verdict(Status.INFO, label, f"kernel {kernel.kver} ready after "
+                  f"{clock.seconds():.0f} s"), flush=True)
     initrd, built = prepare(label, kernel, run_dir(label), with_sparse=False)
-    for line in built:
-        print(line, flush=True)
-    lines += built
+    for v in built:
+        print(v, flush=True)
+    verdicts += built
     if initrd is not None:
         me = [sys.executable, str(SELF)]
         jobs = [pctest_jobs.Job(f"debug-{b.name}", [*me, "run", label, "--boot", b.name,
                                                     "--no-build"]) for b in plan(label)]
         # Debian's debug package has the DWARF drgn needs: a stock kernel
         jobs.append(pctest_jobs.Job("6.1-drgn", [*me, "drgn", "6.1"]))
-        lines += run_recorded("check-debug", "make check-debug", jobs, lines, clock)
-    print(f"INFO debug: finished in {clock.seconds():.0f} s", flush=True)
-    return finish(lines)
+        verdicts += run_recorded("check-debug", "make check-debug", jobs, verdicts, clock)
+    print(Verdict(Status.INFO, "debug", f"finished in {clock.seconds():.0f} s"), flush=True)
+    return finish(verdicts)
 
 
 def cmd_bench(args):
     # In make check (--ci) the check job did the host steps.
     labels = args.labels or env_list("KERNELS", DEFAULT_KERNELS)
-    failed = [] if args.ci else host_steps("bench", labels)
+    host_failed = [] if args.ci else host_steps("bench", labels)
     command = None
     # the table names the command that wrote it (make check's job passes labels)
     if args.out or (args.labels and not args.ci):
         command = " ".join(["tests/pctest/pctest.py bench", *(["--ci"] if args.ci else []),
                             *args.labels, *(["--out", args.out] if args.out else [])])
     status = pctest_bench.run(labels, ci=args.ci, out=args.out, command=command)
-    return status or (1 if failed else 0)
+    return status or (1 if host_failed else 0)
 
 
 def cmd_demo(args):
@@ -377,10 +380,10 @@ def cmd_dkms(args):
 
 
 def cmd_drgn(args):
-    lines = pctest_drgn.test(args.label)
-    for line in lines:
-        verdict(line)
-    return 1 if any(l.startswith("FAIL ") for l in lines) else 0
+    verdicts = pctest_drgn.test(args.label)
+    for v in verdicts:
+        verdict(v)
+    return 1 if failed(verdicts) else 0
 
 
 def cmd_deps(args):

@@ -20,7 +20,7 @@ import pctest_build
 import pctest_kernels
 import pctest_source
 import pctest_vm
-from pctest_common import ROOT, Error, cache, log, verdict, warn
+from pctest_common import ROOT, Error, Status, Verdict, cache, failed, log, verdict, warn
 from pctest_matrix import (BENCH_CPU, CI_PLAN, OWNER_BASE_LABEL, OWNER_LABEL, Boot, arch_of,
                            benchmarked)
 
@@ -136,21 +136,21 @@ def run(labels, ci, out=None, command=None):
             bt_files = pctest_build.bpftrace_files()
         except Error as e:
             warn(f"{e}: the bpftrace configuration will fail")
-    dirs, failed = [], 0
+    dirs, failures = [], 0
     for label, configs in plans.items():
         try:
             kernel = pctest_source.owner_kernel() if label == OWNER_LABEL else \
                 pctest_kernels.fetch(label)
         except Error as e:
             log(str(e))
-            failed += fail(f"FAIL bench {label}: fetch or build the kernel")
+            failures += fail(f"bench {label}", "fetch or build the kernel")
             continue
         rundir = cache() / "bench" / kernel.kver
         try:
             mods = pctest_build.build_modules(kernel, rundir)
         except Error as e:
             log(str(e))
-            failed += fail(f"FAIL bench {label}: build pagecheck against {kernel.kver}")
+            failures += fail(f"bench {label}", f"build pagecheck against {kernel.kver}")
             continue
         # One initramfs for every configuration of a kernel, bpftrace (its
         # binary and libraries) included if one of them runs it: a different
@@ -162,7 +162,7 @@ def run(labels, ci, out=None, command=None):
         initrd = pctest_build.initramfs_for(kernel, rundir / "initrd.gz", files)
         for config in configs:
             if config not in CONFIGS:
-                failed += fail(f"FAIL bench {label}/{config}: no such configuration")
+                failures += fail(f"bench {label}/{config}", "no such configuration")
                 continue
             # Same layout every boot: no KASLR, no mmap randomisation, and
             # no RDRAND, so the RNG (slab freelists, hashes) is seeded from
@@ -174,16 +174,16 @@ def run(labels, ci, out=None, command=None):
             result = pctest_vm.boot(kernel.vmlinuz, initrd, vm, boot, arch=kernel.arch,
                                     quiet=True, icount=True, cpu=BENCH_CPU[kernel.arch])
             if not result.completed:
-                failed += fail(f"FAIL bench {label}/{config}: VM did not complete "
-                               f"(console: {vm / 'console.log'})")
+                failures += fail(f"bench {label}/{config}", "VM did not complete",
+                                 f"console: {vm / 'console.log'}")
                 continue
             (vm / "label").write_text(label + "\n")
             dirs.append(str(vm))
-    return report(dirs, out, check=ci, command=command) or (1 if failed else 0)
+    return report(dirs, out, check=ci, command=command) or (1 if failures else 0)
 
 
-def fail(line):
-    verdict(line)
+def fail(where, name, detail=""):
+    verdict(Verdict(Status.FAIL, where, name, detail))
     return 1
 
 
@@ -372,14 +372,14 @@ class Figures:
 
 
 def figures(dirs):
-    """(Figures per label, FAIL lines for boots that did not finish)."""
+    """(Figures per label, FAIL Verdicts for boots that did not finish)."""
     runs, bad = {}, []
     for d in dirs:
         label = open(os.path.join(d, "label")).read().strip()
         r = parse(pctest_vm.guest_text(d), label)
         if r.error or not r.done or not r.config:
-            bad.append(f"FAIL bench {label}/{os.path.basename(d)}: the guest did not finish "
-                       f"({r.error or 'no @@BENCH-DONE'})")
+            bad.append(Verdict(Status.FAIL, f"bench {label}/{os.path.basename(d)}",
+                               "the guest did not finish", r.error or "no @@BENCH-DONE"))
             continue
         runs.setdefault(label, {})[r.config] = r
     return {label: Figures(label, cfgs) for label, cfgs in runs.items()}, bad
@@ -640,9 +640,9 @@ def owner_gates(f, ref):
 
 
 def report(dirs, out_file, check, command=None):
-    """Write the table; with check, a PASS/FAIL line per target of the
+    """Write the table; with check, a PASS/FAIL Verdict per target of the
     gated kernels. Returns 1 if a target or a boot failed."""
-    figs, lines = figures(dirs)
+    figs, verdicts = figures(dirs)
     text = render(figs, command or ("make check" if check else "make bench"))
     ref = owner_reference(figs[OWNER_LABEL]) if OWNER_LABEL in figs and not check else None
     if ref and ref["bytes_per_page"] and all(v is not None for v in ref["added_per_unit"].values()):
@@ -657,10 +657,10 @@ def report(dirs, out_file, check, command=None):
     log(f"bench: table written to {out_file}")
     if check:
         for label, f in figs.items():
-            for ok, text in gates(f) + owner_gates(f, ref):
-                lines.append(f"{'PASS' if ok else 'FAIL'} bench {label}: {text}")
-            lines += [f"INFO bench {label}: {text}" for text in notes(f)]
-    for line in lines:
-        verdict(line)
-    verdict(f"INFO bench: table written to {out_file}")
-    return 1 if any(l.startswith("FAIL") for l in lines) else 0
+            verdicts += [Verdict(Status.of(ok), f"bench {label}", text)
+                         for ok, text in gates(f) + owner_gates(f, ref)]
+            verdicts += [Verdict(Status.INFO, f"bench {label}", text) for text in notes(f)]
+    for v in verdicts:
+        verdict(v)
+    verdict(Verdict(Status.INFO, "bench", f"table written to {out_file}"))
+    return 1 if failed(verdicts) else 0

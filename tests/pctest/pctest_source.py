@@ -301,7 +301,8 @@ def _debug_version(top, key):
                 version = ""
     if version:
         return version
-    cached = [p.read_text().strip() for p in (top / "src").glob(f"{SOURCE_PACKAGE}_*.tar.xz.version")
+    cached = [p.read_text().strip()
+              for p in (top / "src").glob(f"{SOURCE_PACKAGE}_*.tar.xz.version")
               if p.with_suffix("").is_file()]
     if not cached:
         raise Error(f"no {SOURCE_PACKAGE} version from apt and none cached")

@@ -3,6 +3,7 @@
 
 Run: /usr/bin/python3 -m pytest -q tests/pctest
 """
+import dataclasses
 import gzip
 import os
 import re
@@ -26,7 +27,7 @@ import pctest_ktap       # noqa: E402
 import pctest_matrix     # noqa: E402
 import pctest_source     # noqa: E402
 import pctest_vm         # noqa: E402
-from pctest_common import Error, Interrupted  # noqa: E402
+from pctest_common import Error, Interrupted, Verdict  # noqa: E402
 
 # Mirrors for the tests: any URI apt takes; no test reaches it.
 ARCHIVE = "file:/srv/mirror/debian"
@@ -41,8 +42,17 @@ def mirrors(tmp_path, monkeypatch):
     monkeypatch.setenv("PAGECHECK_SECURITY_MIRROR", SECURITY)
 
 
+def shown(verdicts):
+    """Verdicts as the driver prints them."""
+    return [str(v) for v in verdicts]
+
+
+def parsed(lines):
+    return [Verdict.parse(l) for l in lines]
+
+
 def lines(text, prefix="6.12/check"):
-    return [r.line(prefix) for r in pctest_ktap.parse(textwrap.dedent(text))]
+    return [str(r.verdict(prefix)) for r in pctest_ktap.parse(textwrap.dedent(text))]
 
 
 # ---------------------------------------------------------------------------
@@ -183,13 +193,13 @@ def test_ktap_garbage_cr_and_timestamps():
            "[   12.500000] ok 1 s\r\n"
            "@@BEGIN stats\r\n"
            "[   12.600000] ok 2 plain # SKIP why\r\n")
-    assert [r.line("L") for r in pctest_ktap.parse(doc)] == \
+    assert [str(r.verdict("L")) for r in pctest_ktap.parse(doc)] == \
         ["PASS L: s: x", "SKIP L: plain (why)"]
 
 
 def test_ktap_several_documents():
     doc = "KTAP version 1\n1..1\nok 1 a\nKTAP version 1\n1..1\nnot ok 1 b\n"
-    assert [r.line("L") for r in pctest_ktap.parse(doc)] == ["PASS L: a", "FAIL L: b"]
+    assert [str(r.verdict("L")) for r in pctest_ktap.parse(doc)] == ["PASS L: a", "FAIL L: b"]
 
 
 def test_guest_sections_do_not_repeat_ktap():
@@ -197,7 +207,7 @@ def test_guest_sections_do_not_repeat_ktap():
     guest = ("KTAP version 1\n1..1\nok 1 a\n"
              "@@BEGIN dmesg\n[ 1.0] KTAP version 1\n[ 1.0] not ok 1 a\n@@END dmesg\n"
              "PAGECHECK-GUEST-DONE rc=0\n")
-    assert [r.line("L") for r in pctest_ktap.parse(pctest_vm.ktap_text(guest))] == ["PASS L: a"]
+    assert [str(r.verdict("L")) for r in pctest_ktap.parse(pctest_vm.ktap_text(guest))] == ["PASS L: a"]
     assert pctest_vm.sections(guest)["dmesg"] == "[ 1.0] KTAP version 1\n[ 1.0] not ok 1 a"
 
 
@@ -205,7 +215,7 @@ def test_ktap_two_space_indentation_as_the_specification_writes():
     doc = ("KTAP version 1\n1..2\n  KTAP version 1\n  # Subtest: rules\n  1..2\n"
            "  ok 1 a\n  not ok 2 b\nnot ok 1 rules\n  KTAP version 1\n  1..1\n"
            "    KTAP version 1\n    1..1\n    ok 1 deep\n  ok 1 inner\nok 2 outer\n")
-    assert [r.line("L") for r in pctest_ktap.parse(doc)] == [
+    assert [str(r.verdict("L")) for r in pctest_ktap.parse(doc)] == [
         "PASS L: rules: a", "FAIL L: rules: b", "PASS L: outer: inner: deep"]
 
 
@@ -217,7 +227,7 @@ def _guest_ktap(body):
         pytest.skip("no busybox")
     script = ". %s\n%s" % (pctest_build.GUEST / "ktap.sh", body)
     out = subprocess.run([sh, "sh", "-c", script], capture_output=True, text=True).stdout
-    return [r.line("L") for r in pctest_ktap.parse(out)]
+    return [str(r.verdict("L")) for r in pctest_ktap.parse(out)]
 
 
 def test_ktap_the_guest_library_output():
@@ -292,11 +302,11 @@ def test_judge_boot(tmp_path):
     (tmp_path / "guest.out").write_text("KTAP version 1\n1..1\nok 1 a\nPAGECHECK-GUEST-DONE rc=0\n")
     (tmp_path / "console.log").write_text("[ 1.0] Linux version 6.12\n")
     res = pctest_vm.VmResult(tmp_path, True, 0, "", 1.0)
-    assert pctest_vm.judge("6.12/check", res) == [
+    assert shown(pctest_vm.judge("6.12/check", res)) == [
         "PASS 6.12/check: VM completed (guest suite rc=0)", "PASS 6.12/check: a",
         "PASS 6.12/check: console: no oops, warning, lockup or sanitizer report"]
     res = pctest_vm.VmResult(tmp_path, False, None, "timed out after 3000s", 3000.0)
-    out = pctest_vm.judge("6.12/check", res)
+    out = shown(pctest_vm.judge("6.12/check", res))
     assert len(out) == 1 and out[0].startswith("FAIL 6.12/check: VM did not complete (timed out")
 
 
@@ -658,14 +668,18 @@ def test_signing_key_only_for_a_tree_with_its_key(tmp_path):
 
 
 def test_summary_arithmetic():
-    out = ["PASS 6.1: build", "FAIL 6.1/check: a", "SKIP 6.1/check: b (why)", "INFO 6.1: took",
-           "CANARY-FAIL 7-rc/check: c", "PASS 6.12: build"]
+    text = ["PASS 6.1: build", "FAIL 6.1/check: a", "SKIP 6.1/check: b (why)", "INFO 6.1: took",
+            "CANARY-FAIL 7-rc/check: c", "PASS 6.12: build"]
+    out = parsed(text)
+    assert shown(out) == text                       # printed as read
     assert pctest_jobs.count(out) == (2, 1, 1)
     assert pctest_jobs.summary(out) == ("2 passed, 1 failed, 1 skipped", 1)
-    assert pctest_jobs.summary(["PASS x"]) == ("1 passed, 0 failed, 0 skipped", 0)
-    assert pctest_jobs.summary(["SKIP x", "INFO y"])[1] == 1        # nothing passed
-    assert pctest_jobs.relabel_canary("FAIL 7-rc/check: c") == "CANARY-FAIL 7-rc/check: c"
-    assert pctest_jobs.relabel_canary("INFO 7-rc: took") == "INFO 7-rc: took"
+    assert pctest_jobs.summary(parsed(["PASS x: y"])) == ("1 passed, 0 failed, 0 skipped", 0)
+    assert pctest_jobs.summary(parsed(["SKIP x: y", "INFO y: z"]))[1] == 1  # nothing passed
+    canary = [dataclasses.replace(v, canary=True) for v in parsed(["FAIL 7-rc/check: c",
+                                                                   "INFO 7-rc: took"])]
+    assert shown(canary) == ["CANARY-FAIL 7-rc/check: c", "INFO 7-rc: took"]
+    assert [Verdict.parse(l) for l in ("PASS no colon", "PASSED x: y", "")] == [None] * 3
 
 
 def test_record_counts_jobs_figures_and_failures():
@@ -674,7 +688,7 @@ def test_record_counts_jobs_figures_and_failures():
              "INFO 6.1: job finished in 412 s (log: l)", "CANARY-PASS 7-rc/check: d",
              "PASS bench 6.1: gate", "INFO bench: job finished in 90 s (log: l)",
              "PASS debug/check: e", "INFO debug-check: job finished in 30 s (log: l)"]
-    text = pctest_jobs.record("Last run", "make check", shown, 600, "abc123", "today")
+    text = pctest_jobs.record("Last run", "make check", parsed(shown), 600, "abc123", "today")
     assert text.startswith("<!-- SPDX-License-Identifier: GPL-2.0 -->")
     assert "**4 passed, 1 failed, 1 skipped** in 10.0 min" in text
     assert "| bench | 1 | 0 | 0 | 90 |" in text
@@ -764,13 +778,15 @@ def test_figures_come_from_the_guest_text():
 
 
 def test_job_that_produced_nothing_fails():
-    assert pctest_jobs.job_verdicts("6.1", "", 0, "log")[0].startswith(
-        "FAIL 6.1: job produced no result")
-    assert pctest_jobs.job_verdicts("6.1", "INFO 6.1: x\n", -9, "log")[-1].startswith(
+    def job(text, rc):
+        return shown(pctest_jobs.job_verdicts("6.1", text, rc, "log"))
+    assert job("", 0)[0].startswith("FAIL 6.1: job produced no result")
+    assert job("INFO 6.1: x\n", -9)[-1].startswith(
         "FAIL 6.1: job produced no result (exit status -9")
-    assert pctest_jobs.job_verdicts("6.1", "PASS 6.1: a\n", 1, "log")[-1] == \
-        "FAIL 6.1: job exited with status 1 (log: log)"
-    assert pctest_jobs.job_verdicts("6.1", "FAIL 6.1: a\n", 1, "log") == ["FAIL 6.1: a"]
+    assert job("PASS 6.1: a\n", 1)[-1] == "FAIL 6.1: job exited with status 1 (log: log)"
+    assert job("FAIL 6.1: a\n", 1) == ["FAIL 6.1: a"]
+    assert job("PASS 6.1: a\ngarbage\n", 0) == [
+        "PASS 6.1: a", "FAIL 6.1: a result line that is no verdict (garbage)"]
 
 
 def sh_job(name, script, counted=True):
@@ -786,9 +802,10 @@ def test_pool_runs_counts_and_relabels(tmp_path):
         sh_job("canary-c", 'echo "FAIL c: three" >>"$PCTEST_RESULTS"', counted=False),
         sh_job("d", "true"),
     ], emit=emitted.append)
-    assert sorted(counted) == sorted(["PASS a: one", "FAIL b: two",
-                                      "FAIL d: job produced no result (exit status 0; "
-                                      f"log: {tmp_path}/check-d.log)"])
+    emitted = shown(emitted)
+    assert sorted(shown(counted)) == sorted(["PASS a: one", "FAIL b: two",
+                                             "FAIL d: job produced no result (exit status 0; "
+                                             f"log: {tmp_path}/check-d.log)"])
     assert "CANARY-FAIL c: three" in emitted
     assert "INFO canary-c: 0 passed, 1 failed (not counted)" in emitted
     assert (tmp_path / "check-a.log").read_text() == "log-only\n"
@@ -915,15 +932,17 @@ def _kdump_result(tmp_path, dmesg_reports, rc=0):
 
 def test_kdump_judge_compares_the_recovered_log_with_reports_json(tmp_path):
     import pctest_kdump
-    lines = pctest_kdump.judge("6.1/kdump", _kdump_result(tmp_path, [4, 3, 2, 1]))
+    def judge(*args, **kwargs):
+        return shown(pctest_kdump.judge("6.1/kdump", _kdump_result(tmp_path, *args, **kwargs)))
+    lines = [l for l in judge([4, 3, 2, 1]) if not l.startswith("INFO ")]
     assert lines and all(l.startswith("PASS ") for l in lines), lines
-    lines = pctest_kdump.judge("6.1/kdump", _kdump_result(tmp_path, []))
+    lines = judge([])
     assert [l for l in lines if l.startswith("FAIL ")] == [
         "FAIL 6.1/kdump: panic: the recovered log shows the 4 latest reports as JSON lines "
         "(0 printed)"]
-    lines = pctest_kdump.judge("6.1/kdump", _kdump_result(tmp_path, [3, 4, 2, 1]))
+    lines = judge([3, 4, 2, 1])
     assert any(l.startswith("FAIL ") and "panicked is first" in l for l in lines)
-    lines = pctest_kdump.judge("6.1/kdump", _kdump_result(tmp_path, [4, 3, 2, 1], rc=1))
+    lines = judge([4, 3, 2, 1], rc=1)
     assert any(l.startswith("FAIL ") and "capture kernel saved the dump" in l for l in lines)
 
 
@@ -937,10 +956,11 @@ def test_drgn_judge_wants_every_report_as_reports_json_shows_it():
         "@@END reports.json\n"
     found = [dict(r, stack=["free_unref_page", f"pgc_case{r['id']}", "entry_SYSCALL_64"])
              for r in want]
-    lines = pctest_drgn.judge("6.1/drgn", guest, True, [json.dumps(r) for r in found], "")
+    lines = shown(pctest_drgn.judge("6.1/drgn", guest, True, [json.dumps(r) for r in found], ""))
     assert all(l.startswith("PASS ") for l in lines), lines
     found[1]["pfn"] = 7
-    lines = pctest_drgn.judge("6.1/drgn", guest, True, [json.dumps(r) for r in found[:2]], "")
+    lines = shown(pctest_drgn.judge("6.1/drgn", guest, True,
+                                    [json.dumps(r) for r in found[:2]], ""))
     assert [l for l in lines if l.startswith("FAIL ")] == [
         "FAIL 6.1/drgn: drgn: the script prints one JSON line per report (2 lines for 3 "
         "reports; )",
@@ -1049,6 +1069,8 @@ def test_track_held_to_page_owner_figures():
 
 
 def test_fingerprint_gates():
+    def gates(lines, *canaries):
+        return shown(pctest_fingerprint.gates(parsed(lines), *canaries))
     fp = pctest_fingerprint.fingerprint
     frames = ["pgc_inject_bad_free", "pgc_run_write", "full_proxy_write"]
     a = fp(["non-NULL mapping"], frames)
@@ -1060,7 +1082,7 @@ def test_fingerprint_gates():
 
     def fig(label, fpv, fr=",".join(frames), bug="mapping/task", why="non-NULL mapping"):
         return f"INFO {label}/check: figure: fingerprint {bug}: {fpv:016x} {fr} {why}"
-    ok = pctest_fingerprint.gates([fig("6.1", a), fig("6.12", a), "PASS 6.1: x"])
+    ok = gates([fig("6.1", a), fig("6.12", a), "PASS 6.1: x"])
     assert ok == ["PASS fingerprint: mapping/task [non-NULL mapping] is %016x on 6.1, 6.12 "
                   "(frames %s)" % (a, ",".join(frames))]
     # other reasons for the same case on one kernel: another bug, and a
@@ -1071,16 +1093,16 @@ def test_fingerprint_gates():
              fig("6.12", both, bug="buddy/task", why="PageBuddy set (double free)|nonzero mapcount"),
              fig("7", b, bug="buddy/task", why="PageBuddy set (double free)"),
              fig("7-rc", a)]
-    assert [l.split(" ")[0] for l in pctest_fingerprint.gates(mixed, ["7-rc"])] == ["PASS"]
+    assert [l.split(" ")[0] for l in gates(mixed, ["7-rc"])] == ["PASS"]
     # a value its reasons and frames do not hash to
-    bad = pctest_fingerprint.gates([fig("6.1", a), fig("6.12", a ^ 1)])
+    bad = gates([fig("6.1", a), fig("6.12", a ^ 1)])
     assert [l.split(":")[0] for l in bad] == ["FAIL fingerprint 6.12", "FAIL fingerprint"]
     # other frames on one kernel: not compared, and nothing else shared
     other = fp(["non-NULL mapping"], ["pgc_inject_bad_free", "pgc_run", "x"])
-    lone = pctest_fingerprint.gates([fig("6.1", a), fig("7", other, "pgc_inject_bad_free,pgc_run,x")])
+    lone = gates([fig("6.1", a), fig("7", other, "pgc_inject_bad_free,pgc_run,x")])
     assert lone == ["FAIL fingerprint: no bug had the same frames on two kernels, nothing compared"]
-    assert pctest_fingerprint.gates([fig("6.1", a)])[0].startswith("SKIP")
-    assert pctest_fingerprint.gates(["PASS 6.1: x"])[0].startswith("FAIL")
+    assert gates([fig("6.1", a)])[0].startswith("SKIP")
+    assert gates(["PASS 6.1: x"])[0].startswith("FAIL")
 
 
 def test_panic_judge():
@@ -1096,14 +1118,14 @@ def test_panic_judge():
     console = ("[ 1.0] pagecheck: json: " + pieces[0] + "\n[ 1.0] pagecheck: json+: " + pieces[1] +
                "\n" + "".join("[ 1.1] pagecheck: json: %s\n" % json.dumps(r) for r in reports[::-1]) +
                "[ 1.2] Kernel panic - not syncing: pagecheck: bad page freed (pfn 0x1 order 0)\n")
-    lines = pctest_panic.judge("6.1/panic", console, guest)
+    lines = shown(pctest_panic.judge("6.1/panic", console, guest))
     assert [l.split(" ")[0] for l in lines] == ["PASS"] * 6, lines
     # one field changed, and no panic
     bad = console.replace('"count": 1}', '"count": 2}', 2).replace("Kernel panic", "")
-    lines = pctest_panic.judge("6.1/panic", bad, guest)
+    lines = shown(pctest_panic.judge("6.1/panic", bad, guest))
     assert [l.split(" ")[0] for l in lines] == ["FAIL", "PASS", "PASS", "PASS", "PASS", "FAIL"], lines
     # nothing printed
-    assert "FAIL" in pctest_panic.judge("6.1/panic", "", guest)[3]
+    assert "FAIL" in str(pctest_panic.judge("6.1/panic", "", guest)[3])
 
 
 # ---------------------------------------------------------------------------
