@@ -11,7 +11,7 @@
   pctest.py build LABEL          build pagecheck and the initramfs for it
   pctest.py run LABEL --mode M [--args "k=v ..."]   boot once, print verdicts
   pctest.py dkms [LABEL...]      DKMS and .deb install/remove test
-  pctest.py deps TARGET          install the Debian packages TARGET needs
+  pctest.py deps TARGET [LABEL...]   install the Debian packages TARGET needs
 
 Verdicts (PASS/FAIL/SKIP/INFO lines) go to stdout, progress to stderr.
 check and check-debug end with "N passed, N failed, N skipped" and exit
@@ -224,15 +224,16 @@ def cmd_check_label(args):
     return 0
 
 
-def host_steps(target, labels=None):
-    """Dependencies and the guest programs: FAIL host Verdicts if they fail."""
+def host_steps(target, labels):
+    """What target needs on the host for labels: the Debian packages and the
+    guest programs. FAIL host Verdicts if they fail."""
     verdicts = []
     try:
         pctest_deps.install(target, labels)
     except Error as e:
         log(str(e))
         verdicts.append(Verdict(Status.FAIL, "host", "install dependencies"))
-    arches = {"amd64", *(pctest_matrix.label(l).arch for l in labels or [])}
+    arches = {"amd64", *map(pctest_matrix.arch_of, labels)}
     for arch in sorted(arches):
         try:
             pctest_build.build_workloads(arch)
@@ -281,9 +282,10 @@ def run_recorded(name, command, jobs, verdicts, clock, gates=None):
 def cmd_check(args):
     clock = Stopwatch()
     labels = args.labels or env_list("KERNELS", DEFAULT_KERNELS)
-    for name in labels + env_list("CANARY", CANARY_KERNELS):
+    canaries = env_list("CANARY", CANARY_KERNELS)
+    for name in labels + canaries:
         pctest_matrix.label(name)
-    verdicts = host_steps("check", labels)
+    verdicts = host_steps("check", labels + canaries)
     me = [sys.executable, str(SELF)]
     # Longest first, so that the last jobs to start are short ones.
     full = [l for l in labels if l in BOOT_PLAN]
@@ -295,7 +297,6 @@ def cmd_check(args):
     rest = sorted((l for l in labels if l not in full),
                   key=lambda l: rank.get(pctest_matrix.label(l).arch, 2))
     jobs += [pctest_jobs.Job(l, [*me, "check-label", l]) for l in rest]
-    canaries = env_list("CANARY", CANARY_KERNELS)
     for l in canaries:
         jobs.append(pctest_jobs.Job(f"canary-{l}", [*me, "check-label", "--canary", l],
                                     counted=False))
@@ -310,7 +311,7 @@ def cmd_check(args):
 
 def cmd_check_debug(args):
     clock = Stopwatch()
-    verdicts = host_steps("check-debug")
+    verdicts = host_steps("check-debug", pctest_deps.default_labels("check-debug"))
     try:
         kernel = get_kernel(DEBUG_LABEL)
     except Error as e:
@@ -339,7 +340,8 @@ def cmd_check_debug(args):
 def cmd_bench(args):
     # In make check (--ci) the check job did the host steps.
     labels = args.labels or env_list("KERNELS", DEFAULT_KERNELS)
-    host_failed = [] if args.ci else host_steps("bench", labels)
+    host_failed = [] if args.ci else \
+        host_steps("bench", [l for l in labels if pctest_matrix.benchmarked(l)])
     command = None
     # the table names the command that wrote it (make check's job passes labels)
     if args.out or (args.labels and not args.ci):
@@ -350,7 +352,7 @@ def cmd_bench(args):
 
 
 def cmd_demo(args):
-    pctest_deps.install("demo")
+    pctest_deps.install("demo", [args.label])
     kernel = get_kernel(args.label)
     workloads = pctest_build.build_workloads(kernel.arch)
     out = cache() / "demo" / kernel.kver
@@ -387,7 +389,7 @@ def cmd_drgn(args):
 
 
 def cmd_deps(args):
-    pctest_deps.install(args.target)
+    pctest_deps.install(args.target, args.labels or None)
     return 0
 
 
@@ -442,6 +444,8 @@ def parser():
     p.set_defaults(func=cmd_drgn)
     p = sub.add_parser("deps", help="install the Debian packages a target needs")
     p.add_argument("target", choices=sorted(pctest_deps.TARGETS))
+    p.add_argument("labels", nargs="*", metavar="LABEL",
+                   help="the kernels it is for (default: those the command takes)")
     p.set_defaults(func=cmd_deps)
     p = sub.add_parser("check-label", help="everything for one kernel (a job of check)")
     p.add_argument("--canary", action="store_true")

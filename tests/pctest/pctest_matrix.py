@@ -198,6 +198,11 @@ def suite_of(name):
     return HOST_SUITE if name in (DEBUG_LABEL, OWNER_LABEL) else label(name).suite
 
 
+def suite_of(name):
+    """The Debian suite whose compiler builds modules for a label."""
+    return HOST_SUITE if name in (DEBUG_LABEL, OWNER_LABEL) else label(name).suite
+
+
 # ---------------------------------------------------------------------------
 # Boot plans: the boots of each kernel, in order. The guest runs
 # /pc/suite.sh MODE ARGS... (tests/guest).

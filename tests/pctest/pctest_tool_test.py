@@ -864,6 +864,39 @@ def test_demo_installs_no_bench_dkms_or_chroot_tools(monkeypatch):
     assert "mmdebstrap" in check and not {"bpftrace", "dkms"} & set(check)
 
 
+def test_demo_on_6_1_needs_no_cross_compiler(monkeypatch):
+    """Whatever the matrix, the demo on 6.1 needs 6.1's: amd64 only."""
+    import pctest_deps
+    monkeypatch.setenv("KERNELS", "6.1-arm64 6.1-s390x")
+    for labels in (None, ["6.1"]):
+        demo = pctest_deps.wanted("demo", labels)
+        assert not [p for p in demo if "cross" in p or "linux-gnu" in p], demo
+        assert [p for p in demo if p.startswith("qemu-")] == ["qemu-system-x86"]
+    assert "qemu-system-arm" in pctest_deps.wanted("demo", ["6.12-arm64"])
+
+
+def test_test_harness_needs_only_pytest(monkeypatch):
+    import pctest_deps
+    monkeypatch.setenv("KERNELS", "6.1-arm64 6.1-s390x 7")
+    assert pctest_deps.wanted("test-harness") == ["python3-pytest"]
+
+
+def test_deps_say_in_one_line_what_they_install_and_why(monkeypatch, capsys):
+    import pctest_deps
+    asked = []
+    monkeypatch.setattr(pctest_deps, "missing", lambda pkgs: ["make", "qemu-system-x86"])
+    monkeypatch.setattr(pctest_deps, "_apt", lambda args, sudo: asked.append(args) or
+                        subprocess.CompletedProcess(args, 0, "", ""))
+    monkeypatch.setattr(pctest_deps.os, "listdir", lambda d: ["x_Packages"])
+    monkeypatch.setattr(pctest_deps.os, "geteuid", lambda: 0)
+    pctest_deps.install("demo", ["6.1"])
+    assert capsys.readouterr().err.splitlines() == [
+        "pctest: installing for demo: build: make; boot amd64 (6.1): qemu-system-x86"]
+    assert asked[-1][-2:] == ["make", "qemu-system-x86"]
+    monkeypatch.setattr(pctest_deps, "missing", lambda pkgs: [])
+    pctest_deps.install("test-harness")
+    assert capsys.readouterr().err == "pctest: all 1 package for test-harness present\n"
+
 def test_boot_plan_is_data():
     boots = pctest_matrix.plan("6.12")
     assert [(b.mode, b.args, b.smp, b.mem, b.timeout, b.cmdline) for b in boots] == \
@@ -1191,16 +1224,27 @@ def test_elf_machine(tmp_path):
 def test_deps_for_foreign_labels(monkeypatch):
     import pctest_deps
     monkeypatch.delenv("KERNELS", raising=False)
-    assert pctest_deps.arch_packages(["6.1", "6.12"]) == []
-    assert pctest_deps.arch_packages(["6.1-arm64", "6.12-arm64", "6.1-s390x"]) == [
+    monkeypatch.delenv("CANARY", raising=False)
+    foreign = {"gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross", "qemu-system-arm",
+               "gcc-s390x-linux-gnu", "libc6-dev-s390x-cross", "qemu-system-misc"}
+    assert not foreign & set(pctest_deps.wanted("check", ["6.1", "6.12"]))
+    assert [p for p in pctest_deps.wanted("check", ["6.1-arm64", "6.12-arm64", "6.1-s390x"])
+            if p in foreign] == [
         "gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross", "qemu-system-arm",
         "gcc-s390x-linux-gnu", "libc6-dev-s390x-cross", "qemu-system-misc"]
     assert "qemu-system-arm" in pctest_deps.wanted("check")   # the default matrix
+    # the DKMS test builds for them, and boots nothing
+    assert [p for p in pctest_deps.wanted("dkms", ["6.1", "6.1-s390x"]) if p in foreign] == [
+        "gcc-s390x-linux-gnu", "libc6-dev-s390x-cross"]
     monkeypatch.setenv("KERNELS", "6.1 6.12")
     assert "qemu-system-arm" not in pctest_deps.wanted("check")
     monkeypatch.setenv("KERNELS", "6.1 6.1-arm64")
     assert "gcc-aarch64-linux-gnu" in pctest_deps.wanted("check")
-
+    # the canary is a kernel of check's too: sid's chroot
+    monkeypatch.setenv("KERNELS", "6.1")
+    assert "mmdebstrap" in pctest_deps.wanted("check")
+    monkeypatch.setenv("CANARY", "")
+    assert "mmdebstrap" not in pctest_deps.wanted("check")
 
 def test_guest_modules(tmp_path):
     mod = tmp_path / "lib" / "modules" / "k"
