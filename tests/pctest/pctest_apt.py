@@ -226,7 +226,13 @@ class AptState:
         if (self.dir / "updated").exists() and age_seconds(self.dir / "update-failed") < 3600:
             log(f"apt metadata is stale ({age:.0f}s) but the last refresh failed recently; using it")
             return
-        log(f"refreshing apt metadata for '{self.state}' (age {age:.0f}s)")
+        if not self.has_lists():
+            log(f"fetching apt metadata for '{self.state}' for the first time")
+        elif not (self.dir / "updated").exists():
+            log(f"refreshing apt metadata for '{self.state}' (no refresh of its current "
+                "sources has succeeded)")
+        else:
+            log(f"refreshing apt metadata for '{self.state}' (age {age:.0f}s)")
         logf = self.dir / "update.log"
         res = run(["apt-get", *self.opts, "-q", "update"], log_path=logf, env=self.env(),
                   check=False)

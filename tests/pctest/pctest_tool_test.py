@@ -480,6 +480,42 @@ def test_apt_state_never_reads_etc_apt(tmp_path, monkeypatch):
     assert (tmp_path / "apt" / "experimental" / "updated").exists()
 
 
+def test_apt_refresh_says_what_it_does(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PAGECHECK_CACHE", str(tmp_path))
+    monkeypatch.delenv("PAGECHECK_OFFLINE", raising=False)
+    apt = pctest_apt.AptState("sid")
+    apt.setup()
+
+    def update(cmd, log_path, **kwargs):
+        (apt.dir / "lists" / "sid_main_binary-amd64_Packages").write_text("")
+        Path(log_path).write_text("Reading package lists...\n")
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+    monkeypatch.setattr(pctest_apt, "run", update)
+    apt.refresh()
+    assert capsys.readouterr().err == \
+        "pctest: fetching apt metadata for 'sid' for the first time\n"
+    apt.refresh()
+    assert capsys.readouterr().err == ""            # fresh
+    os.utime(apt.dir / "updated", (time.time() - 7200,) * 2)
+    apt.refresh(max_age=3600)
+    assert re.fullmatch(r"pctest: refreshing apt metadata for 'sid' \(age 720\ds\)\n",
+                        capsys.readouterr().err)
+    (apt.dir / "updated").unlink()
+    apt.refresh()
+    assert "(no refresh of its current sources has succeeded)" in capsys.readouterr().err
+
+
+def test_demo_lines_name_every_expected_reason():
+    import pctest
+    line = "DEMO freed one buddy page from task context (order 0): expect "
+    assert pctest.demo_line(line + "nonzero mapcount|PageBuddy set (double free)") == \
+        line.replace("expect ", "expect: ") + "nonzero mapcount and PageBuddy set (double free)"
+    assert pctest.demo_line(line + "a|b|c").endswith(": expect: a, b and c")
+    assert pctest.demo_line(line + "non-NULL mapping").endswith(": expect: non-NULL mapping")
+    assert pctest.demo_line("DEMO skipped page_pool task: no page_pool") == \
+        "DEMO skipped page_pool task: no page_pool"
+
+
 ONE_LINE = f"""\
 # the archive, and options with and without spaces
 deb [ arch=amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg ] {ARCHIVE} bookworm main contrib
