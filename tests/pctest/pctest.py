@@ -12,16 +12,22 @@
   pctest.py run LABEL --mode M [--args "k=v ..."]   boot once, print verdicts
   pctest.py dkms [LABEL...]      DKMS and .deb install/remove test
   pctest.py deps TARGET [LABEL...]   install the Debian packages TARGET needs
+  pctest.py record               copy the last runs' records from the cache
+                                 into docs/
 
 Verdicts (PASS/FAIL/SKIP/INFO lines) go to stdout, progress to stderr.
 check and check-debug end with "N passed, N failed, N skipped" and exit
-non-zero on any failure or if nothing passed.
+non-zero on any failure or if nothing passed. Their records, and bench
+--ci's table, go to the cache's records/; only record and bench (without
+--ci) write into docs/.
 Environment: KERNELS, JOBS (2), CANARY (7-rc), BENCH=0, DKMS=0,
 PAGECHECK_CACHE, PAGECHECK_OFFLINE=1, PAGECHECK_KEEP_DEBS=1,
-PAGECHECK_APT_MAX_AGE, PC_VM_CPU, PC_VM_TUNE.
+PAGECHECK_APT_MAX_AGE, PAGECHECK_MIRROR, PAGECHECK_SECURITY_MIRROR, PC_VM_CPU,
+PC_VM_TUNE.
 """
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -45,7 +51,8 @@ import pctest_programs   # noqa: E402
 import pctest_source     # noqa: E402
 import pctest_vm         # noqa: E402
 from pctest_common import (ROOT, Error, Interrupted, Status, Stopwatch, Verdict,  # noqa: E402
-                           cache, catch_signals, failed, log, set_prog, verdict)
+                           cache, catch_signals, failed, log, records_dir, set_prog,
+                           verdict)
 from pctest_matrix import (BENCH_KERNELS, BOOT_PLAN, CANARY_KERNELS, DEBUG_LABEL,  # noqa: E402
                            DEFAULT_KERNELS, DKMS_KERNELS, Boot, find_boot, plan)
 
@@ -76,6 +83,11 @@ def get_kernel(label):
 
 def run_dir(label):
     return cache() / "runs" / label
+
+
+# The records a run writes in records_dir(), which make record copies
+# into docs/.
+RECORDS = ["check.md", "check-debug.md", "benchmark-check.md"]
 
 
 # Debian's programs the guest suite runs: (package, path in it).
@@ -252,22 +264,24 @@ def finish(verdicts):
 
 
 def write_record(name, command, verdicts, shown, clock):
-    """docs/NAME.md: what this run measured, rewritten by every run.
-    verdicts: the host's own verdicts; shown: every Verdict the jobs showed."""
+    """The record of this run, NAME.md in the cache's records/ (make record
+    copies it into docs/). verdicts: the host's own verdicts; shown: every
+    Verdict the jobs showed."""
     git = ["git", "-C", str(ROOT)]
     commit = subprocess.run([*git, "describe", "--always", "--dirty"], text=True,
                             capture_output=True).stdout.strip() or "unknown"
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     text = pctest_jobs.record(f"Last `{command}`", command, verdicts + shown,
                               clock.seconds(), commit, when)
-    path = ROOT / "docs" / f"{name}.md"
+    path = records_dir() / f"{name}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
-    log(f"wrote {path}")
+    log(f"the record of this run: {path} (make record copies it into docs/)")
 
 
 def run_recorded(name, command, jobs, verdicts, clock, gates=None):
     """Run the jobs, then gates(every Verdict shown), if given, over what they
-    all printed; write docs/NAME.md; return the counted Verdicts."""
+    all printed; write the record NAME.md; return the counted Verdicts."""
     pool = pctest_jobs.Pool(jobs_max(), cache() / "runs")
     shown = []
     counted = pool.run(jobs, emit=lambda v: (shown.append(v), print(v, flush=True)))
@@ -387,6 +401,18 @@ def cmd_demo(args):
     return 0
 
 
+def cmd_record(args):
+    """Copy the latest records from the cache into docs/."""
+    found = [name for name in RECORDS if (records_dir() / name).is_file()]
+    if not found:
+        raise Error(f"no record in {records_dir()}: run make check, make check-debug "
+                    "or pctest.py bench --ci first")
+    for name in found:
+        shutil.copyfile(records_dir() / name, ROOT / "docs" / name)
+        log(f"copied {records_dir() / name} to {ROOT / 'docs' / name}")
+    return 0
+
+
 def cmd_dkms(args):
     return pctest_dkms.test(args.labels or DKMS_KERNELS)
 
@@ -416,7 +442,7 @@ def parser():
     p = sub.add_parser("bench", help="the deterministic benchmark")
     p.add_argument("--ci", action="store_true", help="smaller workloads, the gated configurations")
     p.add_argument("--out", help="where to write the table (default docs/benchmark.md, "
-                   "--ci: docs/benchmark-check.md)")
+                   "--ci: the record benchmark-check.md in the cache)")
     p.add_argument("labels", nargs="*", metavar="LABEL")
     p.set_defaults(func=cmd_bench)
     p = sub.add_parser("demo", help="one bad free of each kind, then the reports")
@@ -445,6 +471,8 @@ def parser():
     p.add_argument("--quiet", action="store_true", help="loglevel=4")
     p.add_argument("--no-build", action="store_true", help="boot the initramfs built last")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("record", help="copy the latest run records from the cache into docs/")
+    p.set_defaults(func=cmd_record)
     p = sub.add_parser("dkms", help="install and remove with DKMS and as a .deb")
     p.add_argument("labels", nargs="*", metavar="LABEL")
     p.set_defaults(func=cmd_dkms)

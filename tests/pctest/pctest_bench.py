@@ -8,7 +8,8 @@ configuration of a kernel boots the same initramfs, so the memory layout
 is the same. figures() turns the BENCH lines into per-unit costs,
 gates() checks pagecheck's targets (PASS/FAIL lines in make check) and
 render() writes the Markdown table: docs/benchmark.md for make bench,
-docs/benchmark-check.md for make check's reduced run.
+the record benchmark-check.md in the cache for make check's reduced run
+(make record copies it into docs/).
 """
 import datetime
 import json
@@ -20,7 +21,8 @@ import pctest_build
 import pctest_kernels
 import pctest_source
 import pctest_vm
-from pctest_common import ROOT, Error, Status, Verdict, cache, failed, log, verdict, warn
+from pctest_common import (ROOT, Error, Status, Verdict, cache, failed, log, records_dir, verdict,
+                           warn)
 from pctest_matrix import (BENCH_CPU, CI_PLAN, OWNER_BASE_LABEL, OWNER_LABEL, Boot, arch_of,
                            benchmarked)
 
@@ -110,11 +112,11 @@ GATES = {
 
 def run(labels, ci, out=None, command=None):
     """Boot every configuration on every kernel, then report. --ci: smaller
-    workloads, the configurations of CI_PLAN, docs/benchmark-check.md.
+    workloads, the configurations of CI_PLAN, the record benchmark-check.md.
     BENCH_CONFIGS overrides the configurations of every kernel."""
     size = "ci" if ci else "full"
     override = os.environ.get("BENCH_CONFIGS")
-    out = out or (ROOT / "docs" / "benchmark-check.md" if ci else ROOT / "docs" / "benchmark.md")
+    out = out or (records_dir() / "benchmark-check.md" if ci else ROOT / "docs" / "benchmark.md")
     plans = {}
     for label in labels:
         configs = override.split() if override else \

@@ -48,6 +48,11 @@ def cache():
     return Path(path)
 
 
+def records_dir():
+    """Where runs write their records (make record copies them into docs/)."""
+    return cache() / "records"
+
+
 def offline():
     return os.environ.get("PAGECHECK_OFFLINE", "0") == "1"
 

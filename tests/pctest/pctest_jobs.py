@@ -188,8 +188,8 @@ def record(title, command, verdicts, seconds, commit, when):
         if v.counted:
             jobs.setdefault(_job_of(v), [0, 0, 0])[COUNTED.index(v.status)] += 1
     out = ["<!-- SPDX-License-Identifier: GPL-2.0 -->", f"# {title}", "",
-           f"Written by `{command}` on {when}, commit {commit}: do not edit, "
-           "every run rewrites it.", "",
+           f"Written by `{command}` on {when}, commit {commit}, and copied here by "
+           "`make record`: do not edit.", "",
            f"Result: **{text}** in {seconds / 60:.1f} min.", "",
            "| job | passed | failed | skipped | time (s) |", "|---|---:|---:|---:|---:|"]
     out += [f"| {j} | {p} | {f} | {s} | {_job_time(times, j)} |"

@@ -813,6 +813,32 @@ def test_figures_come_from_the_guest_text():
     assert pctest_ktap.figures(text) == ["kernel: 6.1.0-57-amd64", "flood: 9 in 2 s"]
 
 
+def test_runs_write_their_records_to_the_cache(tmp_path, monkeypatch, capsys):
+    """make check leaves the tree as it was: its record, and its
+    benchmark's table, go to the cache; make record copies them."""
+    import pctest
+    import pctest_bench
+    tree = tmp_path / "tree"
+    (tree / "docs").mkdir(parents=True)
+    monkeypatch.setattr(pctest, "ROOT", tree)
+    monkeypatch.setattr(pctest_bench, "ROOT", tree)
+    monkeypatch.setenv("PAGECHECK_CACHE", str(tmp_path / "cache"))
+    records = tmp_path / "cache" / "records"
+    with pytest.raises(Error, match="no record in"):
+        pctest.cmd_record(None)
+    pctest.write_record("check", "make check", parsed(["PASS host: x"]),
+                        parsed(["PASS 6.1: y"]), pctest.Stopwatch())
+    assert pctest_bench.run([], ci=True) == 0
+    assert sorted(p.name for p in records.iterdir()) == ["benchmark-check.md", "check.md"]
+    assert "**2 passed, 0 failed, 0 skipped**" in (records / "check.md").read_text()
+    assert str(records / "check.md") in capsys.readouterr().err
+    assert not list((tree / "docs").iterdir())
+    assert pctest.cmd_record(None) == 0
+    assert sorted(p.name for p in (tree / "docs").iterdir()) == ["benchmark-check.md",
+                                                                 "check.md"]
+    assert (tree / "docs" / "check.md").read_text() == (records / "check.md").read_text()
+
+
 def test_job_that_produced_nothing_fails():
     def job(text, rc):
         return shown(pctest_jobs.job_verdicts("6.1", text, rc, "log"))
