@@ -11,18 +11,23 @@
   pctest.py build LABEL          build pagecheck and the initramfs for it
   pctest.py run LABEL --mode M [--args "k=v ..."]   boot once, print verdicts
   pctest.py dkms [LABEL...]      DKMS and .deb install/remove test
-  pctest.py deps TARGET          install the Debian packages TARGET needs
+  pctest.py deps TARGET [LABEL...]   install the Debian packages TARGET needs
+  pctest.py record               copy the last runs' records from the cache
+                                 into docs/
 
 Verdicts (PASS/FAIL/SKIP/INFO lines) go to stdout, progress to stderr.
 check and check-debug end with "N passed, N failed, N skipped" and exit
-non-zero on any failure or if nothing passed.
+non-zero on any failure or if nothing passed. Their records, and bench
+--ci's table, go to the cache's records/; only record and bench (without
+--ci) write into docs/.
 Environment: KERNELS, JOBS (2), CANARY (7-rc), BENCH=0, DKMS=0,
 PAGECHECK_CACHE, PAGECHECK_OFFLINE=1, PAGECHECK_KEEP_DEBS=1,
-PAGECHECK_APT_MAX_AGE, PC_VM_CPU, PC_VM_TUNE.
+PAGECHECK_APT_MAX_AGE, PAGECHECK_MIRROR, PAGECHECK_SECURITY_MIRROR, PC_VM_CPU,
+PC_VM_TUNE.
 """
 import argparse
-import dataclasses
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -40,96 +45,18 @@ import pctest_jobs       # noqa: E402
 import pctest_kdump      # noqa: E402
 import pctest_kernels    # noqa: E402
 import pctest_layers     # noqa: E402
+import pctest_matrix     # noqa: E402
 import pctest_panic      # noqa: E402
 import pctest_programs   # noqa: E402
+import pctest_source     # noqa: E402
 import pctest_vm         # noqa: E402
-from pctest_common import (ROOT, Error, Interrupted, Stopwatch, cache, catch_signals,  # noqa: E402
-                           log, set_prog, verdict)
-from pctest_vm import Boot  # noqa: E402
+from pctest_common import (ROOT, Error, Interrupted, Status, Stopwatch, Verdict,  # noqa: E402
+                           cache, catch_signals, failed, log, records_dir, set_prog,
+                           verdict)
+from pctest_matrix import (BENCH_KERNELS, BOOT_PLAN, CANARY_KERNELS, DEBUG_LABEL,  # noqa: E402
+                           DEFAULT_KERNELS, DKMS_KERNELS, Boot, find_boot, plan)
 
 SELF = Path(__file__).resolve()
-
-# The boot plan: the boots of each kernel, in order. The canary runs only
-# its "check" mode boots. The guest runs /pc/suite.sh MODE ARGS...
-# (tests/guest). To fit CI's hour on two cores, only 6.1 and 6.12 on
-# amd64 (the fleet's kernels) take FLEET_LOADS, the suite's full frees and
-# flood with fewer repeated cycles; every other label runs the same checks
-# with SMALL_LOADS.
-CHECK_ARGS = "hooks=tracepoint,ftrace,kprobe"
-# track=1's endurance run: the fleet's kernels churn at least two minutes
-# through a table of 512 events, the others one minute through 256; the
-# churn goes on until it wrote 100 times the table (about 70,000 events in
-# two minutes on amd64, 37,000 in one on s390x, alone on the host).
-FLEET_LOADS = "cycles=10 unload=30 churn=120 endurance=512"
-SMALL_LOADS = "fp=300000 cycles=5 flood=200000 fuzz=2000 unload=10 churn=60 endurance=256"
-FULL_PLAN = [
-    Boot("check", "check", f"{CHECK_ARGS} {FLEET_LOADS}", smp=4, mem=2048, timeout=3000),
-]
-# A label without an entry in BOOT_PLAN or FOREIGN_PLAN.
-DEFAULT_PLAN = [
-    Boot("check", "check", f"{CHECK_ARGS} {SMALL_LOADS}", smp=4, mem=2048, timeout=3000),
-]
-# 6.12 also boots with init_on_alloc=0: the kernel then checks no free.
-# 6.1 also boots with 255 possible CPUs (6.12's topology code does not count
-# QEMU's hot-pluggable ones): memory must not grow with them; once to
-# panic on a bad free, judged by pctest_panic; and once more to panic into
-# a kdump capture kernel, judged by pctest_kdump.
-BOOT_PLAN = {
-    "6.1": FULL_PLAN + [Boot("many-cpus", "many-cpus", smp=2, maxcpus=255, mem=1024,
-                             timeout=600),
-                        Boot("panic", "panic", smp=2, mem=1024, timeout=600),
-                        Boot("kdump", "kdump", smp=2, mem=1024, timeout=600,
-                             cmdline=f"crashkernel={pctest_kdump.CRASHKERNEL} "
-                             "crash_kexec_post_notifiers")],
-    "6.12": FULL_PLAN + [Boot("kernel-checks", "kernel-checks", smp=2, mem=1024,
-                              timeout=600, cmdline="init_on_alloc=0")],
-}
-# arm64 and s390x: TCG translates another instruction set, several times
-# slower, so two vCPUs; under fire an unload cycle takes about 13 s on
-# s390x, 5 s on arm64.
-FOREIGN_PLAN = {
-    "arm64": [dataclasses.replace(DEFAULT_PLAN[0], smp=2)],
-    "s390x": [dataclasses.replace(DEFAULT_PLAN[0], smp=2,
-                                  args=f"{DEFAULT_PLAN[0].args} unload=5")],
-}
-# The debug kernel (KASAN, lockdep, DEBUG_VM) makes TCG several times
-# slower: smaller loads (one unload cycle takes about 20 s under KASAN).
-# signed-lockdown: booted locked down, the modules signed with the key the
-# debug kernel's build made (pctest_build.signing_key).
-DEBUG_PLAN = [
-    Boot("check", "check",
-         "hooks=tracepoint,ftrace,kprobe fp=300000 flood=200000 unload=50 churn=60 "
-         "endurance=128", smp=4, mem=2048, timeout=7200),
-    Boot("signed-lockdown", "signed-lockdown", smp=2, mem=1024, timeout=900,
-         cmdline="lockdown=integrity"),
-]
-DEBUG_LABEL = "debug"
-BENCH_KERNELS = ["6.1", "6.12", "7", "6.12-arm64"]
-# DKMS and the .deb: these, and every foreign label checked.
-DKMS_KERNELS = ["6.1", "6.12"]
-# A canary runs the backend steps only: its results are never counted.
-CANARY_ARGS = "track=0 reliability=0 lockdown=0"
-
-
-def plan(label, canary=False):
-    if label == DEBUG_LABEL:
-        boots = DEBUG_PLAN
-    elif label in BOOT_PLAN:
-        boots = BOOT_PLAN[label]
-    else:
-        boots = FOREIGN_PLAN.get(pctest_kernels.label(label).arch, DEFAULT_PLAN)
-    if canary:
-        return [dataclasses.replace(b, args=f"{b.args} {CANARY_ARGS}".strip())
-                for b in boots if b.mode == "check"]
-    return boots
-
-
-def find_boot(label, name):
-    for b in plan(label):
-        if b.name == name:
-            return b
-    raise Error(f"no boot '{name}' in the plan of {label} "
-                f"({' '.join(b.name for b in plan(label))})")
 
 
 def env_list(name, default):
@@ -150,12 +77,17 @@ def jobs_max():
 
 def get_kernel(label):
     if label == DEBUG_LABEL:
-        return pctest_kernels.debug_kernel()
+        return pctest_source.debug_kernel()
     return pctest_kernels.fetch(label)
 
 
 def run_dir(label):
     return cache() / "runs" / label
+
+
+# The records a run writes in records_dir(), which make record copies
+# into docs/.
+RECORDS = ["check.md", "check-debug.md", "benchmark-check.md"]
 
 
 # Debian's programs the guest suite runs: (package, path in it).
@@ -173,28 +105,29 @@ def guest_files(workloads, arch):
 
 def prepare(label, kernel, out, with_sparse):
     """Build the modules and the initramfs for label: (the initramfs, or
-    None if the build failed; the build's verdict lines)."""
+    None if the build failed; the build's Verdicts)."""
     what = f"build pagecheck and test modules W=1 against {kernel.kver} with " \
         f"{kernel.suite}'s compiler"
     try:
         mods = pctest_build.build_modules(kernel, out)
     except Error as e:
         log(str(e))
-        return None, [f"FAIL {label}: {what}"]
-    lines = [f"PASS {label}: {what}"]
+        return None, [Verdict(Status.FAIL, label, what)]
+    verdicts = [Verdict(Status.PASS, label, what)]
     if with_sparse:
-        lines += pctest_layers.check(out / "src", label)
-    if with_sparse and kernel.suite == pctest_kernels.HOST_SUITE:
+        verdicts += pctest_layers.check(out / "src", label)
+    if with_sparse and kernel.suite == pctest_matrix.HOST_SUITE:
         try:
             pctest_build.sparse(kernel, out)
-            lines.append(f"PASS {label}: sparse (C=2) clean")
+            verdicts.append(Verdict(Status.PASS, label, "sparse (C=2) clean"))
         except Error as e:
             log(str(e))
-            lines.append(f"FAIL {label}: sparse (C=2) clean (log: {out / 'sparse.log'})")
+            verdicts.append(Verdict(Status.FAIL, label, "sparse (C=2) clean",
+                                    f"log: {out / 'sparse.log'}"))
     workloads = pctest_build.build_workloads(kernel.arch)
     initrd = pctest_build.initramfs_for(kernel, out / "initrd.gz",
                                         [*mods, *guest_files(workloads, kernel.arch)])
-    return initrd, lines
+    return initrd, verdicts
 
 
 def judge_boot(prefix, boot, result):
@@ -221,12 +154,12 @@ def boot_and_judge(label, kernel, initrd, out, boot):
         initrd = boot_initrd(kernel, boot, initrd, out)
     except Error as e:
         log(str(e))
-        verdict(f"FAIL {label}/{boot.name}: build the initramfs of the boot")
+        verdict(Verdict(Status.FAIL, f"{label}/{boot.name}", "build the initramfs of the boot"))
         return
     result = pctest_vm.boot(kernel.vmlinuz, initrd, out / f"vm-{boot.name}", boot,
                             arch=kernel.arch)
-    for line in judge_boot(f"{label}/{boot.name}", boot, result):
-        verdict(line)
+    for v in judge_boot(f"{label}/{boot.name}", boot, result):
+        verdict(v)
 
 
 # ---------------------------------------------------------------------------
@@ -239,16 +172,16 @@ def cmd_fetch(args):
 
 
 def cmd_owner_kernel(args):
-    kernel = pctest_kernels.owner_kernel()
+    kernel = pctest_source.owner_kernel()
     sys.stdout.write(kernel.describe())
     return 0
 
 
 def cmd_build(args):
     kernel = get_kernel(args.label)
-    initrd, lines = prepare(args.label, kernel, run_dir(args.label), with_sparse=True)
-    for line in lines:
-        verdict(line)
+    initrd, verdicts = prepare(args.label, kernel, run_dir(args.label), with_sparse=True)
+    for v in verdicts:
+        verdict(v)
     if initrd is None:
         return 1
     print(f"INITRD={initrd}")
@@ -265,9 +198,9 @@ def cmd_run(args):
                     timeout=args.timeout, cmdline=args.cmdline)
     initrd = out / "initrd.gz"
     if not args.no_build:
-        initrd, lines = prepare(args.label, kernel, out, with_sparse=False)
-        for line in lines:
-            verdict(line)
+        initrd, verdicts = prepare(args.label, kernel, out, with_sparse=False)
+        for v in verdicts:
+            verdict(v)
         if initrd is None:
             return 1
     elif not initrd.is_file():
@@ -275,10 +208,10 @@ def cmd_run(args):
     initrd = boot_initrd(kernel, boot, initrd, out)
     result = pctest_vm.boot(kernel.vmlinuz, initrd, out / f"vm-{boot.name}", boot,
                             arch=kernel.arch, quiet=args.quiet, icount=args.icount)
-    lines = judge_boot(f"{args.label}/{boot.name}", boot, result)
-    for line in lines:
-        verdict(line)
-    return 1 if any(l.startswith("FAIL ") for l in lines) else 0
+    verdicts = judge_boot(f"{args.label}/{boot.name}", boot, result)
+    for v in verdicts:
+        verdict(v)
+    return 1 if failed(verdicts) else 0
 
 
 def cmd_check_label(args):
@@ -288,80 +221,85 @@ def cmd_check_label(args):
         kernel = get_kernel(label)
     except Error as e:
         log(str(e))
-        verdict(f"FAIL {label}: fetch the Debian kernel and headers")
+        verdict(Verdict(Status.FAIL, label, "fetch the Debian kernel and headers"))
         return 1
     out = run_dir(label)
-    initrd, lines = prepare(label, kernel, out, with_sparse=True)
-    for line in lines:
-        verdict(line)
+    initrd, verdicts = prepare(label, kernel, out, with_sparse=True)
+    for v in verdicts:
+        verdict(v)
     if initrd is None:
         return 1
     for boot in plan(label, canary=args.canary):
         boot_and_judge(label, kernel, initrd, out, boot)
-    verdict(f"INFO {label}: finished in {clock.seconds():.0f} s (evidence: {out}/vm-*)")
+    verdict(Verdict(Status.INFO, label, f"finished in {clock.seconds():.0f} s",
+                    f"evidence: {out}/vm-*"))
     return 0
 
 
-def host_steps(target, labels=None):
-    """Dependencies and the guest programs: FAIL host lines if they fail."""
-    lines = []
+def host_steps(target, labels):
+    """What target needs on the host for labels: the Debian packages and the
+    guest programs. FAIL host Verdicts if they fail."""
+    verdicts = []
     try:
         pctest_deps.install(target, labels)
     except Error as e:
         log(str(e))
-        lines.append("FAIL host: install dependencies")
-    arches = {"amd64", *(pctest_kernels.label(l).arch for l in labels or [])}
+        verdicts.append(Verdict(Status.FAIL, "host", "install dependencies"))
+    arches = {"amd64", *map(pctest_matrix.arch_of, labels)}
     for arch in sorted(arches):
         try:
             pctest_build.build_workloads(arch)
         except Error as e:
             log(str(e))
-            lines.append(f"FAIL host: build the guest workloads ({arch})")
-    for line in lines:
-        print(line, flush=True)
-    return lines
+            verdicts.append(Verdict(Status.FAIL, "host", "build the guest workloads", arch))
+    for v in verdicts:
+        print(v, flush=True)
+    return verdicts
 
 
-def finish(lines):
-    text, status = pctest_jobs.summary(lines)
+def finish(verdicts):
+    text, status = pctest_jobs.summary(verdicts)
     print(text, flush=True)
     return status
 
 
-def write_record(name, command, lines, shown, clock):
-    """docs/NAME.md: what this run measured, rewritten by every run.
-    lines: the host's own verdicts; shown: every line the jobs printed."""
+def write_record(name, command, verdicts, shown, clock):
+    """The record of this run, NAME.md in the cache's records/ (make record
+    copies it into docs/). verdicts: the host's own verdicts; shown: every
+    Verdict the jobs showed."""
     git = ["git", "-C", str(ROOT)]
     commit = subprocess.run([*git, "describe", "--always", "--dirty"], text=True,
                             capture_output=True).stdout.strip() or "unknown"
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    text = pctest_jobs.record(f"Last `{command}`", command, lines + shown,
+    text = pctest_jobs.record(f"Last `{command}`", command, verdicts + shown,
                               clock.seconds(), commit, when)
-    path = ROOT / "docs" / f"{name}.md"
+    path = records_dir() / f"{name}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
-    log(f"wrote {path}")
+    log(f"the record of this run: {path} (make record copies it into docs/)")
 
 
-def run_recorded(name, command, jobs, lines, clock, gates=None):
-    """Run the jobs, then gates(every line shown), if given, over what they
-    all printed; write docs/NAME.md; return the counted lines."""
+def run_recorded(name, command, jobs, verdicts, clock, gates=None):
+    """Run the jobs, then gates(every Verdict shown), if given, over what they
+    all printed; write the record NAME.md; return the counted Verdicts."""
     pool = pctest_jobs.Pool(jobs_max(), cache() / "runs")
     shown = []
-    counted = pool.run(jobs, emit=lambda l: (shown.append(l), print(l, flush=True)))
-    for line in gates(shown) if gates else []:
-        print(line, flush=True)
-        shown.append(line)
-        counted.append(line)
-    write_record(name, command, lines, shown, clock)
+    counted = pool.run(jobs, emit=lambda v: (shown.append(v), print(v, flush=True)))
+    for v in gates(shown) if gates else []:
+        print(v, flush=True)
+        shown.append(v)
+        counted.append(v)
+    write_record(name, command, verdicts, shown, clock)
     return counted
 
 
 def cmd_check(args):
     clock = Stopwatch()
-    labels = args.labels or env_list("KERNELS", pctest_kernels.DEFAULT_KERNELS)
-    for name in labels + env_list("CANARY", ["7-rc"]):
-        pctest_kernels.label(name)
-    lines = host_steps("check", labels)
+    labels = args.labels or env_list("KERNELS", DEFAULT_KERNELS)
+    canaries = env_list("CANARY", CANARY_KERNELS)
+    for name in labels + canaries:
+        pctest_matrix.label(name)
+    verdicts = host_steps("check", labels + canaries)
     me = [sys.executable, str(SELF)]
     # Longest first, so that the last jobs to start are short ones.
     full = [l for l in labels if l in BOOT_PLAN]
@@ -371,70 +309,81 @@ def cmd_check(args):
         jobs.append(pctest_jobs.Job("bench", [*me, "bench", "--ci", *bench]))
     rank = {"s390x": 0, "arm64": 1}
     rest = sorted((l for l in labels if l not in full),
-                  key=lambda l: rank.get(pctest_kernels.label(l).arch, 2))
+                  key=lambda l: rank.get(pctest_matrix.label(l).arch, 2))
     jobs += [pctest_jobs.Job(l, [*me, "check-label", l]) for l in rest]
-    canaries = env_list("CANARY", ["7-rc"])
     for l in canaries:
         jobs.append(pctest_jobs.Job(f"canary-{l}", [*me, "check-label", "--canary", l],
                                     counted=False))
     # The shortest job last.
     if env_flag("DKMS"):
-        foreign = [l for l in labels if pctest_kernels.label(l).arch != "amd64"]
+        foreign = [l for l in labels if pctest_matrix.label(l).arch != "amd64"]
         jobs.append(pctest_jobs.Job("dkms", [*me, "dkms", *DKMS_KERNELS, *foreign]))
-    lines += run_recorded("check", "make check", jobs, lines, clock,
+    verdicts += run_recorded("check", "make check", jobs, verdicts, clock,
                           gates=lambda shown: pctest_fingerprint.gates(shown, canaries))
-    return finish(lines)
+    return finish(verdicts)
 
 
 def cmd_check_debug(args):
     clock = Stopwatch()
-    lines = host_steps("check-debug")
+    verdicts = host_steps("check-debug", pctest_deps.default_labels("check-debug"))
     try:
         kernel = get_kernel(DEBUG_LABEL)
     except Error as e:
         log(str(e))
-        lines.append("FAIL debug: build the debug kernel")
-        print(lines[-1], flush=True)
-        return finish(lines)
+        verdicts.append(Verdict(Status.FAIL, "debug", "build the debug kernel"))
+        print(verdicts[-1], flush=True)
+        return finish(verdicts)
     label = DEBUG_LABEL
-    print(f"INFO {label}: kernel {kernel.kver} ready after {clock.seconds():.0f} s", flush=True)
+    print(Verdict(Status.INFO, label, f"kernel {kernel.kver} ready after "
+                  f"{clock.seconds():.0f} s"), flush=True)
     initrd, built = prepare(label, kernel, run_dir(label), with_sparse=False)
-    for line in built:
-        print(line, flush=True)
-    lines += built
+    for v in built:
+        print(v, flush=True)
+    verdicts += built
     if initrd is not None:
         me = [sys.executable, str(SELF)]
         jobs = [pctest_jobs.Job(f"debug-{b.name}", [*me, "run", label, "--boot", b.name,
                                                     "--no-build"]) for b in plan(label)]
         # Debian's debug package has the DWARF drgn needs: a stock kernel
         jobs.append(pctest_jobs.Job("6.1-drgn", [*me, "drgn", "6.1"]))
-        lines += run_recorded("check-debug", "make check-debug", jobs, lines, clock)
-    print(f"INFO debug: finished in {clock.seconds():.0f} s", flush=True)
-    return finish(lines)
+        verdicts += run_recorded("check-debug", "make check-debug", jobs, verdicts, clock)
+    print(Verdict(Status.INFO, "debug", f"finished in {clock.seconds():.0f} s"), flush=True)
+    return finish(verdicts)
 
 
 def cmd_bench(args):
     # In make check (--ci) the check job did the host steps.
-    labels = args.labels or env_list("KERNELS", pctest_kernels.DEFAULT_KERNELS)
-    failed = [] if args.ci else host_steps("bench", labels)
+    labels = args.labels or env_list("KERNELS", DEFAULT_KERNELS)
+    host_failed = [] if args.ci else \
+        host_steps("bench", [l for l in labels if pctest_matrix.benchmarked(l)])
     command = None
     # the table names the command that wrote it (make check's job passes labels)
     if args.out or (args.labels and not args.ci):
         command = " ".join(["tests/pctest/pctest.py bench", *(["--ci"] if args.ci else []),
                             *args.labels, *(["--out", args.out] if args.out else [])])
     status = pctest_bench.run(labels, ci=args.ci, out=args.out, command=command)
-    return status or (1 if failed else 0)
+    return status or (1 if host_failed else 0)
+
+
+def demo_line(line):
+    """A guest's DEMO line with the reasons it expects ("expect A|B", every
+    one of them due in the report) written out: "expect: A and B"."""
+    head, sep, expected = line.partition(": expect ")
+    if not sep:
+        return line
+    *most, last = expected.split("|")
+    return f"{head}: expect: {', '.join(most) + ' and ' if most else ''}{last}"
 
 
 def cmd_demo(args):
-    pctest_deps.install("demo")
+    pctest_deps.install("demo", [args.label])
     kernel = get_kernel(args.label)
     workloads = pctest_build.build_workloads(kernel.arch)
     out = cache() / "demo" / kernel.kver
     mods = pctest_build.build_modules(kernel, out)
     initrd = pctest_build.initramfs_for(kernel, out / "initrd.gz",
                                         [*mods, *guest_files(workloads, kernel.arch)])
-    log(f"booting Debian {kernel.kver} in QEMU (TCG, about a minute)...")
+    log(f"booting Debian {kernel.kver} in QEMU (TCG, no KVM)...")
     result = pctest_vm.boot(kernel.vmlinuz, initrd, out / "vm",
                             Boot("demo", "demo", smp=2, mem=1024, timeout=600), arch=kernel.arch)
     if not result.completed:
@@ -444,11 +393,23 @@ def cmd_demo(args):
     found = pctest_vm.sections(text)
     for line in text.splitlines():
         if line.startswith("DEMO "):
-            print(line)
+            print(demo_line(line))
     print(f"=== /sys/kernel/debug/pagecheck/reports on Debian {kernel.kver} ===")
     print(found.get("reports", "(no reports section in the guest output)"))
     print("=== /sys/kernel/debug/pagecheck/stats ===")
     print(found.get("stats", "(no stats section in the guest output)"))
+    return 0
+
+
+def cmd_record(args):
+    """Copy the latest records from the cache into docs/."""
+    found = [name for name in RECORDS if (records_dir() / name).is_file()]
+    if not found:
+        raise Error(f"no record in {records_dir()}: run make check, make check-debug "
+                    "or pctest.py bench --ci first")
+    for name in found:
+        shutil.copyfile(records_dir() / name, ROOT / "docs" / name)
+        log(f"copied {records_dir() / name} to {ROOT / 'docs' / name}")
     return 0
 
 
@@ -457,14 +418,14 @@ def cmd_dkms(args):
 
 
 def cmd_drgn(args):
-    lines = pctest_drgn.test(args.label)
-    for line in lines:
-        verdict(line)
-    return 1 if any(l.startswith("FAIL ") for l in lines) else 0
+    verdicts = pctest_drgn.test(args.label)
+    for v in verdicts:
+        verdict(v)
+    return 1 if failed(verdicts) else 0
 
 
 def cmd_deps(args):
-    pctest_deps.install(args.target)
+    pctest_deps.install(args.target, args.labels or None)
     return 0
 
 
@@ -481,7 +442,7 @@ def parser():
     p = sub.add_parser("bench", help="the deterministic benchmark")
     p.add_argument("--ci", action="store_true", help="smaller workloads, the gated configurations")
     p.add_argument("--out", help="where to write the table (default docs/benchmark.md, "
-                   "--ci: docs/benchmark-check.md)")
+                   "--ci: the record benchmark-check.md in the cache)")
     p.add_argument("labels", nargs="*", metavar="LABEL")
     p.set_defaults(func=cmd_bench)
     p = sub.add_parser("demo", help="one bad free of each kind, then the reports")
@@ -510,6 +471,8 @@ def parser():
     p.add_argument("--quiet", action="store_true", help="loglevel=4")
     p.add_argument("--no-build", action="store_true", help="boot the initramfs built last")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("record", help="copy the latest run records from the cache into docs/")
+    p.set_defaults(func=cmd_record)
     p = sub.add_parser("dkms", help="install and remove with DKMS and as a .deb")
     p.add_argument("labels", nargs="*", metavar="LABEL")
     p.set_defaults(func=cmd_dkms)
@@ -519,6 +482,8 @@ def parser():
     p.set_defaults(func=cmd_drgn)
     p = sub.add_parser("deps", help="install the Debian packages a target needs")
     p.add_argument("target", choices=sorted(pctest_deps.TARGETS))
+    p.add_argument("labels", nargs="*", metavar="LABEL",
+                   help="the kernels it is for (default: those the command takes)")
     p.set_defaults(func=cmd_deps)
     p = sub.add_parser("check-label", help="everything for one kernel (a job of check)")
     p.add_argument("--canary", action="store_true")

@@ -8,7 +8,8 @@ configuration of a kernel boots the same initramfs, so the memory layout
 is the same. figures() turns the BENCH lines into per-unit costs,
 gates() checks pagecheck's targets (PASS/FAIL lines in make check) and
 render() writes the Markdown table: docs/benchmark.md for make bench,
-docs/benchmark-check.md for make check's reduced run.
+the record benchmark-check.md in the cache for make check's reduced run
+(make record copies it into docs/).
 """
 import datetime
 import json
@@ -18,9 +19,12 @@ from dataclasses import dataclass, field
 
 import pctest_build
 import pctest_kernels
+import pctest_source
 import pctest_vm
-from pctest_common import ROOT, Error, cache, log, verdict, warn
-from pctest_vm import Boot
+from pctest_common import (ROOT, Error, Status, Verdict, cache, failed, log, records_dir, verdict,
+                           warn)
+from pctest_matrix import (BENCH_CPU, CI_PLAN, OWNER_BASE_LABEL, OWNER_LABEL, Boot, arch_of,
+                           benchmarked)
 
 # name: (what it is, kernel options)
 CONFIGS = {
@@ -53,7 +57,6 @@ FULL_CONFIGS = ["baseline", "floor", "tracepoint", "ftrace", "kprobe", "record",
                 "kopt-init_on_alloc0", "kopt-checks_only"]
 # track=1 against page_owner, on the page_owner kernel (make bench only: it
 # is built from source once).
-OWNER_LABEL = "6.12-page_owner"
 OWNER_CONFIGS = ["baseline", "kopt-page_owner", "tracepoint", "track"]
 OWNER_WORKLOADS = ["kalloc0", "kalloc9", "anon", "fork"]
 # What make bench measured of page_owner=on, which make check's reduced
@@ -61,20 +64,6 @@ OWNER_WORKLOADS = ["kalloc0", "kalloc9", "anon", "fork"]
 OWNER_REF = ROOT / "docs" / "page_owner-reference.json"
 OWNER_GATED = ["kalloc0", "kalloc9"]    # per alloc+free pair
 
-# make check's reduced run: the configurations its gates need, per kernel.
-# 6.12 and 7.x also compare pagecheck's cost per tail page with the
-# kernel's own checks, which init_on_alloc=0 turns off there.
-GATED = ["baseline", "floor", "tracepoint", "ftrace", "kprobe", "record", "bpftrace"]
-CI_PLAN = {"6.1": GATED, "6.12": GATED + ["kopt-init_on_alloc0", "track"],
-           "7": ["floor", "tracepoint", "kopt-init_on_alloc0", "kopt-checks_only"],
-           # arm64: the order-0, fixed-cost and points targets (make bench
-           # has the backends and peers, docs/benchmark-arm64.md).
-           "6.12-arm64": ["floor", "tracepoint"]}
-# The guest CPU of every boot, per architecture: no hardware RNG (RDRAND,
-# RNDR), so the RNG is seeded from guest timings, which -icount makes
-# deterministic; cortex-a72 also has no pointer authentication. s390x is
-# not benchmarked yet.
-BENCH_CPU = {"amd64": "qemu64,+smep,+smap", "arm64": "cortex-a72"}
 # bpftrace is the host's (amd64) binary with its libraries.
 HOST_ONLY_CONFIGS = ["bpftrace"]
 
@@ -123,20 +112,20 @@ GATES = {
 
 def run(labels, ci, out=None, command=None):
     """Boot every configuration on every kernel, then report. --ci: smaller
-    workloads, the configurations of CI_PLAN, docs/benchmark-check.md.
+    workloads, the configurations of CI_PLAN, the record benchmark-check.md.
     BENCH_CONFIGS overrides the configurations of every kernel."""
     size = "ci" if ci else "full"
     override = os.environ.get("BENCH_CONFIGS")
-    out = out or (ROOT / "docs" / "benchmark-check.md" if ci else ROOT / "docs" / "benchmark.md")
+    out = out or (records_dir() / "benchmark-check.md" if ci else ROOT / "docs" / "benchmark.md")
     plans = {}
     for label in labels:
         configs = override.split() if override else \
             CI_PLAN.get(label, []) if ci else \
             OWNER_CONFIGS if label == OWNER_LABEL else FULL_CONFIGS
-        if label != OWNER_LABEL and pctest_kernels.label(label).arch not in BENCH_CPU:
-            log(f"{label}: not benchmarked ({pctest_kernels.label(label).arch})")
+        if not benchmarked(label):
+            log(f"{label}: not benchmarked ({arch_of(label)})")
             continue
-        if label != OWNER_LABEL and pctest_kernels.label(label).arch != "amd64":
+        if arch_of(label) != "amd64":
             skipped = [c for c in configs if c in HOST_ONLY_CONFIGS]
             configs = [c for c in configs if c not in HOST_ONLY_CONFIGS]
             if skipped:
@@ -149,21 +138,21 @@ def run(labels, ci, out=None, command=None):
             bt_files = pctest_build.bpftrace_files()
         except Error as e:
             warn(f"{e}: the bpftrace configuration will fail")
-    dirs, failed = [], 0
+    dirs, failures = [], 0
     for label, configs in plans.items():
         try:
-            kernel = pctest_kernels.owner_kernel() if label == OWNER_LABEL else \
+            kernel = pctest_source.owner_kernel() if label == OWNER_LABEL else \
                 pctest_kernels.fetch(label)
         except Error as e:
             log(str(e))
-            failed += fail(f"FAIL bench {label}: fetch or build the kernel")
+            failures += fail(f"bench {label}", "fetch or build the kernel")
             continue
         rundir = cache() / "bench" / kernel.kver
         try:
             mods = pctest_build.build_modules(kernel, rundir)
         except Error as e:
             log(str(e))
-            failed += fail(f"FAIL bench {label}: build pagecheck against {kernel.kver}")
+            failures += fail(f"bench {label}", f"build pagecheck against {kernel.kver}")
             continue
         # One initramfs for every configuration of a kernel, bpftrace (its
         # binary and libraries) included if one of them runs it: a different
@@ -175,7 +164,7 @@ def run(labels, ci, out=None, command=None):
         initrd = pctest_build.initramfs_for(kernel, rundir / "initrd.gz", files)
         for config in configs:
             if config not in CONFIGS:
-                failed += fail(f"FAIL bench {label}/{config}: no such configuration")
+                failures += fail(f"bench {label}/{config}", "no such configuration")
                 continue
             # Same layout every boot: no KASLR, no mmap randomisation, and
             # no RDRAND, so the RNG (slab freelists, hashes) is seeded from
@@ -187,16 +176,16 @@ def run(labels, ci, out=None, command=None):
             result = pctest_vm.boot(kernel.vmlinuz, initrd, vm, boot, arch=kernel.arch,
                                     quiet=True, icount=True, cpu=BENCH_CPU[kernel.arch])
             if not result.completed:
-                failed += fail(f"FAIL bench {label}/{config}: VM did not complete "
-                               f"(console: {vm / 'console.log'})")
+                failures += fail(f"bench {label}/{config}", "VM did not complete",
+                                 f"console: {vm / 'console.log'}")
                 continue
             (vm / "label").write_text(label + "\n")
             dirs.append(str(vm))
-    return report(dirs, out, check=ci, command=command) or (1 if failed else 0)
+    return report(dirs, out, check=ci, command=command) or (1 if failures else 0)
 
 
-def fail(line):
-    verdict(line)
+def fail(where, name, detail=""):
+    verdict(Verdict(Status.FAIL, where, name, detail))
     return 1
 
 
@@ -385,14 +374,14 @@ class Figures:
 
 
 def figures(dirs):
-    """(Figures per label, FAIL lines for boots that did not finish)."""
+    """(Figures per label, FAIL Verdicts for boots that did not finish)."""
     runs, bad = {}, []
     for d in dirs:
         label = open(os.path.join(d, "label")).read().strip()
         r = parse(pctest_vm.guest_text(d), label)
         if r.error or not r.done or not r.config:
-            bad.append(f"FAIL bench {label}/{os.path.basename(d)}: the guest did not finish "
-                       f"({r.error or 'no @@BENCH-DONE'})")
+            bad.append(Verdict(Status.FAIL, f"bench {label}/{os.path.basename(d)}",
+                               "the guest did not finish", r.error or "no @@BENCH-DONE"))
             continue
         runs.setdefault(label, {})[r.config] = r
     return {label: Figures(label, cfgs) for label, cfgs in runs.items()}, bad
@@ -616,7 +605,7 @@ def render(figs, command="make bench"):
 
 def owner_reference(f):
     """page_owner=on's figures on the page_owner kernel, for make check."""
-    return {"kernel": f.kernel, "base_label": pctest_kernels.OWNER_BASE_LABEL,
+    return {"kernel": f.kernel, "base_label": OWNER_BASE_LABEL,
             "written_by": "make bench", "date": datetime.date.today().isoformat(),
             "added_per_unit": {wl: _rounded(f.over("kopt-page_owner", wl))
                                for wl in OWNER_WORKLOADS},
@@ -631,7 +620,7 @@ def owner_gates(f, ref):
     """(ok, text): track=1 on the stock kernel against page_owner=on's
     figures on the page_owner kernel built from it."""
     checks = []
-    if "track" not in f.runs or f.label != pctest_kernels.OWNER_BASE_LABEL:
+    if "track" not in f.runs or f.label != OWNER_BASE_LABEL:
         return checks
     if not ref:
         return [(False, f"track=1: no page_owner figures in {OWNER_REF} (make bench writes them)")]
@@ -653,9 +642,9 @@ def owner_gates(f, ref):
 
 
 def report(dirs, out_file, check, command=None):
-    """Write the table; with check, a PASS/FAIL line per target of the
+    """Write the table; with check, a PASS/FAIL Verdict per target of the
     gated kernels. Returns 1 if a target or a boot failed."""
-    figs, lines = figures(dirs)
+    figs, verdicts = figures(dirs)
     text = render(figs, command or ("make check" if check else "make bench"))
     ref = owner_reference(figs[OWNER_LABEL]) if OWNER_LABEL in figs and not check else None
     if ref and ref["bytes_per_page"] and all(v is not None for v in ref["added_per_unit"].values()):
@@ -670,10 +659,10 @@ def report(dirs, out_file, check, command=None):
     log(f"bench: table written to {out_file}")
     if check:
         for label, f in figs.items():
-            for ok, text in gates(f) + owner_gates(f, ref):
-                lines.append(f"{'PASS' if ok else 'FAIL'} bench {label}: {text}")
-            lines += [f"INFO bench {label}: {text}" for text in notes(f)]
-    for line in lines:
-        verdict(line)
-    verdict(f"INFO bench: table written to {out_file}")
-    return 1 if any(l.startswith("FAIL") for l in lines) else 0
+            verdicts += [Verdict(Status.of(ok), f"bench {label}", text)
+                         for ok, text in gates(f) + owner_gates(f, ref)]
+            verdicts += [Verdict(Status.INFO, f"bench {label}", text) for text in notes(f)]
+    for v in verdicts:
+        verdict(v)
+    verdict(Verdict(Status.INFO, "bench", f"table written to {out_file}"))
+    return 1 if failed(verdicts) else 0

@@ -10,8 +10,9 @@ import subprocess
 from pathlib import Path
 
 from pctest_common import ROOT, Error, cache, log, run, warn
-from pctest_kernels import (ARCHES, HOST_SUITE, AptState, make_arch_args, suite_run,
-                            version_compare)
+from pctest_apt import AptState, version_compare
+from pctest_kernels import make_arch_args, suite_run
+from pctest_matrix import ARCHES, HOST_SUITE
 
 # What a private build copy of the tree needs (debian/changelog: the version).
 TREE = ["Makefile", "Kbuild", "src", "include", "probes", "scripts", "tests",

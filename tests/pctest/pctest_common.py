@@ -1,12 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0
 """What every pctest module shares: paths, progress, verdict lines, and
 running commands so that an interrupt never leaves a child behind."""
+import enum
 import fcntl
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +48,11 @@ def cache():
     return Path(path)
 
 
+def records_dir():
+    """Where runs write their records (make record copies them into docs/)."""
+    return cache() / "records"
+
+
 def offline():
     return os.environ.get("PAGECHECK_OFFLINE", "0") == "1"
 
@@ -66,13 +74,68 @@ def warn(msg):
     print(f"{_PROG}: warning: {msg}", file=sys.stderr, flush=True)
 
 
-def verdict(line):
-    """A PASS/FAIL/SKIP/INFO line: stdout, and the job's results file."""
-    print(line, flush=True)
+class Status(enum.Enum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    SKIP = "SKIP"
+    INFO = "INFO"           # a figure or a time: shown, never counted
+
+    @classmethod
+    def of(cls, ok):
+        """PASS if ok, else FAIL."""
+        return cls.PASS if ok else cls.FAIL
+
+
+_LINE = re.compile(r"^(CANARY-)?(PASS|FAIL|SKIP|INFO) ([^:]*): (.*)$")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One result, printed as "STATUS where: name (detail)". where is a
+    kernel and boot ("6.1/check") or a step ("bench 6.1", "host"). A
+    canary's verdicts are shown as CANARY-PASS etc. and never counted."""
+    status: Status
+    where: str
+    name: str
+    detail: str = ""
+    canary: bool = False
+
+    def __str__(self):
+        status = self.status.value
+        if self.canary and self.status is not Status.INFO:
+            status = "CANARY-" + status
+        return f"{status} {self.where}: {self.name}" + (f" ({self.detail})" if self.detail else "")
+
+    @property
+    def counted(self):
+        return self.status is not Status.INFO and not self.canary
+
+    @classmethod
+    def parse(cls, line):
+        """The Verdict a line shows (its detail is part of its name), or
+        None if the line is no verdict."""
+        m = _LINE.match(line)
+        if not m:
+            return None
+        return cls(Status(m.group(2)), m.group(3), m.group(4), canary=bool(m.group(1)))
+
+
+def pass_or_fail(ok, where, name, detail=""):
+    """PASS if ok, else FAIL with detail."""
+    return Verdict(Status.of(ok), where, name, "" if ok else detail)
+
+
+def failed(verdicts):
+    return any(v.status is Status.FAIL for v in verdicts)
+
+
+def verdict(v):
+    """Show a Verdict: stdout, and the job's results file."""
+    print(v, flush=True)
     path = os.environ.get(RESULTS_ENV)
     if path:
         with open(path, "a") as f:
-            f.write(line + "\n")
+            f.write(f"{v}\n")
 
 
 def tail(path, n=30, indent="    "):
@@ -185,6 +248,14 @@ class Lock:
     def __exit__(self, *exc):
         os.close(self.fd)
         self.fd = None
+
+
+def read_text(path):
+    """A file's text, None if it cannot be read."""
+    try:
+        return Path(path).read_text(errors="replace")
+    except OSError:
+        return None
 
 
 def age_seconds(path):

@@ -9,53 +9,89 @@ import os
 import subprocess
 
 from pctest_common import Error, log, run
-from pctest_kernels import ARCHES, DEFAULT_KERNELS, LABELS
+from pctest_matrix import (ARCHES, BENCH_KERNELS, CANARY_KERNELS, DEBUG_LABEL, DEFAULT_KERNELS,
+                           DKMS_KERNELS, HOST_SUITE, arch_of, benchmarked, suite_of)
 
 # Building modules against fetched headers, the static guest programs and
-# the initramfs, and booting it.
-BASE = ["gcc", "make", "libc6-dev", "binutils", "bc", "flex", "bison", "libelf-dev",
-        "libssl-dev", "pahole", "dpkg-dev", "apt", "debian-archive-keyring",
-        "ca-certificates", "xz-utils", "util-linux", "busybox-static", "gzip", "zstd",
-        "kmod", "coreutils", "findutils", "procps", ARCHES["amd64"].qemu_package]
+# the initramfs.
+BUILD = ["gcc", "make", "libc6-dev", "binutils", "bc", "flex", "bison", "libelf-dev",
+         "libssl-dev", "pahole", "dpkg-dev", "apt", "debian-archive-keyring",
+         "ca-certificates", "xz-utils", "util-linux", "busybox-static", "gzip", "zstd",
+         "kmod", "coreutils", "findutils", "procps"]
 CHROOTS = ["mmdebstrap"]            # other suites' compilers (5.10, 7.x)
 BENCH = ["bpftrace"]                # the benchmark's peer, copied into the guest
 DKMS = ["dkms", "debhelper", "dh-dkms"]
+# What each command needs whatever its kernels: (why, packages).
 TARGETS = {
-    "check": BASE + ["sparse"] + CHROOTS + BENCH + DKMS,
+    "check": [("build", BUILD), ("sparse", ["sparse"]), ("the reduced benchmark", BENCH),
+              ("the DKMS test", DKMS)],
     # module signing key, build scripts; drgn for scripts/pagecheck-drgn.py
-    "check-debug": BASE + ["openssl", "perl", "python3-drgn"],
-    "bench": BASE + CHROOTS + BENCH,
-    "demo": BASE,
-    "dkms": BASE + DKMS,
-    "test-harness": ["python3-pytest"],
+    "check-debug": [("build", BUILD), ("the debug kernel and drgn",
+                                       ["openssl", "perl", "python3-drgn"])],
+    "bench": [("build", BUILD), ("the benchmark", BENCH)],
+    "demo": [("build", BUILD)],
+    "dkms": [("build", BUILD), ("the DKMS test", DKMS)],
+    "test-harness": [("the driver's unit tests", ["python3-pytest"])],
 }
+# The commands that boot their kernels in QEMU.
+BOOTS = {"check", "check-debug", "bench", "demo"}
 
 
-def arch_packages(labels):
-    """Cross compilers and emulators for the foreign labels among labels."""
-    pkgs = []
+def default_labels(target):
+    """The kernels a command takes when given none."""
+    kernels = os.environ.get("KERNELS")
+    kernels = DEFAULT_KERNELS if kernels is None else kernels.split()
+    canaries = os.environ.get("CANARY")
+    canaries = CANARY_KERNELS if canaries is None else canaries.split()
+    return {"check": kernels + canaries, "check-debug": [DEBUG_LABEL, "6.1"],
+            "bench": [l for l in kernels if benchmarked(l)], "demo": ["6.1"],
+            "dkms": DKMS_KERNELS, "test-harness": []}[target]
+
+
+def label_needs(name, boots):
+    """(why, packages) a kernel of the matrix needs: a cross compiler for a
+    foreign architecture, a chroot for another suite than the host's, and
+    the architecture's QEMU if it boots."""
+    arch = ARCHES[arch_of(name)]
+    needs = []
+    if arch.foreign:
+        needs.append((f"build for {arch.name}", list(arch.cross_packages)))
+    if suite_of(name) != HOST_SUITE:
+        needs.append(("build in other suites' chroots", CHROOTS))
+    if boots:
+        needs.append((f"boot {arch.name}", [arch.qemu_package]))
+    return needs
+
+
+def needs(target, labels=None):
+    """(why, packages) of a command on its kernels (default_labels()),
+    each package once; check leaves out what BENCH=0 or DKMS=0 skip."""
+    if labels is None:
+        labels = default_labels(target)
+    skipped = []
+    if target == "check":
+        if os.environ.get("BENCH", "1") == "0" or not set(BENCH_KERNELS) & set(labels):
+            skipped += BENCH
+        if os.environ.get("DKMS", "1") == "0":
+            skipped += DKMS
+    grouped = {}        # why -> (packages, labels)
+    for why, pkgs in TARGETS[target]:
+        grouped[why] = (pkgs, [])
     for name in labels:
-        lab = next((l for l in LABELS if l.name == name), None)
-        arch = ARCHES.get(lab.arch) if lab else None
-        if arch and arch.foreign:
-            pkgs += [p for p in (*arch.cross_packages, arch.qemu_package) if p not in pkgs]
-    return pkgs
+        for why, pkgs in label_needs(name, target in BOOTS):
+            grouped.setdefault(why, (pkgs, []))[1].append(name)
+    seen, out = set(skipped), []
+    for why, (pkgs, names) in grouped.items():
+        fresh = [p for p in pkgs if p not in seen]
+        seen.update(fresh)
+        if fresh:
+            out.append((f"{why} ({', '.join(names)})" if names else why, fresh))
+    return out
 
 
 def wanted(target, labels=None):
-    """The packages of target; check leaves out what BENCH=0 or DKMS=0 skip.
-    labels (default: KERNELS, else the default matrix) add what foreign
-    architectures need."""
-    pkgs = list(TARGETS[target])
-    if labels is None:
-        labels = os.environ.get("KERNELS", " ".join(DEFAULT_KERNELS)).split()
-    pkgs += [p for p in arch_packages(labels) if p not in pkgs]
-    if target == "check":
-        if os.environ.get("BENCH", "1") == "0":
-            pkgs = [p for p in pkgs if p not in BENCH]
-        if os.environ.get("DKMS", "1") == "0":
-            pkgs = [p for p in pkgs if p not in DKMS]
-    return pkgs
+    """The packages of needs(), in order."""
+    return [p for _, pkgs in needs(target, labels) for p in pkgs]
 
 
 def missing(pkgs):
@@ -73,12 +109,17 @@ def _apt(args, sudo):
 
 
 def install(target, labels=None):
-    pkgs = wanted(target, labels)
+    """Install what target needs on labels and is missing, saying in one
+    line which packages and why."""
+    reasons = needs(target, labels)
+    pkgs = [p for _, group in reasons for p in group]
     todo = missing(pkgs)
     if not todo:
-        log(f"all {len(pkgs)} packages for {target} present")
+        log(f"all {len(pkgs)} package{'s' if len(pkgs) != 1 else ''} for {target} present")
         return
-    log(f"installing for {target}: {' '.join(todo)}")
+    log(f"installing for {target}: " + "; ".join(
+        f"{why}: {' '.join(p for p in group if p in todo)}"
+        for why, group in reasons if set(group) & set(todo)))
     sudo = []
     if os.geteuid() != 0:
         if not subprocess.run(["sh", "-c", "command -v sudo"], capture_output=True).returncode:
@@ -102,4 +143,3 @@ def install(target, labels=None):
             output.append(res.stdout + res.stderr)
             raise Error("apt-get install failed for: %s\n%s"
                         % (" ".join(todo), "".join(output)[-4000:]))
-    log(f"installed: {' '.join(todo)}")

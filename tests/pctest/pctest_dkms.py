@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 import pctest_kernels
-from pctest_common import ROOT, Error, cache, log, run, tail, verdict
+from pctest_common import ROOT, Error, Status, Verdict, cache, log, run, tail, verdict
 
 MODULE = "pagecheck"
 
@@ -27,7 +27,7 @@ class _Test:
         self.failed = False
 
     def result(self, ok, what):
-        verdict(f"{'PASS' if ok else 'FAIL'} dkms: {what}")
+        verdict(Verdict(Status.of(ok), "dkms", what))
         self.failed |= not ok
         return ok
 
@@ -221,7 +221,8 @@ def _deb(t, version, kvers, tmp):
     src = tmp / "deb" / MODULE
     files = subprocess.run(["git", "-C", ROOT, "ls-files", "-z"], capture_output=True)
     if files.returncode != 0:
-        verdict("SKIP dkms: the .deb test needs a git checkout (git ls-files failed)")
+        verdict(Verdict(Status.SKIP, "dkms", "the .deb test needs a git checkout",
+                        "git ls-files failed"))
         return
     for name in files.stdout.decode().split("\0"):
         if name and (ROOT / name).is_file():

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pctest_build
 import pctest_kernels
+import pctest_matrix
 import pctest_vm
-from pctest_common import ROOT, Error, cache, log, run
-from pctest_kernels import AptState
+from pctest_apt import AptState
+from pctest_common import ROOT, Error, Status, Verdict, cache, failed, log, run
+from pctest_matrix import Boot
 from pctest_panic import guest_reports, sayer
-from pctest_vm import Boot
 
 SCRIPT = ROOT / "scripts" / "pagecheck-drgn.py"
 BOOT = Boot("drgn", "drgn-dump", smp=2, mem=768, timeout=900)
@@ -35,7 +36,7 @@ def debug_vmlinux(kernel):
     dest = cache() / "dbg" / kernel.kver / "vmlinux"
     if dest.is_file():
         return dest
-    apt = AptState(pctest_kernels.label(kernel.label).state)
+    apt = AptState(pctest_matrix.label(kernel.label).state)
     pkg = f"linux-image-{kernel.kver}-dbg"
     tmp = dest.parent.with_name(dest.parent.name + ".tmp")
     with apt.lock():
@@ -109,10 +110,10 @@ def judge(prefix, guest, dump, lines, errors):
 
 
 def test(label):
-    """PASS/FAIL lines of the drgn test on label's kernel."""
+    """PASS/FAIL Verdicts of the drgn test on label's kernel."""
     prefix = f"{label}/drgn"
     if not shutil.which("drgn"):
-        return [f"FAIL {prefix}: drgn is installed (apt-get install python3-drgn)"]
+        return [Verdict(Status.FAIL, prefix, "drgn is installed (apt-get install python3-drgn)")]
     kernel = pctest_kernels.fetch(label)
     out = cache() / "runs" / f"{label}-drgn"
     vmlinux = debug_vmlinux(kernel)
@@ -132,7 +133,7 @@ def test(label):
         lines = [l for l in res.stdout.splitlines() if l.startswith("{")]
         errors = res.stderr
         (out / "drgn.out").write_text(res.stdout + res.stderr)
-    lines = judge(prefix, pctest_vm.guest_text(result.out), dump.is_file(), lines, errors)
-    if not any(l.startswith("FAIL ") for l in lines):
+    verdicts = judge(prefix, pctest_vm.guest_text(result.out), dump.is_file(), lines, errors)
+    if not failed(verdicts):
         dump.unlink(missing_ok=True)        # as large as the guest's memory
-    return lines
+    return verdicts

@@ -8,11 +8,12 @@ every kernel where its frames have the same names."""
 
 import re
 
+from pctest_common import Status, Verdict
+
 FNV_OFFSET = 0xcbf29ce484222325
 FNV_PRIME = 0x100000001b3
 _MASK = (1 << 64) - 1
-_FIGURE = re.compile(r"^INFO ([^/:]+)/[^:]+: figure: fingerprint (\S+): "
-                     r"([0-9a-f]{16}) (\S+) (.+)$")
+_FIGURE = re.compile(r"^figure: fingerprint (\S+): ([0-9a-f]{16}) (\S+) (.+)$")
 
 
 def fnv1a(text, value=FNV_OFFSET):
@@ -30,26 +31,28 @@ def fingerprint(reasons, frames):
     return value
 
 
-def gates(lines, skip_labels=()):
-    """PASS/FAIL/SKIP lines for the fingerprint figures in lines, but for
+def gates(verdicts, skip_labels=()):
+    """PASS/FAIL/SKIP Verdicts for the fingerprint figures among verdicts, but for
     those of skip_labels (canaries, never counted). A bug is the injected
     case with its reasons: a kernel that reports other reasons for the same
     case (7's buddy page is no longer "nonzero mapcount") has another bug."""
     seen = {}              # bug -> {(frames, fp): [labels]}
     out = []
-    for line in lines:
-        m = _FIGURE.match(line)
-        if not m or m.group(1) in skip_labels:
+    for v in verdicts:
+        label, boot = v.where.partition("/")[::2]
+        m = _FIGURE.match(v.name) if v.status is Status.INFO and boot else None
+        if not m or label in skip_labels:
             continue
-        label, case, fp, frames, reasons = m.groups()
+        case, fp, frames, reasons = m.groups()
         want = fingerprint(reasons.split("|"), frames.split(","))
         if int(fp, 16) != want:
-            out.append(f"FAIL fingerprint {label}: {case} is {fp}, but its reasons and "
-                       f"frames ({reasons}; {frames}) hash to {want:016x}")
+            out.append(Verdict(Status.FAIL, f"fingerprint {label}",
+                               f"{case} is {fp}, but its reasons and frames ({reasons}; "
+                               f"{frames}) hash to {want:016x}"))
         bug = f"{case} [{reasons}]"
         seen.setdefault(bug, {}).setdefault((frames, fp), []).append(label)
     if not seen:
-        return ["FAIL fingerprint: no guest showed a fingerprint"]
+        return [Verdict(Status.FAIL, "fingerprint", "no guest showed a fingerprint")]
     compared = 0
     for bug, kinds in sorted(seen.items()):
         by_frames = {}
@@ -59,14 +62,15 @@ def gates(lines, skip_labels=()):
             labels = sorted(l for _, ls in fps for l in ls)
             compared += len(labels) > 1
             if len(fps) > 1:
-                out.append(f"FAIL fingerprint: {bug} has " + ", ".join(
-                    f"{fp} on {' '.join(ls)}" for fp, ls in fps) + f" with the same frames {frames}")
+                each = ", ".join(f"{fp} on {' '.join(ls)}" for fp, ls in fps)
+                out.append(Verdict(Status.FAIL, "fingerprint",
+                                   f"{bug} has {each} with the same frames {frames}"))
             elif len(labels) > 1:
-                out.append(f"PASS fingerprint: {bug} is {fps[0][0]} on {', '.join(labels)} "
-                           f"(frames {frames})")
+                out.append(Verdict(Status.PASS, "fingerprint", f"{bug} is {fps[0][0]} on "
+                                   f"{', '.join(labels)}", f"frames {frames}"))
     if not compared:
         labels = {l for kinds in seen.values() for ls in kinds.values() for l in ls}
-        out.append(("FAIL" if len(labels) > 1 else "SKIP") +
-                   " fingerprint: no bug had the same frames on two kernels, nothing compared"
-                   + ("" if len(labels) > 1 else " (one kernel)"))
+        out.append(Verdict(Status.FAIL if len(labels) > 1 else Status.SKIP, "fingerprint",
+                           "no bug had the same frames on two kernels, nothing compared",
+                           "" if len(labels) > 1 else "one kernel"))
     return out

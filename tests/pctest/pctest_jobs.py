@@ -8,6 +8,7 @@ to a results file too (PCTEST_RESULTS), printed when the job ends. On
 SIGINT, SIGTERM or SIGHUP every running job's process group is stopped
 (TERM, then KILL), so no QEMU or compiler outlives the run.
 """
+import dataclasses
 import os
 import re
 import signal
@@ -17,9 +18,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pctest_common import RESULTS_ENV, Interrupted, log
+from pctest_common import RESULTS_ENV, Interrupted, Status, Verdict, log
 
-VERDICTS = ("PASS ", "FAIL ", "SKIP ")
+COUNTED = (Status.PASS, Status.FAIL, Status.SKIP)
 
 
 @dataclass
@@ -38,33 +39,34 @@ class _Running:
     t0: float
 
 
-def relabel_canary(line):
-    """PASS/FAIL/SKIP lines of a canary become CANARY-PASS etc."""
-    return "CANARY-" + line if line.startswith(VERDICTS) else line
+def count(verdicts):
+    """(passed, failed, skipped) among the counted verdicts."""
+    return tuple(sum(1 for v in verdicts if v.counted and v.status is s) for s in COUNTED)
 
 
-def count(lines):
-    """(passed, failed, skipped) among verdict lines."""
-    return tuple(sum(1 for l in lines if l.startswith(v)) for v in VERDICTS)
-
-
-def summary(lines):
+def summary(verdicts):
     """The closing line and the exit status: non-zero on any failure, or
     when nothing passed."""
-    passed, failed, skipped = count(lines)
+    passed, failed, skipped = count(verdicts)
     return f"{passed} passed, {failed} failed, {skipped} skipped", \
         0 if failed == 0 and passed > 0 else 1
 
 
 def job_verdicts(name, results_text, rc, log_path):
-    """The lines a finished job contributes: what it reported, plus a FAIL
-    if it reported no verdict at all or exited non-zero without a FAIL."""
-    lines = [l for l in results_text.splitlines() if l.strip()]
-    if not any(l.startswith(VERDICTS) for l in lines):
-        lines.append(f"FAIL {name}: job produced no result (exit status {rc}; log: {log_path})")
-    elif rc != 0 and not any(l.startswith("FAIL ") for l in lines):
-        lines.append(f"FAIL {name}: job exited with status {rc} (log: {log_path})")
-    return lines
+    """The Verdicts a finished job contributes: what it reported, plus a
+    FAIL for a line that is no verdict, and one if it reported no PASS,
+    FAIL or SKIP at all or exited non-zero without a FAIL."""
+    verdicts = []
+    for line in filter(str.strip, results_text.splitlines()):
+        v = Verdict.parse(line)
+        verdicts.append(v or Verdict(Status.FAIL, name, "a result line that is no verdict", line))
+    if not any(v.status in COUNTED for v in verdicts):
+        verdicts.append(Verdict(Status.FAIL, name, "job produced no result",
+                                f"exit status {rc}; log: {log_path}"))
+    elif rc != 0 and not any(v.status is Status.FAIL for v in verdicts):
+        verdicts.append(Verdict(Status.FAIL, name, f"job exited with status {rc}",
+                                f"log: {log_path}"))
+    return verdicts
 
 
 class Pool:
@@ -78,8 +80,8 @@ class Pool:
         self.running = []
 
     def run(self, jobs, emit=print):
-        """Run every job; emit each line as jobs end. Returns the counted
-        lines (canary lines are emitted relabelled and not returned)."""
+        """Run every job; emit each Verdict as jobs end. Returns the counted
+        ones (a canary's are emitted as such and not returned)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         counted = []
         pending = list(jobs)
@@ -108,23 +110,25 @@ class Pool:
                                     start_new_session=True,
                                     env=dict(os.environ, **{RESULTS_ENV: str(results)}))
         self.running.append(_Running(job, proc, results, logp, time.monotonic()))
-        emit(f"INFO {job.name}: started")
+        emit(Verdict(Status.INFO, job.name, "started"))
 
     def _finish(self, r, emit):
-        lines = job_verdicts(r.job.name, r.results.read_text(errors="replace"),
-                             r.proc.returncode, r.log)
-        took = f"INFO {r.job.name}: job finished in {time.monotonic() - r.t0:.0f} s (log: {r.log})"
+        verdicts = job_verdicts(r.job.name, r.results.read_text(errors="replace"),
+                                r.proc.returncode, r.log)
+        took = Verdict(Status.INFO, r.job.name,
+                       f"job finished in {time.monotonic() - r.t0:.0f} s", f"log: {r.log}")
         if not r.job.counted:
-            for line in lines:
-                emit(relabel_canary(line))
-            passed, failed, _ = count(lines)
-            emit(f"INFO {r.job.name}: {passed} passed, {failed} failed (not counted)")
+            for v in verdicts:
+                emit(dataclasses.replace(v, canary=True))
+            passed, failed, _ = count(verdicts)
+            emit(Verdict(Status.INFO, r.job.name, f"{passed} passed, {failed} failed",
+                         "not counted"))
             emit(took)
             return []
-        for line in lines:
-            emit(line)
+        for v in verdicts:
+            emit(v)
         emit(took)
-        return lines
+        return verdicts
 
     def stop_all(self):
         """TERM every running job's process group, wait, then KILL what is
@@ -155,14 +159,12 @@ def _killpg(pgid, sig):
         pass
 
 
-_JOB_TIME = re.compile(r"^INFO (\S+): job finished in (\d+) s")
-_FIGURE = re.compile(r"^INFO ([^:]+): figure: (.+)$")
+_JOB_TIME = re.compile(r"^job finished in (\d+) s\b")
 
 
-def _job_of(line):
-    """The job a verdict line belongs to: "PASS 6.1/check: x" -> "6.1",
-    "PASS bench 6.1: y" -> "bench"."""
-    return re.match(r"[^\s/:]*", line.split(" ", 1)[1]).group(0)
+def _job_of(v):
+    """The job a Verdict belongs to: "6.1/check" -> "6.1", "bench 6.1" -> "bench"."""
+    return re.match(r"[^\s/]*", v.where).group(0)
 
 
 def _job_time(times, group):
@@ -174,31 +176,31 @@ def _job_time(times, group):
     return sum(parts) if parts else ""
 
 
-def record(title, command, lines, seconds, commit, when):
+def record(title, command, verdicts, seconds, commit, when):
     """A Markdown record of one run: its summary, each job's counts and
     time, the figures the guests measured, and every failure."""
-    text, _ = summary(lines)
+    text, _ = summary(verdicts)
     jobs, times = {}, {}
-    for line in lines:
-        m = _JOB_TIME.match(line)
+    for v in verdicts:
+        m = _JOB_TIME.match(v.name) if v.status is Status.INFO else None
         if m:
-            times[m.group(1)] = int(m.group(2))
-        for i, v in enumerate(VERDICTS):
-            if line.startswith(v):
-                jobs.setdefault(_job_of(line), [0, 0, 0])[i] += 1
+            times[v.where] = int(m.group(1))
+        if v.counted:
+            jobs.setdefault(_job_of(v), [0, 0, 0])[COUNTED.index(v.status)] += 1
     out = ["<!-- SPDX-License-Identifier: GPL-2.0 -->", f"# {title}", "",
-           f"Written by `{command}` on {when}, commit {commit}: do not edit, "
-           "every run rewrites it.", "",
+           f"Written by `{command}` on {when}, commit {commit}, and copied here by "
+           "`make record`: do not edit.", "",
            f"Result: **{text}** in {seconds / 60:.1f} min.", "",
            "| job | passed | failed | skipped | time (s) |", "|---|---:|---:|---:|---:|"]
     out += [f"| {j} | {p} | {f} | {s} | {_job_time(times, j)} |"
             for j, (p, f, s) in jobs.items()]
-    figs = [m.groups() for m in map(_FIGURE.match, lines) if m]
+    figs = [(v.where, v.name[len("figure: "):]) for v in verdicts
+            if v.status is Status.INFO and v.name.startswith("figure: ")]
     if figs:
         out += ["", "## Figures measured in the guests", "",
                 "| where | figure |", "|---|---|"]
         out += [f"| {w} | {t.replace('|', '/')} |" for w, t in figs]
-    failed = [l for l in lines if l.startswith("FAIL ")]
+    failed = [v for v in verdicts if v.counted and v.status is Status.FAIL]
     if failed:
-        out += ["", "## Failures", ""] + [f"- `{l}`" for l in failed]
+        out += ["", "## Failures", ""] + [f"- `{v}`" for v in failed]
     return "\n".join(out) + "\n"

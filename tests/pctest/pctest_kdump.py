@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pctest_build
 import pctest_panic
-from pctest_common import Error, cache, log, run
-from pctest_kernels import HOST_SUITE, AptState
+from pctest_common import Error, Status, Verdict, cache, log, run
+from pctest_apt import AptState
+from pctest_matrix import HOST_SUITE
 from pctest_vm import guest_text, sections, splats
 
 TOOLS = ["kexec-tools", "makedumpfile"]
-CRASHKERNEL = "256M"
 # Libraries come from the archive too, except glibc: the guest gets the
 # host's (and its ELF interpreter), which the other guest programs use.
 HOST_LIBS = {"libc6", "libgcc-s1", "libcrypt1"}
@@ -100,7 +100,7 @@ def initramfs(kernel, base, out):
 
 
 def judge(prefix, result):
-    """PASS/FAIL lines: the first kernel panicked on the bad free, the
+    """PASS/FAIL Verdicts: the first kernel panicked on the bad free, the
     capture kernel recovered the log, and its JSON lines are the reports."""
     out = []
     say = pctest_panic.sayer(out, prefix)
@@ -124,16 +124,15 @@ def judge(prefix, result):
         result.why or _last(guest, "KDUMP-TEST") or f"capture rc={result.rc}")
     for fig in ("dump", "dmesg"):
         if fig in found:
-            out.append(f"INFO {prefix}: figure: {fig}: {found[fig].strip()}")
+            out.append(Verdict(Status.INFO, prefix, f"figure: {fig}: {found[fig].strip()}"))
     if dmesg is None:
         return out
     before = pctest_panic.guest_reports(guest)
     say(before is not None and len(before) == 3, "the guest read 3 reports before the panic",
         "no reports.json between @@BEGIN and @@END" if before is None else f"{len(before)}")
     if before is not None:
-        for line in pctest_panic.compare(pctest_panic.console_reports(dmesg), before,
-                                         "the recovered log", prefix):
-            out.append(line)
+        out += pctest_panic.compare(pctest_panic.console_reports(dmesg), before,
+                                    "the recovered log", prefix)
     return out
 
 

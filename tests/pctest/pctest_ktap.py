@@ -18,7 +18,9 @@ sets it.
 import re
 from dataclasses import dataclass, field
 
-PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+from pctest_common import Status, Verdict
+
+PASS, FAIL, SKIP = Status.PASS, Status.FAIL, Status.SKIP
 
 _TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\] ?")
 _VERSION = re.compile(r"^(?:KTAP|TAP) version \d+\s*$")
@@ -30,15 +32,13 @@ _DIRECTIVE = re.compile(r"^(.*?)\s*#\s*(SKIP|TODO)\b\s*(.*)$", re.IGNORECASE)
 
 @dataclass
 class Result:
-    """One verdict: status is PASS, FAIL or SKIP; name is the test path."""
-    status: str
+    """One leaf test: status is PASS, FAIL or SKIP; name is the test path."""
+    status: Status
     name: str
     detail: str = ""
 
-    def line(self, prefix):
-        """'STATUS prefix: name (detail)', the driver's result line."""
-        text = f"{self.status} {prefix}: {self.name}"
-        return text + (f" ({self.detail})" if self.detail else "")
+    def verdict(self, where):
+        return Verdict(self.status, where, self.name, self.detail)
 
 
 @dataclass

@@ -12,6 +12,8 @@ import re
 import subprocess
 import sys
 
+from pctest_common import failed, pass_or_fail
+
 
 def unit_order(kbuild_text):
     """The object names of pagecheck-y, in the order Kbuild lists them."""
@@ -73,7 +75,7 @@ def asm_uses(top):
 
 
 def check(build_dir, label="layers"):
-    """PASS/FAIL lines for a tree built in build_dir."""
+    """PASS/FAIL Verdicts for a tree built in build_dir."""
     with open(os.path.join(build_dir, "Kbuild")) as f:
         order = unit_order(f.read())
     symbols = {}
@@ -81,25 +83,22 @@ def check(build_dir, label="layers"):
         out = subprocess.run(["nm", os.path.join(build_dir, unit + ".o")],
                              capture_output=True, text=True, check=True).stdout
         symbols[unit] = parse_nm(out)
-    lines = []
     problems = layer_problems(order, symbols)
-    lines.append(("PASS" if not problems else "FAIL") +
-                 f" {label}: every unit calls only the units below it in Kbuild's order"
-                 + (f" ({'; '.join(problems[:5])})" if problems else ""))
     asm = asm_uses(build_dir)
-    lines.append(("PASS" if not asm else "FAIL") +
-                 f" {label}: no inline assembly in src/ or include/"
-                 + (f" ({', '.join(asm[:5])})" if asm else ""))
-    return lines
+    return [pass_or_fail(not problems, label,
+                         "every unit calls only the units below it in Kbuild's order",
+                         "; ".join(problems[:5])),
+            pass_or_fail(not asm, label, "no inline assembly in src/ or include/",
+                         ", ".join(asm[:5]))]
 
 
 def main(argv):
     if len(argv) != 2:
         print("usage: pctest_layers.py BUILD_DIR", file=sys.stderr)
         return 2
-    lines = check(argv[1])
-    print("\n".join(lines))
-    return 1 if any(l.startswith("FAIL") for l in lines) else 0
+    verdicts = check(argv[1])
+    print("\n".join(map(str, verdicts)))
+    return 1 if failed(verdicts) else 0
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ read from reports.json just before, plus the one that panicked."""
 import json
 import re
 
-from pctest_ktap import FAIL, PASS, Result
+from pctest_common import pass_or_fail
 from pctest_vm import sections, splats
 
 _PIECE = re.compile(r"pagecheck: (json\+?): (.*)$")
@@ -15,10 +15,9 @@ PANIC_REPORTS = 4            # the guest loads panic_reports=4
 
 
 def sayer(out, prefix):
-    """say(ok, name, detail=""): a PASS or FAIL line appended to out."""
+    """say(ok, name, detail=""): a PASS or FAIL Verdict appended to out."""
     def say(ok, name, detail=""):
-        out.append(Result(PASS, name).line(prefix) if ok else
-                   Result(FAIL, name, detail).line(prefix))
+        out.append(pass_or_fail(ok, prefix, name, detail))
     return say
 
 
@@ -43,7 +42,7 @@ def guest_reports(guest):
 
 
 def judge(prefix, console, guest):
-    """PASS/FAIL lines for a panic boot's console and guest text."""
+    """PASS/FAIL Verdicts for a panic boot's console and guest text."""
     out = []
     say = sayer(out, prefix)
 
@@ -61,7 +60,7 @@ def judge(prefix, console, guest):
 
 
 def compare(lines, before, where, prefix):
-    """PASS/FAIL lines: lines (the notifier's JSON lines found in where)
+    """PASS/FAIL Verdicts: lines (the notifier's JSON lines found in where)
     are the PANIC_REPORTS latest reports, the one that panicked first, the
     others equal to before (reports.json read before the panic)."""
     out = []

@@ -13,7 +13,8 @@ import shutil
 from pathlib import Path
 
 from pctest_common import Error, cache, log, run
-from pctest_kernels import ARCHES, HOST_SUITE, AptState
+from pctest_apt import AptState
+from pctest_matrix import ARCHES, HOST_SUITE
 
 # apt-cache depends: the relations a program needs to run.
 _DEPENDS = ["depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts",

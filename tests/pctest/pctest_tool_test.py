@@ -3,6 +3,7 @@
 
 Run: /usr/bin/python3 -m pytest -q tests/pctest
 """
+import dataclasses
 import gzip
 import os
 import re
@@ -17,17 +18,41 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import pctest_apt        # noqa: E402
 import pctest_build      # noqa: E402
 import pctest_fingerprint  # noqa: E402
 import pctest_jobs       # noqa: E402
 import pctest_kernels    # noqa: E402
 import pctest_ktap       # noqa: E402
+import pctest_matrix     # noqa: E402
+import pctest_source     # noqa: E402
 import pctest_vm         # noqa: E402
-from pctest_common import Error, Interrupted  # noqa: E402
+from pctest_common import Error, Interrupted, Verdict  # noqa: E402
+
+# Mirrors for the tests: any URI apt takes; no test reaches it.
+ARCHIVE = "file:/srv/mirror/debian"
+SECURITY = "file:/srv/security/debian-security"
+
+
+@pytest.fixture(autouse=True)
+def mirrors(tmp_path, monkeypatch):
+    """No test reads the host's apt sources, unless it says so."""
+    monkeypatch.setattr(pctest_apt, "APT_ETC", tmp_path / "no-etc-apt")
+    monkeypatch.setenv("PAGECHECK_MIRROR", ARCHIVE)
+    monkeypatch.setenv("PAGECHECK_SECURITY_MIRROR", SECURITY)
+
+
+def shown(verdicts):
+    """Verdicts as the driver prints them."""
+    return [str(v) for v in verdicts]
+
+
+def parsed(lines):
+    return [Verdict.parse(l) for l in lines]
 
 
 def lines(text, prefix="6.12/check"):
-    return [r.line(prefix) for r in pctest_ktap.parse(textwrap.dedent(text))]
+    return [str(r.verdict(prefix)) for r in pctest_ktap.parse(textwrap.dedent(text))]
 
 
 # ---------------------------------------------------------------------------
@@ -168,13 +193,13 @@ def test_ktap_garbage_cr_and_timestamps():
            "[   12.500000] ok 1 s\r\n"
            "@@BEGIN stats\r\n"
            "[   12.600000] ok 2 plain # SKIP why\r\n")
-    assert [r.line("L") for r in pctest_ktap.parse(doc)] == \
+    assert [str(r.verdict("L")) for r in pctest_ktap.parse(doc)] == \
         ["PASS L: s: x", "SKIP L: plain (why)"]
 
 
 def test_ktap_several_documents():
     doc = "KTAP version 1\n1..1\nok 1 a\nKTAP version 1\n1..1\nnot ok 1 b\n"
-    assert [r.line("L") for r in pctest_ktap.parse(doc)] == ["PASS L: a", "FAIL L: b"]
+    assert [str(r.verdict("L")) for r in pctest_ktap.parse(doc)] == ["PASS L: a", "FAIL L: b"]
 
 
 def test_guest_sections_do_not_repeat_ktap():
@@ -182,7 +207,7 @@ def test_guest_sections_do_not_repeat_ktap():
     guest = ("KTAP version 1\n1..1\nok 1 a\n"
              "@@BEGIN dmesg\n[ 1.0] KTAP version 1\n[ 1.0] not ok 1 a\n@@END dmesg\n"
              "PAGECHECK-GUEST-DONE rc=0\n")
-    assert [r.line("L") for r in pctest_ktap.parse(pctest_vm.ktap_text(guest))] == ["PASS L: a"]
+    assert [str(r.verdict("L")) for r in pctest_ktap.parse(pctest_vm.ktap_text(guest))] == ["PASS L: a"]
     assert pctest_vm.sections(guest)["dmesg"] == "[ 1.0] KTAP version 1\n[ 1.0] not ok 1 a"
 
 
@@ -190,7 +215,7 @@ def test_ktap_two_space_indentation_as_the_specification_writes():
     doc = ("KTAP version 1\n1..2\n  KTAP version 1\n  # Subtest: rules\n  1..2\n"
            "  ok 1 a\n  not ok 2 b\nnot ok 1 rules\n  KTAP version 1\n  1..1\n"
            "    KTAP version 1\n    1..1\n    ok 1 deep\n  ok 1 inner\nok 2 outer\n")
-    assert [r.line("L") for r in pctest_ktap.parse(doc)] == [
+    assert [str(r.verdict("L")) for r in pctest_ktap.parse(doc)] == [
         "PASS L: rules: a", "FAIL L: rules: b", "PASS L: outer: inner: deep"]
 
 
@@ -202,7 +227,7 @@ def _guest_ktap(body):
         pytest.skip("no busybox")
     script = ". %s\n%s" % (pctest_build.GUEST / "ktap.sh", body)
     out = subprocess.run([sh, "sh", "-c", script], capture_output=True, text=True).stdout
-    return [r.line("L") for r in pctest_ktap.parse(out)]
+    return [str(r.verdict("L")) for r in pctest_ktap.parse(out)]
 
 
 def test_ktap_the_guest_library_output():
@@ -277,26 +302,26 @@ def test_judge_boot(tmp_path):
     (tmp_path / "guest.out").write_text("KTAP version 1\n1..1\nok 1 a\nPAGECHECK-GUEST-DONE rc=0\n")
     (tmp_path / "console.log").write_text("[ 1.0] Linux version 6.12\n")
     res = pctest_vm.VmResult(tmp_path, True, 0, "", 1.0)
-    assert pctest_vm.judge("6.12/check", res) == [
+    assert shown(pctest_vm.judge("6.12/check", res)) == [
         "PASS 6.12/check: VM completed (guest suite rc=0)", "PASS 6.12/check: a",
         "PASS 6.12/check: console: no oops, warning, lockup or sanitizer report"]
     res = pctest_vm.VmResult(tmp_path, False, None, "timed out after 3000s", 3000.0)
-    out = pctest_vm.judge("6.12/check", res)
+    out = shown(pctest_vm.judge("6.12/check", res))
     assert len(out) == 1 and out[0].startswith("FAIL 6.12/check: VM did not complete (timed out")
 
 
 def test_cmdline_and_qemu_command(tmp_path, monkeypatch):
     monkeypatch.delenv("PC_VM_TUNE", raising=False)
     monkeypatch.delenv("PC_VM_CPU", raising=False)
-    arch = pctest_kernels.ARCHES["amd64"]
-    boot = pctest_vm.Boot("check", "check", "hooks=tracepoint,ftrace,kprobe", 4, 2048, 3000)
+    arch = pctest_matrix.ARCHES["amd64"]
+    boot = pctest_matrix.Boot("check", "check", "hooks=tracepoint,ftrace,kprobe", 4, 2048, 3000)
     line = pctest_vm.cmdline(arch, boot)
     for word in ("console=ttyS0,115200", "panic_on_warn=1", "panic=-1", "oops=panic",
                  "softlockup_panic=1", "hung_task_panic=1", "tsc=reliable", "8250.nr_uarts=2",
                  "rdinit=/init", "loglevel=7", "pc.mode=check",
                  "pc.args=hooks=tracepoint,ftrace,kprobe"):
         assert word in line.split()
-    two = pctest_vm.Boot("b", "bench", "config=floor size=ci", cmdline="nokaslr norandmaps")
+    two = pctest_matrix.Boot("b", "bench", "config=floor size=ci", cmdline="nokaslr norandmaps")
     assert 'pc.args="config=floor size=ci" nokaslr norandmaps' in pctest_vm.cmdline(arch, two, True)
     cmd = pctest_vm.qemu_command(arch, "vmlinuz", "initrd", tmp_path, boot, line, icount=True)
     assert cmd[:3] == ["qemu-system-x86_64", "-accel", "tcg,thread=single"]
@@ -341,7 +366,7 @@ def kernel_answers(kver, ver, kbuild="linux-kbuild-6.1", common="linux-headers-6
 
 
 def test_resolve_candidate_metapackage():
-    lab = pctest_kernels.label("6.1")
+    lab = pctest_matrix.label("6.1")
     answers = {show("linux-image-amd64"): stanza(
         Package="linux-image-amd64", Version="6.1.192-3",
         Depends="linux-image-6.1.0-57-amd64 (= 6.1.192-3)")}
@@ -355,7 +380,7 @@ def test_resolve_candidate_metapackage():
 
 
 def test_resolve_backports_metapackage_and_split_image():
-    lab = pctest_kernels.label("6.12")
+    lab = pctest_matrix.label("6.12")
     assert lab.meta == "linux-image-amd64/bookworm-backports"
     kver, ver = "6.12.95+deb12-amd64", "6.12.95-1~bpo12+1"
     answers = {show(lab.meta): stanza(Package="linux-image-amd64",
@@ -374,7 +399,7 @@ def test_resolve_backports_metapackage_and_split_image():
 
 
 def madison(name, *versions):
-    return "".join(f" {name} | {v} | http://deb.debian.org/debian sid/main amd64 Packages\n"
+    return "".join(f" {name} | {v} | {ARCHIVE} sid/main amd64 Packages\n"
                    for v in versions)
 
 
@@ -402,14 +427,14 @@ def search_answers():
 def test_resolve_regex_filters_search_the_newest():
     # sid's metapackage still points at 6.17: "^7\." searches, and "^[^~]+$"
     # keeps release candidates and the rt flavour out.
-    seven = pctest_kernels.label("7")
+    seven = pctest_matrix.label("7")
     answers = search_answers()
     answers[show(seven.meta)] = stanza(Depends="linux-image-6.17.1-amd64 (= 6.17.1-1)")
     answers.update(kernel_answers("7.0.2-amd64", "7.0.2-1", "linux-kbuild-7.0", "linux-headers-7.0.2-common"))
     res = pctest_kernels.resolve(seven, FakeApt(answers))
     assert (res.kver, res.version) == ("7.0.2-amd64", "7.0.2-1")
     # "~rc": the newest release candidate, not the cloud flavour.
-    rc = pctest_kernels.label("7-rc")
+    rc = pctest_matrix.label("7-rc")
     answers[show(rc.meta)] = stanza(Depends="linux-image-6.17.1-amd64 (= 6.17.1-1)")
     answers.update(kernel_answers("7.1-rc5-amd64", "7.1~rc5-1~exp1", "linux-kbuild-7.1",
                                   "linux-headers-7.1-rc5-common"))
@@ -419,14 +444,14 @@ def test_resolve_regex_filters_search_the_newest():
 
 def test_resolve_fails_without_match():
     with pytest.raises(Error, match="matches"):
-        pctest_kernels.resolve(pctest_kernels.label("5.10"), FakeApt(search_answers()))
+        pctest_kernels.resolve(pctest_matrix.label("5.10"), FakeApt(search_answers()))
     with pytest.raises(Error, match="cannot resolve"):
-        pctest_kernels.resolve(pctest_kernels.label("6.1"), FakeApt({}))
+        pctest_kernels.resolve(pctest_matrix.label("6.1"), FakeApt({}))
 
 
 def test_fallback_to_the_cached_result(tmp_path, monkeypatch):
     monkeypatch.setenv("PAGECHECK_CACHE", str(tmp_path))
-    lab = pctest_kernels.label("6.1")
+    lab = pctest_matrix.label("6.1")
     with pytest.raises(Error, match="no cached kernel"):
         pctest_kernels.fallback(lab, "apt is down")
     kernel = pctest_kernels.cached_kernel(lab, "6.1.0-56-amd64")
@@ -442,16 +467,138 @@ def test_fallback_to_the_cached_result(tmp_path, monkeypatch):
 
 def test_apt_state_never_reads_etc_apt(tmp_path, monkeypatch):
     monkeypatch.setenv("PAGECHECK_CACHE", str(tmp_path))
-    apt = pctest_kernels.AptState("experimental")
+    apt = pctest_apt.AptState("experimental")
     apt.setup()
     conf = (tmp_path / "apt" / "experimental" / "apt.conf").read_text()
     assert 'Dir::Etc::main "/dev/null";' in conf and 'Acquire::Check-Valid-Until "false";' in conf
     assert "/etc/apt" not in conf
     sources = (tmp_path / "apt" / "experimental" / "sources.list").read_text().splitlines()
-    assert [l.split()[-2] for l in sources] == ["sid", "experimental"]
+    assert [l.split()[-3:] for l in sources] == [[ARCHIVE, "sid", "main"],
+                                                 [ARCHIVE, "experimental", "main"]]
     (tmp_path / "apt" / "experimental" / "updated").touch()
     apt.setup()                 # unchanged sources keep the update stamp
     assert (tmp_path / "apt" / "experimental" / "updated").exists()
+
+
+def test_apt_refresh_says_what_it_does(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PAGECHECK_CACHE", str(tmp_path))
+    monkeypatch.delenv("PAGECHECK_OFFLINE", raising=False)
+    apt = pctest_apt.AptState("sid")
+    apt.setup()
+
+    def update(cmd, log_path, **kwargs):
+        (apt.dir / "lists" / "sid_main_binary-amd64_Packages").write_text("")
+        Path(log_path).write_text("Reading package lists...\n")
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+    monkeypatch.setattr(pctest_apt, "run", update)
+    apt.refresh()
+    assert capsys.readouterr().err == \
+        "pctest: fetching apt metadata for 'sid' for the first time\n"
+    apt.refresh()
+    assert capsys.readouterr().err == ""            # fresh
+    os.utime(apt.dir / "updated", (time.time() - 7200,) * 2)
+    apt.refresh(max_age=3600)
+    assert re.fullmatch(r"pctest: refreshing apt metadata for 'sid' \(age 720\ds\)\n",
+                        capsys.readouterr().err)
+    (apt.dir / "updated").unlink()
+    apt.refresh()
+    assert "(no refresh of its current sources has succeeded)" in capsys.readouterr().err
+
+
+def test_demo_lines_name_every_expected_reason():
+    import pctest
+    line = "DEMO freed one buddy page from task context (order 0): expect "
+    assert pctest.demo_line(line + "nonzero mapcount|PageBuddy set (double free)") == \
+        line.replace("expect ", "expect: ") + "nonzero mapcount and PageBuddy set (double free)"
+    assert pctest.demo_line(line + "a|b|c").endswith(": expect: a, b and c")
+    assert pctest.demo_line(line + "non-NULL mapping").endswith(": expect: non-NULL mapping")
+    assert pctest.demo_line("DEMO skipped page_pool task: no page_pool") == \
+        "DEMO skipped page_pool task: no page_pool"
+
+
+ONE_LINE = f"""\
+# the archive, and options with and without spaces
+deb [ arch=amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg ] {ARCHIVE} bookworm main contrib
+deb-src {ARCHIVE} bookworm main
+#deb {ARCHIVE}-old bookworm main
+deb [arch=amd64] {SECURITY}/ bookworm-security main non-free-firmware  # the security mirror
+deb file:/srv/docker bookworm stable
+"""
+
+DEB822 = f"""\
+Types: deb
+URIs: file:/srv/nodesource
+Suites: nodistro
+Components: main
+
+# turned off
+Types: deb
+URIs: file:/srv/off
+Suites: bookworm
+Components: main
+Enabled: no
+
+types: deb deb-src
+uris: {ARCHIVE}
+# a comment, between a field and its continuation
+ file:/srv/second
+suites: bookworm bookworm-updates
+components: main
+signed-by:
+ -----BEGIN PGP PUBLIC KEY BLOCK-----
+ .
+ -----END PGP PUBLIC KEY BLOCK-----
+
+Types: deb
+URIs: {SECURITY}
+Suites: bookworm-security
+Components: main
+"""
+
+
+def test_one_line_sources():
+    assert pctest_apt.one_line_sources(ONE_LINE) == [
+        pctest_apt.Source(ARCHIVE, "bookworm", ("main", "contrib")),
+        pctest_apt.Source(f"{SECURITY}/", "bookworm-security", ("main", "non-free-firmware")),
+        pctest_apt.Source("file:/srv/docker", "bookworm", ("stable",))]
+
+
+def test_deb822_sources():
+    assert [(s.uri, s.suite) for s in pctest_apt.deb822_sources(DEB822)] == [
+        ("file:/srv/nodesource", "nodistro"),
+        (ARCHIVE, "bookworm"), (ARCHIVE, "bookworm-updates"),
+        ("file:/srv/second", "bookworm"), ("file:/srv/second", "bookworm-updates"),
+        (SECURITY, "bookworm-security")]
+
+
+def test_mirrors_come_from_the_host_apt_sources(tmp_path, monkeypatch):
+    etc = tmp_path / "etc-apt"
+    (etc / "sources.list.d").mkdir(parents=True)
+    monkeypatch.setattr(pctest_apt, "APT_ETC", etc)
+    monkeypatch.delenv("PAGECHECK_MIRROR")
+    monkeypatch.delenv("PAGECHECK_SECURITY_MIRROR")
+    with pytest.raises(Error, match="set PAGECHECK_MIRROR"):
+        pctest_apt.mirror("debian")
+    # only the deb822 files: a third-party source first is passed over
+    (etc / "sources.list.d" / "debian.sources").write_text(DEB822)
+    (etc / "sources.list.d" / "other.list.disabled").write_text(f"deb file:/srv/x sid main\n")
+    assert (pctest_apt.mirror("debian"), pctest_apt.mirror("security")) == (ARCHIVE, SECURITY)
+    # sources.list comes first; its security mirror has a trailing slash
+    (etc / "sources.list").write_text(ONE_LINE.replace(ARCHIVE, "file:/srv/first"))
+    assert (pctest_apt.mirror("debian"), pctest_apt.mirror("security")) == \
+        ("file:/srv/first", SECURITY)
+    monkeypatch.setenv("PAGECHECK_SECURITY_MIRROR", "file:/srv/proxy/security/")
+    assert pctest_apt.mirror("security") == "file:/srv/proxy/security"
+    assert "file:/srv/proxy/security bookworm-security main" in \
+        pctest_apt.AptState("bookworm").sources()
+    # no *-security suite anywhere: say how to set it
+    (etc / "sources.list").write_text(f"deb {ARCHIVE} sid main\n")
+    (etc / "sources.list.d" / "debian.sources").unlink()
+    monkeypatch.delenv("PAGECHECK_SECURITY_MIRROR")
+    assert pctest_apt.mirror("debian") == ARCHIVE
+    with pytest.raises(Error, match="no Debian security mirror .* set PAGECHECK_SECURITY_MIRROR"):
+        pctest_apt.AptState("bookworm").sources()
+    assert pctest_apt.AptState("sid").sources().count(ARCHIVE) == 1
 
 
 @pytest.mark.parametrize("a,b,sign", [
@@ -459,21 +606,26 @@ def test_apt_state_never_reads_etc_apt(tmp_path, monkeypatch):
     ("7.1~rc5-1", "7.1-1", -1), ("1:1.0", "2.0", 1), ("6.12.95-1~bpo12+1", "6.12.95-1", -1),
     ("1.0a", "1.0", 1), ("1.0", "1.0", 0), ("1.01", "1.1", 0), ("2.10", "2.9", 1)])
 def test_version_compare(a, b, sign):
-    got = pctest_kernels.version_compare(a, b)
+    got = pctest_apt.version_compare(a, b)
     assert (got > 0) - (got < 0) == sign
-    if sign:        # cross-check with dpkg where it exists
-        res = subprocess.run(["dpkg", "--compare-versions", a, "gt" if sign > 0 else "lt", b])
-        assert res.returncode == 0
+    got = pctest_apt.version_compare(b, a)
+    assert (got > 0) - (got < 0) == -sign
+
+
+def test_version_compare_refuses_what_is_no_version():
+    with pytest.raises(Error, match="embedded spaces"):
+        pctest_apt.version_compare("1.0", "a b")
 
 
 def test_chroot_cache_key_is_stable(tmp_path, monkeypatch):
-    """Changing the key makes a new chroot and deletes the old ones."""
+    """Changing the key makes a new chroot and deletes the old ones. The
+    key covers the mirrors: these are the tests'."""
     monkeypatch.setenv("PAGECHECK_CACHE", str(tmp_path))
-    assert pctest_kernels.Chroot("bullseye").dir.name == "bullseye-4111a3af61"
+    assert pctest_apt.Chroot("bullseye").dir.name == "bullseye-e9f1d49b42"
 
 
 def test_debug_config_check():
-    errors, notes = pctest_kernels.check_config(
+    errors, notes = pctest_source.check_config(
         "CONFIG_KASAN=y\nCONFIG_LOCKDEP=y\n# CONFIG_RANDOMIZE_BASE is not set\n",
         "CONFIG_KASAN=y\nCONFIG_RANDOMIZE_BASE=y\nCONFIG_FOO=m\n")
     assert errors == ["CONFIG_LOCKDEP=y requested, got not set"]
@@ -552,14 +704,18 @@ def test_signing_key_only_for_a_tree_with_its_key(tmp_path):
 
 
 def test_summary_arithmetic():
-    out = ["PASS 6.1: build", "FAIL 6.1/check: a", "SKIP 6.1/check: b (why)", "INFO 6.1: took",
-           "CANARY-FAIL 7-rc/check: c", "PASS 6.12: build"]
+    text = ["PASS 6.1: build", "FAIL 6.1/check: a", "SKIP 6.1/check: b (why)", "INFO 6.1: took",
+            "CANARY-FAIL 7-rc/check: c", "PASS 6.12: build"]
+    out = parsed(text)
+    assert shown(out) == text                       # printed as read
     assert pctest_jobs.count(out) == (2, 1, 1)
     assert pctest_jobs.summary(out) == ("2 passed, 1 failed, 1 skipped", 1)
-    assert pctest_jobs.summary(["PASS x"]) == ("1 passed, 0 failed, 0 skipped", 0)
-    assert pctest_jobs.summary(["SKIP x", "INFO y"])[1] == 1        # nothing passed
-    assert pctest_jobs.relabel_canary("FAIL 7-rc/check: c") == "CANARY-FAIL 7-rc/check: c"
-    assert pctest_jobs.relabel_canary("INFO 7-rc: took") == "INFO 7-rc: took"
+    assert pctest_jobs.summary(parsed(["PASS x: y"])) == ("1 passed, 0 failed, 0 skipped", 0)
+    assert pctest_jobs.summary(parsed(["SKIP x: y", "INFO y: z"]))[1] == 1  # nothing passed
+    canary = [dataclasses.replace(v, canary=True) for v in parsed(["FAIL 7-rc/check: c",
+                                                                   "INFO 7-rc: took"])]
+    assert shown(canary) == ["CANARY-FAIL 7-rc/check: c", "INFO 7-rc: took"]
+    assert [Verdict.parse(l) for l in ("PASS no colon", "PASSED x: y", "")] == [None] * 3
 
 
 def test_record_counts_jobs_figures_and_failures():
@@ -568,7 +724,7 @@ def test_record_counts_jobs_figures_and_failures():
              "INFO 6.1: job finished in 412 s (log: l)", "CANARY-PASS 7-rc/check: d",
              "PASS bench 6.1: gate", "INFO bench: job finished in 90 s (log: l)",
              "PASS debug/check: e", "INFO debug-check: job finished in 30 s (log: l)"]
-    text = pctest_jobs.record("Last run", "make check", shown, 600, "abc123", "today")
+    text = pctest_jobs.record("Last run", "make check", parsed(shown), 600, "abc123", "today")
     assert text.startswith("<!-- SPDX-License-Identifier: GPL-2.0 -->")
     assert "**4 passed, 1 failed, 1 skipped** in 10.0 min" in text
     assert "| bench | 1 | 0 | 0 | 90 |" in text
@@ -580,10 +736,73 @@ def test_record_counts_jobs_figures_and_failures():
     assert "7-rc" not in text.split("## Figures")[0]
 
 
+FAKE_KERNEL_MAKEFILE = """\
+all:
+\tmkdir -p include/config arch/x86/boot
+\techo 6.12.0-pctest >include/config/kernel.release
+\ttouch arch/x86/boot/bzImage Module.symvers
+broken:
+\tfalse
+"""
+
+
+def _fake_source(top, version):
+    """A linux-source-6.12 tarball in top/src whose make 'builds' a kernel."""
+    tree = top.parent / "unpacked" / pctest_source.SOURCE_PACKAGE
+    tree.mkdir(parents=True, exist_ok=True)
+    (tree / "Makefile").write_text(FAKE_KERNEL_MAKEFILE)
+    tb = top / "src" / f"{pctest_source.SOURCE_PACKAGE}_{version}.tar.xz"
+    tb.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["tar", "-cJf", tb, "-C", tree.parent, tree.name], check=True)
+    Path(f"{tb}.version").write_text(version + "\n")
+    return tb
+
+
+def test_kernels_from_source_share_one_recipe(tmp_path, monkeypatch):
+    """Build once, then from the cache; a new version prunes the old build
+    and its tarball; a failed step keeps its log."""
+    monkeypatch.setenv("PAGECHECK_CACHE", str(tmp_path))
+    monkeypatch.setenv("PAGECHECK_DEBUG_KEEP", "1")
+    monkeypatch.setenv("PAGECHECK_DEBUG_JOBS", "1")
+    tested = []
+
+    def hello_build(kernel, dirpath):
+        tested.append(kernel.kver)
+        dirpath.mkdir()
+    monkeypatch.setattr(pctest_source, "hello_build", hello_build)
+    configured = []
+
+    def configure(tree):
+        configured.append(tree.src)
+        tree.run("sh", "-c", "echo CONFIG_X=y >.config")
+
+    def recipe(targets=("all",)):
+        return pctest_source.Recipe("fake", "fake-kernel", "k1", "-pctest", configure,
+                                    targets, lambda tree, kver: None)
+    top = tmp_path / "fake-kernel"
+    old_tb = _fake_source(top, "6.12.1-1")
+    first = pctest_source.build(recipe(), lambda top: "6.12.1-1")
+    assert (first.label, first.kver, first.suite) == ("fake", "6.12.0-pctest", "bookworm")
+    assert first.kdir == top / "6.12.1-1-k1" / "linux" and first.vmlinuz.is_file()
+    assert (top / "6.12.1-1-k1" / "config").read_text() == "CONFIG_X=y\n"
+    assert pctest_source.build(recipe(), lambda top: "6.12.1-1") == first
+    assert len(configured) == 1 and tested == ["6.12.0-pctest"]
+    new_tb = _fake_source(top, "6.12.2-1")
+    pctest_source.build(recipe(), lambda top: "6.12.2-1")
+    assert sorted(p.name for p in top.glob("*/ready")) == ["ready"]
+    assert (top / "6.12.2-1-k1" / "ready").is_file() and not (top / "6.12.1-1-k1").exists()
+    assert new_tb.is_file() and not old_tb.exists()
+    _fake_source(top, "6.12.3-1")
+    with pytest.raises(Error, match="failed-build.log"):
+        pctest_source.build(recipe(("broken",)), lambda top: "6.12.3-1")
+    assert "false" in (top / "failed-build.log").read_text()
+    assert not list(top.glob(".tmp-*"))
+
+
 def test_config_diff_names_each_changed_option():
     before = "CONFIG_A=y\n# CONFIG_PAGE_OWNER is not set\nCONFIG_B=\"x\"\n"
     after = "CONFIG_A=y\nCONFIG_PAGE_OWNER=y\nCONFIG_B=\"\"\nCONFIG_C=y\n"
-    assert pctest_kernels.config_diff(before, after) == [
+    assert pctest_source.config_diff(before, after) == [
         'CONFIG_B="x" -> CONFIG_B=""',
         "(absent) -> CONFIG_C=y",
         "# CONFIG_PAGE_OWNER is not set -> CONFIG_PAGE_OWNER=y"]
@@ -594,14 +813,42 @@ def test_figures_come_from_the_guest_text():
     assert pctest_ktap.figures(text) == ["kernel: 6.1.0-57-amd64", "flood: 9 in 2 s"]
 
 
+def test_runs_write_their_records_to_the_cache(tmp_path, monkeypatch, capsys):
+    """make check leaves the tree as it was: its record, and its
+    benchmark's table, go to the cache; make record copies them."""
+    import pctest
+    import pctest_bench
+    tree = tmp_path / "tree"
+    (tree / "docs").mkdir(parents=True)
+    monkeypatch.setattr(pctest, "ROOT", tree)
+    monkeypatch.setattr(pctest_bench, "ROOT", tree)
+    monkeypatch.setenv("PAGECHECK_CACHE", str(tmp_path / "cache"))
+    records = tmp_path / "cache" / "records"
+    with pytest.raises(Error, match="no record in"):
+        pctest.cmd_record(None)
+    pctest.write_record("check", "make check", parsed(["PASS host: x"]),
+                        parsed(["PASS 6.1: y"]), pctest.Stopwatch())
+    assert pctest_bench.run([], ci=True) == 0
+    assert sorted(p.name for p in records.iterdir()) == ["benchmark-check.md", "check.md"]
+    assert "**2 passed, 0 failed, 0 skipped**" in (records / "check.md").read_text()
+    assert str(records / "check.md") in capsys.readouterr().err
+    assert not list((tree / "docs").iterdir())
+    assert pctest.cmd_record(None) == 0
+    assert sorted(p.name for p in (tree / "docs").iterdir()) == ["benchmark-check.md",
+                                                                 "check.md"]
+    assert (tree / "docs" / "check.md").read_text() == (records / "check.md").read_text()
+
+
 def test_job_that_produced_nothing_fails():
-    assert pctest_jobs.job_verdicts("6.1", "", 0, "log")[0].startswith(
-        "FAIL 6.1: job produced no result")
-    assert pctest_jobs.job_verdicts("6.1", "INFO 6.1: x\n", -9, "log")[-1].startswith(
+    def job(text, rc):
+        return shown(pctest_jobs.job_verdicts("6.1", text, rc, "log"))
+    assert job("", 0)[0].startswith("FAIL 6.1: job produced no result")
+    assert job("INFO 6.1: x\n", -9)[-1].startswith(
         "FAIL 6.1: job produced no result (exit status -9")
-    assert pctest_jobs.job_verdicts("6.1", "PASS 6.1: a\n", 1, "log")[-1] == \
-        "FAIL 6.1: job exited with status 1 (log: log)"
-    assert pctest_jobs.job_verdicts("6.1", "FAIL 6.1: a\n", 1, "log") == ["FAIL 6.1: a"]
+    assert job("PASS 6.1: a\n", 1)[-1] == "FAIL 6.1: job exited with status 1 (log: log)"
+    assert job("FAIL 6.1: a\n", 1) == ["FAIL 6.1: a"]
+    assert job("PASS 6.1: a\ngarbage\n", 0) == [
+        "PASS 6.1: a", "FAIL 6.1: a result line that is no verdict (garbage)"]
 
 
 def sh_job(name, script, counted=True):
@@ -617,9 +864,10 @@ def test_pool_runs_counts_and_relabels(tmp_path):
         sh_job("canary-c", 'echo "FAIL c: three" >>"$PCTEST_RESULTS"', counted=False),
         sh_job("d", "true"),
     ], emit=emitted.append)
-    assert sorted(counted) == sorted(["PASS a: one", "FAIL b: two",
-                                      "FAIL d: job produced no result (exit status 0; "
-                                      f"log: {tmp_path}/check-d.log)"])
+    emitted = shown(emitted)
+    assert sorted(shown(counted)) == sorted(["PASS a: one", "FAIL b: two",
+                                             "FAIL d: job produced no result (exit status 0; "
+                                             f"log: {tmp_path}/check-d.log)"])
     assert "CANARY-FAIL c: three" in emitted
     assert "INFO canary-c: 0 passed, 1 failed (not counted)" in emitted
     assert (tmp_path / "check-a.log").read_text() == "log-only\n"
@@ -678,34 +926,66 @@ def test_demo_installs_no_bench_dkms_or_chroot_tools(monkeypatch):
     assert "mmdebstrap" in check and not {"bpftrace", "dkms"} & set(check)
 
 
+def test_demo_on_6_1_needs_no_cross_compiler(monkeypatch):
+    """Whatever the matrix, the demo on 6.1 needs 6.1's: amd64 only."""
+    import pctest_deps
+    monkeypatch.setenv("KERNELS", "6.1-arm64 6.1-s390x")
+    for labels in (None, ["6.1"]):
+        demo = pctest_deps.wanted("demo", labels)
+        assert not [p for p in demo if "cross" in p or "linux-gnu" in p], demo
+        assert [p for p in demo if p.startswith("qemu-")] == ["qemu-system-x86"]
+    assert "qemu-system-arm" in pctest_deps.wanted("demo", ["6.12-arm64"])
+
+
+def test_test_harness_needs_only_pytest(monkeypatch):
+    import pctest_deps
+    monkeypatch.setenv("KERNELS", "6.1-arm64 6.1-s390x 7")
+    assert pctest_deps.wanted("test-harness") == ["python3-pytest"]
+
+
+def test_deps_say_in_one_line_what_they_install_and_why(monkeypatch, capsys):
+    import pctest_deps
+    asked = []
+    monkeypatch.setattr(pctest_deps, "missing", lambda pkgs: ["make", "qemu-system-x86"])
+    monkeypatch.setattr(pctest_deps, "_apt", lambda args, sudo: asked.append(args) or
+                        subprocess.CompletedProcess(args, 0, "", ""))
+    monkeypatch.setattr(pctest_deps.os, "listdir", lambda d: ["x_Packages"])
+    monkeypatch.setattr(pctest_deps.os, "geteuid", lambda: 0)
+    pctest_deps.install("demo", ["6.1"])
+    assert capsys.readouterr().err.splitlines() == [
+        "pctest: installing for demo: build: make; boot amd64 (6.1): qemu-system-x86"]
+    assert asked[-1][-2:] == ["make", "qemu-system-x86"]
+    monkeypatch.setattr(pctest_deps, "missing", lambda pkgs: [])
+    pctest_deps.install("test-harness")
+    assert capsys.readouterr().err == "pctest: all 1 package for test-harness present\n"
+
 def test_boot_plan_is_data():
-    import pctest
-    boots = pctest.plan("6.12")
+    boots = pctest_matrix.plan("6.12")
     assert [(b.mode, b.args, b.smp, b.mem, b.timeout, b.cmdline) for b in boots] == \
         [("check", "hooks=tracepoint,ftrace,kprobe cycles=10 unload=30 churn=120 endurance=512",
           4, 2048, 3000, ""),
          ("kernel-checks", "", 2, 1024, 600, "init_on_alloc=0")]
     # the other labels: the same checks, smaller loads
-    assert [(b.mode, b.args, b.smp) for b in pctest.plan("5.10")] == \
+    assert [(b.mode, b.args, b.smp) for b in pctest_matrix.plan("5.10")] == \
         [("check", "hooks=tracepoint,ftrace,kprobe fp=300000 cycles=5 flood=200000 "
           "fuzz=2000 unload=10 churn=60 endurance=256", 4)]
-    assert [(b.name, b.smp, b.maxcpus) for b in pctest.plan("6.1")] == \
+    assert [(b.name, b.smp, b.maxcpus) for b in pctest_matrix.plan("6.1")] == \
         [("check", 4, 0), ("many-cpus", 2, 255), ("panic", 2, 0), ("kdump", 2, 0)]
-    assert "crash_kexec_post_notifiers" in pctest.find_boot("6.1", "kdump").cmdline
-    assert [(b.name, b.args) for b in pctest.plan("7-rc", canary=True)] == \
+    assert "crash_kexec_post_notifiers" in pctest_matrix.find_boot("6.1", "kdump").cmdline
+    assert [(b.name, b.args) for b in pctest_matrix.plan("7-rc", canary=True)] == \
         [("check", "hooks=tracepoint,ftrace,kprobe fp=300000 cycles=5 flood=200000 "
           "fuzz=2000 unload=10 churn=60 endurance=256 track=0 reliability=0 lockdown=0")]
-    assert pctest.find_boot("debug", "check").timeout == 7200
+    assert pctest_matrix.find_boot("debug", "check").timeout == 7200
     # foreign labels: the same checks, smaller loads
     for label in ("6.1-arm64", "6.12-arm64", "6.1-s390x", "6.12-s390x"):
-        (foreign,) = pctest.plan(label)
+        (foreign,) = pctest_matrix.plan(label)
         assert foreign.mode == "check" and foreign.args.startswith("hooks=tracepoint,ftrace,kprobe ")
         assert "reliability=0" not in foreign.args and "lockdown=0" not in foreign.args
         assert foreign.args.endswith("endurance=256 unload=5" if "s390x" in label
                                      else "unload=10 churn=60 endurance=256")
-    assert pctest.find_boot("debug", "signed-lockdown").cmdline == "lockdown=integrity"
+    assert pctest_matrix.find_boot("debug", "signed-lockdown").cmdline == "lockdown=integrity"
     with pytest.raises(Error, match="no boot"):
-        pctest.find_boot("6.12", "reliability")
+        pctest_matrix.find_boot("6.12", "reliability")
 
 
 def test_extend_initramfs_appends_a_second_archive(tmp_path):
@@ -747,15 +1027,17 @@ def _kdump_result(tmp_path, dmesg_reports, rc=0):
 
 def test_kdump_judge_compares_the_recovered_log_with_reports_json(tmp_path):
     import pctest_kdump
-    lines = pctest_kdump.judge("6.1/kdump", _kdump_result(tmp_path, [4, 3, 2, 1]))
+    def judge(*args, **kwargs):
+        return shown(pctest_kdump.judge("6.1/kdump", _kdump_result(tmp_path, *args, **kwargs)))
+    lines = [l for l in judge([4, 3, 2, 1]) if not l.startswith("INFO ")]
     assert lines and all(l.startswith("PASS ") for l in lines), lines
-    lines = pctest_kdump.judge("6.1/kdump", _kdump_result(tmp_path, []))
+    lines = judge([])
     assert [l for l in lines if l.startswith("FAIL ")] == [
         "FAIL 6.1/kdump: panic: the recovered log shows the 4 latest reports as JSON lines "
         "(0 printed)"]
-    lines = pctest_kdump.judge("6.1/kdump", _kdump_result(tmp_path, [3, 4, 2, 1]))
+    lines = judge([3, 4, 2, 1])
     assert any(l.startswith("FAIL ") and "panicked is first" in l for l in lines)
-    lines = pctest_kdump.judge("6.1/kdump", _kdump_result(tmp_path, [4, 3, 2, 1], rc=1))
+    lines = judge([4, 3, 2, 1], rc=1)
     assert any(l.startswith("FAIL ") and "capture kernel saved the dump" in l for l in lines)
 
 
@@ -769,10 +1051,11 @@ def test_drgn_judge_wants_every_report_as_reports_json_shows_it():
         "@@END reports.json\n"
     found = [dict(r, stack=["free_unref_page", f"pgc_case{r['id']}", "entry_SYSCALL_64"])
              for r in want]
-    lines = pctest_drgn.judge("6.1/drgn", guest, True, [json.dumps(r) for r in found], "")
+    lines = shown(pctest_drgn.judge("6.1/drgn", guest, True, [json.dumps(r) for r in found], ""))
     assert all(l.startswith("PASS ") for l in lines), lines
     found[1]["pfn"] = 7
-    lines = pctest_drgn.judge("6.1/drgn", guest, True, [json.dumps(r) for r in found[:2]], "")
+    lines = shown(pctest_drgn.judge("6.1/drgn", guest, True,
+                                    [json.dumps(r) for r in found[:2]], ""))
     assert [l for l in lines if l.startswith("FAIL ")] == [
         "FAIL 6.1/drgn: drgn: the script prints one JSON line per report (2 lines for 3 "
         "reports; )",
@@ -881,6 +1164,8 @@ def test_track_held_to_page_owner_figures():
 
 
 def test_fingerprint_gates():
+    def gates(lines, *canaries):
+        return shown(pctest_fingerprint.gates(parsed(lines), *canaries))
     fp = pctest_fingerprint.fingerprint
     frames = ["pgc_inject_bad_free", "pgc_run_write", "full_proxy_write"]
     a = fp(["non-NULL mapping"], frames)
@@ -892,7 +1177,7 @@ def test_fingerprint_gates():
 
     def fig(label, fpv, fr=",".join(frames), bug="mapping/task", why="non-NULL mapping"):
         return f"INFO {label}/check: figure: fingerprint {bug}: {fpv:016x} {fr} {why}"
-    ok = pctest_fingerprint.gates([fig("6.1", a), fig("6.12", a), "PASS 6.1: x"])
+    ok = gates([fig("6.1", a), fig("6.12", a), "PASS 6.1: x"])
     assert ok == ["PASS fingerprint: mapping/task [non-NULL mapping] is %016x on 6.1, 6.12 "
                   "(frames %s)" % (a, ",".join(frames))]
     # other reasons for the same case on one kernel: another bug, and a
@@ -903,16 +1188,16 @@ def test_fingerprint_gates():
              fig("6.12", both, bug="buddy/task", why="PageBuddy set (double free)|nonzero mapcount"),
              fig("7", b, bug="buddy/task", why="PageBuddy set (double free)"),
              fig("7-rc", a)]
-    assert [l.split(" ")[0] for l in pctest_fingerprint.gates(mixed, ["7-rc"])] == ["PASS"]
+    assert [l.split(" ")[0] for l in gates(mixed, ["7-rc"])] == ["PASS"]
     # a value its reasons and frames do not hash to
-    bad = pctest_fingerprint.gates([fig("6.1", a), fig("6.12", a ^ 1)])
+    bad = gates([fig("6.1", a), fig("6.12", a ^ 1)])
     assert [l.split(":")[0] for l in bad] == ["FAIL fingerprint 6.12", "FAIL fingerprint"]
     # other frames on one kernel: not compared, and nothing else shared
     other = fp(["non-NULL mapping"], ["pgc_inject_bad_free", "pgc_run", "x"])
-    lone = pctest_fingerprint.gates([fig("6.1", a), fig("7", other, "pgc_inject_bad_free,pgc_run,x")])
+    lone = gates([fig("6.1", a), fig("7", other, "pgc_inject_bad_free,pgc_run,x")])
     assert lone == ["FAIL fingerprint: no bug had the same frames on two kernels, nothing compared"]
-    assert pctest_fingerprint.gates([fig("6.1", a)])[0].startswith("SKIP")
-    assert pctest_fingerprint.gates(["PASS 6.1: x"])[0].startswith("FAIL")
+    assert gates([fig("6.1", a)])[0].startswith("SKIP")
+    assert gates(["PASS 6.1: x"])[0].startswith("FAIL")
 
 
 def test_panic_judge():
@@ -928,21 +1213,21 @@ def test_panic_judge():
     console = ("[ 1.0] pagecheck: json: " + pieces[0] + "\n[ 1.0] pagecheck: json+: " + pieces[1] +
                "\n" + "".join("[ 1.1] pagecheck: json: %s\n" % json.dumps(r) for r in reports[::-1]) +
                "[ 1.2] Kernel panic - not syncing: pagecheck: bad page freed (pfn 0x1 order 0)\n")
-    lines = pctest_panic.judge("6.1/panic", console, guest)
+    lines = shown(pctest_panic.judge("6.1/panic", console, guest))
     assert [l.split(" ")[0] for l in lines] == ["PASS"] * 6, lines
     # one field changed, and no panic
     bad = console.replace('"count": 1}', '"count": 2}', 2).replace("Kernel panic", "")
-    lines = pctest_panic.judge("6.1/panic", bad, guest)
+    lines = shown(pctest_panic.judge("6.1/panic", bad, guest))
     assert [l.split(" ")[0] for l in lines] == ["FAIL", "PASS", "PASS", "PASS", "PASS", "FAIL"], lines
     # nothing printed
-    assert "FAIL" in pctest_panic.judge("6.1/panic", "", guest)[3]
+    assert "FAIL" in str(pctest_panic.judge("6.1/panic", "", guest)[3])
 
 
 # ---------------------------------------------------------------------------
 # Foreign architectures (arm64, s390x)
 
 def test_foreign_label_resolves_amd64_kbuild():
-    lab = pctest_kernels.label("6.1-arm64")
+    lab = pctest_matrix.label("6.1-arm64")
     assert (lab.arch, lab.state, lab.suite) == ("arm64", "bookworm-arm64", "bookworm")
     kver, ver = "6.1.0-57-arm64", "6.1.192-3"
     answers = {show("linux-image-arm64"): stanza(Package="linux-image-arm64",
@@ -955,13 +1240,13 @@ def test_foreign_label_resolves_amd64_kbuild():
 
 def test_apt_state_architectures(tmp_path, monkeypatch):
     monkeypatch.setenv("PAGECHECK_CACHE", str(tmp_path))
-    assert pctest_kernels.state_arch("bookworm") == "amd64"
-    assert pctest_kernels.state_arch("bookworm-s390x") == "s390x"
-    assert "APT::Architecture" not in pctest_kernels.AptState("bookworm").config()
-    conf = pctest_kernels.AptState("bookworm-arm64").config()
+    assert pctest_matrix.state_arch("bookworm") == "amd64"
+    assert pctest_matrix.state_arch("bookworm-s390x") == "s390x"
+    assert "APT::Architecture" not in pctest_apt.AptState("bookworm").config()
+    conf = pctest_apt.AptState("bookworm-arm64").config()
     assert 'APT::Architecture "arm64";' in conf
     assert 'APT::Architectures { "arm64"; "amd64"; };' in conf
-    assert pctest_kernels.APT_STATES["bookworm-arm64"] == pctest_kernels.APT_STATES["bookworm"]
+    assert pctest_matrix.APT_STATES["bookworm-arm64"] == pctest_matrix.APT_STATES["bookworm"]
 
 
 def test_foreign_make_args_and_qemu(tmp_path, monkeypatch):
@@ -972,16 +1257,16 @@ def test_foreign_make_args_and_qemu(tmp_path, monkeypatch):
     assert pctest_kernels.make_arch_args(k) == ["ARCH=s390", "CROSS_COMPILE=s390x-linux-gnu-"]
     k.arch = "amd64"
     assert pctest_kernels.make_arch_args(k) == []
-    arch = pctest_kernels.ARCHES["arm64"]
-    boot = pctest_vm.Boot("check", "check")
+    arch = pctest_matrix.ARCHES["arm64"]
+    boot = pctest_matrix.Boot("check", "check")
     line = pctest_vm.cmdline(arch, boot)
     assert "console=ttyAMA0" in line.split() and "pc.oob=/dev/hvc0" in line.split()
-    assert "pc.oob" not in pctest_vm.cmdline(pctest_kernels.ARCHES["amd64"], boot)
+    assert "pc.oob" not in pctest_vm.cmdline(pctest_matrix.ARCHES["amd64"], boot)
     cmd = pctest_vm.qemu_command(arch, "Image", "initrd", tmp_path, boot, line, icount=False)
     assert cmd[0] == "qemu-system-aarch64" and cmd[cmd.index("-M") + 1] == "virt"
     assert cmd[cmd.index("-cpu") + 1] == "max,pauth-impdef=on"
     assert f"file,id=pcoob,path={tmp_path}/guest.out" in cmd
-    s390 = pctest_vm.qemu_command(pctest_kernels.ARCHES["s390x"], "v", "i", tmp_path, boot,
+    s390 = pctest_vm.qemu_command(pctest_matrix.ARCHES["s390x"], "v", "i", tmp_path, boot,
                                   line, icount=False)
     assert "virtio-serial-ccw" in s390 and s390[s390.index("-M") + 1] == "s390-ccw-virtio"
 
@@ -1001,16 +1286,27 @@ def test_elf_machine(tmp_path):
 def test_deps_for_foreign_labels(monkeypatch):
     import pctest_deps
     monkeypatch.delenv("KERNELS", raising=False)
-    assert pctest_deps.arch_packages(["6.1", "6.12"]) == []
-    assert pctest_deps.arch_packages(["6.1-arm64", "6.12-arm64", "6.1-s390x"]) == [
+    monkeypatch.delenv("CANARY", raising=False)
+    foreign = {"gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross", "qemu-system-arm",
+               "gcc-s390x-linux-gnu", "libc6-dev-s390x-cross", "qemu-system-misc"}
+    assert not foreign & set(pctest_deps.wanted("check", ["6.1", "6.12"]))
+    assert [p for p in pctest_deps.wanted("check", ["6.1-arm64", "6.12-arm64", "6.1-s390x"])
+            if p in foreign] == [
         "gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross", "qemu-system-arm",
         "gcc-s390x-linux-gnu", "libc6-dev-s390x-cross", "qemu-system-misc"]
     assert "qemu-system-arm" in pctest_deps.wanted("check")   # the default matrix
+    # the DKMS test builds for them, and boots nothing
+    assert [p for p in pctest_deps.wanted("dkms", ["6.1", "6.1-s390x"]) if p in foreign] == [
+        "gcc-s390x-linux-gnu", "libc6-dev-s390x-cross"]
     monkeypatch.setenv("KERNELS", "6.1 6.12")
     assert "qemu-system-arm" not in pctest_deps.wanted("check")
     monkeypatch.setenv("KERNELS", "6.1 6.1-arm64")
     assert "gcc-aarch64-linux-gnu" in pctest_deps.wanted("check")
-
+    # the canary is a kernel of check's too: sid's chroot
+    monkeypatch.setenv("KERNELS", "6.1")
+    assert "mmdebstrap" in pctest_deps.wanted("check")
+    monkeypatch.setenv("CANARY", "")
+    assert "mmdebstrap" not in pctest_deps.wanted("check")
 
 def test_guest_modules(tmp_path):
     mod = tmp_path / "lib" / "modules" / "k"

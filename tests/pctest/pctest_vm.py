@@ -20,9 +20,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pctest_common import Error, log, stop, tail
-from pctest_kernels import ARCHES
-from pctest_ktap import FAIL, PASS, Result, figures, parse
+from pctest_common import Error, Status, Verdict, log, pass_or_fail, stop, tail
+from pctest_ktap import figures, parse
+from pctest_matrix import ARCHES
 
 DONE = re.compile(rb"PAGECHECK-GUEST-DONE rc=(\d+)")
 # Kernel splats on the console. The kernel's own bad-page report and
@@ -30,19 +30,6 @@ DONE = re.compile(rb"PAGECHECK-GUEST-DONE rc=(\d+)")
 SPLAT = re.compile(r"WARNING:|Oops|BUG: (?!pagecheck|Bad page state)|"
                    r"general protection|RIP: 0010|soft lockup|rcu.*stall|"
                    r"KASAN|UBSAN|possible circular|lockdep is turned off|sleeping function")
-
-
-@dataclass(frozen=True)
-class Boot:
-    """One boot of a plan: the guest runs /pc/suite.sh MODE ARGS..."""
-    name: str
-    mode: str
-    args: str = ""          # pc.args, words "k=v k=v"
-    smp: int = 4
-    mem: int = 2048         # MiB
-    timeout: int = 3000     # seconds
-    cmdline: str = ""       # extra kernel options
-    maxcpus: int = 0        # possible CPUs, hot-pluggable beyond smp; 0: smp
 
 
 @dataclass
@@ -237,19 +224,19 @@ def splats(console_text):
 
 
 def judge(prefix, result):
-    """Verdict lines for one boot: it completed, every KTAP result, and no
+    """The Verdicts of one boot: it completed, every KTAP result, and no
     kernel splat on the console."""
     where = f"console: {result.out / 'console.log'}"
     if not result.completed:
-        return [Result(FAIL, "VM did not complete", f"{result.why}; {where}").line(prefix)]
-    lines = [Result(PASS if result.rc == 0 else FAIL, "VM completed",
-                    f"guest suite rc={result.rc}").line(prefix)]
+        return [Verdict(Status.FAIL, prefix, "VM did not complete", f"{result.why}; {where}")]
+    verdicts = [Verdict(Status.of(result.rc == 0), prefix, "VM completed",
+                        f"guest suite rc={result.rc}")]
     text = ktap_text(guest_text(result.out))
-    lines += [r.line(prefix) for r in parse(text)]
-    lines += [f"INFO {prefix}: figure: {f}" for f in figures(text)]
+    verdicts += [r.verdict(prefix) for r in parse(text)]
+    verdicts += [Verdict(Status.INFO, prefix, f"figure: {f}") for f in figures(text)]
     console = (result.out / "console.log").read_bytes().decode("utf-8", "replace")
     bad = splats(console.replace("\r", ""))
-    lines.append(Result(PASS if not bad else FAIL,
-                        "console: no oops, warning, lockup or sanitizer report",
-                        "; ".join(bad[:5])).line(prefix))
-    return lines
+    verdicts.append(pass_or_fail(not bad, prefix,
+                                 "console: no oops, warning, lockup or sanitizer report",
+                                 "; ".join(bad[:5])))
+    return verdicts
