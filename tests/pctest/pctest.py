@@ -48,6 +48,7 @@ import pctest_layers     # noqa: E402
 import pctest_matrix     # noqa: E402
 import pctest_panic      # noqa: E402
 import pctest_programs   # noqa: E402
+import pctest_readme     # noqa: E402
 import pctest_source     # noqa: E402
 import pctest_vm         # noqa: E402
 from pctest_common import (ROOT, Error, Interrupted, Status, Stopwatch, Verdict,  # noqa: E402
@@ -135,6 +136,10 @@ def judge_boot(prefix, boot, result):
     capture kernel; any other must not panic."""
     if boot.mode == "kdump":
         return pctest_kdump.judge(prefix, result)
+    if boot.mode == "demo":
+        if not result.completed:
+            return [Verdict(Status.FAIL, prefix, "VM did not complete", result.why)]
+        return pctest_readme.judge(prefix, result.out)
     if boot.mode != "panic":
         return pctest_vm.judge(prefix, result)
     console = (result.out / "console.log").read_bytes().decode("utf-8", "replace")

@@ -243,15 +243,17 @@ CRASHKERNEL = "256M"
 # 6.12 also boots with init_on_alloc=0: the kernel then checks no free.
 # 6.1 also boots with 255 possible CPUs (6.12's topology code does not count
 # QEMU's hot-pluggable ones): memory must not grow with them; once to
-# panic on a bad free, judged by pctest_panic; and once more to panic into
-# a kdump capture kernel, judged by pctest_kdump.
+# panic on a bad free, judged by pctest_panic; once more to panic into a
+# kdump capture kernel, judged by pctest_kdump; and as make demo does,
+# whose report README.md shows (pctest_readme).
 BOOT_PLAN = {
     "6.1": FULL_PLAN + [Boot("many-cpus", "many-cpus", smp=2, maxcpus=255, mem=1024,
                              timeout=600),
                         Boot("panic", "panic", smp=2, mem=1024, timeout=600),
                         Boot("kdump", "kdump", smp=2, mem=1024, timeout=600,
                              cmdline=f"crashkernel={CRASHKERNEL} "
-                             "crash_kexec_post_notifiers")],
+                             "crash_kexec_post_notifiers"),
+                        Boot("demo", "demo", smp=2, mem=1024, timeout=600)],
     "6.12": FULL_PLAN + [Boot("kernel-checks", "kernel-checks", smp=2, mem=1024,
                               timeout=600, cmdline="init_on_alloc=0")],
 }

@@ -970,7 +970,8 @@ def test_boot_plan_is_data():
         [("check", "hooks=tracepoint,ftrace,kprobe fp=300000 cycles=5 flood=200000 "
           "fuzz=2000 unload=10 churn=60 endurance=256", 4)]
     assert [(b.name, b.smp, b.maxcpus) for b in pctest_matrix.plan("6.1")] == \
-        [("check", 4, 0), ("many-cpus", 2, 255), ("panic", 2, 0), ("kdump", 2, 0)]
+        [("check", 4, 0), ("many-cpus", 2, 255), ("panic", 2, 0), ("kdump", 2, 0),
+         ("demo", 2, 0)]
     assert "crash_kexec_post_notifiers" in pctest_matrix.find_boot("6.1", "kdump").cmdline
     assert [(b.name, b.args) for b in pctest_matrix.plan("7-rc", canary=True)] == \
         [("check", "hooks=tracepoint,ftrace,kprobe fp=300000 cycles=5 flood=200000 "
