@@ -267,30 +267,6 @@ noinline void notrace pgc_audit_slow(unsigned long head_check_flags,
 	pgc_report(page, order, &v);
 }
 
-/**
- * pgc_audit_large() - audit a free of order > 0
- * @head_check_flags: PGC_HEAD_CHECK_FLAGS
- * @page: head page
- * @order: order of the block
- *
- * The same rules over the head, the folio fields and OR/AND reductions of
- * the sub-pages, read in place (pgc_block_maybe_bad()); the slow path only
- * if one may be broken.
- */
-noinline void notrace pgc_audit_large(unsigned long head_check_flags,
-				      struct page *page, unsigned int order)
-{
-	/*
-	 * A no-op (every order is below PGC_ORDERS) that lets the compiler
-	 * drop UBSAN's bounds and shift checks on @order.
-	 */
-	order &= PGC_ORDERS - 1;
-	if (pgc_counting())
-		this_cpu_inc(pgc_audit_counters.large[order]);
-	if (unlikely(pgc_block_maybe_bad(head_check_flags, page, order)))
-		pgc_audit_slow(head_check_flags, page, order);
-}
-
 static noinline void pgc_audit_call_slow(struct page *page, unsigned int order)
 {
 	struct pgc_judgement v;

@@ -460,26 +460,6 @@ static __always_inline bool pgc_compound_maybe_bad(const struct page *page,
 	return pgc_fold_bad(&f);
 }
 
-/*
- * A free of order > 0, the head and then the rest, as pgc_audit_large()
- * filters it: true if the judge must see it.
- */
-static __always_inline bool pgc_block_maybe_bad(unsigned long head_check_flags,
-						const struct page *page,
-						unsigned int order)
-{
-	const struct page *end;
-
-	if (__pgc_head_maybe_bad(page, 0, head_check_flags))
-		return true;
-	end = page + (1UL << order);
-	/* from here on, [@page, @end): the order need not stay in a register */
-	OPTIMIZER_HIDE_VAR(end);
-	if (!pgc_flags_head(pgc_page_flags(page)))
-		return pgc_plain_maybe_bad(page + 1, end);
-	return pgc_compound_maybe_bad(page, end);
-}
-
 /* --- the judge (rules.c) -------------------------------------------------- */
 
 /* What the judge found in one free: every broken rule, and its evidence. */

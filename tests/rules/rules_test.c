@@ -228,24 +228,22 @@ static u32 pgc_judge_fake(unsigned int order)
 }
 
 /*
- * The audit's hot path itself: audit.h's __pgc_audit_free(), with its two
- * calls out caught here. audit.c's pgc_audit_large() counts, then runs
- * pgc_block_maybe_bad() and the slow path if it says so: so does this one.
+ * The audit's hot path itself: audit.h's __pgc_audit_free() and the very
+ * src/audit_large.c (built in, audit_large_under_test.c), with the slow
+ * path caught here, and the counters and key they use.
  */
 DEFINE_PER_CPU(struct pgc_audit_counters, pgc_audit_counters);
+#if PGC_COUNT_FREES_DEFAULT
+DEFINE_STATIC_KEY_TRUE(pgc_count_frees);
+#else
+DEFINE_STATIC_KEY_FALSE(pgc_count_frees);
+#endif
 static bool pgc_caught_slow;
 
 void pgc_audit_slow(unsigned long head_check_flags, struct page *page,
 		    unsigned int order)
 {
 	pgc_caught_slow = true;
-}
-
-void pgc_audit_large(unsigned long head_check_flags, struct page *page,
-		     unsigned int order)
-{
-	if (pgc_block_maybe_bad(head_check_flags, page, order))
-		pgc_audit_slow(head_check_flags, page, order);
 }
 
 /* Does the hot path, with count_frees @count, send pgc_fake's free to the judge? */
