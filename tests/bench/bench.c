@@ -44,6 +44,8 @@
 #include <linux/workqueue.h>
 #include <trace/events/kmem.h>
 
+#include "test_compat.h"
+
 #define PGC_BENCH_RESTORE_PRIO	(TRACEPOINT_DEFAULT_PRIO - 9)
 #define PGC_BENCH_HOPS		64
 #define PGC_BENCH_KEYS		(PGC_BENCH_HOPS * PGC_BENCH_HOPS)
@@ -397,7 +399,7 @@ static int __init pgc_bench_init(void)
 	if (!pgc_bench_tp)
 		return -ENOENT;
 	check_trace_callback_type_mm_page_free(pgc_bench_empty_probe);
-	pgc_bench_wq = alloc_workqueue("pgc_bench", WQ_CPU_INTENSIVE, 0);
+	pgc_bench_wq = alloc_workqueue("pgc_bench", WQ_CPU_INTENSIVE | PGC_WQ_PERCPU, 0);
 	if (!pgc_bench_wq)
 		return -ENOMEM;
 	ret = pgc_bench_set_floor(floor_probe);
