@@ -16,7 +16,8 @@
 # under fire (100), fuzz= parameter writes (10000), churn= seconds of
 # stress-ng for track=1's endurance run (120) and endurance= its event
 # table (512; two minutes of churn under TCG write 100 times that on
-# amd64); track=0, reliability=0 and lockdown=0 leave those steps out.
+# amd64), switches= times track= goes off and on under load (20);
+# track=0, reliability=0 and lockdown=0 leave those steps out.
 
 . /pc/ktap.sh
 . /pc/lib.sh
@@ -36,6 +37,7 @@ LOCKDOWN=1
 TRACK=1
 CHURN=120
 ENDURANCE=512
+SWITCHES=20
 mode=$1
 shift
 for arg in "$@"; do
@@ -51,6 +53,7 @@ for arg in "$@"; do
 	track=*) TRACK=${arg#track=} ;;
 	churn=*) CHURN=${arg#churn=} ;;
 	endurance=*) ENDURANCE=${arg#endurance=} ;;
+	switches=*) SWITCHES=${arg#switches=} ;;
 	*) echo "suite.sh: unknown argument $arg" >&2; exit 2 ;;
 	esac
 done

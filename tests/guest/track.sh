@@ -21,15 +21,16 @@ churn() { # SECONDS
 	cd / || return
 }
 
-# Churn in rounds of 30 s for at least SECONDS and until the event table
-# took 100 times its capacity in new events (at most four times SECONDS: a
-# machine busy elsewhere slows the guest).
+# Churn in rounds of 30 s (SECONDS if shorter) for at least SECONDS and
+# until the event table took 100 times its capacity in new events (at most
+# four times SECONDS: a machine busy elsewhere slows the guest).
 churn_through() { # SECONDS
 	: >/tmp/churn.out
 	t0=$(uptime_s)
 	want=$((100 * $(table_capacity track_events)))
+	round=$(($1 < 30 ? $1 : 30))
 	while :; do
-		churn 30
+		churn "$round"
 		el=$(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { printf "%d", b - a }')
 		[ "$el" -ge "$1" ] && [ "$(stat_value track_events_created)" -ge "$want" ] && break
 		[ "$el" -lt $((4 * $1)) ] || break
@@ -103,7 +104,7 @@ check_no_wrong_answers() {
 	churn 15 &
 	ch=$!
 	right=0 evicted=0 wrong= i=0
-	while [ $i -lt 20 ]; do
+	while [ $i -lt 8 ]; do
 		i=$((i + 1))
 		inject hold task >/dev/null
 		for c in mapping mapping held_mapping; do
@@ -133,7 +134,8 @@ check_no_wrong_answers() {
 }
 
 # track= at run time: a report after switching on has provenance; a bad
-# value or a failed allocation changes nothing; 20 switches under load.
+# value or a failed allocation changes nothing; SWITCHES switches under
+# load.
 check_switch() {
 	unload_pagecheck
 	load_pagecheck hook=tracepoint
@@ -162,7 +164,7 @@ check_switch() {
 	in_memcg pc-workload -t 30 -d /tmp >/dev/null 2>&1 &
 	wl=$!
 	i=0 failed=0
-	while [ $i -lt 20 ]; do
+	while [ $i -lt "$SWITCHES" ]; do
 		i=$((i + 1))
 		echo 1 >"$P/track" || failed=$((failed + 1))
 		echo "mapping task" >"$INJ/run"
@@ -176,7 +178,7 @@ check_switch() {
 	reports_json /tmp/track.after
 	[ "$failed" = 0 ] && [ -z "$splat" ] && [ "$(stat_value track)" = 0 ] &&
 		grep -q "\"pfn\":$(field pfn "$res"),.*\"provenance\":\"allocated\"" /tmp/track.after
-	ktap_status $? "switch: 20 times off and on under load, no splat, and reports keep their provenance" \
+	ktap_status $? "switch: $SWITCHES times off and on under load, no splat, and reports keep their provenance" \
 		"$failed failed writes; splat: $splat; track $(stat_value track); first alloc frame $kept"
 }
 
