@@ -109,7 +109,7 @@ inject_case() { # CASE CONTEXT [PREFIX]
 
 run_injections() {
 	grep -v only: "$INJ/cases" | cut -d' ' -f1 >/tmp/cases
-	ktap_suite inject $(($(wc -l </tmp/cases) * 3))
+	ktap_suite inject
 	for ctx in task softirq hardirq; do
 		while read -r c; do
 			inject_case "$c" "$ctx"
@@ -463,7 +463,7 @@ check_mlocked_verdict() {
 run_hook() {
 	HOOK=$1
 	t0=$(uptime_s)
-	ktap_suite "$HOOK" 31
+	ktap_suite "$HOOK"
 	kmsg_mark "hook-$HOOK"
 	if ! load_pagecheck hook="$HOOK"; then
 		ktap_fail "load with hook=$HOOK" "$(cat /tmp/insmod.err)"

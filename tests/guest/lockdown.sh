@@ -35,7 +35,7 @@ signed_hook() {
 }
 
 run_signed_lockdown() {
-	ktap_suite signed_lockdown 12
+	ktap_suite signed_lockdown
 	L=/sys/kernel/security/lockdown
 	mkdir -p /sys/kernel/security
 	mount -t securityfs securityfs /sys/kernel/security 2>/dev/null

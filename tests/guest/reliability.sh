@@ -402,9 +402,9 @@ run_trace_event() {
 
 # Every step runs with track=1, so provenance is under the same fire.
 run_reliability() {
-	ktap_suite reliability 18
+	ktap_suite reliability
 	if ! load_pagecheck hook=tracepoint track=1; then
-		ktap_diag "insmod: $(cat /tmp/insmod.err)"
+		ktap_fail "load with hook=tracepoint track=1" "insmod: $(cat /tmp/insmod.err)"
 		ktap_end reliability
 		return
 	fi
@@ -459,7 +459,7 @@ reload_each_hook() { # LEVEL
 }
 
 run_lockdown() {
-	ktap_suite lockdown 11
+	ktap_suite lockdown
 	L=/sys/kernel/security/lockdown
 	mkdir -p /sys/kernel/security
 	mount -t securityfs securityfs /sys/kernel/security 2>/dev/null

@@ -182,7 +182,7 @@ check_switch() {
 
 
 run_track() {
-	ktap_suite track 9
+	ktap_suite track
 	unload_pagecheck
 	if ! load_pagecheck hook=ftrace track=1 track_events="$ENDURANCE" \
 		track_stacks=$((ENDURANCE / 2)); then

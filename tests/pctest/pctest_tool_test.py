@@ -231,17 +231,60 @@ def _guest_ktap(body):
 
 
 def test_ktap_the_guest_library_output():
-    """tests/guest/ktap.sh, run by busybox sh if the host has it."""
-    assert _guest_ktap("ktap_suite top 2\nktap_suite a 2\nktap_ok one\n"
-                       "ktap_skip two why\nktap_end a\nktap_suite b 2\nktap_fail three oops\n"
+    """tests/guest/ktap.sh, run by busybox sh if the host has it: it
+    counts the tests itself and prints each plan at the end."""
+    assert _guest_ktap("ktap_suite top\nktap_suite a\nktap_ok one\n"
+                       "ktap_skip two why\nktap_end a\nktap_suite b\nktap_fail three oops\n"
                        "ktap_end b\nktap_end top\n") == [
-        "PASS L: a: one", "SKIP L: a: two (why)", "FAIL L: b: three",
-        "FAIL L: b: plan (1..2 planned, 1 reported: test 2 never reported)"]
+        "PASS L: a: one", "SKIP L: a: two (why)", "FAIL L: b: three"]
+
+
+def test_ktap_guest_subtest_that_tested_nothing_fails():
+    assert _guest_ktap("ktap_suite top\nktap_suite a\nktap_end a\nktap_end top\n") == [
+        "FAIL L: a: a"]
+    assert _guest_ktap("ktap_suite top\nktap_end top\n") == ["FAIL L: top"]
+
+
+def test_ktap_guest_that_dies_mid_subtest_fails():
+    """The guest stops inside a subtest: the results it printed count, and
+    the subtest, which has no plan and no result line, is a FAIL."""
+    out = _guest_ktap("ktap_suite top\nktap_suite a\nktap_ok one\nktap_end a\n"
+                      "ktap_suite b\nktap_ok two\nexit 1\n")
+    assert out[:2] == ["PASS L: a: one", "PASS L: b: two"]
+    assert "FAIL L: b (cut short: no result line for this subtest, no plan line, " \
+        "1 result(s))" in out
+    assert all(not l.startswith("PASS") for l in out[2:])
+
+
+def test_ktap_trailing_plans_in_subtests():
+    doc = """\
+        KTAP version 1
+            KTAP version 1
+            # Subtest: a
+            ok 1 x
+            ok 2 y
+            1..2
+        ok 1 a
+            KTAP version 1
+            # Subtest: b
+            ok 1 z
+            1..2
+        ok 2 b
+            KTAP version 1
+            # Subtest: c
+            ok 1 w
+        ok 3 c
+        1..3
+    """
+    assert lines(doc) == [
+        "PASS 6.12/check: a: x", "PASS 6.12/check: a: y", "PASS 6.12/check: b: z",
+        "FAIL 6.12/check: b: plan (1..2 planned, 1 reported: test 2 never reported)",
+        "PASS 6.12/check: c: w", "FAIL 6.12/check: c: plan (no plan line; 1 result(s))"]
 
 
 def test_ktap_status_judges_every_condition_of_a_chain():
     """ktap_status: a chain fails on its last condition as on its first."""
-    assert _guest_ktap("ktap_suite top 3\n"
+    assert _guest_ktap("ktap_suite top\n"
                        "[ 1 = 1 ] && [ 2 = 2 ] && [ 3 = 3 ]; ktap_status $? all d\n"
                        "[ 1 = 1 ] && [ 2 = 2 ] && [ 3 = 4 ]; ktap_status $? last d\n"
                        "[ 1 = 0 ] && [ 2 = 2 ]; ktap_status $? first d\n"
