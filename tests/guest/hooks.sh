@@ -280,9 +280,7 @@ check_lifecycle() {
 check_count_frees() {
 	unload_pagecheck
 	if ! load_pagecheck hook="$HOOK" count_frees=0; then
-		ktap_fail "count_frees=0: load" "$(cat /tmp/insmod.err)"
-		ktap_fail "count_frees=0: no false positives" "not loaded"
-		ktap_fail "count_frees=0: a bad free is reported" "not loaded"
+		ktap_fail "count_frees=0: load" "insmod count_frees=0: $(cat /tmp/insmod.err)"
 		load_pagecheck hook="$HOOK"
 		return
 	fi
@@ -310,10 +308,7 @@ stack_names() {
 check_provenance() {
 	unload_pagecheck
 	if ! load_pagecheck hook="$HOOK" track=1; then
-		for t in "alloc.stack names the allocating function" \
-			 "last_free.stack names the first free of a double free"; do
-			ktap_fail "provenance: $t" "insmod track=1: $(cat /tmp/insmod.err)"
-		done
+		ktap_fail "provenance: load with track=1" "insmod track=1: $(cat /tmp/insmod.err)"
 		load_pagecheck hook="$HOOK"
 		return
 	fi
@@ -403,12 +398,8 @@ check_owners() {
 check_kernel_verdict() {
 	unload_pagecheck
 	if ! load_pagecheck hook="$HOOK" kernel_verdict=1; then
-		for t in "the kernel's bad_page() reason is attached to the report" \
-			 "stats count one agreement and no disagreement" \
-			 "the kernel itself reported the same page" \
-			 "a block with only PG_mlocked is judged as the kernel judges it"; do
-			ktap_fail "kernel_verdict: $t" "insmod kernel_verdict=1: $(cat /tmp/insmod.err)"
-		done
+		ktap_fail "kernel_verdict: load with kernel_verdict=1" \
+			"insmod kernel_verdict=1: $(cat /tmp/insmod.err)"
 		return
 	fi
 	kmsg_mark verdict

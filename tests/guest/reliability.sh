@@ -464,11 +464,7 @@ run_lockdown() {
 	mkdir -p /sys/kernel/security
 	mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 	if [ ! -w "$L" ]; then
-		i=0
-		while [ $i -lt 11 ]; do
-			ktap_skip "lockdown test $i" "no lockdown LSM"
-			i=$((i + 1))
-		done
+		ktap_skip "lockdown raised at run time" "no lockdown LSM: $L is not writable"
 		ktap_end lockdown
 		return
 	fi

@@ -186,7 +186,8 @@ run_track() {
 	unload_pagecheck
 	if ! load_pagecheck hook=ftrace track=1 track_events="$ENDURANCE" \
 		track_stacks=$((ENDURANCE / 2)); then
-		ktap_diag "insmod: $(cat /tmp/insmod.err)"
+		ktap_fail "load with hook=ftrace track=1 track_events=$ENDURANCE" \
+			"insmod: $(cat /tmp/insmod.err)"
 		ktap_end track
 		return
 	fi
