@@ -24,7 +24,7 @@ signed_hook() {
 	cat "$D/reports.json" >/tmp/signed.json 2>/tmp/read.err || state="$state reports.json unreadable;"
 	cat "$D/reports" >/tmp/signed.txt 2>>/tmp/read.err || state="$state reports unreadable;"
 	cat "$D/stats" >/tmp/signed.stats 2>>/tmp/read.err || state="$state stats unreadable;"
-	n=$(pc-report count - </tmp/signed.json)
+	n=$(report_count /tmp/signed.json)
 	[ "$n" = 1 ] && grep -q "\"pfn\":$pfn," /tmp/signed.json ||
 		state="$state $n report(s), pfn $pfn not among them;"
 	grep -q "non-NULL mapping" /tmp/signed.txt || state="$state reports: no non-NULL mapping;"
@@ -79,10 +79,10 @@ run_signed_lockdown() {
 
 	# Run-time parameter writes are accepted and take effect.
 	echo 1 >"$P/clear" && echo 0 >"$P/enabled" && echo "mapping task" >"$INJ_RUN" &&
-		off=$(pc-report count - <"$D/reports.json") &&
+		off=$(report_count "$D/reports.json") &&
 		echo 1 >"$P/enabled" && echo "mapping task" >"$INJ_RUN" &&
-		on=$(pc-report count - <"$D/reports.json") &&
-		echo 1 >"$P/clear" && cleared=$(pc-report count - <"$D/reports.json")
+		on=$(report_count "$D/reports.json") &&
+		echo 1 >"$P/clear" && cleared=$(report_count "$D/reports.json")
 	[ "$off" = 0 ] && [ "$on" = 1 ] && [ "$cleared" = 0 ]
 	ktap_status $? "integrity: parameter writes take effect: enabled=0 stops reports, enabled=1 resumes, clear=1 empties" \
 		"reports: enabled=0 ${off:-?}, enabled=1 ${on:-?}, after clear ${cleared:-?}"

@@ -94,17 +94,25 @@ run_flood() {
 		"ticks $1, longest gap $2 s, after: $after; $(grep -Em1 'soft lockup|rcu.*stall|hung task' /tmp/flood.dmesg)"
 }
 
-reader_loop() { # N [PAUSE]
-	reads=0 torn=0
-	while [ ! -e /tmp/readers.stop ]; do
-		sleep "${2:-0}"
-		cat "$D/reports.json" >/tmp/reader.$1.json 2>/dev/null || continue
-		cat "$D/reports" >/dev/null 2>&1
-		pc-report check /tmp/reader.$1.json >/tmp/reader.$1.check 2>/dev/null ||
-			torn=$((torn + $(sed -n 's/.*invalid=//p' /tmp/reader.$1.check)))
-		reads=$((reads + 1))
-	done
-	echo "$reads $torn"
+# reader_loop N [PAUSE]: read reports.json and reports until
+# /tmp/readers.stop, and pass every read of reports.json to one jq that
+# counts the lines that are not a JSON object (a jq a read would cost half
+# a second under TCG). Prints "READS TORN".
+reader_loop() {
+	{
+		reads=0
+		while [ ! -e /tmp/readers.stop ]; do
+			sleep "${2:-0}"
+			cat "$D/reports.json" >/tmp/reader.$1.json 2>/dev/null || continue
+			cat "$D/reports" >/dev/null 2>&1
+			# a line cut short ends here, not in the next read's first
+			cat /tmp/reader.$1.json
+			echo
+			reads=$((reads + 1))
+		done
+		echo "$reads" >/tmp/reader.$1.reads
+	} | report_check - >/tmp/reader.$1.torn 2>&1
+	echo "$(cat /tmp/reader.$1.reads) $(cat /tmp/reader.$1.torn)"
 }
 
 # Injected pfns ("pfn expect" lines in $1) that no report in $2 accounts
@@ -113,12 +121,13 @@ reader_loop() { # N [PAUSE]
 # three frees or more, and there can be no more such pfns than those
 # reports' frees beyond their two. Prints the number, then which.
 unexplained_pfns() {
-	{ pc-report get "$2" pfn; pc-report get "$2" last_pfn; } | sort -u >/tmp/up.seen
+	report_fields "$2" "pfn last_pfn count" >/tmp/up.fields
+	{ field_items /tmp/up.fields pfn; field_items /tmp/up.fields last_pfn; } | sort -u >/tmp/up.seen
 	: >/tmp/up.absorb
-	for n in $(pc-report get "$2" count | sort -un); do
-		[ "$n" -ge 3 ] && pc-report get "$2" reasons count="$n" >>/tmp/up.absorb
+	for n in $(field_items /tmp/up.fields count | sort -un); do
+		[ "$n" -ge 3 ] && report_get "$2" reasons count="$n" >>/tmp/up.absorb
 	done
-	spare=$(pc-report get "$2" count |
+	spare=$(field_items /tmp/up.fields count |
 		awk '$1 > 2 { s += $1 - 2 } END { print s + 0 }')
 	awk -v seen=/tmp/up.seen -v absorb=/tmp/up.absorb -v spare="$spare" '
 		BEGIN {
@@ -173,7 +182,7 @@ run_contexts() {
 	wait "$r1" "$r2"
 	reports_json /tmp/ctx.json
 	unexplained=$(unexplained_pfns /tmp/ctx.inj /tmp/ctx.json)
-	counts=$(pc-report get /tmp/ctx.json count | awk '{ s += $1 } END { print s + 0 }')
+	counts=$(report_get /tmp/ctx.json count | awk '{ s += $1 } END { print s + 0 }')
 	[ "$contexts" = " task softirq hardirq locked" ] && [ "$done_n" -ge 60 ] &&
 		[ "${unexplained%% *}" = 0 ] && [ "$counts" -ge "$done_n" ] && invariant_holds
 	ktap_status $? "contexts: bad frees in task, softirq, hardirq and under a spinlock, during a flood" \
@@ -317,9 +326,9 @@ run_differential() {
 	done
 	echo 1 >/sys/module/pagecheck_inject/parameters/restore
 	reports_json /tmp/diff.json
-	wrong=$(pc-report get /tmp/diff.json kernel_reason kernel_reason!=null |
+	wrong=$(report_get /tmp/diff.json kernel_reason kernel_reason!=null | sort -u |
 		while IFS= read -r r; do
-			pc-report count /tmp/diff.json kernel_reason="$r" reasons="$r" |
+			report_count /tmp/diff.json kernel_reason="$r" reasons="$r" |
 				grep -qx 0 && echo "$r"
 		done | head -n 3 | tr '\n' ';')
 	printed=$(dmesg_since_mark | grep -c 'Bad page state')
@@ -385,7 +394,7 @@ run_trace_event() {
 	unique=$(stat_value reports_unique) sum=$(stat_value reports_count_sum)
 	reports_json /tmp/trace.json
 	# the first report and event of that pfn: the flood may free it again
-	fp=$(grep -m1 "\"pfn\":$mine," /tmp/trace.json | pc-report get - fingerprint)
+	fp=$(grep -m1 "\"pfn\":$mine," /tmp/trace.json | report_get - fingerprint)
 	hex=$(printf '%#x' "$mine")
 	traced=$(grep -m1 " bad_free: pfn=$hex " /tmp/trace.txt | sed -n 's/.* fingerprint=\([0-9a-f]*\) .*/\1/p')
 	ktap_figure "pagecheck:bad_free" "$events events: new $new, duplicate $dup, dropped_full $full, dropped_busy $busy; overrun $overrun; $(invariant_text)"
@@ -478,7 +487,7 @@ run_lockdown() {
 	a=$(stat_value frees_audited)
 	pc-workload -t 2 -d /tmp >/dev/null 2>&1
 	audited=$(($(stat_value frees_audited) - a))
-	reports=$(cat "$D/reports.json" 2>/dev/null | pc-report count -)
+	reports=$(report_count "$D/reports.json" 2>/dev/null)
 	rmmod pagecheck_inject
 	unload_pagecheck && unloaded=yes
 	[ "$audited" -gt 0 ] && [ "$reports" = 1 ] && [ "$unloaded" = yes ]
