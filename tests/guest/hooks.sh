@@ -108,9 +108,10 @@ check_dedup() {
 	[ "$n" = 1 ] && [ "$count" = 3 ]
 	ktap_status $? "dedup: three identical bad frees make one report with count 3" \
 		"$n reports, count $count"
+	# at least the three just made: 0 == 0 + 0 would prove nothing
 	v=$(stat_value violations) c=$(stat_value reports_count_sum) d=$(stat_value dropped)
-	ktap_test "accounting: violations == sum(count) + dropped" "$v != $c + $d" \
-		[ "$v" -eq $((c + d)) ]
+	[ "$v" -ge 3 ] && [ "$v" -eq $((c + d)) ]
+	ktap_status $? "accounting: violations == sum(count) + dropped" "$v != $c + $d, or fewer than 3"
 	cat "$D/reports" >/tmp/reports.txt
 	ktap_test "reports: a text block with a stable title" \
 		"$(head -n 2 /tmp/reports.txt | tail -n 1)" \
@@ -222,16 +223,18 @@ check_no_false_positives() {
 		"$frees frees in $rounds rounds; slow path: $delta"
 	ktap_test "no false positives: at least $FP_FREES frees audited" \
 		"$frees frees audited" [ "$frees" -ge "$FP_FREES" ]
-	reports_json /tmp/fp.json
 	v=$(stat_value violations)
-	if [ "$v" = 0 ] && [ "$(report_count /tmp/fp.json)" = 0 ]; then
+	if reports_json /tmp/fp.json && [ "$v" = 0 ] && [ "$(report_count /tmp/fp.json)" = 0 ]; then
 		ktap_ok "no false positives: zero reports under the workload"
 	else
-		ktap_fail "no false positives: zero reports under the workload" "$v violations"
+		ktap_fail "no false positives: zero reports under the workload" \
+			"$v violations; reports.json: $(cat /tmp/reports.err)"
 		diag_file /tmp/fp.json 3
 	fi
-	ktap_test "no false positives: at most 1 clean slow-path entry per 10,000 frees" \
-		"$clean in $frees frees" [ $((clean * 10000)) -le "$frees" ]
+	# no slow-path counters in stats would read as 0 clean entries
+	[ -n "$slow0" ] && [ $((clean * 10000)) -le "$frees" ]
+	ktap_status $? "no false positives: at most 1 clean slow-path entry per 10,000 frees" \
+		"$clean in $frees frees; counters: ${slow0:-none in stats}"
 }
 
 check_lifecycle() {
@@ -250,7 +253,8 @@ check_lifecycle() {
 	wait "$wl" 2>/dev/null
 	ktap_test "lifecycle: $CYCLES load/unload cycles under load" \
 		"$ok of $CYCLES cycles" [ "$ok" = "$CYCLES" ]
-	n=$(report_count "$D/reports.json")
+	# an unreadable reports.json (no module) holds no report either
+	reports_json /tmp/cycle.json && n=$(report_count /tmp/cycle.json) || n="unreadable reports.json: $(cat /tmp/reports.err)"
 	ktap_test "lifecycle: no reports while cycling under load" "$n reports" [ "$n" = 0 ]
 }
 
@@ -270,10 +274,13 @@ check_count_frees() {
 		"$(grep '^count_frees:' /tmp/stats.nocount), $totals totals" \
 		sh -c "grep -qx 'count_frees: 0' /tmp/stats.nocount && [ $totals = 0 ]"
 	slow0=$(slow_counters)
+	# no report from a workload that did not run proves nothing
 	in_memcg pc-workload -t 3 -d /tmp >/tmp/wl.out 2>&1
+	rc=$?
 	v=$(stat_value violations)
-	ktap_test "count_frees=0: no false positives: zero reports over a workload round" \
-		"$v violations; slow path: $(slow_delta "$slow0" "$(slow_counters)")" [ "$v" = 0 ]
+	[ "$rc" = 0 ] && [ "$v" = 0 ]
+	ktap_status $? "count_frees=0: no false positives: zero reports over a workload round" \
+		"pc-workload rc $rc: $(tail -n 1 /tmp/wl.out); $v violations; slow path: $(slow_delta "$slow0" "$(slow_counters)")"
 	inject_reset
 	inject_run one "$(head -n 1 /tmp/cases)" task
 	inject_fields "$CASE_FIELDS"
@@ -443,12 +450,14 @@ run_hook() {
 	timed check_no_false_positives
 	timed check_lifecycle
 	check_count_frees
-	dmesg_since_mark >/tmp/hook.dmesg
+	kmsg_since_mark /tmp/hook.dmesg
+	logged=$?
 	ktap_test "dmesg: rate-limited report lines printed" "none" \
 		grep -q "BUG: pagecheck:" /tmp/hook.dmesg
-	ktap_test "dmesg: no bad-page report from the kernel (every injected page was repaired)" \
-		"$(grep -m1 'Bad page state' /tmp/hook.dmesg)" \
-		sh -c '! grep -q "Bad page state" /tmp/hook.dmesg'
+	# no bad-page line in a log that lost the subtest's part proves nothing
+	[ "$logged" = 0 ] && ! grep -q "Bad page state" /tmp/hook.dmesg
+	ktap_status $? "dmesg: no bad-page report from the kernel (every injected page was repaired)" \
+		"$(grep -m1 -e 'Bad page state' -e '^pc: ' /tmp/hook.dmesg)"
 	timed check_provenance
 	timed check_kernel_verdict
 	rmmod pagecheck_inject

@@ -70,6 +70,17 @@ dmesg_since_mark() {
 	dmesg | sed -n "/$KMSG_MARK/,\$p" | sed 1d
 }
 
+# kmsg_since_mark FILE: the same into FILE, failing if the mark is no
+# longer in the log (it wrapped): "no X in the log since the mark" must
+# not pass on a log that lost what it was to look at.
+kmsg_since_mark() {
+	dmesg >/tmp/kmsg.all
+	if ! grep -qF "$KMSG_MARK" /tmp/kmsg.all; then
+		echo "pc: the kernel log no longer holds '$KMSG_MARK'" >"$1"
+		return 1
+	fi
+	sed -n "/$KMSG_MARK/,\$p" /tmp/kmsg.all | sed 1d >"$1"
+}
 
 # Kernel stacks and page tables of a workload in a child memcg are kmem
 # charged, which exercises the kmem uncharge normalisation.

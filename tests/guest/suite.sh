@@ -68,7 +68,7 @@ run_rules() {
 	sed "s/^/$KTAP_PAD  /" /tmp/rules.ktap
 	plan=$(sed -n 's/^1\.\.//p' /tmp/rules.ktap)
 	n=$(grep -Ec '^(ok|not ok) ' /tmp/rules.ktap)
-	if [ -n "$plan" ] && [ "$n" = "$plan" ] && ! grep -q '^not ok' /tmp/rules.ktap; then
+	if [ "${plan:-0}" -gt 0 ] && [ "$n" = "$plan" ] && ! grep -q '^not ok' /tmp/rules.ktap; then
 		ktap_ok rules
 	else
 		ktap_fail rules "$n results for a plan of ${plan:-none}"
@@ -80,6 +80,13 @@ run_rules() {
 run_params() {
 	ktap_suite params
 	unload_pagecheck 2>/dev/null
+	# refusals mean something only if the same module loads without them
+	if load_pagecheck && [ -d "$D" ]; then
+		plain=loads
+		unload_pagecheck
+	else
+		plain="does not load: $(cat /tmp/insmod.err)"
+	fi
 	accepted= left=
 	for bad in max_reports=0 max_reports=70000 max_reports=-1 stack_depth=0 \
 		   stack_depth=65 enabled=maybe printk=2 clear=0 hook=bogus hook= \
@@ -90,9 +97,12 @@ run_params() {
 		fi
 		[ ! -e "$D" ] || left="$left $bad"
 	done
-	ktap_test "every bad insmod parameter fails the load" "accepted:$accepted" \
-		[ -z "$accepted" ]
-	ktap_test "a failed load leaves no debugfs directory" "left by:$left" [ -z "$left" ]
+	[ "$plain" = loads ] && [ -z "$accepted" ]
+	ktap_status $? "every bad insmod parameter fails the load" \
+		"accepted:$accepted; pagecheck.ko without a parameter $plain"
+	[ "$plain" = loads ] && [ -z "$left" ]
+	ktap_status $? "a failed load leaves no debugfs directory" \
+		"left by:$left; pagecheck.ko without a parameter $plain"
 	load_pagecheck
 	check_kernel_checks_line
 	check_cleared_at_free_line
@@ -100,6 +110,8 @@ run_params() {
 	for kv in enabled=2 stack_depth=17 stack_depth=0 printk=x hash_pointers= \
 		  panic_on_report=on2 clear=0; do
 		name=${kv%%=*}
+		# a write to a parameter that is not there is refused too
+		[ -e "$P/$name" ] || changed="$changed missing:$name"
 		before=$(cat "$P/$name" 2>/dev/null)
 		if echo "${kv#*=}" >"$P/$name" 2>/dev/null; then
 			changed="$changed accepted:$kv"
@@ -147,9 +159,10 @@ check_cleared_at_free_line() {
 	ktap_figure "kernel_clears_at_free" "$got"
 	ktap_figure "features" "$(stat_value features)"
 	case " $got " in *" mlocked "*) have=yes ;; *) have=no ;; esac
-	ktap_test "stats: kernel_clears_at_free lists mlocked from 5.18 on" \
-		"kernel $v, kernel_clears_at_free: $got; features: $(stat_value features)" \
-		[ "$have" = "$want" ]
+	# no such line would read as "mlocked not listed", right before 5.18
+	grep -q '^kernel_clears_at_free:' "$D/stats" && [ "$have" = "$want" ]
+	ktap_status $? "stats: kernel_clears_at_free lists mlocked from 5.18 on" \
+		"kernel $v, kernel_clears_at_free: ${got:-no such line}; features: $(stat_value features)"
 }
 
 check_kernel_checks_line() {
@@ -175,15 +188,19 @@ run_kernel_checks() {
 	echo 0 >/sys/module/pagecheck_inject/parameters/restore
 	echo "flags_locked task" >"$INJ/run"
 	echo 1 >/sys/module/pagecheck_inject/parameters/restore
-	pfn=$(field pfn "$(cat "$INJ/result")")
+	res=$(cat "$INJ/result")
+	pfn=$(field pfn "$res")
 	reports_json /tmp/kc.json
 	ktap_test "a bad free the kernel does not check is reported by pagecheck" \
 		"$(head -c 300 /tmp/kc.json)" \
 		grep -q "\"pfn\":$pfn,.*PAGE_FLAGS_CHECK_AT_FREE" /tmp/kc.json
-	[ "$(stat_value kernel_verdicts)" = 0 ] &&
-		! dmesg_since_mark | grep -q 'Bad page state'
+	# silence about a bad free that never happened, or in a log that lost
+	# it, proves nothing
+	kmsg_since_mark /tmp/kc.dmesg &&
+		[ "$(field status "$res")" = done ] && [ "$(stat_value kernel_verdicts)" = 0 ] &&
+		! grep -q 'Bad page state' /tmp/kc.dmesg
 	ktap_status $? "the kernel itself did not report it: kernel_verdicts 0, no Bad page state" \
-		"kernel_verdicts $(stat_value kernel_verdicts); $(dmesg_since_mark | grep -m1 'Bad page state')"
+		"injector: $res; kernel_verdicts $(stat_value kernel_verdicts); $(grep -m1 -e 'Bad page state' -e '^pc: ' /tmp/kc.dmesg)"
 	rmmod pagecheck_inject
 	unload_pagecheck
 	ktap_end kernel_checks
