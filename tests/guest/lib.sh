@@ -304,3 +304,56 @@ inject_one() {
 	inject_report "$_name" one
 }
 
+# module_signed KO: KO carries a module signature. Only the debug kernel's
+# modules are signed, with the key its build made and trusts
+# (tests/pctest/pctest_build.py); Debian's headers hold no key.
+module_signed() {
+	tail -c 28 "$1" | grep -q '~Module signature appended~'
+}
+
+# lockdown_expect LEVEL HOOK: what an insmod of pagecheck.ko with HOOK does
+# under lockdown LEVEL on this kernel: "loads", or "refused: " and the
+# reason the kernel logs. Read from the source (security_locked_down()
+# callers, 5.10 to 6.12): an unsigned module is refused from integrity on
+# (LOCKDOWN_MODULE_SIGNATURE). LOCKDOWN_KPROBES and LOCKDOWN_TRACEFS guard
+# only what user space creates through tracefs, not register_kprobe(),
+# register_ftrace_function() or tracepoint probes, so a signed module
+# loads with every backend at both levels (docs/secure-boot.md).
+lockdown_expect() {
+	if module_signed "$PC/pagecheck.ko"; then
+		echo loads
+	else
+		echo "refused: unsigned module loading is restricted"
+	fi
+}
+
+# lockdown_hooks LEVEL TRY: under lockdown LEVEL, for each backend, TRY
+# HOOK loads pagecheck with it, uses it and unloads it, and sets state to
+# "works", to what went wrong, or to "refused: ERROR" if insmod failed.
+# One test a backend: it does what lockdown_expect says; a refusal must
+# have happened with EPERM and a "Lockdown:" line in the kernel log that
+# names the reason; and no module or debugfs directory is left behind.
+lockdown_hooks() { # LEVEL TRY
+	# The kernel prints at most 10 "Lockdown:" lines in 5 s, and an
+	# insmod that busybox retries with init_module() logs two: a new window
+	sleep 5
+	for hook in tracepoint ftrace kprobe; do
+		kmsg_mark "lockdown-$1-$hook"
+		"$2" "$hook"
+		why=$(dmesg_since_mark | grep -m1 'Lockdown:')
+		want=$(lockdown_expect "$1" "$hook")
+		left=
+		[ ! -e /sys/module/pagecheck ] || left="$left module"
+		[ ! -e "$D" ] || left="$left debugfs"
+		case $want in
+		loads)
+			name="$1: hook=$hook loads and works"
+			[ "$state" = works ] ;;
+		*)
+			name="$1: hook=$hook is refused: ${want#refused: }"
+			case $state in refused*"Operation not permitted"*) ;; *) false ;; esac &&
+				case $why in *"${want#refused: }"*) ;; *) false ;; esac ;;
+		esac && [ -z "$left" ]
+		ktap_status $? "$name, leaving nothing" "$state; left:$left; kernel log: ${why:-no Lockdown line}"
+	done
+}
