@@ -28,6 +28,26 @@ field() {
 	esac
 }
 
+# field_to VAR KEY LINE: VAR=$(field KEY LINE), without the subshell that
+# $(...) forks (under TCG each costs; inject_* call it for every case)
+field_to() {
+	case " $3" in
+	*" $2="*) ;;
+	*) eval "$1=" && return 0 ;;
+	esac
+	_fv=" $3"
+	_fv=${_fv##* "$2"=}
+	case $2 in expect|why) ;; *) _fv=${_fv%% *} ;; esac
+	eval "$1=\$_fv"
+}
+
+# lines_to VAR FILE: VAR=the number of lines of FILE, without a process
+lines_to() {
+	_nl=0
+	while IFS= read -r _l || [ -n "$_l" ]; do _nl=$((_nl + 1)); done <"$2"
+	eval "$1=\$_nl"
+}
+
 # count_frees=1 on every architecture: the tests read frees_audited. A
 # later count_frees= in PARAM wins.
 load_pagecheck() { # [PARAM...]
@@ -168,6 +188,13 @@ reports_json() { # FILE
 	cat "$D/reports.json" >"$1" 2>/tmp/reports.err && report_check "$1" >/dev/null
 }
 
+# The same unchecked, for a caller whose report_get, report_count or
+# report_fields of FILE checks it: they fail on a line that is not JSON
+# (a jq less).
+reports_copy() { # FILE
+	cat "$D/reports.json" >"$1" 2>/tmp/reports.err
+}
+
 # has_frame FUNC: a stack on stdin, one frame a line, has FUNC or one of
 # the compiler's clones of it (.isra.0, .constprop.0, .part.0, .cold)
 has_frame() {
@@ -215,16 +242,20 @@ inject_run() {
 	_m1=0
 	[ "$HOOK" != kprobe ] || _m1=$(kprobe_missed)
 	echo "$_m0 $_m1" >"/tmp/inj/$_k.missed"
-	cat "$INJ/result" >"/tmp/inj/$_k.res"
-	_res=$(cat "/tmp/inj/$_k.res")
-	if [ "$(field status "$_res")" = skipped ]; then
-		echo "SKIP $(field why "$_res")" >"/tmp/inj/$_k.verdict"
+	read -r _res <"$INJ/result"
+	echo "$_res" >"/tmp/inj/$_k.res"
+	field_to _st status "$_res"
+	if [ "$_st" = skipped ]; then
+		field_to _why why "$_res"
+		echo "SKIP $_why" >"/tmp/inj/$_k.verdict"
 		return 1
 	fi
-	case ,$(field backends "$_res"), in
+	field_to _be backends "$_res"
+	case ,$_be, in
 	*,"$HOOK",*) ;;
 	*)
-		echo "SKIP the $HOOK backend cannot see it by design; seen by $(field backends "$_res") ($(field how "$_res"))" \
+		field_to _how how "$_res"
+		echo "SKIP the $HOOK backend cannot see it by design; seen by $_be ($_how)" \
 			>"/tmp/inj/$_k.verdict"
 		return 1 ;;
 	esac
@@ -249,40 +280,48 @@ inject_fields() {
 			| $p | split(" ")[] | select(. != "") as $q
 			| $o | items($q) | [$k, $pfn, $q, .] | join("\t") end' "$@" \
 		>/tmp/inj/fields 2>/tmp/inj/fields.err
+	# KEY.invalid for each case with a line that is not JSON
+	grep '	-	invalid	' /tmp/inj/fields | cut -f1 | while read -r _k; do
+		: >"/tmp/inj/$_k.invalid"
+	done
 }
 
 # inject_report NAME KEY: the case KEY as seen by HOOK. A case that did
 # not run, and a free the kprobe backend missed and counted, are a SKIP
 # or FAIL of NAME; then it returns 1. Else it returns 0 with: res, the
-# injector's result line; pfn; the store in /tmp/case.json, the reports
-# of pfn in /tmp/case.mine and their number in case_n; their fields of
-# inject_fields in /tmp/case.fields, as report_fields writes them; and
-# case_problems, what already went wrong ("; " before each).
+# injector's result line; pfn; the store in the file case_json, the
+# reports of pfn in /tmp/case.mine and their number in case_n; their
+# fields of inject_fields in /tmp/case.fields, as report_fields writes
+# them; and case_problems, what already went wrong ("; " before each).
+# As few processes as it can: it runs for every case.
 inject_report() {
 	if [ -e "/tmp/inj/$2.verdict" ]; then
-		_v=$(cat "/tmp/inj/$2.verdict")
+		read -r _v <"/tmp/inj/$2.verdict"
 		case $_v in
 		SKIP*) ktap_skip "$1" "${_v#SKIP }" ;;
 		*) ktap_fail "$1" "${_v#FAIL }" ;;
 		esac
 		return 1
 	fi
-	res=$(cat "/tmp/inj/$2.res")
-	pfn=$(field pfn "$res")
+	read -r res <"/tmp/inj/$2.res"
+	field_to pfn pfn "$res"
+	field_to _st status "$res"
 	case_problems=
-	[ "$(field status "$res")" = done ] ||
-		case_problems="$case_problems; injector status $(field status "$res")"
-	[ ! -e "/tmp/inj/$2.unread" ] || case_problems="$case_problems; $(cat "/tmp/inj/$2.unread")"
-	cp "/tmp/inj/$2.json" /tmp/case.json 2>/dev/null || : >/tmp/case.json
-	grep "^$2	-	invalid	" /tmp/inj/fields >/dev/null &&
-		case_problems="$case_problems; reports.json is not valid JSON"
+	[ "$_st" = done ] || case_problems="$case_problems; injector status $_st"
+	case_json=/tmp/inj/$2.json
+	if [ -e "/tmp/inj/$2.unread" ]; then
+		read -r _v <"/tmp/inj/$2.unread"
+		case_problems="$case_problems; $_v"
+		: >"$case_json"
+	fi
+	[ ! -e "/tmp/inj/$2.invalid" ] || case_problems="$case_problems; reports.json is not valid JSON"
 	[ ! -s /tmp/inj/fields.err ] || case_problems="$case_problems; jq: $(head -c 200 /tmp/inj/fields.err)"
-	grep "\"pfn\":$pfn," /tmp/case.json >/tmp/case.mine
-	case_n=$(wc -l </tmp/case.mine)
+	grep "\"pfn\":$pfn," "$case_json" >/tmp/case.mine
+	lines_to case_n /tmp/case.mine
 	sed -n "s/^$2	$pfn	//p" /tmp/inj/fields >/tmp/case.fields
-	set -- "$1" $(cat "/tmp/inj/$2.missed")
-	if [ "$case_n" = 0 ] && [ "$HOOK" = kprobe ] && [ "$3" -gt "$2" ]; then
-		ktap_skip "$1" "the kprobe backend missed this free, and counted it: nmissed $2 -> $3"
+	read -r _m0 _m1 <"/tmp/inj/$2.missed"
+	if [ "$case_n" = 0 ] && [ "$HOOK" = kprobe ] && [ "$_m1" -gt "$_m0" ]; then
+		ktap_skip "$1" "the kprobe backend missed this free, and counted it: nmissed $_m0 -> $_m1"
 		return 1
 	fi
 }

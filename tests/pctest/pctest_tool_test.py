@@ -402,6 +402,21 @@ def test_guest_report_check_and_fields(tmp_path):
                                 "non-NULL mapping", "nonzero mapcount", "123"]
 
 
+def test_guest_field_to_reads_as_field(tmp_path):
+    """field_to, the subshell-free field of the injection path."""
+    line = ("case=multi context=task status=done pfn=42 order=0 func=f how=x "
+            "backends=tracepoint,ftrace expect=PAGE_FLAGS_CHECK_AT_FREE flag(s) set|nonzero mapcount")
+    keys = ["case", "status", "pfn", "backends", "expect", "func", "why", "nosuch", "se"]
+    body = "l='%s'\nfor k in %s; do field_to v $k \"$l\"; echo \"$k=[$v]=[$(field $k \"$l\")]\"; done\n" \
+        "printf 'a\\nb\\nc' >three; lines_to n three; echo \"lines=$n\"\n" % (line, " ".join(keys))
+    out = _guest_lib(body, tmp_path).splitlines()
+    assert out[-1] == "lines=3"
+    for l in out[:-1]:
+        k, a, b = re.match(r"(\w+)=\[(.*)\]=\[(.*)\]$", l).groups()
+        assert a == b, l
+    assert "expect=[PAGE_FLAGS_CHECK_AT_FREE flag(s) set|nonzero mapcount]" in out[4]
+
+
 def test_guest_has_frame_takes_compiler_clones():
     import shutil
     sh = shutil.which("busybox")
