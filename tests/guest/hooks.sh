@@ -304,9 +304,14 @@ check_provenance() {
 		load_pagecheck hook="$HOOK"
 		return
 	fi
+	# the six cases first, then one jq for all their reports
+	inject_reset
+	inject_run alloc mapping task && cat "$D/reports" >/tmp/prov.txt
+	inject_run double double_free task
+	run_owners
+	inject_fields "alloc.stack stack alloc.pid alloc.comm alloc.gfp alloc.order alloc.ts_ns provenance last_free.stack $OWNER_PATHS"
 	name="provenance: alloc.stack names the allocating function"
-	if inject_one "$name" "alloc.stack stack alloc.pid alloc.comm alloc.gfp alloc.order alloc.ts_ns provenance" \
-		mapping task; then
+	if inject_report "$name" alloc; then
 		problems=$case_problems
 		[ "$case_n" = 1 ] || problems="$problems; $case_n reports of pfn $pfn"
 		field_items /tmp/case.fields alloc.stack | has_frame "$(field alloc_func "$res")" ||
@@ -318,7 +323,7 @@ check_provenance() {
 		done
 		[ "$(field_items /tmp/case.fields provenance)" = allocated ] ||
 			problems="$problems; provenance $(field_items /tmp/case.fields provenance)"
-		grep -q "^page allocated via order 0, mask " "$D/reports" ||
+		grep -q "^page allocated via order 0, mask " /tmp/prov.txt ||
 			problems="$problems; no 'page allocated via' in the text report"
 		if [ -z "$problems" ]; then
 			ktap_ok "$name"
@@ -328,50 +333,56 @@ check_provenance() {
 		fi
 	fi
 	name="provenance: last_free.stack names the first free of a double free"
-	if inject_one "$name" last_free.stack double_free task; then
+	if inject_report "$name" double; then
 		field_items /tmp/case.fields last_free.stack >/tmp/case.stack
 		[ -z "$case_problems" ] && has_frame "$(field first_free_func "$res")" </tmp/case.stack
 		ktap_status $? "$name" \
 			"${case_problems#; }; $(head -n 3 /tmp/case.stack | paste -sd' ') (want $(field first_free_func "$res"))"
 	fi
-	check_owners
+	judge_owners
 	unload_pagecheck
 	load_pagecheck hook="$HOOK"
 }
 
-# owner_case CASE TEST PATH=VALUE...: the report of one owner case, run in
-# the workload's memcg: exactly one report of its pfn, with each VALUE
-owner_case() {
-	case=$1 test=$2
-	shift 2
-	paths=
-	for f in "$@"; do paths="$paths ${f%%=*}"; done
-	inject_one "owner: $test" "$paths" "$case" task in_memcg || return
-	wrong=
-	for f in "$@"; do
-		[ "$(field_items /tmp/case.fields "${f%%=*}")" = "${f#*=}" ] || wrong="$wrong $f"
-	done
-	if [ -z "$case_problems" ] && [ "$case_n" = 1 ] && [ -z "$wrong" ]; then
-		ktap_ok "owner: $test"
-	else
-		ktap_fail "owner: $test" \
-			"${case_problems#; }; $case_n reports of pfn $pfn, not$wrong; owner $(report_get /tmp/case.mine owner)"
-	fi
+# The owner cases, each run in the workload's memcg by run_owners and
+# judged by judge_owners: "CASE TEST PATH=VALUE...", one a line.
+OWNER_PATHS="owner.kind owner.name owner.ino owner.fstype owner.cgroup"
+owner_cases() {
+	cat <<-EOF
+	owner_file a page of a tmpfs file names the file and its inode|owner.kind=file owner.name=file owner.ino=$1 owner.fstype=tmpfs
+	owner_memcg a page still charged gives its cgroup's path|owner.cgroup=/workload
+	owner_unmapped a mapping at an unmapped address gives kind unknown|owner.kind=unknown
+	owner_garbage a garbage mapping gives kind unknown|owner.kind=unknown
+	EOF
 }
 
-check_owners() {
+run_owners() {
 	mkdir -p /tmp/pc-owner
 	mount -t tmpfs pc-owner /tmp/pc-owner 2>/dev/null
 	echo data >/tmp/pc-owner/file
-	ino=$(stat -c %i /tmp/pc-owner/file)
-	owner_case owner_file "a page of a tmpfs file names the file and its inode" \
-		owner.kind=file owner.name=file owner.ino="$ino" owner.fstype=tmpfs
-	owner_case owner_memcg "a page still charged gives its cgroup's path" \
-		owner.cgroup=/workload
-	owner_case owner_unmapped "a mapping at an unmapped address gives kind unknown" \
-		owner.kind=unknown
-	owner_case owner_garbage "a garbage mapping gives kind unknown" owner.kind=unknown
+	owner_cases "$(stat -c %i /tmp/pc-owner/file)" >/tmp/owner.cases
+	while read -r case rest; do
+		inject_run "$case" "$case" task in_memcg
+	done </tmp/owner.cases
 	umount /tmp/pc-owner 2>/dev/null
+}
+
+# Each owner case: exactly one report of its pfn, with each VALUE.
+judge_owners() {
+	while read -r case rest; do
+		test=${rest%%|*}
+		inject_report "owner: $test" "$case" || continue
+		wrong=
+		for f in ${rest#*|}; do
+			[ "$(field_items /tmp/case.fields "${f%%=*}")" = "${f#*=}" ] || wrong="$wrong $f"
+		done
+		if [ -z "$case_problems" ] && [ "$case_n" = 1 ] && [ -z "$wrong" ]; then
+			ktap_ok "owner: $test"
+		else
+			ktap_fail "owner: $test" \
+				"${case_problems#; }; $case_n reports of pfn $pfn, not$wrong; owner $(report_get /tmp/case.mine owner)"
+		fi
+	done </tmp/owner.cases
 }
 
 # Last, because the kernel's own check rejects and leaks the page, taints

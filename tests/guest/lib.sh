@@ -332,17 +332,6 @@ inject_reset() {
 	mkdir -p /tmp/inj
 }
 
-# inject_one NAME PATHS CASE CONTEXT [RUNNER...]: inject_run,
-# inject_fields PATHS and inject_report of one case
-inject_one() {
-	_name=$1 _paths=$2
-	shift 2
-	inject_reset
-	inject_run one "$@"
-	inject_fields "$_paths"
-	inject_report "$_name" one
-}
-
 # module_signed KO: KO carries a module signature. Only the debug kernel's
 # modules are signed, with the key its build made and trusts
 # (tests/pctest/pctest_build.py); Debian's headers hold no key.
