@@ -353,7 +353,8 @@ run_differential() {
 			[ "$(field status "$(cat "$INJ/result")")" = done ] && n=$((n + 1))
 	done
 	echo 1 >/sys/module/pagecheck_inject/parameters/restore
-	reports_json /tmp/diff.json
+	# an invalid store would list no wrong reason
+	reports_json /tmp/diff.json && valid=yes || valid=no
 	wrong=$(report_get /tmp/diff.json kernel_reason kernel_reason!=null | sort -u |
 		while IFS= read -r r; do
 			report_count /tmp/diff.json kernel_reason="$r" reasons="$r" |
@@ -362,9 +363,9 @@ run_differential() {
 	printed=$(dmesg_since_mark | grep -c 'Bad page state')
 	seen=$(stat_value kernel_verdicts)
 	[ "$n" -ge 15 ] && [ "$seen" -ge 15 ] && [ "$(stat_value kernel_only)" = 0 ] &&
-		[ "$(stat_value kernel_disagree)" = 0 ] && [ -z "$wrong" ]
+		[ "$(stat_value kernel_disagree)" = 0 ] && [ "$valid" = yes ] && [ -z "$wrong" ]
 	ktap_status $? "$name" \
-		"$n bad frees left to the kernel, $seen bad_page() calls ($printed printed), agree $(stat_value kernel_agree), disagree $(stat_value kernel_disagree), kernel only $(stat_value kernel_only) $wrong"
+		"$n bad frees left to the kernel, $seen bad_page() calls ($printed printed), agree $(stat_value kernel_agree), disagree $(stat_value kernel_disagree), kernel only $(stat_value kernel_only), reports.json valid: $valid $wrong"
 	unload_pagecheck
 	load_pagecheck hook=tracepoint
 }
