@@ -5,20 +5,12 @@
 # positives under a workload, load/unload under load and the kernel's own
 # verdict. FP_FREES and CYCLES size the workload steps.
 
-# Hits the kprobe backend missed: a kprobe hit while a kprobe handler runs
-# on the same CPU (a softirq on its way out of an interrupt) is counted in
-# nmissed, not handled.
-kprobe_missed() {
-	awk '/^hook_target: .*\(kprobe, [0-9]+ missed\)$/ {
-		sub(/.*\(kprobe, /, ""); n += $1
-	} END { print n + 0 }' "$D/stats"
-}
-
 # The caller's bare name and the next two frames' of a report, comma
-# separated: what its fingerprint hashes besides the reasons.
-report_frames() { # FILE
-	caller=$(pc-report get "$1" caller | sed 's/ .*//')
-	pc-report get "$1" stack | sed 's/[+ ].*//; s/\..*//' |
+# separated: what its fingerprint hashes besides the reasons. FIELDS is
+# report_fields' output with its caller and stack.
+report_frames() { # FIELDS
+	caller=$(field_items "$1" caller | sed 's/ .*//')
+	field_items "$1" stack | sed 's/[+ ].*//; s/\..*//' |
 		awk -v c="$caller" 'f || $0 == c { f = 1; print; if (++n == 3) exit }' |
 		paste -sd,
 }
@@ -34,68 +26,51 @@ check_fingerprints() {
 		"$(wc -l </tmp/fingerprints) injections: $bugs bugs, $fps fingerprints, $pairs pairs"
 }
 
-# One case of the injector in one context: exactly one report, with the
-# expected reasons, stack, context and order, and nothing else. A test
-# named with a PREFIX is a re-run: its fingerprint is not a new bug's.
-inject_case() { # CASE CONTEXT [PREFIX]
-	name="${3:-}$1/$2"
-	missed0=0
-	[ "$HOOK" != kprobe ] || missed0=$(kprobe_missed)
-	echo 1 >"$P/clear"
-	if ! echo "$1 $2" >"$INJ/run" 2>/tmp/inject.err; then
-		ktap_fail "$name" "injector: $(cat /tmp/inject.err)"
-		return
-	fi
-	res=$(cat "$INJ/result")
-	if [ "$(field status "$res")" = skipped ]; then
-		ktap_skip "$name" "$(field why "$res")"
-		return
-	fi
-	case ,$(field backends "$res"), in
-	*,"$HOOK",*) ;;
-	*)
-		ktap_skip "$name" "the $HOOK backend cannot see it by design; seen by $(field backends "$res") ($(field how "$res"))"
-		return ;;
-	esac
-	pfn=$(field pfn "$res")
-	problems=
-	[ "$(field status "$res")" = done ] || problems="$problems; injector status $(field status "$res")"
-	reports_json /tmp/inj.json || problems="$problems; reports.json is not valid JSON"
-	grep "\"pfn\":$pfn," /tmp/inj.json >/tmp/inj.mine
-	n=$(wc -l </tmp/inj.mine)
-	if [ "$n" = 0 ] && [ "$HOOK" = kprobe ] && [ "$(kprobe_missed)" -gt "$missed0" ]; then
-		ktap_skip "$name" "the kprobe backend missed this free, and counted it: nmissed $missed0 -> $(kprobe_missed)"
-		return
-	fi
-	others=$(($(wc -l </tmp/inj.json) - n))
+# The values of a report inject_case reads.
+CASE_FIELDS="reasons stack fingerprint caller"
+
+# One case of the injector in one context, run by inject_run as KEY and
+# read by inject_fields CASE_FIELDS: exactly one report, with the expected
+# reasons, stack, context and order, and nothing else. A test named with
+# a PREFIX is a re-run: its fingerprint is not a new bug's.
+inject_case() { # CASE CONTEXT KEY [PREFIX]
+	name="${4:-}$1/$2"
+	inject_report "$name" "$3" || return
+	problems=$case_problems n=$case_n
+	lines_to others "$case_json"
+	others=$((others - n))
 	[ "$others" = 0 ] || problems="$problems; $others unrelated reports"
+	field_to expect expect "$res"
+	field_to func func "$res"
+	field_to order order "$res"
 	# a state the kernel accepts: no report at all
-	if [ "$(field expect "$res")" = none ]; then
-		[ "$n" = 0 ] || problems="$problems; $n reports for a page the kernel accepts: $(pc-report get /tmp/inj.mine reasons | paste -sd'|')"
+	if [ "$expect" = none ]; then
+		[ "$n" = 0 ] || problems="$problems; $n reports for a page the kernel accepts: $(field_items /tmp/case.fields reasons | paste -sd'|')"
 		if [ -z "$problems" ]; then ktap_ok "$name"; else ktap_fail "$name" "${problems#; }"; fi
 		return
 	fi
 	[ "$n" = 1 ] || problems="$problems; $n reports for pfn $pfn"
-	got=$(pc-report get /tmp/inj.mine reasons | sort | paste -sd'|')
-	want=$(field expect "$res" | tr '|' '\n' | sort | paste -sd'|')
+	got=$(field_items /tmp/case.fields reasons | sort | paste -sd'|')
+	want=$(echo "$expect" | tr '|' '\n' | sort | paste -sd'|')
 	[ "$got" = "$want" ] || problems="$problems; reasons [$got] != [$want]"
-	func=$(field func "$res")
-	pc-report get /tmp/inj.mine stack |
-		grep -Eq "^$func(\.(isra|constprop|part|cold)\.[0-9]+)*\+" ||
+	field_items /tmp/case.fields stack | has_frame "$func" ||
 		problems="$problems; $func not in the stack"
-	line=$(cat /tmp/inj.mine)
+	read -r line </tmp/case.mine
 	case $line in *"\"context\":\"$2\""*) ;; *) problems="$problems; not in $2 context" ;; esac
-	case $line in *"\"order\":$(field order "$res"),"*) ;; *) problems="$problems; not order $(field order "$res")" ;; esac
+	case $line in *"\"order\":$order,"*) ;; *) problems="$problems; not order $order" ;; esac
 	for key in id count first_ns last_ns flags mapping mapcount refcount \
 		   memcg_data cpu pid comm caller fingerprint stack; do
 		case $line in *"\"$key\":"*) ;; *) problems="$problems; no $key" ;; esac
 	done
-	fp=$(pc-report get /tmp/inj.mine fingerprint)
-	echo "$fp" | grep -Eq '^[0-9a-f]{16}$' ||
-		problems="$problems; fingerprint '$fp' is not 16 hex digits"
+	fp=$(field_items /tmp/case.fields fingerprint)
+	case $fp in
+	????????????????) case $fp in *[!0-9a-f]*) fp_ok=no ;; *) fp_ok=yes ;; esac ;;
+	*) fp_ok=no ;;
+	esac
+	[ "$fp_ok" = yes ] || problems="$problems; fingerprint '$fp' is not 16 hex digits"
 	if [ -z "$problems" ]; then
-		frames=$(report_frames /tmp/inj.mine)
-		if [ -z "${3:-}" ]; then
+		frames=$(report_frames /tmp/case.fields)
+		if [ -z "${4:-}" ]; then
 			echo "$name $fp $frames $got" >>/tmp/fingerprints
 			[ "$HOOK/$2" != tracepoint/task ] ||
 				ktap_figure "fingerprint $name" "$fp $frames $got"
@@ -103,16 +78,25 @@ inject_case() { # CASE CONTEXT [PREFIX]
 		ktap_ok "$name"
 	else
 		ktap_fail "$name" "${problems#; }"
-		diag_file /tmp/inj.json 2
+		diag_file "$case_json" 2
 	fi
 }
 
+# Every case first, then one jq reads all their reports, then each is
+# judged: a jq a case would cost half a second each under TCG.
 run_injections() {
 	grep -v only: "$INJ/cases" | cut -d' ' -f1 >/tmp/cases
-	ktap_suite inject $(($(wc -l </tmp/cases) * 3))
+	ktap_suite inject
+	inject_reset
 	for ctx in task softirq hardirq; do
 		while read -r c; do
-			inject_case "$c" "$ctx"
+			inject_run "$ctx-$c" "$c" "$ctx"
+		done </tmp/cases
+	done
+	inject_fields "$CASE_FIELDS"
+	for ctx in task softirq hardirq; do
+		while read -r c; do
+			inject_case "$c" "$ctx" "$ctx-$c"
 		done </tmp/cases
 	done
 	ktap_end inject
@@ -124,23 +108,24 @@ check_dedup() {
 		echo "mapping task" >"$INJ/run"
 	done
 	pfn=$(field pfn "$(cat "$INJ/result")")
-	reports_json /tmp/dedup.json
-	n=$(pc-report count /tmp/dedup.json)
-	count=$(pc-report get /tmp/dedup.json count)
+	reports_copy /tmp/dedup.json
+	n=$(grep -c . /tmp/dedup.json)
+	count=$(report_get /tmp/dedup.json count) || count="? (not valid JSON)"
 	[ "$n" = 1 ] && [ "$count" = 3 ]
 	ktap_status $? "dedup: three identical bad frees make one report with count 3" \
 		"$n reports, count $count"
+	# at least the three just made: 0 == 0 + 0 would prove nothing
 	v=$(stat_value violations) c=$(stat_value reports_count_sum) d=$(stat_value dropped)
-	ktap_test "accounting: violations == sum(count) + dropped" "$v != $c + $d" \
-		[ "$v" -eq $((c + d)) ]
+	[ "$v" -ge 3 ] && [ "$v" -eq $((c + d)) ]
+	ktap_status $? "accounting: violations == sum(count) + dropped" "$v != $c + $d, or fewer than 3"
 	cat "$D/reports" >/tmp/reports.txt
 	ktap_test "reports: a text block with a stable title" \
 		"$(head -n 2 /tmp/reports.txt | tail -n 1)" \
 		grep -q "^BUG: pagecheck: non-NULL mapping in pgc_inject_bad_free \[pagecheck_inject\]$" /tmp/reports.txt
 	echo 0 >"$P/hash_pointers"
-	raw=$(cat "$D/reports.json" | pc-report get - page)
+	raw=$(report_get "$D/reports.json" page)
 	echo 1 >"$P/hash_pointers"
-	hashed=$(cat "$D/reports.json" | pc-report get - page)
+	hashed=$(report_get "$D/reports.json" page)
 	[ -n "$raw" ] && [ "$raw" != "$hashed" ] &&
 		echo "$raw" | grep -Eq '^[0-9a-f]{16}$' &&
 		echo "$hashed" | grep -Eq '^[0-9a-f]{16}$'
@@ -178,13 +163,15 @@ check_folio_counters() {
 	echo 1 >"$P/clear"
 	echo "$(grep -Eo '^(entire|compound)_mapcount' "$INJ/cases") task" >"$INJ/run"
 	grep -m1 '^folio:' "$D/reports" >/tmp/folio.txt
-	reports_json /tmp/folio.json
+	reports_copy /tmp/folio.json
 	problems=
+	report_fields /tmp/folio.json "folio.compound_mapcount folio.entire_mapcount folio.large_mapcount folio.nr_pages_mapped folio.pincount folio.mm_mapcount" \
+		>/tmp/folio.fields || problems=" reports.json is not valid JSON;"
 	for pair in compound_mapcount:compound_mapcount entire_mapcount:entire_mapcount \
 		    large_mapcount:large_mapcount nr_pages_mapped:nr_pages_mapped \
 		    pincount:pincount "mm mapcount 0:mm_mapcount"; do
 		rule=${pair%%:*} key=${pair#*:}
-		json=$(pc-report get /tmp/folio.json "folio.$key" | head -n 1)
+		json=$(field_items /tmp/folio.fields "folio.$key" | head -n 1)
 		if [ "$(stat_value "rule: nonzero $rule")" = n/a ]; then
 			! grep -q " $key: " /tmp/folio.txt || problems="$problems $key shown;"
 			[ "$json" = null ] || problems="$problems $key=$json in JSON;"
@@ -242,16 +229,18 @@ check_no_false_positives() {
 		"$frees frees in $rounds rounds; slow path: $delta"
 	ktap_test "no false positives: at least $FP_FREES frees audited" \
 		"$frees frees audited" [ "$frees" -ge "$FP_FREES" ]
-	reports_json /tmp/fp.json
 	v=$(stat_value violations)
-	if [ "$v" = 0 ] && [ "$(pc-report count /tmp/fp.json)" = 0 ]; then
+	if reports_copy /tmp/fp.json && [ "$v" = 0 ] && [ "$(report_count /tmp/fp.json)" = 0 ]; then
 		ktap_ok "no false positives: zero reports under the workload"
 	else
-		ktap_fail "no false positives: zero reports under the workload" "$v violations"
+		ktap_fail "no false positives: zero reports under the workload" \
+			"$v violations; reports.json: $(cat /tmp/reports.err)"
 		diag_file /tmp/fp.json 3
 	fi
-	ktap_test "no false positives: at most 1 clean slow-path entry per 10,000 frees" \
-		"$clean in $frees frees" [ $((clean * 10000)) -le "$frees" ]
+	# no slow-path counters in stats would read as 0 clean entries
+	[ -n "$slow0" ] && [ $((clean * 10000)) -le "$frees" ]
+	ktap_status $? "no false positives: at most 1 clean slow-path entry per 10,000 frees" \
+		"$clean in $frees frees; counters: ${slow0:-none in stats}"
 }
 
 check_lifecycle() {
@@ -270,7 +259,9 @@ check_lifecycle() {
 	wait "$wl" 2>/dev/null
 	ktap_test "lifecycle: $CYCLES load/unload cycles under load" \
 		"$ok of $CYCLES cycles" [ "$ok" = "$CYCLES" ]
-	n=$(cat "$D/reports.json" | pc-report count -)
+	# an unreadable reports.json (no module) holds no report either
+	reports_copy /tmp/cycle.json && n=$(report_count /tmp/cycle.json) ||
+		n="unreadable or invalid reports.json: $(cat /tmp/reports.err)"
 	ktap_test "lifecycle: no reports while cycling under load" "$n reports" [ "$n" = 0 ]
 }
 
@@ -280,9 +271,7 @@ check_lifecycle() {
 check_count_frees() {
 	unload_pagecheck
 	if ! load_pagecheck hook="$HOOK" count_frees=0; then
-		ktap_fail "count_frees=0: load" "$(cat /tmp/insmod.err)"
-		ktap_fail "count_frees=0: no false positives" "not loaded"
-		ktap_fail "count_frees=0: a bad free is reported" "not loaded"
+		ktap_fail "count_frees=0: load" "insmod count_frees=0: $(cat /tmp/insmod.err)"
 		load_pagecheck hook="$HOOK"
 		return
 	fi
@@ -292,110 +281,108 @@ check_count_frees() {
 		"$(grep '^count_frees:' /tmp/stats.nocount), $totals totals" \
 		sh -c "grep -qx 'count_frees: 0' /tmp/stats.nocount && [ $totals = 0 ]"
 	slow0=$(slow_counters)
+	# no report from a workload that did not run proves nothing
 	in_memcg pc-workload -t 3 -d /tmp >/tmp/wl.out 2>&1
+	rc=$?
 	v=$(stat_value violations)
-	ktap_test "count_frees=0: no false positives: zero reports over a workload round" \
-		"$v violations; slow path: $(slow_delta "$slow0" "$(slow_counters)")" [ "$v" = 0 ]
-	inject_case "$(head -n 1 /tmp/cases)" task "count_frees=0: "
+	[ "$rc" = 0 ] && [ "$v" = 0 ]
+	ktap_status $? "count_frees=0: no false positives: zero reports over a workload round" \
+		"pc-workload rc $rc: $(tail -n 1 /tmp/wl.out); $v violations; slow path: $(slow_delta "$slow0" "$(slow_counters)")"
+	inject_reset
+	inject_run one "$(head -n 1 /tmp/cases)" task
+	inject_fields "$CASE_FIELDS"
+	inject_case "$(head -n 1 /tmp/cases)" task one "count_frees=0: "
 	unload_pagecheck
 	load_pagecheck hook="$HOOK"
-}
-
-# stack_names FILE PATH FUNC: FUNC (or a clone of it) is a frame of PATH
-stack_names() {
-	pc-report get "$1" "$2" | grep -Eq "^$3(\.(isra|constprop|part|cold)\.[0-9]+)*\+"
 }
 
 # track=1: the report says who allocated the page and who freed it before.
 check_provenance() {
 	unload_pagecheck
 	if ! load_pagecheck hook="$HOOK" track=1; then
-		for t in "alloc.stack names the allocating function" \
-			 "last_free.stack names the first free of a double free"; do
-			ktap_fail "provenance: $t" "insmod track=1: $(cat /tmp/insmod.err)"
-		done
+		ktap_fail "provenance: load with track=1" "insmod track=1: $(cat /tmp/insmod.err)"
 		load_pagecheck hook="$HOOK"
 		return
 	fi
-	echo 1 >"$P/clear"
-	echo "mapping task" >"$INJ/run"
-	res=$(cat "$INJ/result")
-	reports_json /tmp/prov.json
-	grep "\"pfn\":$(field pfn "$res")," /tmp/prov.json >/tmp/prov.mine
-	problems=
-	stack_names /tmp/prov.mine alloc.stack "$(field alloc_func "$res")" ||
-		problems="$problems; $(field alloc_func "$res") not in alloc.stack"
-	stack_names /tmp/prov.mine stack "$(field func "$res")" ||
-		problems="$problems; $(field func "$res") not in stack"
-	for key in alloc.pid alloc.comm alloc.gfp alloc.order alloc.ts_ns; do
-		[ -n "$(pc-report get /tmp/prov.mine $key)" ] || problems="$problems; no $key"
-	done
-	[ "$(pc-report get /tmp/prov.mine provenance)" = allocated ] ||
-		problems="$problems; provenance $(pc-report get /tmp/prov.mine provenance)"
-	grep -q "^page allocated via order 0, mask " "$D/reports" ||
-		problems="$problems; no 'page allocated via' in the text report"
-	if [ -z "$problems" ]; then
-		ktap_ok "provenance: alloc.stack names the allocating function"
-	else
-		ktap_fail "provenance: alloc.stack names the allocating function" "${problems#; }"
-		diag_file /tmp/prov.mine 1
+	# the six cases first, then one jq for all their reports
+	inject_reset
+	inject_run alloc mapping task && cat "$D/reports" >/tmp/prov.txt
+	inject_run double double_free task
+	run_owners
+	inject_fields "alloc.stack stack alloc.pid alloc.comm alloc.gfp alloc.order alloc.ts_ns provenance last_free.stack $OWNER_PATHS"
+	name="provenance: alloc.stack names the allocating function"
+	if inject_report "$name" alloc; then
+		problems=$case_problems
+		[ "$case_n" = 1 ] || problems="$problems; $case_n reports of pfn $pfn"
+		field_items /tmp/case.fields alloc.stack | has_frame "$(field alloc_func "$res")" ||
+			problems="$problems; $(field alloc_func "$res") not in alloc.stack"
+		field_items /tmp/case.fields stack | has_frame "$(field func "$res")" ||
+			problems="$problems; $(field func "$res") not in stack"
+		for key in alloc.pid alloc.comm alloc.gfp alloc.order alloc.ts_ns; do
+			[ -n "$(field_items /tmp/case.fields $key)" ] || problems="$problems; no $key"
+		done
+		[ "$(field_items /tmp/case.fields provenance)" = allocated ] ||
+			problems="$problems; provenance $(field_items /tmp/case.fields provenance)"
+		grep -q "^page allocated via order 0, mask " /tmp/prov.txt ||
+			problems="$problems; no 'page allocated via' in the text report"
+		if [ -z "$problems" ]; then
+			ktap_ok "$name"
+		else
+			ktap_fail "$name" "${problems#; }"
+			diag_file /tmp/case.mine 1
+		fi
 	fi
-	echo 1 >"$P/clear"
-	echo "double_free task" >"$INJ/run"
-	res=$(cat "$INJ/result")
-	case $(field status "$res"),$(field backends "$res"), in
-	skipped,*)
-		ktap_skip "provenance: last_free.stack names the first free of a double free" \
-			"$(field why "$res")" ;;
-	*,"$HOOK",*)
-		reports_json /tmp/prov.json
-		grep "\"pfn\":$(field pfn "$res")," /tmp/prov.json >/tmp/prov.mine
-		ktap_test "provenance: last_free.stack names the first free of a double free" \
-			"$(pc-report get /tmp/prov.mine last_free.stack | head -n 3 | paste -sd' ') (want $(field first_free_func "$res"))" \
-			stack_names /tmp/prov.mine last_free.stack "$(field first_free_func "$res")" ;;
-	*)
-		ktap_skip "provenance: last_free.stack names the first free of a double free" \
-			"the $HOOK backend cannot see a double free at the call" ;;
-	esac
-	check_owners
+	name="provenance: last_free.stack names the first free of a double free"
+	if inject_report "$name" double; then
+		field_items /tmp/case.fields last_free.stack >/tmp/case.stack
+		[ -z "$case_problems" ] && has_frame "$(field first_free_func "$res")" </tmp/case.stack
+		ktap_status $? "$name" \
+			"${case_problems#; }; $(head -n 3 /tmp/case.stack | paste -sd' ') (want $(field first_free_func "$res"))"
+	fi
+	judge_owners
 	unload_pagecheck
 	load_pagecheck hook="$HOOK"
 }
 
-# owner_case CASE TEST FILTER...: the report of one owner case, checked
-owner_case() {
-	case=$1 test=$2
-	shift 2
-	echo 1 >"$P/clear"
-	if ! in_memcg sh -c "echo '$case task' >$INJ/run" 2>/tmp/inject.err; then
-		ktap_fail "owner: $test" "injector: $(cat /tmp/inject.err)"
-		return
-	fi
-	res=$(cat "$INJ/result")
-	if [ "$(field status "$res")" = skipped ]; then
-		ktap_skip "owner: $test" "$(field why "$res")"
-		return
-	fi
-	reports_json /tmp/owner.json
-	grep "\"pfn\":$(field pfn "$res")," /tmp/owner.json >/tmp/owner.mine
-	n=$(pc-report count /tmp/owner.mine "$@")
-	ktap_test "owner: $test" \
-		"$n matching reports; owner $(pc-report get /tmp/owner.mine owner)" [ "$n" = 1 ]
+# The owner cases, each run in the workload's memcg by run_owners and
+# judged by judge_owners: "CASE TEST PATH=VALUE...", one a line.
+OWNER_PATHS="owner.kind owner.name owner.ino owner.fstype owner.cgroup"
+owner_cases() {
+	cat <<-EOF
+	owner_file a page of a tmpfs file names the file and its inode|owner.kind=file owner.name=file owner.ino=$1 owner.fstype=tmpfs
+	owner_memcg a page still charged gives its cgroup's path|owner.cgroup=/workload
+	owner_unmapped a mapping at an unmapped address gives kind unknown|owner.kind=unknown
+	owner_garbage a garbage mapping gives kind unknown|owner.kind=unknown
+	EOF
 }
 
-check_owners() {
+run_owners() {
 	mkdir -p /tmp/pc-owner
 	mount -t tmpfs pc-owner /tmp/pc-owner 2>/dev/null
 	echo data >/tmp/pc-owner/file
-	ino=$(stat -c %i /tmp/pc-owner/file)
-	owner_case owner_file "a page of a tmpfs file names the file and its inode" \
-		owner.kind=file owner.name=file owner.ino="$ino" owner.fstype=tmpfs
-	owner_case owner_memcg "a page still charged gives its cgroup's path" \
-		owner.cgroup=/workload
-	owner_case owner_unmapped "a mapping at an unmapped address gives kind unknown" \
-		owner.kind=unknown
-	owner_case owner_garbage "a garbage mapping gives kind unknown" owner.kind=unknown
+	owner_cases "$(stat -c %i /tmp/pc-owner/file)" >/tmp/owner.cases
+	while read -r case rest; do
+		inject_run "$case" "$case" task in_memcg
+	done </tmp/owner.cases
 	umount /tmp/pc-owner 2>/dev/null
+}
+
+# Each owner case: exactly one report of its pfn, with each VALUE.
+judge_owners() {
+	while read -r case rest; do
+		test=${rest%%|*}
+		inject_report "owner: $test" "$case" || continue
+		wrong=
+		for f in ${rest#*|}; do
+			[ "$(field_items /tmp/case.fields "${f%%=*}")" = "${f#*=}" ] || wrong="$wrong $f"
+		done
+		if [ -z "$case_problems" ] && [ "$case_n" = 1 ] && [ -z "$wrong" ]; then
+			ktap_ok "owner: $test"
+		else
+			ktap_fail "owner: $test" \
+				"${case_problems#; }; $case_n reports of pfn $pfn, not$wrong; owner $(report_get /tmp/case.mine owner)"
+		fi
+	done </tmp/owner.cases
 }
 
 # Last, because the kernel's own check rejects and leaks the page, taints
@@ -403,20 +390,16 @@ check_owners() {
 check_kernel_verdict() {
 	unload_pagecheck
 	if ! load_pagecheck hook="$HOOK" kernel_verdict=1; then
-		for t in "the kernel's bad_page() reason is attached to the report" \
-			 "stats count one agreement and no disagreement" \
-			 "the kernel itself reported the same page" \
-			 "a block with only PG_mlocked is judged as the kernel judges it"; do
-			ktap_fail "kernel_verdict: $t" "insmod kernel_verdict=1: $(cat /tmp/insmod.err)"
-		done
+		ktap_fail "kernel_verdict: load with kernel_verdict=1" \
+			"insmod kernel_verdict=1: $(cat /tmp/insmod.err)"
 		return
 	fi
 	kmsg_mark verdict
 	echo "kernel_mapping task" >"$INJ/run"
 	res=$(cat "$INJ/result")
 	pfn=$(field pfn "$res")
-	reports_json /tmp/verdict.json
-	got=$(pc-report get /tmp/verdict.json kernel_reason pfn="$pfn")
+	reports_copy /tmp/verdict.json
+	got=$(report_get /tmp/verdict.json kernel_reason pfn="$pfn") || got="$got (not valid JSON)"
 	ktap_test "kernel_verdict: the kernel's bad_page() reason is attached to the report" \
 		"kernel_reason [$got], injector: $res" [ "$got" = "non-NULL mapping" ]
 	a=$(stat_value kernel_agree) d=$(stat_value kernel_disagree) o=$(stat_value kernel_only)
@@ -453,17 +436,20 @@ check_mlocked_verdict() {
 		[ "$n" = 0 ] && [ "$seen" = 0 ] && [ "$cleared" = 1 ]
 	else
 		[ "$n" = 1 ] && [ "$seen" = 1 ] && [ "$agree" = 1 ] &&
-			[ "$(pc-report get /tmp/mlocked.mine kernel_reason)" = "$(field expect "$res")" ]
+			[ "$(report_get /tmp/mlocked.mine kernel_reason)" = "$(field expect "$res")" ]
 	fi
-	ktap_status $? "$name" \
-		"expect [$(field expect "$res")]: $n reports ($(pc-report get /tmp/mlocked.mine reasons | paste -sd'|')), kernel verdicts $seen, agreements $agree, unevictable_pgs_cleared +$cleared"
+	st=$? why=
+	# a jq for the detail only when it is shown
+	[ "$st" = 0 ] || why="($(report_get /tmp/mlocked.mine reasons | paste -sd'|'))"
+	ktap_status "$st" "$name" \
+		"expect [$(field expect "$res")]: $n reports $why, kernel verdicts $seen, agreements $agree, unevictable_pgs_cleared +$cleared"
 }
 
 # run_hook HOOK: every test of one backend, as one KTAP subtest
 run_hook() {
 	HOOK=$1
 	t0=$(uptime_s)
-	ktap_suite "$HOOK" 31
+	ktap_suite "$HOOK"
 	kmsg_mark "hook-$HOOK"
 	if ! load_pagecheck hook="$HOOK"; then
 		ktap_fail "load with hook=$HOOK" "$(cat /tmp/insmod.err)"
@@ -482,12 +468,14 @@ run_hook() {
 	timed check_no_false_positives
 	timed check_lifecycle
 	check_count_frees
-	dmesg_since_mark >/tmp/hook.dmesg
+	kmsg_since_mark /tmp/hook.dmesg
+	logged=$?
 	ktap_test "dmesg: rate-limited report lines printed" "none" \
 		grep -q "BUG: pagecheck:" /tmp/hook.dmesg
-	ktap_test "dmesg: no bad-page report from the kernel (every injected page was repaired)" \
-		"$(grep -m1 'Bad page state' /tmp/hook.dmesg)" \
-		sh -c '! grep -q "Bad page state" /tmp/hook.dmesg'
+	# no bad-page line in a log that lost the subtest's part proves nothing
+	[ "$logged" = 0 ] && ! grep -q "Bad page state" /tmp/hook.dmesg
+	ktap_status $? "dmesg: no bad-page report from the kernel (every injected page was repaired)" \
+		"$(grep -m1 -e 'Bad page state' -e '^pc: ' /tmp/hook.dmesg)"
 	timed check_provenance
 	timed check_kernel_verdict
 	rmmod pagecheck_inject

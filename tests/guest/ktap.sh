@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=sh
 # KTAP output for the guest scripts (busybox sh), sourced by suite.sh.
-# Documentation/dev-tools/ktap.rst: a plan before the results, subtests
-# indented by two spaces, a parent that fails if any subtest fails.
+# Documentation/dev-tools/ktap.rst: subtests indented by two spaces, a
+# parent that fails if any subtest fails. Nobody counts tests by hand:
+# each subtest prints its plan, "1..N" with N the results it printed, when
+# it ends (a trailing plan, as TAP allows). A subtest that never ends has
+# no plan and no result line, and the host counts it as failed.
 #
-#   ktap_suite NAME PLAN    open a subtest (or the top document at depth 0)
+#   ktap_suite NAME         open a subtest (or the top document at depth 0)
 #   ktap_ok|ktap_fail|ktap_skip NAME [DETAIL]
 #   ktap_test NAME DETAIL-IF-FAILED CMD...   ok if CMD succeeds
-#   ktap_end NAME           close the subtest; its result is printed
+#   ktap_end NAME           close the subtest: its plan, then its result
 #   ktap_diag LINE...       diagnostic lines, "# " in front
 #   ktap_figure NAME TEXT   a measured figure: "# figure: NAME: TEXT", which
 #                           the driver copies into docs/check.md
@@ -33,17 +36,16 @@ _ktap_result() {
 	echo "${KTAP_PAD}$1 $n $2${3:+ # $3}"
 }
 
-# ktap_suite NAME PLAN: the subtest's own version and plan lines
+# ktap_suite NAME: the subtest's version and name lines; no plan yet
 ktap_suite() {
 	if [ "$KTAP_DEPTH" -gt 0 ] || [ -n "$KTAP_STARTED" ]; then
 		KTAP_DEPTH=$((KTAP_DEPTH + 1))
 		KTAP_PAD="$KTAP_PAD  "
 	fi
 	KTAP_STARTED=1
-	eval "KTAP_N_$KTAP_DEPTH=0 KTAP_FAILED_$KTAP_DEPTH=0 KTAP_PLAN_$KTAP_DEPTH=$2"
+	eval "KTAP_N_$KTAP_DEPTH=0 KTAP_FAILED_$KTAP_DEPTH=0"
 	echo "${KTAP_PAD}KTAP version 1"
 	[ "$KTAP_DEPTH" = 0 ] || echo "${KTAP_PAD}# Subtest: $1"
-	echo "${KTAP_PAD}1..$2"
 }
 
 ktap_ok() {
@@ -75,13 +77,14 @@ ktap_status() {
 	if [ "$1" = 0 ]; then ktap_ok "$name"; else ktap_fail "$name" "$detail"; fi
 }
 
-# ktap_end NAME: close the subtest and print its result in the parent
+# ktap_end NAME: the subtest's plan (the results it printed), then its
+# result in the parent. A subtest that printed no result tested nothing:
+# it gets one failed test that says so.
 ktap_end() {
-	eval "failed=\$KTAP_FAILED_$KTAP_DEPTH n=\$KTAP_N_$KTAP_DEPTH plan=\$KTAP_PLAN_$KTAP_DEPTH"
-	if [ "$n" != "$plan" ]; then
-		ktap_diag "$1: $n results for a plan of $plan"
-		failed=1
-	fi
+	eval "n=\$KTAP_N_$KTAP_DEPTH"
+	[ "$n" != 0 ] || ktap_fail "$1" "no test ran"
+	eval "failed=\$KTAP_FAILED_$KTAP_DEPTH n=\$KTAP_N_$KTAP_DEPTH"
+	echo "${KTAP_PAD}1..$n"
 	[ "$KTAP_DEPTH" -gt 0 ] || return 0
 	KTAP_DEPTH=$((KTAP_DEPTH - 1))
 	KTAP_PAD=${KTAP_PAD%  }

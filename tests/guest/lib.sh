@@ -28,6 +28,26 @@ field() {
 	esac
 }
 
+# field_to VAR KEY LINE: VAR=$(field KEY LINE), without the subshell that
+# $(...) forks (under TCG each costs; inject_* call it for every case)
+field_to() {
+	case " $3" in
+	*" $2="*) ;;
+	*) eval "$1=" && return 0 ;;
+	esac
+	_fv=" $3"
+	_fv=${_fv##* "$2"=}
+	case $2 in expect|why) ;; *) _fv=${_fv%% *} ;; esac
+	eval "$1=\$_fv"
+}
+
+# lines_to VAR FILE: VAR=the number of lines of FILE, without a process
+lines_to() {
+	_nl=0
+	while IFS= read -r _l || [ -n "$_l" ]; do _nl=$((_nl + 1)); done <"$2"
+	eval "$1=\$_nl"
+}
+
 # count_frees=1 on every architecture: the tests read frees_audited. A
 # later count_frees= in PARAM wins.
 load_pagecheck() { # [PARAM...]
@@ -70,6 +90,18 @@ dmesg_since_mark() {
 	dmesg | sed -n "/$KMSG_MARK/,\$p" | sed 1d
 }
 
+# kmsg_since_mark FILE: the same into FILE, failing if the mark is no
+# longer in the log (it wrapped): "no X in the log since the mark" must
+# not pass on a log that lost what it was to look at.
+kmsg_since_mark() {
+	dmesg >/tmp/kmsg.all
+	if ! grep -qF "$KMSG_MARK" /tmp/kmsg.all; then
+		echo "pc: the kernel log no longer holds '$KMSG_MARK'" >"$1"
+		return 1
+	fi
+	sed -n "/$KMSG_MARK/,\$p" /tmp/kmsg.all | sed 1d >"$1"
+}
+
 # Kernel stacks and page tables of a workload in a child memcg are kmem
 # charged, which exercises the kmem uncharge normalisation.
 setup_memcg() {
@@ -83,12 +115,273 @@ in_memcg() { # CMD...
 	sh -c 'echo $$ >/sys/fs/cgroup/workload/cgroup.procs 2>/dev/null; exec "$@"' sh "$@"
 }
 
+# reports.json is JSON lines, queried with Debian's jq. A value prints as
+# the scripts compare it: a string raw, with its control characters (C0,
+# DEL and C1) as \n, \t or \u00xx so that it stays on one line, a number
+# as jq writes it, null as "null", an array one element per line, an
+# object as compact JSON. A PATH is dotted keys (alloc.stack); an absent
+# one prints nothing. A FILTER is PATH=VALUE or PATH!=VALUE on what a get
+# of PATH prints: an array matches = if any element is VALUE; an absent
+# PATH or an object matches neither.
+PC_JQ='
+def hex: "0123456789abcdef"[. : . + 1];
+def ctl: . < 32 or (. > 126 and . < 160);
+def text: if type != "string" then tojson
+	elif any(explode[]; ctl) | not then .
+	else [explode[] | if . == 10 then "\\n" elif . == 9 then "\\t"
+		elif ctl then "\\u00" + ((. / 16 | floor) | hex) + (. % 16 | hex)
+		else [.] | implode end] | add end;
+def at($p): reduce ($p | split("."))[] as $k ([.];
+	if (.[0] | type) == "object" and (.[0] | has($k)) then [.[0][$k]] else [] end);
+def items($p): at($p)[] | if type == "array" then .[] | text else text end;
+def pc_match($f): ($f | index("=")) as $i
+	| ($i > 0 and $f[$i - 1:$i] == "!") as $ne
+	| [at(if $ne then $f[:$i - 1] else $f[:$i] end)[] | select(type != "object")]
+	| if length == 0 then false
+	  else (any(.[0] | if type == "array" then .[] else . end | text; . == $f[$i + 1:])
+		| if $ne then not else . end) end;
+def keep: . as $o | all($ARGS.positional[]; . as $f | $o | pc_match($f));
+'
+
+# report_get FILE PATH [FILTER...]: PATH's value in every report of FILE
+# (- for stdin) that matches every FILTER
+report_get() {
+	_f=$1 _p=$2
+	shift 2
+	jq -r --arg p "$_p" "$PC_JQ"'select(keep) | items($p)' "$_f" --args "$@"
+}
+
+# report_count FILE [FILTER...]: how many reports match every FILTER;
+# nothing if a line is not JSON
+report_count() {
+	_f=$1
+	shift
+	jq -n "$PC_JQ"'[inputs | select(keep)] | length' "$_f" --args "$@"
+}
+
+# report_fields FILE PATHS [FILTER...]: for each report that matches, a
+# line "PATH<tab>ITEM" for each item a get of each PATH (PATHS: separated
+# by spaces) prints; one jq for several values
+report_fields() {
+	_f=$1 _p=$2
+	shift 2
+	jq -r --arg p "$_p" "$PC_JQ"'select(keep) | . as $o | $p | split(" ")[]
+		| select(. != "") as $k | $o | items($k) | $k + "\t" + .' "$_f" --args "$@"
+}
+
+# field_items FILE PATH: the items of PATH in report_fields' output
+field_items() {
+	sed -n "s/^$2	//p" "$1"
+}
+
+# report_check FILE: how many of its non-blank lines are not a JSON
+# object; fails if any is not, or FILE cannot be read
+report_check() {
+	_n=$(jq -nR '[inputs | select(. != "") | (try fromjson catch null)
+		| select(type != "object")] | length' "$1") || return 2
+	echo "$_n"
+	[ "$_n" = 0 ]
+}
+
 # The reports of the store as JSON lines in FILE, checked for syntax.
 reports_json() { # FILE
-	cat "$D/reports.json" >"$1" 2>/tmp/reports.err && pc-report check "$1" >/dev/null
+	cat "$D/reports.json" >"$1" 2>/tmp/reports.err && report_check "$1" >/dev/null
+}
+
+# The same unchecked, for a caller whose report_get, report_count or
+# report_fields of FILE checks it: they fail on a line that is not JSON
+# (a jq less).
+reports_copy() { # FILE
+	cat "$D/reports.json" >"$1" 2>/tmp/reports.err
+}
+
+# has_frame FUNC: a stack on stdin, one frame a line, has FUNC or one of
+# the compiler's clones of it (.isra.0, .constprop.0, .part.0, .cold)
+has_frame() {
+	grep -Eq "^$1(\.(isra|constprop|part|cold)(\.[0-9]+)?)*\+"
 }
 
 # Show at most a few lines of a file as diagnostics.
 diag_file() { # FILE [LINES]
 	head -n "${2:-5}" "$1" | while IFS= read -r line; do ktap_diag "$line"; done
+}
+
+# Hits the kprobe backend missed: a kprobe hit while a kprobe handler runs
+# on the same CPU (a softirq on its way out of an interrupt) is counted in
+# nmissed, not handled.
+kprobe_missed() {
+	awk '/^hook_target: .*\(kprobe, [0-9]+ missed\)$/ {
+		sub(/.*\(kprobe, /, ""); n += $1
+	} END { print n + 0 }' "$D/stats"
+}
+
+# An injector case runs in two steps, so that one jq reads the reports of
+# many (a jq costs about half a second under TCG):
+# inject_run KEY CASE CONTEXT [RUNNER...]: one injector case, run by
+# RUNNER (e.g. in_memcg) if given, into an empty store. Keeps in /tmp/inj/
+# KEY.res the result line, KEY.json the store and KEY.missed the kprobe
+# backend's nmissed before and after, or in KEY.verdict the SKIP or FAIL
+# of a case that did not run (the injector skipped it or failed) or that
+# the backend HOOK cannot see by design.
+inject_run() {
+	_k=$1 _run="$2 $3"
+	shift 3
+	mkdir -p /tmp/inj
+	_m0=0
+	[ "$HOOK" != kprobe ] || _m0=$(kprobe_missed)
+	echo 1 >"$P/clear"
+	if [ $# -gt 0 ]; then
+		"$@" sh -c 'echo "$1" >"$2"' sh "$_run" "$INJ/run"
+	else
+		echo "$_run" >"$INJ/run"
+	fi 2>/tmp/inject.err
+	if [ $? != 0 ]; then
+		echo "FAIL injector: $(cat /tmp/inject.err)" >"/tmp/inj/$_k.verdict"
+		return 1
+	fi
+	_m1=0
+	[ "$HOOK" != kprobe ] || _m1=$(kprobe_missed)
+	echo "$_m0 $_m1" >"/tmp/inj/$_k.missed"
+	read -r _res <"$INJ/result"
+	echo "$_res" >"/tmp/inj/$_k.res"
+	field_to _st status "$_res"
+	if [ "$_st" = skipped ]; then
+		field_to _why why "$_res"
+		echo "SKIP $_why" >"/tmp/inj/$_k.verdict"
+		return 1
+	fi
+	field_to _be backends "$_res"
+	case ,$_be, in
+	*,"$HOOK",*) ;;
+	*)
+		field_to _how how "$_res"
+		echo "SKIP the $HOOK backend cannot see it by design; seen by $_be ($_how)" \
+			>"/tmp/inj/$_k.verdict"
+		return 1 ;;
+	esac
+	cat "$D/reports.json" >"/tmp/inj/$_k.json" 2>/tmp/reports.err ||
+		echo "reports.json unreadable: $(cat /tmp/reports.err)" >"/tmp/inj/$_k.unread"
+}
+
+# inject_fields PATHS: one jq over the store of every case inject_run
+# kept, into /tmp/inj/fields: "KEY<tab>PFN<tab>PATH<tab>ITEM" for each
+# item of each of PATHS (separated by spaces) of each report, and
+# "KEY<tab>-<tab>invalid<tab>LINE" for a line that is not a JSON object.
+inject_fields() {
+	_paths=$1
+	: >/tmp/inj/fields
+	set -- /tmp/inj/*.json
+	[ -e "$1" ] || return 0
+	jq -R -r --arg p "$_paths" "$PC_JQ"'
+		(input_filename | split("/") | last | rtrimstr(".json")) as $k
+		| select(. != "") | . as $line | (try fromjson catch null)
+		| if type != "object" then [$k, "-", "invalid", $line[:200]] | join("\t")
+		  else . as $o | (.pfn | tojson) as $pfn
+			| $p | split(" ")[] | select(. != "") as $q
+			| $o | items($q) | [$k, $pfn, $q, .] | join("\t") end' "$@" \
+		>/tmp/inj/fields 2>/tmp/inj/fields.err
+	# KEY.invalid for each case with a line that is not JSON
+	grep '	-	invalid	' /tmp/inj/fields | cut -f1 | while read -r _k; do
+		: >"/tmp/inj/$_k.invalid"
+	done
+}
+
+# inject_report NAME KEY: the case KEY as seen by HOOK. A case that did
+# not run, and a free the kprobe backend missed and counted, are a SKIP
+# or FAIL of NAME; then it returns 1. Else it returns 0 with: res, the
+# injector's result line; pfn; the store in the file case_json, the
+# reports of pfn in /tmp/case.mine and their number in case_n; their
+# fields of inject_fields in /tmp/case.fields, as report_fields writes
+# them; and case_problems, what already went wrong ("; " before each).
+# As few processes as it can: it runs for every case.
+inject_report() {
+	if [ -e "/tmp/inj/$2.verdict" ]; then
+		read -r _v <"/tmp/inj/$2.verdict"
+		case $_v in
+		SKIP*) ktap_skip "$1" "${_v#SKIP }" ;;
+		*) ktap_fail "$1" "${_v#FAIL }" ;;
+		esac
+		return 1
+	fi
+	read -r res <"/tmp/inj/$2.res"
+	field_to pfn pfn "$res"
+	field_to _st status "$res"
+	case_problems=
+	[ "$_st" = done ] || case_problems="$case_problems; injector status $_st"
+	case_json=/tmp/inj/$2.json
+	if [ -e "/tmp/inj/$2.unread" ]; then
+		read -r _v <"/tmp/inj/$2.unread"
+		case_problems="$case_problems; $_v"
+		: >"$case_json"
+	fi
+	[ ! -e "/tmp/inj/$2.invalid" ] || case_problems="$case_problems; reports.json is not valid JSON"
+	[ ! -s /tmp/inj/fields.err ] || case_problems="$case_problems; jq: $(head -c 200 /tmp/inj/fields.err)"
+	grep "\"pfn\":$pfn," "$case_json" >/tmp/case.mine
+	lines_to case_n /tmp/case.mine
+	sed -n "s/^$2	$pfn	//p" /tmp/inj/fields >/tmp/case.fields
+	read -r _m0 _m1 <"/tmp/inj/$2.missed"
+	if [ "$case_n" = 0 ] && [ "$HOOK" = kprobe ] && [ "$_m1" -gt "$_m0" ]; then
+		ktap_skip "$1" "the kprobe backend missed this free, and counted it: nmissed $_m0 -> $_m1"
+		return 1
+	fi
+}
+
+# inject_reset: forget the cases inject_run kept
+inject_reset() {
+	rm -rf /tmp/inj
+	mkdir -p /tmp/inj
+}
+
+# module_signed KO: KO carries a module signature. Only the debug kernel's
+# modules are signed, with the key its build made and trusts
+# (tests/pctest/pctest_build.py); Debian's headers hold no key.
+module_signed() {
+	tail -c 28 "$1" | grep -q '~Module signature appended~'
+}
+
+# lockdown_expect LEVEL HOOK: what an insmod of pagecheck.ko with HOOK does
+# under lockdown LEVEL on this kernel: "loads", or "refused: " and the
+# reason the kernel logs. Read from the source (security_locked_down()
+# callers, 5.10 to 6.12): an unsigned module is refused from integrity on
+# (LOCKDOWN_MODULE_SIGNATURE). LOCKDOWN_KPROBES and LOCKDOWN_TRACEFS guard
+# only what user space creates through tracefs, not register_kprobe(),
+# register_ftrace_function() or tracepoint probes, so a signed module
+# loads with every backend at both levels (docs/secure-boot.md).
+lockdown_expect() {
+	if module_signed "$PC/pagecheck.ko"; then
+		echo loads
+	else
+		echo "refused: unsigned module loading is restricted"
+	fi
+}
+
+# lockdown_hooks LEVEL TRY: under lockdown LEVEL, for each backend, TRY
+# HOOK loads pagecheck with it, uses it and unloads it, and sets state to
+# "works", to what went wrong, or to "refused: ERROR" if insmod failed.
+# One test a backend: it does what lockdown_expect says; a refusal must
+# have happened with EPERM and a "Lockdown:" line in the kernel log that
+# names the reason; and no module or debugfs directory is left behind.
+lockdown_hooks() { # LEVEL TRY
+	# The kernel prints at most 10 "Lockdown:" lines in 5 s, and an
+	# insmod that busybox retries with init_module() logs two: a new window
+	sleep 5
+	for hook in tracepoint ftrace kprobe; do
+		kmsg_mark "lockdown-$1-$hook"
+		"$2" "$hook"
+		why=$(dmesg_since_mark | grep -m1 'Lockdown:')
+		want=$(lockdown_expect "$1" "$hook")
+		left=
+		[ ! -e /sys/module/pagecheck ] || left="$left module"
+		[ ! -e "$D" ] || left="$left debugfs"
+		case $want in
+		loads)
+			name="$1: hook=$hook loads and works"
+			[ "$state" = works ] ;;
+		*)
+			name="$1: hook=$hook is refused: ${want#refused: }"
+			case $state in refused*"Operation not permitted"*) ;; *) false ;; esac &&
+				case $why in *"${want#refused: }"*) ;; *) false ;; esac ;;
+		esac && [ -z "$left" ]
+		ktap_status $? "$name, leaving nothing" "$state; left:$left; kernel log: ${why:-no Lockdown line}"
+	done
 }

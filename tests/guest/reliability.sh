@@ -34,6 +34,23 @@ stop_alive_probe() { # FILE: prints "TICKS MAX_GAP_SECONDS"
 	     END { printf "%d %d\n", NR, max + 0.999 }' "$1"
 }
 
+# shell_answers SECONDS: a new shell must write its answer within
+# SECONDS; prints "answered in N s", or "no answer in N s" and fails. The
+# answer goes to a file: a pipe would wait for whatever the shell left
+# running past the deadline.
+shell_answers() {
+	rm -f /tmp/answer
+	_t0=$(uptime_s)
+	timeout "$1" sh -c 'echo answered >/tmp/answer' 2>/dev/null
+	_el=$(awk -v a="$_t0" -v b="$(uptime_s)" 'BEGIN { printf "%.2f", b - a }')
+	if [ "$(cat /tmp/answer 2>/dev/null)" = answered ]; then
+		echo "answered in $_el s"
+	else
+		echo "no answer in $_el s"
+		return 1
+	fi
+}
+
 invariant_holds() {
 	[ "$(stat_value violations)" -eq \
 	  $(($(stat_value reports_count_sum) + $(stat_value dropped))) ]
@@ -54,11 +71,13 @@ run_flood() {
 	echo "flood $FLOOD" >"$B/run" || ktap_diag "flood $FLOOD failed"
 	t1=$(uptime_s)
 	alive=$(stop_alive_probe /tmp/alive.flood)
-	after=$(date >/dev/null && echo ok)
+	after=$(shell_answers 10)
+	answered=$?
 	injected=$(sed -n 's/.*ops=\([0-9]*\).*/\1/p' "$B/result")
 	mem1=$(mem_snapshot) fp1=$(stat_value footprint_bytes)
 	cat "$D/stats" >/tmp/flood.stats
-	dmesg_since_mark >/tmp/flood.dmesg
+	kmsg_since_mark /tmp/flood.dmesg
+	logged=$?
 	lines=$(grep -c 'BUG: pagecheck:' /tmp/flood.dmesg)
 	seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", b - a + 1 }')
 	ktap_figure "footprint" \
@@ -79,7 +98,7 @@ run_flood() {
 	vm=$(($(mem_of VmallocUsed "$mem1") - $(mem_of VmallocUsed "$mem0")))
 	slab=$(($(mem_of Slab "$mem1") - $(mem_of Slab "$mem0")))
 	pcpu=$(($(mem_of Percpu "$mem1") - $(mem_of Percpu "$mem0")))
-	[ "$fp0" = "$fp1" ] && [ "$vm" -le 512 ] && [ "$slab" -le 4096 ] && [ "$pcpu" -le 0 ]
+	[ -n "$fp0" ] && [ "$fp0" = "$fp1" ] && [ "$vm" -le 512 ] && [ "$slab" -le 4096 ] && [ "$pcpu" -le 0 ]
 	ktap_status $? "flood: memory stays at the fixed footprint" \
 		"footprint $fp0 -> $fp1 bytes; growth kB: vmalloc $vm, slab $slab, percpu $pcpu"
 	limit=$((10 * (seconds / 5 + 2)))
@@ -88,23 +107,33 @@ run_flood() {
 	ktap_status $? "flood: printk stays rate-limited and says how much it suppressed" \
 		"$lines report lines in $seconds s (limit $limit)"
 	set -- $alive
-	[ "$1" -ge 2 ] && [ "$2" -le 10 ] && [ "$after" = ok ] &&
+	[ "$1" -ge 2 ] && [ "$2" -le 10 ] && [ "$answered" = 0 ] && [ "$logged" = 0 ] &&
 		! grep -Eq 'soft lockup|rcu.*(stall|detected)|hung task' /tmp/flood.dmesg
 	ktap_status $? "flood: no lockup or stall, and a shell answers during and after" \
-		"ticks $1, longest gap $2 s, after: $after; $(grep -Em1 'soft lockup|rcu.*stall|hung task' /tmp/flood.dmesg)"
+		"ticks $1, longest gap $2 s, after: $after; $(grep -Em1 'soft lockup|rcu.*stall|hung task|^pc: ' /tmp/flood.dmesg)"
 }
 
-reader_loop() { # N [PAUSE]
-	reads=0 torn=0
-	while [ ! -e /tmp/readers.stop ]; do
-		sleep "${2:-0}"
-		cat "$D/reports.json" >/tmp/reader.$1.json 2>/dev/null || continue
-		cat "$D/reports" >/dev/null 2>&1
-		pc-report check /tmp/reader.$1.json >/tmp/reader.$1.check 2>/dev/null ||
-			torn=$((torn + $(sed -n 's/.*invalid=//p' /tmp/reader.$1.check)))
-		reads=$((reads + 1))
-	done
-	echo "$reads $torn"
+# reader_loop N [PAUSE]: read reports.json and reports until
+# /tmp/readers.stop, and pass every read of reports.json to one jq that
+# counts the lines that are not a JSON object (a jq a read would cost half
+# a second under TCG). Prints "READS TORN"; a read of an empty store has
+# no line to tear and is no read.
+reader_loop() {
+	{
+		reads=0
+		while [ ! -e /tmp/readers.stop ]; do
+			sleep "${2:-0}"
+			cat "$D/reports.json" >/tmp/reader.$1.json 2>/dev/null || continue
+			cat "$D/reports" >/dev/null 2>&1
+			[ -s /tmp/reader.$1.json ] || continue
+			# a line cut short ends here, not in the next read's first
+			cat /tmp/reader.$1.json
+			echo
+			reads=$((reads + 1))
+		done
+		echo "$reads" >/tmp/reader.$1.reads
+	} | report_check - >/tmp/reader.$1.torn 2>&1
+	echo "$(cat /tmp/reader.$1.reads) $(cat /tmp/reader.$1.torn)"
 }
 
 # Injected pfns ("pfn expect" lines in $1) that no report in $2 accounts
@@ -113,12 +142,13 @@ reader_loop() { # N [PAUSE]
 # three frees or more, and there can be no more such pfns than those
 # reports' frees beyond their two. Prints the number, then which.
 unexplained_pfns() {
-	{ pc-report get "$2" pfn; pc-report get "$2" last_pfn; } | sort -u >/tmp/up.seen
+	report_fields "$2" "pfn last_pfn count" >/tmp/up.fields
+	{ field_items /tmp/up.fields pfn; field_items /tmp/up.fields last_pfn; } | sort -u >/tmp/up.seen
 	: >/tmp/up.absorb
-	for n in $(pc-report get "$2" count | sort -un); do
-		[ "$n" -ge 3 ] && pc-report get "$2" reasons count="$n" >>/tmp/up.absorb
+	for n in $(field_items /tmp/up.fields count | sort -un); do
+		[ "$n" -ge 3 ] && report_get "$2" reasons count="$n" >>/tmp/up.absorb
 	done
-	spare=$(pc-report get "$2" count |
+	spare=$(field_items /tmp/up.fields count |
 		awk '$1 > 2 { s += $1 - 2 } END { print s + 0 }')
 	awk -v seen=/tmp/up.seen -v absorb=/tmp/up.absorb -v spare="$spare" '
 		BEGIN {
@@ -173,7 +203,7 @@ run_contexts() {
 	wait "$r1" "$r2"
 	reports_json /tmp/ctx.json
 	unexplained=$(unexplained_pfns /tmp/ctx.inj /tmp/ctx.json)
-	counts=$(pc-report get /tmp/ctx.json count | awk '{ s += $1 } END { print s + 0 }')
+	counts=$(report_get /tmp/ctx.json count | awk '{ s += $1 } END { print s + 0 }')
 	[ "$contexts" = " task softirq hardirq locked" ] && [ "$done_n" -ge 60 ] &&
 		[ "${unexplained%% *}" = 0 ] && [ "$counts" -ge "$done_n" ] && invariant_holds
 	ktap_status $? "contexts: bad frees in task, softirq, hardirq and under a spinlock, during a flood" \
@@ -181,7 +211,7 @@ run_contexts() {
 	set -- $(cat /tmp/reader.1.out) $(cat /tmp/reader.2.out)
 	[ "$(($2 + $4))" = 0 ] && [ "$(($1 + $3))" -gt 10 ]
 	ktap_status $? "contexts: concurrent readers never see a torn JSON line" \
-		"reads $1 and $3, torn $2 and $4"
+		"reads of a non-empty store $1 and $3, torn $2 and $4"
 }
 
 holder_loop() {
@@ -251,8 +281,11 @@ run_unload_under_fire() {
 	[ "$1" -gt 0 ] && [ "$2" = 0 ]
 	ktap_status $? "unload under fire: a reader holding a file open reads to a clean end" \
 		"opened $1, read errors $2: $(cat /tmp/holder.lasterr 2>/dev/null)"
-	ktap_test "unload under fire: the accounting invariant holds after the last load" \
-		"$(invariant_text)" invariant_holds
+	# with violations to account for: 0 == 0 + 0 would prove nothing
+	echo "flood 2000" >"$B/run"
+	[ "$(stat_value violations)" -ge 2000 ] && invariant_holds
+	ktap_status $? "unload under fire: the accounting invariant holds after the last load" \
+		"after a flood of 2000: $(invariant_text)"
 }
 
 param_state() {
@@ -273,10 +306,16 @@ run_hostile() {
 	ktap_status $? "hostile input: every bad parameter value is refused with EINVAL and changes nothing" \
 		"rc $rc; ${summary:-no summary}; $(grep -m1 FUZZ-FAIL /tmp/fuzz.out)"
 	after=$(param_state)
-	ktap_test "hostile input: parameters end as they started" "'$before' -> '$after'" \
-		[ "$before" = "$after" ]
+	# five values each: unreadable parameters would be equal too
+	set -- $before
+	[ $# = 5 ] && [ "$before" = "$after" ]
+	ktap_status $? "hostile input: parameters end as they started" "'$before' -> '$after'"
 	# every file is root-only, whatever the debugfs mount allows
 	mount -o remount,mode=0755 /sys/kernel/debug
+	# refusals count only if nobody can run a command and root can read
+	su -s /bin/sh nobody -c 'cat /proc/version' >/dev/null 2>/tmp/su.err &&
+		cat "$D/reports.json" "$D/reports" "$D/stats" >/dev/null
+	control=$?
 	refused=0
 	for f in reports reports.json stats; do
 		su -s /bin/sh nobody -c "cat $D/$f" >/dev/null 2>&1 || refused=$((refused + 1))
@@ -286,9 +325,10 @@ run_hostile() {
 	done
 	ls -ln "$D" | grep '^-' >/tmp/modes
 	mount -o remount,mode=0700 /sys/kernel/debug
-	ktap_test "hostile input: an unprivileged user can neither read reports nor write controls" \
-		"$refused of 6 refused" [ "$refused" = 6 ]
-	sh -c '[ -s /tmp/modes ] && ! grep -v "^-r-------- .* 0 *0 " /tmp/modes'
+	[ "$control" = 0 ] && [ "$refused" = 6 ]
+	ktap_status $? "hostile input: an unprivileged user can neither read reports nor write controls" \
+		"$refused of 6 refused; nobody runs cat /proc/version and root reads the files: rc $control $(cat /tmp/su.err)"
+	[ "$(wc -l </tmp/modes)" -ge 3 ] && ! grep -v "^-r-------- .* 0 *0 " /tmp/modes
 	ktap_status $? "hostile input: every debugfs file is 0400 root" \
 		"$(cut -c1-10 /tmp/modes | tr '\n' ' ')"
 }
@@ -316,18 +356,19 @@ run_differential() {
 			[ "$(field status "$(cat "$INJ/result")")" = done ] && n=$((n + 1))
 	done
 	echo 1 >/sys/module/pagecheck_inject/parameters/restore
-	reports_json /tmp/diff.json
-	wrong=$(pc-report get /tmp/diff.json kernel_reason kernel_reason!=null |
+	# an invalid store would list no wrong reason
+	reports_json /tmp/diff.json && valid=yes || valid=no
+	wrong=$(report_get /tmp/diff.json kernel_reason kernel_reason!=null | sort -u |
 		while IFS= read -r r; do
-			pc-report count /tmp/diff.json kernel_reason="$r" reasons="$r" |
+			report_count /tmp/diff.json kernel_reason="$r" reasons="$r" |
 				grep -qx 0 && echo "$r"
 		done | head -n 3 | tr '\n' ';')
 	printed=$(dmesg_since_mark | grep -c 'Bad page state')
 	seen=$(stat_value kernel_verdicts)
 	[ "$n" -ge 15 ] && [ "$seen" -ge 15 ] && [ "$(stat_value kernel_only)" = 0 ] &&
-		[ "$(stat_value kernel_disagree)" = 0 ] && [ -z "$wrong" ]
+		[ "$(stat_value kernel_disagree)" = 0 ] && [ "$valid" = yes ] && [ -z "$wrong" ]
 	ktap_status $? "$name" \
-		"$n bad frees left to the kernel, $seen bad_page() calls ($printed printed), agree $(stat_value kernel_agree), disagree $(stat_value kernel_disagree), kernel only $(stat_value kernel_only) $wrong"
+		"$n bad frees left to the kernel, $seen bad_page() calls ($printed printed), agree $(stat_value kernel_agree), disagree $(stat_value kernel_disagree), kernel only $(stat_value kernel_only), reports.json valid: $valid $wrong"
 	unload_pagecheck
 	load_pagecheck hook=tracepoint
 }
@@ -385,7 +426,7 @@ run_trace_event() {
 	unique=$(stat_value reports_unique) sum=$(stat_value reports_count_sum)
 	reports_json /tmp/trace.json
 	# the first report and event of that pfn: the flood may free it again
-	fp=$(grep -m1 "\"pfn\":$mine," /tmp/trace.json | pc-report get - fingerprint)
+	fp=$(grep -m1 "\"pfn\":$mine," /tmp/trace.json | report_get - fingerprint)
 	hex=$(printf '%#x' "$mine")
 	traced=$(grep -m1 " bad_free: pfn=$hex " /tmp/trace.txt | sed -n 's/.* fingerprint=\([0-9a-f]*\) .*/\1/p')
 	ktap_figure "pagecheck:bad_free" "$events events: new $new, duplicate $dup, dropped_full $full, dropped_busy $busy; overrun $overrun; $(invariant_text)"
@@ -402,9 +443,9 @@ run_trace_event() {
 
 # Every step runs with track=1, so provenance is under the same fire.
 run_reliability() {
-	ktap_suite reliability 18
+	ktap_suite reliability
 	if ! load_pagecheck hook=tracepoint track=1; then
-		ktap_diag "insmod: $(cat /tmp/insmod.err)"
+		ktap_fail "load with hook=tracepoint track=1" "insmod: $(cat /tmp/insmod.err)"
 		ktap_end reliability
 		return
 	fi
@@ -425,50 +466,28 @@ run_reliability() {
 	ktap_end reliability
 }
 
-# insmod with each backend under the current lockdown level: it works, or
-# it is refused with the reason, and nothing is left behind.
-reload_each_hook() { # LEVEL
-	refusals=
-	for hook in tracepoint ftrace kprobe; do
-		kmsg_mark "lockdown-$1-$hook"
-		if load_pagecheck hook=$hook; then
-			state=loaded
-			cat "$D/stats" >/dev/null 2>&1 && state="$state, stats readable"
-			unload_pagecheck || state="$state, rmmod failed"
-		else
-			state="refused: $(tr '\n' ' ' </tmp/insmod.err)"
-		fi
-		why=$(dmesg_since_mark | grep -iE 'lockdown|pagecheck' | tail -n 2 | tr '\n' ' ')
-		left=
-		[ ! -e /sys/module/pagecheck ] || left="$left module"
-		[ ! -e "$D" ] || left="$left debugfs"
-		case $state in
-		"loaded, stats readable") good=1 ;;
-		refused*"Operation not permitted"*) good=1 ;;
-		*) good=0 ;;
-		esac
-		[ -z "$left" ] || good=0
-		ktap_test "$1: hook=$hook loads and works, or is refused with the reason, leaving nothing" \
-			"$state; left:$left; dmesg: $why" [ "$good" = 1 ]
-		case $state in refused*) refusals="$refusals $why" ;; esac
-	done
-	# the kernel rate-limits its own "Lockdown: insmod: ..." line
-	sh -c '[ -z "$1" ] || echo "$1" | grep -q Lockdown' sh "$refusals"
-	ktap_status $? "$1: a refusal is explained by lockdown in the kernel log" \
-		"$refusals"
+# lockdown_hooks' TRY for the check boot: load pagecheck with HOOK, read
+# stats, unload.
+reload_hook() { # HOOK
+	if ! load_pagecheck hook="$1"; then
+		state="refused: $(tr '\n' ' ' </tmp/insmod.err)"
+		return
+	fi
+	state=
+	cat "$D/stats" >/tmp/reload.stats 2>/dev/null || state="$state stats unreadable;"
+	[ "$(stat_value hook /tmp/reload.stats)" = "$1" ] ||
+		state="$state stats: hook $(stat_value hook /tmp/reload.stats);"
+	unload_pagecheck || state="$state rmmod: $(cat /tmp/rmmod.err);"
+	state=${state:-works}
 }
 
 run_lockdown() {
-	ktap_suite lockdown 11
+	ktap_suite lockdown
 	L=/sys/kernel/security/lockdown
 	mkdir -p /sys/kernel/security
 	mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 	if [ ! -w "$L" ]; then
-		i=0
-		while [ $i -lt 11 ]; do
-			ktap_skip "lockdown test $i" "no lockdown LSM"
-			i=$((i + 1))
-		done
+		ktap_skip "lockdown raised at run time" "no lockdown LSM: $L is not writable"
 		ktap_end lockdown
 		return
 	fi
@@ -482,16 +501,16 @@ run_lockdown() {
 	a=$(stat_value frees_audited)
 	pc-workload -t 2 -d /tmp >/dev/null 2>&1
 	audited=$(($(stat_value frees_audited) - a))
-	reports=$(cat "$D/reports.json" 2>/dev/null | pc-report count -)
+	reports=$(report_count "$D/reports.json" 2>/dev/null)
 	rmmod pagecheck_inject
 	unload_pagecheck && unloaded=yes
 	[ "$audited" -gt 0 ] && [ "$reports" = 1 ] && [ "$unloaded" = yes ]
 	ktap_status $? "integrity raised at run time: pagecheck keeps auditing, reports stay readable, unload works" \
 		"audited $audited frees after, reports $reports, unloaded ${unloaded:-no}"
-	reload_each_hook integrity
+	lockdown_hooks integrity reload_hook
 	echo confidentiality >"$L"
 	ktap_test "confidentiality: the kernel is locked down" "$(cat "$L")" \
 		grep -q '\[confidentiality\]' "$L"
-	reload_each_hook confidentiality
+	lockdown_hooks confidentiality reload_hook
 	ktap_end lockdown
 }

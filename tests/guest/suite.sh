@@ -71,7 +71,7 @@ run_rules() {
 	sed "s/^/$KTAP_PAD  /" /tmp/rules.ktap
 	plan=$(sed -n 's/^1\.\.//p' /tmp/rules.ktap)
 	n=$(grep -Ec '^(ok|not ok) ' /tmp/rules.ktap)
-	if [ -n "$plan" ] && [ "$n" = "$plan" ] && ! grep -q '^not ok' /tmp/rules.ktap; then
+	if [ "${plan:-0}" -gt 0 ] && [ "$n" = "$plan" ] && ! grep -q '^not ok' /tmp/rules.ktap; then
 		ktap_ok rules
 	else
 		ktap_fail rules "$n results for a plan of ${plan:-none}"
@@ -81,8 +81,15 @@ run_rules() {
 # Bad parameters fail insmod and leave nothing behind; bad run-time
 # writes are refused and change nothing.
 run_params() {
-	ktap_suite params 6
+	ktap_suite params
 	unload_pagecheck 2>/dev/null
+	# refusals mean something only if the same module loads without them
+	if load_pagecheck && [ -d "$D" ]; then
+		plain=loads
+		unload_pagecheck
+	else
+		plain="does not load: $(cat /tmp/insmod.err)"
+	fi
 	accepted= left=
 	for bad in max_reports=0 max_reports=70000 max_reports=-1 stack_depth=0 \
 		   stack_depth=65 enabled=maybe printk=2 clear=0 hook=bogus hook= \
@@ -93,9 +100,12 @@ run_params() {
 		fi
 		[ ! -e "$D" ] || left="$left $bad"
 	done
-	ktap_test "every bad insmod parameter fails the load" "accepted:$accepted" \
-		[ -z "$accepted" ]
-	ktap_test "a failed load leaves no debugfs directory" "left by:$left" [ -z "$left" ]
+	[ "$plain" = loads ] && [ -z "$accepted" ]
+	ktap_status $? "every bad insmod parameter fails the load" \
+		"accepted:$accepted; pagecheck.ko without a parameter $plain"
+	[ "$plain" = loads ] && [ -z "$left" ]
+	ktap_status $? "a failed load leaves no debugfs directory" \
+		"left by:$left; pagecheck.ko without a parameter $plain"
 	load_pagecheck
 	check_kernel_checks_line
 	check_cleared_at_free_line
@@ -103,6 +113,8 @@ run_params() {
 	for kv in enabled=2 stack_depth=17 stack_depth=0 printk=x hash_pointers= \
 		  panic_on_report=on2 clear=0; do
 		name=${kv%%=*}
+		# a write to a parameter that is not there is refused too
+		[ -e "$P/$name" ] || changed="$changed missing:$name"
 		before=$(cat "$P/$name" 2>/dev/null)
 		if echo "${kv#*=}" >"$P/$name" 2>/dev/null; then
 			changed="$changed accepted:$kv"
@@ -150,9 +162,10 @@ check_cleared_at_free_line() {
 	ktap_figure "kernel_clears_at_free" "$got"
 	ktap_figure "features" "$(stat_value features)"
 	case " $got " in *" mlocked "*) have=yes ;; *) have=no ;; esac
-	ktap_test "stats: kernel_clears_at_free lists mlocked from 5.18 on" \
-		"kernel $v, kernel_clears_at_free: $got; features: $(stat_value features)" \
-		[ "$have" = "$want" ]
+	# no such line would read as "mlocked not listed", right before 5.18
+	grep -q '^kernel_clears_at_free:' "$D/stats" && [ "$have" = "$want" ]
+	ktap_status $? "stats: kernel_clears_at_free lists mlocked from 5.18 on" \
+		"kernel $v, kernel_clears_at_free: ${got:-no such line}; features: $(stat_value features)"
 }
 
 check_kernel_checks_line() {
@@ -165,7 +178,7 @@ check_kernel_checks_line() {
 # Booted so the kernel does not check frees: stats says so, and a bad
 # free is reported by pagecheck while bad_page() is never called.
 run_kernel_checks() {
-	ktap_suite kernel_checks 3
+	ktap_suite kernel_checks
 	if ! load_pagecheck hook=tracepoint kernel_verdict=1; then
 		ktap_fail "load with kernel_verdict=1" "$(cat /tmp/insmod.err)"
 		ktap_end kernel_checks
@@ -178,15 +191,19 @@ run_kernel_checks() {
 	echo 0 >/sys/module/pagecheck_inject/parameters/restore
 	echo "flags_locked task" >"$INJ/run"
 	echo 1 >/sys/module/pagecheck_inject/parameters/restore
-	pfn=$(field pfn "$(cat "$INJ/result")")
+	res=$(cat "$INJ/result")
+	pfn=$(field pfn "$res")
 	reports_json /tmp/kc.json
 	ktap_test "a bad free the kernel does not check is reported by pagecheck" \
 		"$(head -c 300 /tmp/kc.json)" \
 		grep -q "\"pfn\":$pfn,.*PAGE_FLAGS_CHECK_AT_FREE" /tmp/kc.json
-	[ "$(stat_value kernel_verdicts)" = 0 ] &&
-		! dmesg_since_mark | grep -q 'Bad page state'
+	# silence about a bad free that never happened, or in a log that lost
+	# it, proves nothing
+	kmsg_since_mark /tmp/kc.dmesg &&
+		[ "$(field status "$res")" = done ] && [ "$(stat_value kernel_verdicts)" = 0 ] &&
+		! grep -q 'Bad page state' /tmp/kc.dmesg
 	ktap_status $? "the kernel itself did not report it: kernel_verdicts 0, no Bad page state" \
-		"kernel_verdicts $(stat_value kernel_verdicts); $(dmesg_since_mark | grep -m1 'Bad page state')"
+		"injector: $res; kernel_verdicts $(stat_value kernel_verdicts); $(grep -m1 -e 'Bad page state' -e '^pc: ' /tmp/kc.dmesg)"
 	rmmod pagecheck_inject
 	unload_pagecheck
 	ktap_end kernel_checks
@@ -195,7 +212,7 @@ run_kernel_checks() {
 # With 255 possible CPUs: the default footprint stays within 512 KiB, and
 # a bad free in each context is still reported.
 run_many_cpus() {
-	ktap_suite many_cpus 2
+	ktap_suite many_cpus
 	possible=$(sed 's/.*-//' /sys/devices/system/cpu/possible)
 	possible=$((possible + 1))
 	if ! load_pagecheck; then
@@ -313,9 +330,7 @@ run_capture() {
 
 run_check() {
 	hooks=$(echo "$HOOKS" | tr ',' ' ')
-	set -- $hooks
-	plan=$((2 + $# + TRACK + RELIABILITY + LOCKDOWN))
-	ktap_suite pagecheck "$plan"
+	ktap_suite pagecheck
 	ktap_figure kernel "$(uname -r) ($(sed -n 's/.*Debian \([^ )]*\).*/\1/p' /proc/version)), $(uname -m), $(grep -c ^processor /proc/cpuinfo) cpus"
 	setup_memcg
 	run_rules
@@ -364,9 +379,9 @@ run_demo() {
 
 case $mode in
 check) run_check ;;
-kernel-checks) ktap_suite pagecheck 1; run_kernel_checks; ktap_end pagecheck ;;
-many-cpus) ktap_suite pagecheck 1; run_many_cpus; ktap_end pagecheck ;;
-signed-lockdown) ktap_suite pagecheck 1; run_signed_lockdown; ktap_end pagecheck ;;
+kernel-checks) ktap_suite pagecheck; run_kernel_checks; ktap_end pagecheck ;;
+many-cpus) ktap_suite pagecheck; run_many_cpus; ktap_end pagecheck ;;
+signed-lockdown) ktap_suite pagecheck; run_signed_lockdown; ktap_end pagecheck ;;
 panic) run_panic ;;
 kdump) run_kdump ;;
 capture) run_capture ;;

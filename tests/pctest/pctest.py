@@ -91,8 +91,9 @@ def run_dir(label):
 RECORDS = ["check.md", "check-debug.md", "benchmark-check.md"]
 
 
-# Debian's programs the guest suite runs: (package, path in it).
-GUEST_PROGRAMS = [("stress-ng", "/usr/bin/stress-ng")]
+# Debian's programs the guest suite runs: (package, path in it). jq reads
+# reports.json (tests/guest/lib.sh).
+GUEST_PROGRAMS = [("stress-ng", "/usr/bin/stress-ng"), ("jq", "/usr/bin/jq")]
 
 
 def guest_files(workloads, arch):

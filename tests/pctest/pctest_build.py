@@ -145,7 +145,7 @@ def build_workloads(arch="amd64"):
         out.mkdir(parents=True, exist_ok=True)
         cmd += [f"CC={a.cc}", f"O={out}"]
     run(cmd, stdout=subprocess.DEVNULL)
-    progs = {name: out / name for name in ("pc-workload", "pc-bench", "pc-fuzz", "pc-report")}
+    progs = {name: out / name for name in ("pc-workload", "pc-bench", "pc-fuzz")}
     for path in progs.values():
         if elf_machine(path) != a.elf_machine:
             raise Error(f"{path} is not an {arch} program (ELF machine {elf_machine(path)})")

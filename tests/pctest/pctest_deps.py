@@ -31,7 +31,8 @@ TARGETS = {
     "bench": [("build", BUILD), ("the benchmark", BENCH)],
     "demo": [("build", BUILD)],
     "dkms": [("build", BUILD), ("the DKMS test", DKMS)],
-    "test-harness": [("the driver's unit tests", ["python3-pytest"])],
+    "test-harness": [("the driver's unit tests", ["python3-pytest"]),
+                     ("the tests of the guest's reports.json helpers", ["jq"])],
 }
 # The commands that boot their kernels in QEMU.
 BOOTS = {"check", "check-debug", "bench", "demo"}

@@ -5,9 +5,10 @@ parse() takes the whole text a guest printed and returns a flat list of
 Result, one per leaf test, named "suite: sub: test" after the nesting. It
 also reports as FAIL what the text itself says is wrong or missing: a plan
 whose count does not match the results seen, a nested test whose closing
-result line never came (a document cut short), a document with no plan at
-all, and no KTAP document anywhere. Expected counts come from the plans in
-the text only.
+result line never came (a document cut short), a document or subtest that
+ended with no plan line, and no KTAP document anywhere. Expected counts
+come from the plans in the text only. A plan may come first or, as TAP
+allows and the guest suite writes it, after the results.
 
 Lines that are not KTAP are ignored wherever they are, as are CR
 characters and a kernel log timestamp prefix "[  12.345678] ". Subtests
@@ -174,12 +175,13 @@ class _Parser:
         node.results.extend(results)
         node.failed_leaf = node.failed_leaf or failed
 
-    def _finish(self, node, where):
+    def _finish(self, node, where, cut_short=False):
         """Check a closed node's plan against what it reported; the FAIL
-        is named "plan" inside the node ("where: plan" for a document)."""
+        is named "plan" inside the node ("where: plan" for a document). A
+        node cut short may have no plan yet: its cut-short FAIL says so."""
         plan = f"{where}: plan" if where else "plan"
         if node.plan is None:
-            if node.depth == 0:
+            if not cut_short:
                 node.results.append(Result(FAIL, plan,
                                            f"no plan line; {node.seen} result(s)"))
                 node.failed_leaf = True
@@ -194,8 +196,10 @@ class _Parser:
     def _cut_short(self, node):
         """A subtest whose parent never printed its result line."""
         name = node.name or "(unnamed subtest)"
-        self._finish(node, "")
-        node.results.append(Result(FAIL, "", "cut short: no result line for this subtest"))
+        self._finish(node, "", cut_short=True)
+        plan = "" if node.plan is not None else f", no plan line, {node.seen} result(s)"
+        node.results.append(Result(FAIL, "", "cut short: no result line for this subtest"
+                                   + plan))
         for r in node.results:
             r.name = f"{name}: {r.name}" if r.name else name
         self._emit(self.stack[-1], node.results, True)

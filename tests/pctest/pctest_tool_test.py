@@ -231,17 +231,60 @@ def _guest_ktap(body):
 
 
 def test_ktap_the_guest_library_output():
-    """tests/guest/ktap.sh, run by busybox sh if the host has it."""
-    assert _guest_ktap("ktap_suite top 2\nktap_suite a 2\nktap_ok one\n"
-                       "ktap_skip two why\nktap_end a\nktap_suite b 2\nktap_fail three oops\n"
+    """tests/guest/ktap.sh, run by busybox sh if the host has it: it
+    counts the tests itself and prints each plan at the end."""
+    assert _guest_ktap("ktap_suite top\nktap_suite a\nktap_ok one\n"
+                       "ktap_skip two why\nktap_end a\nktap_suite b\nktap_fail three oops\n"
                        "ktap_end b\nktap_end top\n") == [
-        "PASS L: a: one", "SKIP L: a: two (why)", "FAIL L: b: three",
-        "FAIL L: b: plan (1..2 planned, 1 reported: test 2 never reported)"]
+        "PASS L: a: one", "SKIP L: a: two (why)", "FAIL L: b: three"]
+
+
+def test_ktap_guest_subtest_that_tested_nothing_fails():
+    assert _guest_ktap("ktap_suite top\nktap_suite a\nktap_end a\nktap_end top\n") == [
+        "FAIL L: a: a"]
+    assert _guest_ktap("ktap_suite top\nktap_end top\n") == ["FAIL L: top"]
+
+
+def test_ktap_guest_that_dies_mid_subtest_fails():
+    """The guest stops inside a subtest: the results it printed count, and
+    the subtest, which has no plan and no result line, is a FAIL."""
+    out = _guest_ktap("ktap_suite top\nktap_suite a\nktap_ok one\nktap_end a\n"
+                      "ktap_suite b\nktap_ok two\nexit 1\n")
+    assert out[:2] == ["PASS L: a: one", "PASS L: b: two"]
+    assert "FAIL L: b (cut short: no result line for this subtest, no plan line, " \
+        "1 result(s))" in out
+    assert all(not l.startswith("PASS") for l in out[2:])
+
+
+def test_ktap_trailing_plans_in_subtests():
+    doc = """\
+        KTAP version 1
+            KTAP version 1
+            # Subtest: a
+            ok 1 x
+            ok 2 y
+            1..2
+        ok 1 a
+            KTAP version 1
+            # Subtest: b
+            ok 1 z
+            1..2
+        ok 2 b
+            KTAP version 1
+            # Subtest: c
+            ok 1 w
+        ok 3 c
+        1..3
+    """
+    assert lines(doc) == [
+        "PASS 6.12/check: a: x", "PASS 6.12/check: a: y", "PASS 6.12/check: b: z",
+        "FAIL 6.12/check: b: plan (1..2 planned, 1 reported: test 2 never reported)",
+        "PASS 6.12/check: c: w", "FAIL 6.12/check: c: plan (no plan line; 1 result(s))"]
 
 
 def test_ktap_status_judges_every_condition_of_a_chain():
     """ktap_status: a chain fails on its last condition as on its first."""
-    assert _guest_ktap("ktap_suite top 3\n"
+    assert _guest_ktap("ktap_suite top\n"
                        "[ 1 = 1 ] && [ 2 = 2 ] && [ 3 = 3 ]; ktap_status $? all d\n"
                        "[ 1 = 1 ] && [ 2 = 2 ] && [ 3 = 4 ]; ktap_status $? last d\n"
                        "[ 1 = 0 ] && [ 2 = 2 ]; ktap_status $? first d\n"
@@ -288,6 +331,105 @@ def test_the_chain_lint_sees_a_chain():
     calls = list(_ktap_test_calls(text))
     assert [n for n, c in calls if _chained(c)] == [1]
     assert len(calls) == 2
+
+
+# ---------------------------------------------------------------------------
+# The guest's reports.json helpers (tests/guest/lib.sh) over Debian's jq
+
+REPORT = ('{"id":1,"count":3,"pfn":73728,"order":0,"page":"00000000d1a2b3c4",'
+          '"reasons":["non-NULL mapping","nonzero mapcount"],"pid":123,'
+          '"comm":"a\\u0001b\\nc\\u007fd\\u0085e\\u00e9f\\\\g\\"h",'
+          '"kernel_reason":null,"folio":null,"alloc":{"stack":[],"pid":0},'
+          '"alloc_missing":null,"owner":{"kind":"file","ino":12},'
+          '"stack":["pgc_inject_bad_free.constprop.0+0x24/0xf0 [pagecheck_inject]",'
+          '"pgc_run_line+0x4d0/0x540 [pagecheck_inject]"]}')
+REPORT2 = ('{"id":2,"count":1,"pfn":4096,"order":9,"reasons":["nonzero mapcount"],'
+           '"pid":77,"comm":"kworker/0:1","kernel_reason":"nonzero mapcount",'
+           '"folio":{"entire_mapcount":0,"mm_mapcount":[0,1]},"alloc":null,'
+           '"alloc_missing":"evicted (table full)","owner":null,"stack":[]}')
+
+
+def _guest_lib(body, tmp_path):
+    """stdout of BODY run by busybox sh after sourcing tests/guest/lib.sh,
+    in tmp_path, where r.json holds REPORT and REPORT2."""
+    import shutil
+    sh, jq = shutil.which("busybox"), shutil.which("jq")
+    if sh is None or jq is None:
+        pytest.skip("no busybox or jq")
+    (tmp_path / "r.json").write_text(REPORT + "\n" + REPORT2 + "\n")
+    script = ". %s\n%s" % (pctest_build.GUEST / "lib.sh", body)
+    res = subprocess.run([sh, "sh", "-c", script], capture_output=True, text=True,
+                         cwd=tmp_path)
+    return res.stdout
+
+
+def test_guest_report_get_prints_what_pc_report_printed(tmp_path):
+    """Strings raw with controls escaped, arrays one item a line, null as
+    null, objects as compact JSON, nothing for an absent path."""
+    out = _guest_lib("for p in comm reasons kernel_reason owner folio.mm_mapcount "
+                     "alloc.pid alloc.stack nosuch pfn.x; do echo \"== $p\"; "
+                     "report_get r.json $p; done", tmp_path)
+    assert out.splitlines() == [
+        "== comm", "a\\u0001b\\nc\\u007fd\\u0085e\u00e9f\\g\"h", "kworker/0:1",
+        "== reasons", "non-NULL mapping", "nonzero mapcount", "nonzero mapcount",
+        "== kernel_reason", "null", "nonzero mapcount",
+        "== owner", '{"kind":"file","ino":12}', "null",
+        "== folio.mm_mapcount", "0", "1",
+        "== alloc.pid", "0",
+        "== alloc.stack", "== nosuch", "== pfn.x"]
+
+
+def test_guest_report_filters_and_count(tmp_path):
+    out = _guest_lib("report_count r.json\n"
+                     "report_count r.json 'reasons=nonzero mapcount'\n"
+                     "report_count r.json 'reasons=non-NULL mapping' count=3\n"
+                     "report_count r.json kernel_reason!=null\n"
+                     "report_count r.json nosuch!=1\n"
+                     "report_count r.json owner=x\n"
+                     "report_get r.json pid pfn=4096\n"
+                     "report_get - id <r.json\n", tmp_path)
+    assert out.split() == ["2", "2", "1", "1", "0", "0", "77", "1", "2"]
+
+
+def test_guest_report_check_and_fields(tmp_path):
+    out = _guest_lib("report_check r.json; echo rc=$?\n"
+                     "printf '{\"a\":1}\\n{\"a\":\\n\\n[1]\\n{}{}\\n' >bad.json\n"
+                     "report_check bad.json; echo rc=$?\n"
+                     "report_count bad.json 2>/dev/null || echo failed\n"
+                     "report_fields r.json 'reasons pid' pfn=73728 >f\n"
+                     "field_items f reasons; field_items f pid\n", tmp_path)
+    assert out.splitlines() == ["0", "rc=0", "3", "rc=1", "failed",
+                                "non-NULL mapping", "nonzero mapcount", "123"]
+
+
+def test_guest_field_to_reads_as_field(tmp_path):
+    """field_to, the subshell-free field of the injection path."""
+    line = ("case=multi context=task status=done pfn=42 order=0 func=f how=x "
+            "backends=tracepoint,ftrace expect=PAGE_FLAGS_CHECK_AT_FREE flag(s) set|nonzero mapcount")
+    keys = ["case", "status", "pfn", "backends", "expect", "func", "why", "nosuch", "se"]
+    body = "l='%s'\nfor k in %s; do field_to v $k \"$l\"; echo \"$k=[$v]=[$(field $k \"$l\")]\"; done\n" \
+        "printf 'a\\nb\\nc' >three; lines_to n three; echo \"lines=$n\"\n" % (line, " ".join(keys))
+    out = _guest_lib(body, tmp_path).splitlines()
+    assert out[-1] == "lines=3"
+    for l in out[:-1]:
+        k, a, b = re.match(r"(\w+)=\[(.*)\]=\[(.*)\]$", l).groups()
+        assert a == b, l
+    assert "expect=[PAGE_FLAGS_CHECK_AT_FREE flag(s) set|nonzero mapcount]" in out[4]
+
+
+def test_guest_has_frame_takes_compiler_clones():
+    import shutil
+    sh = shutil.which("busybox")
+    if sh is None:
+        pytest.skip("no busybox")
+    script = ". %s\nfor f in \"$@\"; do printf '%%s\\n' x \"$f\" | has_frame pgc_inject_alloc " \
+        "&& echo yes || echo no; done" % (pctest_build.GUEST / "lib.sh")
+    frames = ["pgc_inject_alloc+0x1/0x2", "pgc_inject_alloc.isra.0+0x1/0x2",
+              "pgc_inject_alloc.cold+0x1/0x2", "pgc_inject_alloc.constprop.0.isra.0+0x1",
+              "pgc_inject_alloc_b+0x1/0x2", "pgc_inject_alloc", "x pgc_inject_alloc+0x1"]
+    out = subprocess.run([sh, "sh", "-c", script, "sh", *frames], capture_output=True,
+                         text=True).stdout.split()
+    assert out == ["yes", "yes", "yes", "yes", "no", "no", "no"]
 
 
 def test_splats():
@@ -937,10 +1079,10 @@ def test_demo_on_6_1_needs_no_cross_compiler(monkeypatch):
     assert "qemu-system-arm" in pctest_deps.wanted("demo", ["6.12-arm64"])
 
 
-def test_test_harness_needs_only_pytest(monkeypatch):
+def test_test_harness_needs_only_pytest_and_jq(monkeypatch):
     import pctest_deps
     monkeypatch.setenv("KERNELS", "6.1-arm64 6.1-s390x 7")
-    assert pctest_deps.wanted("test-harness") == ["python3-pytest"]
+    assert pctest_deps.wanted("test-harness") == ["python3-pytest", "jq"]
 
 
 def test_deps_say_in_one_line_what_they_install_and_why(monkeypatch, capsys):
@@ -957,7 +1099,7 @@ def test_deps_say_in_one_line_what_they_install_and_why(monkeypatch, capsys):
     assert asked[-1][-2:] == ["make", "qemu-system-x86"]
     monkeypatch.setattr(pctest_deps, "missing", lambda pkgs: [])
     pctest_deps.install("test-harness")
-    assert capsys.readouterr().err == "pctest: all 1 package for test-harness present\n"
+    assert capsys.readouterr().err == "pctest: all 2 packages for test-harness present\n"
 
 def test_boot_plan_is_data():
     boots = pctest_matrix.plan("6.12")
