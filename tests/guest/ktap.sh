@@ -13,7 +13,7 @@
 #   ktap_end NAME           close the subtest: its plan, then its result
 #   ktap_diag LINE...       diagnostic lines, "# " in front
 #   ktap_figure NAME TEXT   a measured figure: "# figure: NAME: TEXT", which
-#                           the driver copies into docs/check.md
+#                           the driver puts in its record (docs/check.md)
 
 KTAP_DEPTH=0
 KTAP_PAD=
