@@ -275,8 +275,7 @@ static void pgc_print_sub(struct seq_file *m, const struct pgc_report *r)
 		       pgc_subpage_mapping_name(r->compound, index));
 }
 
-/* The folio fields behind page[1]/page[2] rules, if one of them broke. */
-/* The folio counters of page[1], each where this kernel has it (mm_mapcount aside). */
+/* The folio counters of page[1], shown where this kernel has them. */
 static const struct {
 	const char *name;
 	unsigned int reason;		/* its rule: enum pgc_reason */
@@ -299,6 +298,7 @@ static int pgc_folio_counter(const struct pgc_folio_snap *f, unsigned int i)
 	return *(const int *)((const char *)f + pgc_folio_counters[i].offset);
 }
 
+/* The folio fields behind page[1]/page[2] rules, if one of them broke. */
 static void pgc_print_folio(struct seq_file *m, const struct pgc_report *r)
 {
 	const struct pgc_folio_snap *f = &r->folio;
