@@ -116,7 +116,7 @@ check_no_wrong_answers() {
 	HOOK=tracepoint
 	inject_reset
 	i=0
-	while [ $i -lt 20 ]; do
+	while [ $i -lt 10 ]; do
 		i=$((i + 1))
 		inject hold task >/dev/null
 		for c in a:mapping b:mapping c:held_mapping; do

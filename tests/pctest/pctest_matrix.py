@@ -230,7 +230,7 @@ CHECK_ARGS = "hooks=tracepoint,ftrace,kprobe"
 # allocated pages hold after the churn); the churn goes on until it wrote
 # 100 times the table (about 70,000 events in two minutes on amd64, 30,000
 # a minute on s390x, alone on the host).
-FLEET_LOADS = "cycles=10 flood=200000 unload=15 churn=120 endurance=512"
+FLEET_LOADS = "fp=600000 cycles=10 flood=200000 fuzz=3000 unload=15 churn=120 endurance=512"
 SMALL_LOADS = "fp=200000 cycles=5 flood=200000 fuzz=1000 unload=5 churn=30 endurance=256"
 FULL_PLAN = [
     Boot("check", "check", f"{CHECK_ARGS} {FLEET_LOADS}", smp=4, mem=2048, timeout=3000),

@@ -1104,8 +1104,8 @@ def test_deps_say_in_one_line_what_they_install_and_why(monkeypatch, capsys):
 def test_boot_plan_is_data():
     boots = pctest_matrix.plan("6.12")
     assert [(b.mode, b.args, b.smp, b.mem, b.timeout, b.cmdline) for b in boots] == \
-        [("check", "hooks=tracepoint,ftrace,kprobe cycles=10 flood=200000 unload=15 churn=120 "
-          "endurance=512", 4, 2048, 3000, ""),
+        [("check", "hooks=tracepoint,ftrace,kprobe fp=600000 cycles=10 flood=200000 fuzz=3000 "
+          "unload=15 churn=120 endurance=512", 4, 2048, 3000, ""),
          ("kernel-checks", "", 2, 1024, 600, "init_on_alloc=0")]
     # the other labels: the same checks, smaller loads
     assert [(b.mode, b.args, b.smp) for b in pctest_matrix.plan("5.10")] == \
