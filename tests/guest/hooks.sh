@@ -5,14 +5,35 @@
 # positives under a workload, load/unload under load and the kernel's own
 # verdict. FP_FREES and CYCLES size the workload steps.
 
-# The caller's bare name and the next two frames' of a report, comma
-# separated: what its fingerprint hashes besides the reasons. FIELDS is
-# report_fields' output with its caller and stack.
-report_frames() { # FIELDS
-	caller=$(field_items "$1" caller | sed 's/ .*//')
-	field_items "$1" stack | sed 's/[+ ].*//; s/\..*//' |
-		awk -v c="$caller" 'f || $0 == c { f = 1; print; if (++n == 3) exit }' |
-		paste -sd,
+# frames_to VAR CALLER <STACK: the caller's bare name and the next two
+# frames' of a stack (one frame a line), comma separated: what a
+# fingerprint hashes besides the reasons. The shell alone.
+frames_to() {
+	_c=${2%% *} _fr= _n=0
+	while IFS= read -r _l; do
+		_l=${_l%%[+ ]*}
+		_l=${_l%%.*}
+		[ "$_n" -gt 0 ] || [ "$_l" = "$_c" ] || continue
+		_fr=$_fr${_fr:+,}$_l
+		_n=$((_n + 1))
+		[ "$_n" -lt 3 ] || break
+	done
+	eval "$1=\$_fr"
+}
+
+# same_items A B: the "|" separated lists A and B hold the same items, in
+# any order. The shell alone.
+same_items() {
+	[ -n "$1" ] || { [ -z "$2" ]; return; }
+	_b="|$2|" _rest="$1|"
+	[ ${#_b} = $((${#_rest} + 1)) ] || return 1
+	while [ -n "$_rest" ]; do
+		_i=${_rest%%|*}
+		_rest=${_rest#*|}
+		case $_b in *"|$_i|"*) ;; *) return 1 ;; esac
+		_b="${_b%%"|$_i|"*}|${_b#*"|$_i|"}"
+	done
+	[ "$_b" = "|" ]
 }
 
 # Every injection so far, each "NAME FP FRAMES REASONS": one fingerprint
@@ -37,24 +58,22 @@ inject_case() { # CASE CONTEXT KEY [PREFIX]
 	name="${4:-}$1/$2"
 	inject_report "$name" "$3" || return
 	problems=$case_problems n=$case_n
-	lines_to others "$case_json"
-	others=$((others - n))
+	others=$((case_total - n))
 	[ "$others" = 0 ] || problems="$problems; $others unrelated reports"
 	field_to expect expect "$res"
 	field_to func func "$res"
 	field_to order order "$res"
 	# a state the kernel accepts: no report at all
 	if [ "$expect" = none ]; then
-		[ "$n" = 0 ] || problems="$problems; $n reports for a page the kernel accepts: $(field_items /tmp/case.fields reasons | paste -sd'|')"
+		[ "$n" = 0 ] || problems="$problems; $n reports for a page the kernel accepts: $case_reasons"
 		if [ -z "$problems" ]; then ktap_ok "$name"; else ktap_fail "$name" "${problems#; }"; fi
 		return
 	fi
 	[ "$n" = 1 ] || problems="$problems; $n reports for pfn $pfn"
-	got=$(field_items /tmp/case.fields reasons | sort | paste -sd'|')
-	want=$(echo "$expect" | tr '|' '\n' | sort | paste -sd'|')
-	[ "$got" = "$want" ] || problems="$problems; reasons [$got] != [$want]"
-	field_items /tmp/case.fields stack | has_frame "$func" ||
-		problems="$problems; $func not in the stack"
+	# in the order the report lists them: the same for the same reasons
+	got=$case_reasons
+	same_items "$got" "$expect" || problems="$problems; reasons [$got] != [$expect]"
+	has_frame "$func" </tmp/case.frames || problems="$problems; $func not in the stack"
 	read -r line </tmp/case.mine
 	case $line in *"\"context\":\"$2\""*) ;; *) problems="$problems; not in $2 context" ;; esac
 	case $line in *"\"order\":$order,"*) ;; *) problems="$problems; not order $order" ;; esac
@@ -62,14 +81,14 @@ inject_case() { # CASE CONTEXT KEY [PREFIX]
 		   memcg_data cpu pid comm caller fingerprint stack; do
 		case $line in *"\"$key\":"*) ;; *) problems="$problems; no $key" ;; esac
 	done
-	fp=$(field_items /tmp/case.fields fingerprint)
+	fp=$case_fp
 	case $fp in
 	????????????????) case $fp in *[!0-9a-f]*) fp_ok=no ;; *) fp_ok=yes ;; esac ;;
 	*) fp_ok=no ;;
 	esac
 	[ "$fp_ok" = yes ] || problems="$problems; fingerprint '$fp' is not 16 hex digits"
 	if [ -z "$problems" ]; then
-		frames=$(report_frames /tmp/case.fields)
+		frames_to frames "$case_caller" </tmp/case.frames
 		if [ -z "${4:-}" ]; then
 			echo "$name $fp $frames $got" >>/tmp/fingerprints
 			[ "$HOOK/$2" != tracepoint/task ] ||

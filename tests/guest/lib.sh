@@ -41,13 +41,6 @@ field_to() {
 	eval "$1=\$_fv"
 }
 
-# lines_to VAR FILE: VAR=the number of lines of FILE, without a process
-lines_to() {
-	_nl=0
-	while IFS= read -r _l || [ -n "$_l" ]; do _nl=$((_nl + 1)); done <"$2"
-	eval "$1=\$_nl"
-}
-
 # count_frees=1 on every architecture: the tests read frees_audited. A
 # later count_frees= in PARAM wins.
 load_pagecheck() { # [PARAM...]
@@ -198,7 +191,26 @@ reports_copy() { # FILE
 # has_frame FUNC: a stack on stdin, one frame a line, has FUNC or one of
 # the compiler's clones of it (.isra.0, .constprop.0, .part.0, .cold)
 has_frame() {
-	grep -Eq "^$1(\.(isra|constprop|part|cold)(\.[0-9]+)?)*\+"
+	while IFS= read -r _hl; do
+		frame_is "$_hl" "$1" && return 0
+	done
+	return 1
+}
+
+# frame_is FRAME FUNC: FRAME ("name+off/size [mod]") is FUNC or a clone
+# of it; the shell alone (every injected case asks it)
+frame_is() {
+	_fn=${1%%+*}
+	[ "$_fn" != "$1" ] || return 1
+	while [ "$_fn" != "$2" ]; do
+		case $_fn in
+		*.isra|*.constprop|*.part|*.cold) _fn=${_fn%.*} ;;
+		*.isra.[0-9]*|*.constprop.[0-9]*|*.part.[0-9]*|*.cold.[0-9]*)
+			case ${_fn##*.} in *[!0-9]*) return 1 ;; esac
+			_fn=${_fn%.*} ;;
+		*) return 1 ;;
+		esac
+	done
 }
 
 # Show at most a few lines of a file as diagnostics.
@@ -210,9 +222,21 @@ diag_file() { # FILE [LINES]
 # on the same CPU (a softirq on its way out of an interrupt) is counted in
 # nmissed, not handled.
 kprobe_missed() {
-	awk '/^hook_target: .*\(kprobe, [0-9]+ missed\)$/ {
-		sub(/.*\(kprobe, /, ""); n += $1
-	} END { print n + 0 }' "$D/stats"
+	kprobe_missed_to _km
+	echo "$_km"
+}
+
+# kprobe_missed_to VAR: VAR=$(kprobe_missed), without a process
+kprobe_missed_to() {
+	_kn=0
+	while IFS= read -r _kl; do
+		case $_kl in
+		"hook_target: "*"(kprobe, "*" missed)")
+			_kl=${_kl##*(kprobe, }
+			_kn=$((_kn + ${_kl%% *})) ;;
+		esac
+	done <"$D/stats"
+	eval "$1=\$_kn"
 }
 
 # An injector case runs in two steps, so that one jq reads the reports of
@@ -228,7 +252,7 @@ inject_run() {
 	shift 3
 	mkdir -p /tmp/inj
 	_m0=0
-	[ "$HOOK" != kprobe ] || _m0=$(kprobe_missed)
+	[ "$HOOK" != kprobe ] || kprobe_missed_to _m0
 	echo 1 >"$P/clear"
 	if [ $# -gt 0 ]; then
 		"$@" sh -c 'echo "$1" >"$2"' sh "$_run" "$INJ/run"
@@ -240,7 +264,7 @@ inject_run() {
 		return 1
 	fi
 	_m1=0
-	[ "$HOOK" != kprobe ] || _m1=$(kprobe_missed)
+	[ "$HOOK" != kprobe ] || kprobe_missed_to _m1
 	echo "$_m0 $_m1" >"/tmp/inj/$_k.missed"
 	read -r _res <"$INJ/result"
 	echo "$_res" >"/tmp/inj/$_k.res"
@@ -280,20 +304,27 @@ inject_fields() {
 			| $p | split(" ")[] | select(. != "") as $q
 			| $o | items($q) | [$k, $pfn, $q, .] | join("\t") end' "$@" \
 		>/tmp/inj/fields 2>/tmp/inj/fields.err
-	# KEY.invalid for each case with a line that is not JSON
-	grep '	-	invalid	' /tmp/inj/fields | cut -f1 | while read -r _k; do
-		: >"/tmp/inj/$_k.invalid"
-	done
+	# each case's lines in KEY.fields ("PFN<tab>PATH<tab>ITEM"), for
+	# inject_report; KEY.invalid for a case with a line that is not JSON
+	rm -f /tmp/inj/*.fields
+	awk -F '\t' '{
+		f = "/tmp/inj/" $1 (($2 == "-" && $3 == "invalid") ? ".invalid" : ".fields")
+		if (f != last) { if (last != "") close(last); last = f }
+		print substr($0, length($1) + 2) >> f
+	}' /tmp/inj/fields
 }
 
 # inject_report NAME KEY: the case KEY as seen by HOOK. A case that did
 # not run, and a free the kprobe backend missed and counted, are a SKIP
 # or FAIL of NAME; then it returns 1. Else it returns 0 with: res, the
-# injector's result line; pfn; the store in the file case_json, the
-# reports of pfn in /tmp/case.mine and their number in case_n; their
-# fields of inject_fields in /tmp/case.fields, as report_fields writes
-# them; and case_problems, what already went wrong ("; " before each).
-# As few processes as it can: it runs for every case.
+# injector's result line; pfn; the store in the file case_json and its
+# number of reports in case_total, the reports of pfn in /tmp/case.mine
+# and their number in case_n; their fields of inject_fields in
+# /tmp/case.fields, as report_fields writes them, and from those the
+# reasons "|" separated in case_reasons, the fingerprint in case_fp, the
+# caller in case_caller and the stack in /tmp/case.frames; and
+# case_problems, what already went wrong ("; " before each). No process:
+# it runs for every case.
 inject_report() {
 	if [ -e "/tmp/inj/$2.verdict" ]; then
 		read -r _v <"/tmp/inj/$2.verdict"
@@ -316,9 +347,31 @@ inject_report() {
 	fi
 	[ ! -e "/tmp/inj/$2.invalid" ] || case_problems="$case_problems; reports.json is not valid JSON"
 	[ ! -s /tmp/inj/fields.err ] || case_problems="$case_problems; jq: $(head -c 200 /tmp/inj/fields.err)"
-	grep "\"pfn\":$pfn," "$case_json" >/tmp/case.mine
-	lines_to case_n /tmp/case.mine
-	sed -n "s/^$2	$pfn	//p" /tmp/inj/fields >/tmp/case.fields
+	# the shell alone from here: it runs for every case
+	case_n=0 case_total=0
+	: >/tmp/case.mine
+	while IFS= read -r _l || [ -n "$_l" ]; do
+		case_total=$((case_total + 1))
+		case $_l in
+		*"\"pfn\":$pfn,"*)
+			case_n=$((case_n + 1))
+			printf '%s\n' "$_l" >>/tmp/case.mine ;;
+		esac
+	done <"$case_json"
+	case_reasons= case_fp= case_caller=
+	: >/tmp/case.fields
+	: >/tmp/case.frames
+	[ ! -e "/tmp/inj/$2.fields" ] ||
+	while IFS='	' read -r _p _k _v; do
+		[ "$_p" = "$pfn" ] || continue
+		printf '%s\t%s\n' "$_k" "$_v" >>/tmp/case.fields
+		case $_k in
+		reasons) case_reasons=$case_reasons${case_reasons:+|}$_v ;;
+		fingerprint) case_fp=$case_fp$_v ;;
+		caller) [ -n "$case_caller" ] || case_caller=$_v ;;
+		stack) printf '%s\n' "$_v" >>/tmp/case.frames ;;
+		esac
+	done <"/tmp/inj/$2.fields"
 	read -r _m0 _m1 <"/tmp/inj/$2.missed"
 	if [ "$case_n" = 0 ] && [ "$HOOK" = kprobe ] && [ "$_m1" -gt "$_m0" ]; then
 		ktap_skip "$1" "the kprobe backend missed this free, and counted it: nmissed $_m0 -> $_m1"

@@ -185,18 +185,24 @@ run_contexts() {
 	fl=$!
 	done_n=0 contexts=
 	for ctx in task softirq hardirq locked; do
-		for c in $(grep -v only: "$INJ/cases" | cut -d' ' -f1); do
+		# no process an injection: the flood and readers run meanwhile
+		while read -r c rest; do
+			case " $rest " in *" only:"*) continue ;; esac
 			echo "$c $ctx" >"$INJ/run" 2>/dev/null || continue
-			res=$(cat "$INJ/result")
-			[ "$(field status "$res")" = done ] || continue
+			read -r res <"$INJ/result"
+			field_to st status "$res"
+			field_to be backends "$res"
+			field_to ex expect "$res"
+			field_to pf pfn "$res"
+			[ "$st" = done ] || continue
 			# a double free's second call never reaches the tracepoint
-			case ,$(field backends "$res"), in *,tracepoint,*) ;; *) continue ;; esac
+			case ,$be, in *,tracepoint,*) ;; *) continue ;; esac
 			# a state the kernel accepts is not a bad free
-			[ "$(field expect "$res")" != none ] || continue
+			[ "$ex" != none ] || continue
 			done_n=$((done_n + 1))
-			echo "$(field pfn "$res") $(field expect "$res")" >>/tmp/ctx.inj
+			echo "$pf $ex" >>/tmp/ctx.inj
 			case " $contexts " in *" $ctx "*) ;; *) contexts="$contexts $ctx" ;; esac
-		done
+		done <"$INJ/cases"
 	done
 	wait "$fl"
 	touch /tmp/readers.stop

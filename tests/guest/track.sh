@@ -135,20 +135,37 @@ check_no_wrong_answers() {
 		k=${res##*/} k=${k%.res}
 		# a case that did not run is no answer (kept as before)
 		[ ! -e "/tmp/inj/$k.verdict" ] || continue
-		res=$(cat "$res")
-		sed -n "s/^$k	$(field pfn "$res")	//p" /tmp/inj/fields >/tmp/track.fields
-		field_items /tmp/track.fields alloc.stack >/tmp/track.stack
-		want=$(field alloc_func "$res")
-		others=$(echo pgc_inject_alloc pgc_inject_alloc_b pgc_inject_alloc_c \
-			pgc_inject_alloc_d pgc_inject_hold_alloc | tr ' ' '\n' | grep -vx "$want")
-		if has_frame "$want" </tmp/track.stack &&
-		   ! for o in $others; do has_frame "$o" </tmp/track.stack && break; done; then
+		# the shell alone: inject_fields split the fields by case
+		read -r res <"$res"
+		field_to pf pfn "$res"
+		field_to want alloc_func "$res"
+		alloc= missing=
+		: >/tmp/track.stack
+		[ ! -e "/tmp/inj/$k.fields" ] ||
+		while IFS='	' read -r p key v; do
+			[ "$p" = "$pf" ] || continue
+			case $key in
+			alloc.stack) printf '%s\n' "$v" >>/tmp/track.stack ;;
+			alloc) alloc=$alloc$v ;;
+			alloc_missing) missing=$missing$v ;;
+			esac
+		done <"/tmp/inj/$k.fields"
+		other=
+		for o in pgc_inject_alloc pgc_inject_alloc_b pgc_inject_alloc_c \
+			 pgc_inject_alloc_d pgc_inject_hold_alloc; do
+			[ "$o" != "$want" ] || continue
+			! has_frame "$o" </tmp/track.stack || other=$o
+		done
+		if has_frame "$want" </tmp/track.stack && [ -z "$other" ]; then
 			right=$((right + 1))
-		elif [ "$(field_items /tmp/track.fields alloc)" = null ] &&
-		     field_items /tmp/track.fields alloc_missing | grep -q '^evicted'; then
-			evicted=$((evicted + 1))
+		elif [ "$alloc" = null ]; then
+			case $missing in
+			evicted*) evicted=$((evicted + 1)) ;;
+			*) wrong="$wrong [$k: want $want, alloc null, missing $missing]" ;;
+			esac
 		else
-			wrong="$wrong [$k $(field case "$res"): want $want, alloc $(paste -sd' ' /tmp/track.stack) missing $(field_items /tmp/track.fields alloc_missing)]"
+			field_to c case "$res"
+			wrong="$wrong [$k $c: want $want, alloc $(paste -sd' ' /tmp/track.stack) missing $missing]"
 		fi
 	done
 	grep -q '	-	invalid	' /tmp/inj/fields && wrong="$wrong [reports.json is not valid JSON]"

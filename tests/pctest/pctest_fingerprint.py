@@ -49,7 +49,7 @@ def gates(verdicts, skip_labels=()):
             out.append(Verdict(Status.FAIL, f"fingerprint {label}",
                                f"{case} is {fp}, but its reasons and frames ({reasons}; "
                                f"{frames}) hash to {want:016x}"))
-        bug = f"{case} [{reasons}]"
+        bug = f"{case} [{'|'.join(sorted(reasons.split('|')))}]"
         seen.setdefault(bug, {}).setdefault((frames, fp), []).append(label)
     if not seen:
         return [Verdict(Status.FAIL, "fingerprint", "no guest showed a fingerprint")]

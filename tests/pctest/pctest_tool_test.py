@@ -5,6 +5,7 @@ Run: /usr/bin/python3 -m pytest -q tests/pctest
 """
 import dataclasses
 import gzip
+import json
 import os
 import re
 import signal
@@ -408,9 +409,11 @@ def test_guest_field_to_reads_as_field(tmp_path):
             "backends=tracepoint,ftrace expect=PAGE_FLAGS_CHECK_AT_FREE flag(s) set|nonzero mapcount")
     keys = ["case", "status", "pfn", "backends", "expect", "func", "why", "nosuch", "se"]
     body = "l='%s'\nfor k in %s; do field_to v $k \"$l\"; echo \"$k=[$v]=[$(field $k \"$l\")]\"; done\n" \
-        "printf 'a\\nb\\nc' >three; lines_to n three; echo \"lines=$n\"\n" % (line, " ".join(keys))
+        "D=.; printf 'hook_target: a (kprobe, 3 missed)\\nhook_target: b (ftrace)\\n" \
+        "hook_target: c (kprobe, 40 missed)\\n' >stats; kprobe_missed_to n; " \
+        "echo \"missed=$n\"\n" % (line, " ".join(keys))
     out = _guest_lib(body, tmp_path).splitlines()
-    assert out[-1] == "lines=3"
+    assert out[-1] == "missed=43"
     for l in out[:-1]:
         k, a, b = re.match(r"(\w+)=\[(.*)\]=\[(.*)\]$", l).groups()
         assert a == b, l
@@ -430,6 +433,60 @@ def test_guest_has_frame_takes_compiler_clones():
     out = subprocess.run([sh, "sh", "-c", script, "sh", *frames], capture_output=True,
                          text=True).stdout.split()
     assert out == ["yes", "yes", "yes", "yes", "no", "no", "no"]
+
+
+def test_guest_inject_case_judges_without_processes(tmp_path):
+    """inject_fields, then inject_case: one report with the expected
+    reasons (in any order) and frames passes; a wrong reason, a missing
+    frame, a line that is not JSON and a report for a page the kernel
+    accepts each fail."""
+    import shutil
+    sh, jq = shutil.which("busybox"), shutil.which("jq")
+    if sh is None or jq is None:
+        pytest.skip("no busybox or jq")
+    inj = tmp_path / "inj"
+    report = json.loads(REPORT)
+    report.update({k: 1 for k in ("first_ns", "last_ns", "flags", "mapping", "mapcount",
+                                  "refcount", "memcg_data", "cpu")})
+    report.update(pfn=7, order=0, context="task", caller="pgc_inject_bad_free [m]",
+                  fingerprint="90a30d6c155050e4",
+                  stack=["pgc_inject_bad_free+0x1/0x2 [m]", "pgc_run_line.isra.0+0x1/0x2",
+                         "pgc_run_write+0x3/0x4", "vfs_write+0x1/0x2"])
+    good = json.dumps(report, separators=(",", ":"))
+    res = "status=done pfn=7 order=0 func=pgc_inject_bad_free backends=tracepoint expect="
+    cases = {"ok": (good, res + "nonzero mapcount|non-NULL mapping"),
+             "reason": (good, res + "non-NULL mapping"),
+             "frame": (good.replace("pgc_inject_bad_free+", "other+"),
+                       res + "non-NULL mapping|nonzero mapcount"),
+             "invalid": (good + "\n{", res + "non-NULL mapping|nonzero mapcount"),
+             "accepted": (good, res + "none")}
+    script = ". {g}/ktap.sh\n. {g}/lib.sh\n. {g}/hooks.sh\nHOOK=tracepoint\n" \
+        ": >fingerprints\ninject_fields \"$CASE_FIELDS\"\n" \
+        "for k in {keys}; do inject_case c task $k; done\n".format(
+            g=pctest_build.GUEST, keys=" ".join(cases))
+    script = script.replace("/tmp/inj", str(inj)).replace("/tmp/", f"{tmp_path}/")
+    inj.mkdir()
+    for key, (store, line) in cases.items():
+        (inj / f"{key}.json").write_text(store + "\n")
+        (inj / f"{key}.res").write_text(line + "\n")
+        (inj / f"{key}.missed").write_text("0 0\n")
+    lib = {n: (pctest_build.GUEST / n).read_text().replace("/tmp/", f"{tmp_path}/")
+           for n in ("lib.sh", "hooks.sh")}
+    for n, text in lib.items():
+        (tmp_path / n).write_text(text)
+    script = script.replace(f"{pctest_build.GUEST}/lib.sh", f"{tmp_path}/lib.sh") \
+        .replace(f"{pctest_build.GUEST}/hooks.sh", f"{tmp_path}/hooks.sh")
+    out = subprocess.run([sh, "sh", "-c", script], capture_output=True, text=True,
+                         cwd=tmp_path).stdout
+    results = [l for l in out.splitlines() if re.match(r"(not )?ok ", l)]
+    assert [l.split(" ok")[0] if l.startswith("not") else "ok" for l in results] == \
+        ["ok", "not", "not", "not", "not"], out
+    assert "reasons [non-NULL mapping|nonzero mapcount] != [non-NULL mapping]" in out
+    assert "pgc_inject_bad_free not in the stack" in out
+    assert "reports.json is not valid JSON" in out
+    assert "1 reports for a page the kernel accepts" in out
+    assert (tmp_path / "fingerprints").read_text().split(" ")[2] == \
+        "pgc_inject_bad_free,pgc_run_line,pgc_run_write"
 
 
 def test_splats():
