@@ -237,8 +237,8 @@ check_no_false_positives() {
 	slow0=$(slow_counters)
 	rounds=0
 	while [ $(($(stat_value frees_audited) - start)) -lt "$FP_FREES" ] &&
-	      [ $rounds -lt 60 ]; do
-		in_memcg pc-workload -t 10 -d /tmp >/tmp/wl.out 2>&1
+	      [ $rounds -lt 120 ]; do
+		in_memcg pc-workload -t 5 -d /tmp >/tmp/wl.out 2>&1
 		rounds=$((rounds + 1))
 	done
 	frees=$(($(stat_value frees_audited) - start))

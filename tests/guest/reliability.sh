@@ -385,8 +385,8 @@ run_track_workload() {
 	start=$(stat_value frees_audited)
 	rounds=0
 	while [ $(($(stat_value frees_audited) - start)) -lt $((FP_FREES / 4)) ] &&
-	      [ $rounds -lt 20 ]; do
-		in_memcg pc-workload -t 10 -d /tmp >/tmp/wl.out 2>&1
+	      [ $rounds -lt 40 ]; do
+		in_memcg pc-workload -t 5 -d /tmp >/tmp/wl.out 2>&1
 		rounds=$((rounds + 1))
 	done
 	frees=$(($(stat_value frees_audited) - start))
