@@ -226,14 +226,19 @@ kprobe_missed() {
 	echo "$_km"
 }
 
-# kprobe_missed_to VAR: VAR=$(kprobe_missed), without a process
+# kprobe_missed_to VAR: VAR=$(kprobe_missed), without a process. It stops
+# after the hook_target lines, near the top: the shell reads a byte a
+# system call, and the whole of stats costs 0.2 s on s390x under TCG.
 kprobe_missed_to() {
-	_kn=0
+	_kn=0 _kt=
 	while IFS= read -r _kl; do
 		case $_kl in
 		"hook_target: "*"(kprobe, "*" missed)")
+			_kt=1
 			_kl=${_kl##*(kprobe, }
 			_kn=$((_kn + ${_kl%% *})) ;;
+		"hook_target: "*) _kt=1 ;;
+		*) [ -z "$_kt" ] || break ;;
 		esac
 	done <"$D/stats"
 	eval "$1=\$_kn"
