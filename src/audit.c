@@ -155,9 +155,8 @@ static void pgc_record(struct pgc_report *rec, char *text)
 		return;
 	case PGC_DROPPED_FULL:
 		if (first_full && READ_ONCE(pgc_settings.printk))
-			pr_warn("report store full (max_reports=%u): new reports are counted in stats dropped_store_full, not kept; %ld report lines suppressed\n",
-				pgc_settings.max_reports,
-				atomic_long_xchg(&pgc_printk_suppressed, 0));
+			pgc_format_store_full(pgc_settings.max_reports,
+					      atomic_long_xchg(&pgc_printk_suppressed, 0));
 		return;
 	case PGC_STORED_NEW:
 		if (!READ_ONCE(pgc_settings.printk))

@@ -6,11 +6,13 @@
  * Timestamps are local_clock(), the clock of dmesg, printed its way.
  */
 #include <linux/kernel.h>
+#include <linux/irq_work.h>
 #include <linux/kallsyms.h>
 #include <linux/kdev_t.h>
 #include <linux/math64.h>
 #include <linux/printk.h>
 #include <linux/seq_file.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include "pagecheck/format.h"
 #include "pagecheck/owner.h"
@@ -193,6 +195,79 @@ static unsigned int pgc_sub_broken_fields(const struct pgc_page_snap *s,
 static bool pgc_pGp_has_value;
 
 /* What the running kernel's printk makes of "%pGp": asked once, at load. */
+/*
+ * dmesg lines wait in a small ring and an irq_work prints them: a printk()
+ * on the free path could wait on console locks while the caller holds
+ * zone->lock, a lock cycle. The ring is only trylocked (NMI, contention);
+ * a line that cannot go in is counted and the next line says so.
+ */
+#define PGC_DEFERRED_LINES	8
+#define PGC_DEFERRED_LEN	384
+
+struct pgc_deferred_line {
+	bool title;		/* a report's title: no pr_fmt, KERN_ERR */
+	char text[PGC_DEFERRED_LEN];
+};
+
+static struct {
+	raw_spinlock_t lock;
+	unsigned int head, nr;
+	struct pgc_deferred_line line[PGC_DEFERRED_LINES];
+} pgc_deferred = { .lock = __RAW_SPIN_LOCK_UNLOCKED(pgc_deferred.lock) };
+
+static atomic_long_t pgc_deferred_lost = ATOMIC_LONG_INIT(0);
+static struct irq_work pgc_deferred_work;
+
+static void pgc_deferred_print(struct irq_work *work)
+{
+	struct pgc_deferred_line line;
+	unsigned long flags;
+
+	for (;;) {
+		raw_spin_lock_irqsave(&pgc_deferred.lock, flags);
+		if (!pgc_deferred.nr) {
+			raw_spin_unlock_irqrestore(&pgc_deferred.lock, flags);
+			return;
+		}
+		line = pgc_deferred.line[pgc_deferred.head];
+		pgc_deferred.head = (pgc_deferred.head + 1) % PGC_DEFERRED_LINES;
+		pgc_deferred.nr--;
+		raw_spin_unlock_irqrestore(&pgc_deferred.lock, flags);
+		if (line.title)
+			printk(KERN_ERR "%s\n", line.text);
+		else
+			pr_warn("%s\n", line.text);
+	}
+}
+
+/* Queue one line from any context; false if it was lost (and counted). */
+static bool pgc_deferred_add(bool title, const char *text)
+{
+	struct pgc_deferred_line *line;
+	unsigned long flags;
+
+	local_irq_save(flags);
+	if (!raw_spin_trylock(&pgc_deferred.lock)) {
+		local_irq_restore(flags);
+		goto lost;
+	}
+	if (pgc_deferred.nr == PGC_DEFERRED_LINES) {
+		raw_spin_unlock_irqrestore(&pgc_deferred.lock, flags);
+		goto lost;
+	}
+	line = &pgc_deferred.line[(pgc_deferred.head + pgc_deferred.nr) %
+				  PGC_DEFERRED_LINES];
+	line->title = title;
+	strscpy(line->text, text, sizeof(line->text));
+	pgc_deferred.nr++;
+	raw_spin_unlock_irqrestore(&pgc_deferred.lock, flags);
+	irq_work_queue(&pgc_deferred_work);
+	return true;
+lost:
+	atomic_long_inc(&pgc_deferred_lost);
+	return false;
+}
+
 void pgc_format_init(void)
 {
 	unsigned long zero = 0;
@@ -200,6 +275,14 @@ void pgc_format_init(void)
 
 	snprintf(probe, sizeof(probe), "%pGp", &zero);
 	pgc_pGp_has_value = probe[0] == '0' && probe[1] == 'x';
+	init_irq_work(&pgc_deferred_work, pgc_deferred_print);
+}
+
+/* After the hooks are gone: the lines still waiting are printed. */
+void pgc_format_exit(void)
+{
+	irq_work_sync(&pgc_deferred_work);
+	pgc_deferred_print(&pgc_deferred_work);
 }
 
 static void pgc_print_flags(struct seq_file *m, unsigned long flags)
@@ -710,14 +793,31 @@ void pgc_format_reasons(u32 reasons, char *buf, size_t size)
 void pgc_format_printk(const struct pgc_report *r, unsigned long suppressed)
 {
 	char reasons[160], note[48] = "", name[KSYM_SYMBOL_LEN];
+	char line[PGC_DEFERRED_LEN];
 
+	suppressed += atomic_long_xchg(&pgc_deferred_lost, 0);
 	pgc_format_reasons(r->reasons, reasons, sizeof(reasons));
 	if (suppressed)
 		snprintf(note, sizeof(note), " [%lu lines suppressed]", suppressed);
 	/* The sanitizer-style title names the module itself: no pr_fmt. */
 	pgc_caller_name(r, name);
-	printk(KERN_ERR "BUG: pagecheck: %s in %s (pfn %#lx order %u comm %.*s pid %d %s, report #%llu, fingerprint %016llx)%s\n",
-	       reasons, name, r->pfn, r->order,
-	       (int)sizeof(r->comm), r->comm, r->pid,
-	       pgc_context_name(r->context), r->id, r->fingerprint, note);
+	/* a name too long for the line is cut, as printk() would */
+	scnprintf(line, sizeof(line), "BUG: pagecheck: %s in %s (pfn %#lx order %u comm %.*s pid %d %s, report #%llu, fingerprint %016llx)%s",
+		  reasons, name, r->pfn, r->order,
+		  (int)sizeof(r->comm), r->comm, r->pid,
+		  pgc_context_name(r->context), r->id, r->fingerprint, note);
+	/* the lines it said were suppressed are lost with it: count them */
+	if (!pgc_deferred_add(true, line))
+		atomic_long_add(suppressed, &pgc_deferred_lost);
+}
+
+void pgc_format_store_full(unsigned int max_reports, unsigned long suppressed)
+{
+	char line[PGC_DEFERRED_LEN];
+
+	suppressed += atomic_long_xchg(&pgc_deferred_lost, 0);
+	scnprintf(line, sizeof(line), "report store full (max_reports=%u): new reports are counted in stats dropped_store_full, not kept; %lu report lines suppressed",
+		  max_reports, suppressed);
+	if (!pgc_deferred_add(false, line))
+		atomic_long_add(suppressed, &pgc_deferred_lost);
 }

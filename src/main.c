@@ -388,6 +388,7 @@ err_hook:
 	pgc_stop_hook();
 	pgc_track_stop();
 err_audit:
+	pgc_format_exit();
 	pgc_audit_exit();
 err_panic:
 	pgc_panic_exit();
@@ -402,6 +403,7 @@ static void __exit pgc_exit(void)
 	pgc_verdict_detach();
 	pgc_stop_hook();
 	pgc_track_stop();
+	pgc_format_exit();
 	pgc_audit_exit();
 	pgc_panic_exit();
 	pgc_store_exit();
