@@ -14,9 +14,10 @@
 # Sizes: fp= frees under the workload per backend (1200000), cycles=
 # load/unload cycles per backend (20), flood= (1000000), unload= cycles
 # under fire (100), fuzz= parameter writes (10000), churn= seconds of
-# stress-ng for track=1's endurance run (120) and endurance= its event
+# stress-ng for track=1's endurance run (120), endurance= its event
 # table (512; two minutes of churn under TCG write 100 times that on
-# amd64), switches= times track= goes off and on under load (20);
+# amd64) and turnover= how many times over the churn must fill it (100),
+# switches= times track= goes off and on under load (20);
 # track=0, reliability=0 and lockdown=0 leave those steps out.
 
 . /pc/ktap.sh
@@ -37,6 +38,7 @@ LOCKDOWN=1
 TRACK=1
 CHURN=120
 ENDURANCE=512
+TURNOVER=100
 SWITCHES=20
 mode=$1
 shift
@@ -53,6 +55,7 @@ for arg in "$@"; do
 	track=*) TRACK=${arg#track=} ;;
 	churn=*) CHURN=${arg#churn=} ;;
 	endurance=*) ENDURANCE=${arg#endurance=} ;;
+	turnover=*) TURNOVER=${arg#turnover=} ;;
 	switches=*) SWITCHES=${arg#switches=} ;;
 	*) echo "suite.sh: unknown argument $arg" >&2; exit 2 ;;
 	esac

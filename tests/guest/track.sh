@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=sh
 # track=1 that never runs out, sourced by suite.sh: provenance after a churn
-# of thousands of tasks through a table it overflows 100 times, tiny tables
-# that recycle all the time, and track= switched at run time. CHURN is the
-# endurance run's seconds of stress-ng, ENDURANCE its event table.
+# of thousands of tasks through a table it overflows TURNOVER times, tiny
+# tables that recycle all the time, and track= switched at run time. CHURN
+# is the endurance run's seconds of stress-ng, ENDURANCE its event table.
 
 # churn SECONDS: stress-ng's fork, vm, mmap, brk and pipe stressors as
 # root, and its exec stressor as nobody (it refuses root; fork as nobody
@@ -22,12 +22,12 @@ churn() { # SECONDS
 }
 
 # Churn in rounds of 30 s (SECONDS if shorter) for at least SECONDS and
-# until the event table took 100 times its capacity in new events (at most
+# until the event table took TURNOVER times its capacity in new events (at most
 # four times SECONDS: a machine busy elsewhere slows the guest).
 churn_through() { # SECONDS
 	: >/tmp/churn.out
 	t0=$(uptime_s)
-	want=$((100 * $(table_capacity track_events)))
+	want=$((TURNOVER * $(table_capacity track_events)))
 	round=$(($1 < 30 ? $1 : 30))
 	while :; do
 		churn "$round"
@@ -71,9 +71,9 @@ check_endurance() {
 	created=$(stat_value track_events_created)
 	ktap_figure "track=1 after $CHURNED s of stress-ng ($(churn_tasks) tasks forked or exec'd)" \
 		"$(grep -E '^track_(events|stacks|bytes|refs)' "$D/stats" | tr '\n' ' ')"
-	[ "$CHURNED" -ge "$CHURN" ] && [ "$created" -ge $((100 * cap)) ] &&
+	[ "$CHURNED" -ge "$CHURN" ] && [ "$created" -ge $((TURNOVER * cap)) ] &&
 		[ "$(stat_value violations)" = 0 ]
-	ktap_status $? "endurance: $CHURN s or more of churn made 100 times the event table in new (stack, task) pairs, with no report" \
+	ktap_status $? "endurance: $CHURN s or more of churn made $TURNOVER times the event table in new (stack, task) pairs, with no report" \
 		"$created events created for a table of $cap in $CHURNED s, $(churn_tasks) tasks, violations $(stat_value violations); $(tail -n 3 /tmp/churn.out | tr '\n' ' ')"
 	res=$(inject held_mapping task)
 	alloc_names "$res" pgc_inject_hold_alloc

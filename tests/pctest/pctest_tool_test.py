@@ -1167,14 +1167,14 @@ def test_boot_plan_is_data():
     # the other labels: the same checks, smaller loads
     assert [(b.mode, b.args, b.smp) for b in pctest_matrix.plan("5.10")] == \
         [("check", "hooks=tracepoint,ftrace,kprobe fp=200000 cycles=3 flood=100000 "
-          "fuzz=1000 unload=3 churn=30 endurance=256", 4)]
+          "fuzz=1000 unload=3 churn=30 endurance=256 turnover=25", 4)]
     assert [(b.name, b.smp, b.maxcpus) for b in pctest_matrix.plan("6.1")] == \
         [("check", 4, 0), ("many-cpus", 2, 255), ("panic", 2, 0), ("kdump", 2, 0),
          ("demo", 2, 0)]
     assert "crash_kexec_post_notifiers" in pctest_matrix.find_boot("6.1", "kdump").cmdline
     assert [(b.name, b.args) for b in pctest_matrix.plan("7-rc", canary=True)] == \
         [("check", "hooks=tracepoint,ftrace,kprobe fp=200000 cycles=3 flood=100000 "
-          "fuzz=1000 unload=3 churn=30 endurance=256 track=0 reliability=0 lockdown=0")]
+          "fuzz=1000 unload=3 churn=30 endurance=256 turnover=25 track=0 reliability=0 lockdown=0")]
     assert pctest_matrix.find_boot("debug", "check").timeout == 7200
     # foreign labels: the same checks, smaller loads
     for label in ("6.1-arm64", "6.12-arm64", "6.1-s390x", "6.12-s390x"):
@@ -1183,7 +1183,7 @@ def test_boot_plan_is_data():
         assert "reliability=0" not in foreign.args and "lockdown=0" not in foreign.args
         small = pctest_matrix.plan("5.10")[0].args
         assert foreign.smp == 2 and foreign.args == (
-            f"{small} unload=2 switches=2" if "s390x" in label else small)
+            f"{small} unload=2 switches=1" if "s390x" in label else small)
     assert pctest_matrix.find_boot("debug", "signed-lockdown").cmdline == "lockdown=integrity"
     with pytest.raises(Error, match="no boot"):
         pctest_matrix.find_boot("6.12", "reliability")
