@@ -460,22 +460,18 @@ def test_guest_inject_case_judges_without_processes(tmp_path):
                        res + "non-NULL mapping|nonzero mapcount"),
              "invalid": (good + "\n{", res + "non-NULL mapping|nonzero mapcount"),
              "accepted": (good, res + "none")}
-    script = ". {g}/ktap.sh\n. {g}/lib.sh\n. {g}/hooks.sh\nHOOK=tracepoint\n" \
-        ": >fingerprints\ninject_fields \"$CASE_FIELDS\"\n" \
-        "for k in {keys}; do inject_case c task $k; done\n".format(
-            g=pctest_build.GUEST, keys=" ".join(cases))
-    script = script.replace("/tmp/inj", str(inj)).replace("/tmp/", f"{tmp_path}/")
     inj.mkdir()
     for key, (store, line) in cases.items():
         (inj / f"{key}.json").write_text(store + "\n")
         (inj / f"{key}.res").write_text(line + "\n")
         (inj / f"{key}.missed").write_text("0 0\n")
-    lib = {n: (pctest_build.GUEST / n).read_text().replace("/tmp/", f"{tmp_path}/")
-           for n in ("lib.sh", "hooks.sh")}
-    for n, text in lib.items():
+    # the scripts' /tmp/ files in tmp_path (wherever the tree is)
+    for n in ("ktap.sh", "lib.sh", "hooks.sh"):
+        text = (pctest_build.GUEST / n).read_text().replace("/tmp/", f"{tmp_path}/")
         (tmp_path / n).write_text(text)
-    script = script.replace(f"{pctest_build.GUEST}/lib.sh", f"{tmp_path}/lib.sh") \
-        .replace(f"{pctest_build.GUEST}/hooks.sh", f"{tmp_path}/hooks.sh")
+    script = ". ./ktap.sh\n. ./lib.sh\n. ./hooks.sh\nHOOK=tracepoint\n" \
+        ": >fingerprints\ninject_fields \"$CASE_FIELDS\"\n" \
+        "for k in %s; do inject_case c task $k; done\n" % " ".join(cases)
     out = subprocess.run([sh, "sh", "-c", script], capture_output=True, text=True,
                          cwd=tmp_path).stdout
     results = [l for l in out.splitlines() if re.match(r"(not )?ok ", l)]
