@@ -15,6 +15,7 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include "pagecheck/format.h"
+#include "pagecheck/nmi_lock.h"
 #include "pagecheck/owner.h"
 #include "pagecheck/rules.h"
 #include "pagecheck/settings.h"
@@ -198,8 +199,8 @@ static bool pgc_pGp_has_value;
 /*
  * dmesg lines wait in a small ring and an irq_work prints them: a printk()
  * on the free path could wait on console locks while the caller holds
- * zone->lock, a lock cycle. The ring is only trylocked (NMI, contention);
- * a line that cannot go in is counted and the next line says so.
+ * zone->lock, a lock cycle. In NMI the ring is only trylocked; a line that
+ * cannot go in is counted and the next line says so.
  */
 #define PGC_DEFERRED_LINES	8
 #define PGC_DEFERRED_LEN	384
@@ -222,17 +223,20 @@ static void pgc_deferred_print(struct irq_work *work)
 {
 	struct pgc_deferred_line line;
 	unsigned long flags;
+	bool taken;
 
 	for (;;) {
+		taken = false;
 		raw_spin_lock_irqsave(&pgc_deferred.lock, flags);
-		if (!pgc_deferred.nr) {
-			raw_spin_unlock_irqrestore(&pgc_deferred.lock, flags);
-			return;
+		if (pgc_deferred.nr) {
+			line = pgc_deferred.line[pgc_deferred.head];
+			pgc_deferred.head = (pgc_deferred.head + 1) % PGC_DEFERRED_LINES;
+			pgc_deferred.nr--;
+			taken = true;
 		}
-		line = pgc_deferred.line[pgc_deferred.head];
-		pgc_deferred.head = (pgc_deferred.head + 1) % PGC_DEFERRED_LINES;
-		pgc_deferred.nr--;
 		raw_spin_unlock_irqrestore(&pgc_deferred.lock, flags);
+		if (!taken)
+			return;
 		if (line.title)
 			printk(KERN_ERR "%s\n", line.text);
 		else
@@ -240,32 +244,38 @@ static void pgc_deferred_print(struct irq_work *work)
 	}
 }
 
-/* Queue one line from any context; false if it was lost (and counted). */
-static bool pgc_deferred_add(bool title, const char *text)
+/* With the ring's lock held: false if the ring is full. */
+static bool pgc_deferred_push(bool title, const char *text)
 {
 	struct pgc_deferred_line *line;
-	unsigned long flags;
 
-	local_irq_save(flags);
-	if (!raw_spin_trylock(&pgc_deferred.lock)) {
-		local_irq_restore(flags);
-		goto lost;
-	}
-	if (pgc_deferred.nr == PGC_DEFERRED_LINES) {
-		raw_spin_unlock_irqrestore(&pgc_deferred.lock, flags);
-		goto lost;
-	}
+	if (pgc_deferred.nr == PGC_DEFERRED_LINES)
+		return false;
 	line = &pgc_deferred.line[(pgc_deferred.head + pgc_deferred.nr) %
 				  PGC_DEFERRED_LINES];
 	line->title = title;
 	strscpy(line->text, text, sizeof(line->text));
 	pgc_deferred.nr++;
-	raw_spin_unlock_irqrestore(&pgc_deferred.lock, flags);
-	irq_work_queue(&pgc_deferred_work);
 	return true;
-lost:
-	atomic_long_inc(&pgc_deferred_lost);
-	return false;
+}
+
+/* Queue one line from any context; false if it was lost (and counted). */
+static bool pgc_deferred_add(bool title, const char *text)
+{
+	unsigned long flags;
+	bool added;
+
+	if (!pgc_nmi_lock(&pgc_deferred.lock, &flags)) {
+		atomic_long_inc(&pgc_deferred_lost);
+		return false;
+	}
+	added = pgc_deferred_push(title, text);
+	raw_spin_unlock_irqrestore(&pgc_deferred.lock, flags);
+	if (added)
+		irq_work_queue(&pgc_deferred_work);
+	else
+		atomic_long_inc(&pgc_deferred_lost);
+	return added;
 }
 
 void pgc_format_init(void)

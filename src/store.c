@@ -17,6 +17,7 @@
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 #include "pagecheck/compat.h"
+#include "pagecheck/nmi_lock.h"
 #include "pagecheck/store.h"
 
 struct pgc_store {
@@ -43,27 +44,7 @@ static struct pgc_store pgc_store = {
 /* Outside the lock: the lock is what is busy. */
 static atomic64_t pgc_dropped_busy = ATOMIC64_INIT(0);
 
-/*
- * The lock with interrupts off, from any context: in NMI only if it is
- * free, since it may be held under us. False: not taken, interrupts as
- * they were. Not raw_spin_trylock_irqsave(): sparse loses its context on
- * arm64. For sparse the caller's __cond_lock() takes the lock.
- */
-static bool pgc_store_lock_irqsave(unsigned long *flags)
-{
-	local_irq_save(*flags);
-	if (!in_nmi()) {
-		raw_spin_lock(&pgc_store.lock);
-	} else if (!raw_spin_trylock(&pgc_store.lock)) {
-		local_irq_restore(*flags);
-		return false;
-	}
-	__release(&pgc_store.lock);
-	return true;
-}
-
-#define pgc_store_lock(flags) \
-	__cond_lock(&pgc_store.lock, pgc_store_lock_irqsave(flags))
+#define pgc_store_lock(flags) pgc_nmi_lock(&pgc_store.lock, flags)
 
 /* The room a copy of a report needs: track=1's part included. */
 size_t pgc_store_report_size(void)
