@@ -181,8 +181,8 @@ run_contexts() {
 	r1=$!
 	reader_loop 2 >/tmp/reader.2.out &
 	r2=$!
-	# the flood= size, at most 200,000: the injections need no more
-	echo "flood $((FLOOD < 200000 ? FLOOD : 200000)) 8" >"$B/run" &
+	# 200,000 whatever flood= says: the readers need the time to read
+	echo "flood 200000 8" >"$B/run" &
 	fl=$!
 	done_n=0 contexts=
 	for ctx in task softirq hardirq locked; do
