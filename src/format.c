@@ -195,7 +195,6 @@ static unsigned int pgc_sub_broken_fields(const struct pgc_page_snap *s,
 /* Whether "%pGp" prints the value itself (5.14 on), or only the names. */
 static bool pgc_pGp_has_value;
 
-/* What the running kernel's printk makes of "%pGp": asked once, at load. */
 /*
  * dmesg lines wait in a small ring and an irq_work prints them: a printk()
  * on the free path could wait on console locks while the caller holds
@@ -259,25 +258,28 @@ static bool pgc_deferred_push(bool title, const char *text)
 	return true;
 }
 
-/* Queue one line from any context; false if it was lost (and counted). */
-static bool pgc_deferred_add(bool title, const char *text)
+/*
+ * Queue one line from any context. A line that cannot go in is counted
+ * as lost, with the @suppressed ones it would have reported.
+ */
+static void pgc_deferred_add(bool title, const char *text, unsigned long suppressed)
 {
 	unsigned long flags;
 	bool added;
 
 	if (!pgc_nmi_lock(&pgc_deferred.lock, &flags)) {
-		atomic_long_inc(&pgc_deferred_lost);
-		return false;
+		atomic_long_add(suppressed + 1, &pgc_deferred_lost);
+		return;
 	}
 	added = pgc_deferred_push(title, text);
 	raw_spin_unlock_irqrestore(&pgc_deferred.lock, flags);
 	if (added)
 		irq_work_queue(&pgc_deferred_work);
 	else
-		atomic_long_inc(&pgc_deferred_lost);
-	return added;
+		atomic_long_add(suppressed + 1, &pgc_deferred_lost);
 }
 
+/* What the running kernel's printk makes of "%pGp": asked once, at load. */
 void pgc_format_init(void)
 {
 	unsigned long zero = 0;
@@ -816,9 +818,7 @@ void pgc_format_printk(const struct pgc_report *r, unsigned long suppressed)
 		  reasons, name, r->pfn, r->order,
 		  (int)sizeof(r->comm), r->comm, r->pid,
 		  pgc_context_name(r->context), r->id, r->fingerprint, note);
-	/* the lines it said were suppressed are lost with it: count them */
-	if (!pgc_deferred_add(true, line))
-		atomic_long_add(suppressed, &pgc_deferred_lost);
+	pgc_deferred_add(true, line, suppressed);
 }
 
 void pgc_format_store_full(unsigned int max_reports, unsigned long suppressed)
@@ -828,6 +828,5 @@ void pgc_format_store_full(unsigned int max_reports, unsigned long suppressed)
 	suppressed += atomic_long_xchg(&pgc_deferred_lost, 0);
 	scnprintf(line, sizeof(line), "report store full (max_reports=%u): new reports are counted in stats dropped_store_full, not kept; %lu report lines suppressed",
 		  max_reports, suppressed);
-	if (!pgc_deferred_add(false, line))
-		atomic_long_add(suppressed, &pgc_deferred_lost);
+	pgc_deferred_add(false, line, suppressed);
 }

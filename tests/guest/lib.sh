@@ -221,14 +221,9 @@ diag_file() { # FILE [LINES]
 # Hits the kprobe backend missed: a kprobe hit while a kprobe handler runs
 # on the same CPU (a softirq on its way out of an interrupt) is counted in
 # nmissed, not handled.
-kprobe_missed() {
-	kprobe_missed_to _km
-	echo "$_km"
-}
-
-# kprobe_missed_to VAR: VAR=$(kprobe_missed), without a process. It stops
-# after the hook_target lines, near the top: the shell reads a byte a
-# system call, and the whole of stats costs 0.2 s on s390x under TCG.
+# kprobe_missed_to VAR: VAR=their sum, without a process. It stops after
+# the hook_target lines, near the top: the shell reads a byte a system
+# call, and the whole of stats costs 0.2 s on s390x under TCG.
 kprobe_missed_to() {
 	_kn=0 _kt=
 	while IFS= read -r _kl; do
