@@ -10,7 +10,10 @@ ended with no plan line, and no KTAP document anywhere. Expected counts
 come from the plans in the text only. A plan may come first or, as TAP
 allows and the guest suite writes it, after the results.
 
-Lines that are not KTAP are ignored wherever they are, as are CR
+A failed test takes as its detail the diagnostic lines "# NAME: TEXT"
+printed for it before its result line, as KUnit and the guest suite
+write them. Other lines that are not KTAP are ignored wherever they are,
+as are CR
 characters and a kernel log timestamp prefix "[  12.345678] ". Subtests
 are indented by the same number of spaces per level: two in the KTAP
 specification, four in KUnit's output; the first indented version line
@@ -28,6 +31,8 @@ _VERSION = re.compile(r"^(?:KTAP|TAP) version \d+\s*$")
 _PLAN = re.compile(r"^1\.\.(\d+)\s*(?:#.*)?$")
 _RESULT = re.compile(r"^(ok|not ok) (\d+)\b(?: -)?(.*)$")
 _SUBTEST = re.compile(r"^# Subtest: (.*?)\s*$")
+_DIAG = re.compile(r"^# (.+)$")
+_DETAIL_MAX = 300
 _DIRECTIVE = re.compile(r"^(.*?)\s*#\s*(SKIP|TODO)\b\s*(.*)$", re.IGNORECASE)
 
 
@@ -66,6 +71,7 @@ class _Parser:
         self.out = []
         self.documents = 0
         self.unit = None        # spaces per nesting level, once seen
+        self.diags = {}         # depth: diagnostic lines since its last result
 
     def _depth(self, indent, text):
         """Nesting depth of a line, or None if it cannot be KTAP."""
@@ -106,6 +112,11 @@ class _Parser:
         m = _RESULT.match(text)
         if m:
             self._result(depth, m.group(1) == "ok", m.group(3))
+            self.diags.pop(depth, None)
+            return
+        m = _DIAG.match(text)
+        if m:
+            self.diags.setdefault(depth, []).append(m.group(1))
 
     def _node_at(self, depth):
         for node in reversed(self.stack):
@@ -157,6 +168,8 @@ class _Parser:
             status, detail = SKIP, ("TODO " + reason).strip()
         else:
             status, detail = (PASS if ok else FAIL), ""
+            if not ok and child is None:
+                detail = self._why(depth, name)
         if child is not None:
             self._finish(child, "")
             for r in child.results:
@@ -170,6 +183,13 @@ class _Parser:
             self._emit(parent, [Result(status, path, detail)], status == FAIL)
         if parent.depth == 0 and parent.plan is not None and parent.seen == parent.plan:
             self._close_document()
+
+    def _why(self, depth, name):
+        """What the "# NAME: TEXT" lines before a failed NAME say."""
+        head = f"{name}: "
+        why = "; ".join(d[len(head):] for d in self.diags.get(depth, ())
+                        if d.startswith(head))
+        return why if len(why) <= _DETAIL_MAX else why[:_DETAIL_MAX - 3] + "..."
 
     def _emit(self, node, results, failed):
         node.results.extend(results)

@@ -100,6 +100,24 @@ def test_ktap_flat_document_with_trailing_plan():
                           "SKIP 6.12/check: c (TODO not written yet)"]
 
 
+def test_ktap_failure_carries_its_diagnostic():
+    doc = """\
+        KTAP version 1
+        # a: not this one
+        not ok 1 a
+        # b: 1 unrelated reports
+        # figure: b: 12
+        # b: not order 0
+        not ok 2 b
+        # c: passed tests take no detail
+        ok 3 c
+        1..3
+    """
+    assert lines(doc) == ["FAIL 6.12/check: a (not this one)",
+                          "FAIL 6.12/check: b (1 unrelated reports; not order 0)",
+                          "PASS 6.12/check: c"]
+
+
 def test_ktap_three_levels_and_subtest_before_version():
     doc = """\
         KTAP version 1
@@ -237,13 +255,13 @@ def test_ktap_the_guest_library_output():
     assert _guest_ktap("ktap_suite top\nktap_suite a\nktap_ok one\n"
                        "ktap_skip two why\nktap_end a\nktap_suite b\nktap_fail three oops\n"
                        "ktap_end b\nktap_end top\n") == [
-        "PASS L: a: one", "SKIP L: a: two (why)", "FAIL L: b: three"]
+        "PASS L: a: one", "SKIP L: a: two (why)", "FAIL L: b: three (oops)"]
 
 
 def test_ktap_guest_subtest_that_tested_nothing_fails():
     assert _guest_ktap("ktap_suite top\nktap_suite a\nktap_end a\nktap_end top\n") == [
-        "FAIL L: a: a"]
-    assert _guest_ktap("ktap_suite top\nktap_end top\n") == ["FAIL L: top"]
+        "FAIL L: a: a (no test ran)"]
+    assert _guest_ktap("ktap_suite top\nktap_end top\n") == ["FAIL L: top (no test ran)"]
 
 
 def test_ktap_guest_that_dies_mid_subtest_fails():
@@ -289,7 +307,7 @@ def test_ktap_status_judges_every_condition_of_a_chain():
                        "[ 1 = 1 ] && [ 2 = 2 ] && [ 3 = 3 ]; ktap_status $? all d\n"
                        "[ 1 = 1 ] && [ 2 = 2 ] && [ 3 = 4 ]; ktap_status $? last d\n"
                        "[ 1 = 0 ] && [ 2 = 2 ]; ktap_status $? first d\n"
-                       "ktap_end top\n") == ["PASS L: all", "FAIL L: last", "FAIL L: first"]
+                       "ktap_end top\n") == ["PASS L: all", "FAIL L: last (d)", "FAIL L: first (d)"]
 
 
 def _ktap_test_calls(text):
