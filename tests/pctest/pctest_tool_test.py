@@ -1537,3 +1537,50 @@ def test_guest_modules(tmp_path):
     assert pctest_build.guest_modules(k, tmp_path / "out") == []
     k.arch = "s390x"
     assert pctest_build.guest_modules(k, tmp_path / "out") == []
+
+
+def _children(pid):
+    """The pids whose parent is pid, from /proc."""
+    out = []
+    for d in os.listdir("/proc"):
+        try:
+            stat = Path(f"/proc/{d}/stat").read_text()
+        except (OSError, ValueError):
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            out.append(int(d))
+    return out
+
+
+def _alive(pid):
+    """pid runs (a zombie has ended: its new parent may never reap it here)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in "ZX"
+    except OSError:
+        return False
+
+
+def test_a_killed_workload_leaves_no_worker_behind(tmp_path):
+    """The guest suite stops a background pc-workload with kill: its
+    workers must go with it, or they load the guest for the rest of the run."""
+    progs = pctest_build.build_workloads("amd64")
+    p = subprocess.Popen([str(progs["pc-workload"]), "-t", "60", "-j", "2", "-m", "1",
+                          "-d", str(tmp_path)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while len(workers := _children(p.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(workers) == 2
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=5)
+        deadline = time.monotonic() + 5
+        while (left := [w for w in workers if _alive(w)]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not left, f"workers {left} outlived their killed parent"
+    finally:
+        for w in _children(p.pid) + [p.pid]:
+            try:
+                os.kill(w, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

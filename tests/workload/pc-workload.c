@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -883,6 +884,8 @@ int main(int argc, char **argv)
 		run_worker(&ws[0]);
 		started = 1;
 	} else {
+		pid_t parent = getpid();
+
 		for (int w = 0; w < nworkers; w++) {
 			pid_t pid = fork();
 
@@ -891,6 +894,9 @@ int main(int argc, char **argv)
 				continue;
 			}
 			if (pid == 0) {
+				/* a killed pc-workload leaves no worker behind */
+				if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+					_exit(1);
 				worker_id = w;
 				pin_worker(w);
 				seq = (unsigned long)w * 1000;
