@@ -175,12 +175,12 @@ def _dkms_from_dist(t, version, kvers, kdirs, tmp):
                  + (f" (stray: {' '.join(stray[:5])})" if stray else ""))
         tf.extractall("/usr/src")
     t.result(t.cmd("dkms", "add", "-m", MODULE, "-v", version), f"dkms add -m {MODULE} -v {version}")
-    ok = True
-    for k in kvers:
-        ok &= t.cmd("dkms", "build", "-m", MODULE, "-v", version, "-k", k)
-        ok &= t.cmd("dkms", "install", "-m", MODULE, "-v", version, "-k", k)
-    t.result(ok, f"dkms build/install -m {MODULE} -v {version} -k <kver> for {' '.join(kvers)}")
-    problems = _installed_everywhere(version, kvers)
+    # One kernel by hand: the package's install below builds for them all.
+    k = kvers[0]
+    ok = t.cmd("dkms", "build", "-m", MODULE, "-v", version, "-k", k) and \
+        t.cmd("dkms", "install", "-m", MODULE, "-v", version, "-k", k)
+    t.result(ok, f"dkms build/install -m {MODULE} -v {version} -k {k}")
+    problems = _installed_everywhere(version, [k])
     t.result(not problems, f"module in /lib/modules/<kver>/updates/dkms/ with version {version}, "
              "the kernel's vermagic and its debug info" + (f" ({'; '.join(problems)})" if problems else ""))
     _build_guard(t, version, kdirs[kvers[-1]], tmp)
