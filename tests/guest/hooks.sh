@@ -353,10 +353,17 @@ check_provenance() {
 	fi
 	name="provenance: last_free.stack names the first free of a double free"
 	if inject_report "$name" double; then
+		problems=$case_problems
+		[ "$case_n" = 1 ] || problems="$problems; $case_n reports of pfn $pfn"
 		field_items /tmp/case.fields last_free.stack >/tmp/case.stack
-		[ -z "$case_problems" ] && has_frame "$(field first_free_func "$res")" </tmp/case.stack
-		ktap_status $? "$name" \
-			"${case_problems#; }; $(head -n 3 /tmp/case.stack | paste -sd' ') (want $(field first_free_func "$res"))"
+		has_frame "$(field first_free_func "$res")" </tmp/case.stack ||
+			problems="$problems; last_free.stack [$(head -n 3 /tmp/case.stack | paste -sd' ')] has no $(field first_free_func "$res"), provenance [$(field_items /tmp/case.fields provenance)]"
+		if [ -z "$problems" ]; then
+			ktap_ok "$name"
+		else
+			ktap_fail "$name" "${problems#; }"
+			diag_file "$case_json" 2
+		fi
 	fi
 	judge_owners
 	unload_pagecheck
