@@ -63,6 +63,56 @@ static bool pgc_hook_frame(unsigned long addr, char *symbol)
 	return false;
 }
 
+static bool pgc_free_path_frame(unsigned long addr, char *name)
+{
+	unsigned int i;
+
+	sprint_symbol_no_offset(name, addr);
+	/* "sym [module]" and "sym.isra.0" / "sym.constprop.0" clones */
+	name[strcspn(name, " .")] = '\0';
+	for (i = 0; i < ARRAY_SIZE(pgc_free_path_symbols); i++)
+		if (!strcmp(name, pgc_free_path_symbols[i]))
+			return true;
+	return false;
+}
+
+/*
+ * A return address at most this far into a free-path function was pushed
+ * by the call at its entry that ftrace patches in (__fentry__, mcount, or
+ * the call after arm64's patchable NOPs and BTI): the frame before it is a
+ * trampoline. Its address does not always resolve to an ftrace_ prefix: a
+ * trampoline allocated where a module's freed init text was is named after
+ * that module's init function.
+ */
+#define PGC_ENTRY_CALL_MAX	16
+
+static bool pgc_entry_call_frame(unsigned long addr, char *symbol)
+{
+	unsigned long offset;
+	char *plus;
+
+	if (!pgc_free_path_frame(addr, symbol))
+		return false;
+	sprint_symbol(symbol, addr);
+	plus = strchr(symbol, '+');
+	return plus && sscanf(plus, "+0x%lx/", &offset) == 1 &&
+	       offset <= PGC_ENTRY_CALL_MAX;
+}
+
+/* How many leading entries belong to pagecheck and the hook that called it. */
+static unsigned int pgc_hook_frames(const unsigned long *entries, unsigned int nr,
+				    char *symbol)
+{
+	unsigned int skip = 0;
+
+	while (skip < nr && pgc_hook_frame(entries[skip], symbol))
+		skip++;
+	while (skip + 1 < nr && !pgc_free_path_frame(entries[skip], symbol) &&
+	       pgc_entry_call_frame(entries[skip + 1], symbol))
+		skip++;
+	return skip;
+}
+
 /*
  * A kprobe at a function's entry on arm64 stops (BRK) before the function
  * saved its link register: the unwinder goes from the probed function to
@@ -98,11 +148,10 @@ unsigned int pgc_stack_save(unsigned long *stack, unsigned int depth,
 {
 	unsigned long pc = this_cpu_read(pgc_stack_entry_pc);
 	unsigned long link = this_cpu_read(pgc_stack_entry_link);
-	unsigned int nr, i, out = 0, skip = 0;
+	unsigned int nr, i, out = 0, skip;
 
 	nr = stack_trace_save(scratch->entries, ARRAY_SIZE(scratch->entries), 0);
-	while (skip < nr && pgc_hook_frame(scratch->entries[skip], scratch->symbol))
-		skip++;
+	skip = pgc_hook_frames(scratch->entries, nr, scratch->symbol);
 	for (i = skip; i < nr && out < depth; i++) {
 		stack[out++] = scratch->entries[i];
 		if (i == skip && pc && scratch->entries[i] == pc && out < depth &&
@@ -122,25 +171,9 @@ unsigned int pgc_stack_save(unsigned long *stack, unsigned int depth,
 unsigned int pgc_stack_hook_frames(const unsigned long *stack, unsigned int nr,
 				   char *symbol)
 {
-	unsigned int skip = 0;
-
-	while (skip < nr && pgc_hook_frame(stack[skip], symbol))
-		skip++;
-	return skip;
+	return pgc_hook_frames(stack, nr, symbol);
 }
 
-static bool pgc_free_path_frame(unsigned long addr, char *name)
-{
-	unsigned int i;
-
-	sprint_symbol_no_offset(name, addr);
-	/* "sym [module]" and "sym.isra.0" / "sym.constprop.0" clones */
-	name[strcspn(name, " .")] = '\0';
-	for (i = 0; i < ARRAY_SIZE(pgc_free_path_symbols); i++)
-		if (!strcmp(name, pgc_free_path_symbols[i]))
-			return true;
-	return false;
-}
 
 /**
  * pgc_stack_caller() - index of the first frame outside the free path

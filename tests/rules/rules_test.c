@@ -16,6 +16,7 @@
 #include <linux/version.h>
 #include "pagecheck/audit.h"
 #include "pagecheck/rules.h"
+#include "pagecheck/stack.h"
 
 static unsigned int pgc_test_nr;
 static unsigned int pgc_test_failed;
@@ -685,6 +686,33 @@ static void pgc_test_call(void)
 		   PGC_BIT(PGC_R_DOUBLE_FREE) | PGC_BIT(PGC_R_REFCOUNT_NEGATIVE));
 }
 
+/*
+ * Trimming: an unknown frame just before a free-path function's entry call
+ * is the hook's trampoline (named after a stale module symbol, say);
+ * before a deeper return address it is a real frame.
+ */
+static void pgc_test_stack_trim(void)
+{
+	char symbol[KSYM_SYMBOL_LEN];
+	unsigned long at_entry[] = {
+		(unsigned long)dump_stack + 4, (unsigned long)__free_pages + 9,
+		(unsigned long)dump_stack + 8,
+	};
+	unsigned long deeper[] = {
+		(unsigned long)dump_stack + 4, (unsigned long)__free_pages + 0x40,
+	};
+
+	pgc_expect_true("stack_trampoline_before_entry_call_trimmed",
+			pgc_stack_hook_frames(at_entry, ARRAY_SIZE(at_entry), symbol) == 1,
+			"the frame before __free_pages+0x9 was kept");
+	pgc_expect_true("stack_frame_before_deeper_return_kept",
+			pgc_stack_hook_frames(deeper, ARRAY_SIZE(deeper), symbol) == 0,
+			"the frame before __free_pages+0x40 was trimmed");
+	pgc_expect_true("stack_free_path_first_kept",
+			pgc_stack_hook_frames(at_entry + 1, 2, symbol) == 0,
+			"__free_pages+0x9 itself was trimmed");
+}
+
 static void pgc_test_strings(void)
 {
 	static const char *const kernel[] = {
@@ -815,6 +843,7 @@ static void pgc_rules_tests(void)
 	pgc_test_large_filter(false);
 	pgc_test_subpages();
 	pgc_test_call();
+	pgc_test_stack_trim();
 	pgc_test_strings();
 	pgc_test_fixed_mlocked(0);
 	pgc_test_fixed_mlocked(3);
