@@ -23,6 +23,7 @@ struct pgc_ft_target {
 static struct pgc_ft_target pgc_ft[PGC_MAX_TARGETS];
 static unsigned int pgc_ft_nr;
 static const struct pgc_target_set *pgc_ft_set;
+static bool pgc_ft_start_enabled;
 
 static void notrace pgc_ft_handler(unsigned long ip, unsigned long parent_ip,
 				   struct ftrace_ops *op,
@@ -38,6 +39,44 @@ static int pgc_ft_filter(void *backend_target, const char *name)
 	struct pgc_ft_target *ft = backend_target;
 
 	return ftrace_set_filter(&ft->ops, (unsigned char *)name, strlen(name), 1);
+}
+
+static int pgc_ft_register(struct pgc_ft_target *ft, bool on)
+{
+	int ret;
+
+	if (ft->registered == on)
+		return 0;
+	ret = on ? register_ftrace_function(&ft->ops) :
+		   unregister_ftrace_function(&ft->ops);
+	if (ret)
+		pr_warn("ftrace: cannot %s %s: %s (%d)\n",
+			on ? "register on" : "unregister from", ft->symbol,
+			pgc_target_error(ret), ret);
+	else
+		ft->registered = on;
+	return ret;
+}
+
+/*
+ * enabled= (and the attach): every ops registered, or none, so that
+ * enabled=0 takes the handler off the free path. A failure puts back
+ * what changed.
+ */
+static int pgc_ft_set_enabled(bool on)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < pgc_ft_nr; i++) {
+		ret = pgc_ft_register(&pgc_ft[i], on);
+		if (ret) {
+			while (i--)
+				pgc_ft_register(&pgc_ft[i], !on);
+			return ret;
+		}
+	}
+	return 0;
 }
 
 static void pgc_ft_release(void)
@@ -80,16 +119,10 @@ static int pgc_ft_try_set(const struct pgc_target_set *set)
 		}
 		pgc_ft_nr++;
 	}
-	for (i = 0; i < pgc_ft_nr; i++) {
-		ret = register_ftrace_function(&pgc_ft[i].ops);
-		if (ret) {
-			pr_warn("ftrace: cannot register on %s: %s (%d)\n",
-				pgc_ft[i].symbol, pgc_target_error(ret), ret);
-			goto fail;
-		}
-		pgc_ft[i].registered = true;
-	}
 	pgc_ft_set = set;
+	ret = pgc_ft_set_enabled(pgc_ft_start_enabled);
+	if (ret)
+		goto fail;
 	return 0;
 fail:
 	pgc_ft_release();
@@ -98,6 +131,7 @@ fail:
 
 static int pgc_ft_attach(bool enabled)
 {
+	pgc_ft_start_enabled = enabled;
 	return pgc_targets_try_sets("ftrace", pgc_ft_try_set);
 }
 
@@ -134,4 +168,7 @@ const struct pgc_backend pgc_backend_ftrace = {
 	.attach = pgc_ft_attach,
 	.detach = pgc_ft_release,
 	.show = pgc_ft_show,
+#if PGC_HAVE_FTRACE_BACKEND
+	.set_enabled = pgc_ft_set_enabled,
+#endif
 };

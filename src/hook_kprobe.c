@@ -24,6 +24,7 @@ struct pgc_kp_target {
 static struct pgc_kp_target pgc_kp[PGC_MAX_TARGETS];
 static unsigned int pgc_kp_nr;
 static const struct pgc_target_set *pgc_kp_set;
+static bool pgc_kp_start_enabled;
 
 static int notrace pgc_kp_pre(struct kprobe *p, struct pt_regs *regs)
 {
@@ -46,6 +47,8 @@ static int pgc_kp_register(void *backend_target, const char *name)
 	memset(&kt->kp, 0, sizeof(kt->kp));
 	kt->kp.symbol_name = name;
 	kt->kp.pre_handler = pgc_kp_pre;
+	if (!pgc_kp_start_enabled)
+		kt->kp.flags = KPROBE_FLAG_DISABLED;
 	return register_kprobe(&kt->kp);
 }
 
@@ -93,7 +96,35 @@ static int pgc_kp_try_set(const struct pgc_target_set *set)
 
 static int pgc_kp_attach(bool enabled)
 {
+	pgc_kp_start_enabled = enabled;
 	return pgc_targets_try_sets("kprobe", pgc_kp_try_set);
+}
+
+static int pgc_kp_enable(struct pgc_kp_target *kt, bool on)
+{
+	int ret = on ? enable_kprobe(&kt->kp) : disable_kprobe(&kt->kp);
+
+	if (ret)
+		pr_warn("kprobe: cannot %s %s: %d\n", on ? "enable" : "disable",
+			kt->symbol, ret);
+	return ret;
+}
+
+/* enabled=: every kprobe armed, or none. A failure puts back what changed. */
+static int pgc_kp_set_enabled(bool on)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < pgc_kp_nr; i++) {
+		ret = pgc_kp_enable(&pgc_kp[i], on);
+		if (ret) {
+			while (i--)
+				pgc_kp_enable(&pgc_kp[i], !on);
+			return ret;
+		}
+	}
+	return 0;
 }
 
 static void pgc_kp_show(struct seq_file *m)
@@ -130,4 +161,7 @@ const struct pgc_backend pgc_backend_kprobe = {
 	.attach = pgc_kp_attach,
 	.detach = pgc_kp_release,
 	.show = pgc_kp_show,
+#ifdef CONFIG_KPROBES
+	.set_enabled = pgc_kp_set_enabled,
+#endif
 };
