@@ -112,12 +112,16 @@ run_injections() {
 			inject_run "$ctx-$c" "$c" "$ctx"
 		done </tmp/cases
 	done
+	# judged from the copies, with the hook off the free path: a backend
+	# slows every process the judging runs (3x for ftrace on s390x)
+	echo 0 >"$P/enabled" || ktap_fail "enabled=0 for the judging" "write failed"
 	inject_fields "$CASE_FIELDS"
 	for ctx in task softirq hardirq; do
 		while read -r c; do
 			inject_case "$c" "$ctx" "$ctx-$c"
 		done </tmp/cases
 	done
+	echo 1 >"$P/enabled" || ktap_fail "enabled=1 after the judging" "write failed"
 	ktap_end inject
 }
 
@@ -205,15 +209,44 @@ check_folio_counters() {
 
 check_enabled() {
 	echo 0 >"$P/enabled"
+	off=$(armed_targets)
 	a=$(stat_value frees_audited)
 	pc-workload -t 2 -d /tmp >/dev/null 2>&1
 	b=$(stat_value frees_audited)
 	echo 1 >"$P/enabled"
+	on=$(armed_targets)
 	pc-workload -t 2 -d /tmp >/dev/null 2>&1
 	c=$(stat_value frees_audited)
 	[ $((b - a)) -eq 0 ] && [ $((c - b)) -gt 1000 ]
 	ktap_status $? "enabled=0 stops auditing and enabled=1 resumes" \
 		"off: $((b - a)) frees, on: $((c - b))"
+	# a bad free after the switch is reported whole, named after its caller
+	echo 1 >"$P/clear"
+	echo "mapping task" >"$INJ/run"
+	cat "$D/reports" >/tmp/enabled.txt
+	name="enabled=1: the next bad free is reported and named after its caller"
+	if grep -q "^BUG: pagecheck: non-NULL mapping in pgc_inject_bad_free \[pagecheck_inject\]$" /tmp/enabled.txt; then
+		ktap_ok "$name"
+	else
+		ktap_fail "$name" "$(head -n 2 /tmp/enabled.txt | tail -n 1)"
+		diag_file /tmp/enabled.txt 30
+	fi
+	[ "$HOOK" = tracepoint ] && return
+	targets=$(grep -c '^hook_target: ' "$D/stats")
+	[ "$off" = 0 ] && [ "$on" = "$targets" ] && [ "$on" -gt 0 ]
+	ktap_status $? "enabled=0 takes every $HOOK hook off the free path, enabled=1 puts them back" \
+		"$targets targets: $off armed with enabled=0, $on with enabled=1"
+}
+
+# armed_targets: how many of stats' hook_target functions the kernel
+# calls the backend HOOK from now: an armed kprobe, or an ftrace_ops on it
+armed_targets() {
+	sed -n 's/^hook_target: \([^ ]*\) .*/\1/p' "$D/stats" | while read -r fn; do
+		case $HOOK in
+		kprobe) grep " $fn+0x[0-9a-f]* " /sys/kernel/debug/kprobes/list | grep -vq DISABLED ;;
+		ftrace) grep -q "^$fn " /sys/kernel/tracing/enabled_functions ;;
+		esac && echo "$fn"
+	done | grep -c .
 }
 
 # The six slow-path counters of stats, as "NAME=VALUE ..."
@@ -263,7 +296,7 @@ check_no_false_positives() {
 }
 
 check_lifecycle() {
-	in_memcg pc-workload -t 900 -d /tmp >/tmp/wl-bg.out 2>&1 &
+	in_memcg_bg pc-workload -t 900 -d /tmp >/tmp/wl-bg.out 2>&1
 	wl=$!
 	ok=0 i=0
 	while [ $i -lt "$CYCLES" ]; do
@@ -276,6 +309,9 @@ check_lifecycle() {
 	done
 	kill "$wl" 2>/dev/null
 	wait "$wl" 2>/dev/null
+	left=$(workloads_left)
+	ktap_test "lifecycle: the background workload stopped, workers and all" \
+		"$left pc-workload processes still run" [ "$left" = 0 ]
 	ktap_test "lifecycle: $CYCLES load/unload cycles under load" \
 		"$ok of $CYCLES cycles" [ "$ok" = "$CYCLES" ]
 	# an unreadable reports.json (no module) holds no report either
@@ -328,6 +364,8 @@ check_provenance() {
 	inject_run alloc mapping task && cat "$D/reports" >/tmp/prov.txt
 	inject_run double double_free task
 	run_owners
+	# judged from the copies, with the hook off (see run_injections)
+	echo 0 >"$P/enabled" || ktap_fail "provenance: enabled=0 for the judging" "write failed"
 	inject_fields "alloc.stack stack alloc.pid alloc.comm alloc.gfp alloc.order alloc.ts_ns provenance last_free.stack $OWNER_PATHS"
 	name="provenance: alloc.stack names the allocating function"
 	if inject_report "$name" alloc; then

@@ -108,6 +108,30 @@ in_memcg() { # CMD...
 	sh -c 'echo $$ >/sys/fs/cgroup/workload/cgroup.procs 2>/dev/null; exec "$@"' sh "$@"
 }
 
+# in_memcg_bg CMD...: the same in the background, with $! naming CMD
+# itself. "in_memcg CMD &" leaves $! the subshell that runs the function:
+# kill $! then misses CMD, and a pc-workload -t 900 loads the guest on.
+in_memcg_bg() { # CMD...
+	sh -c 'echo $$ >/sys/fs/cgroup/workload/cgroup.procs 2>/dev/null; exec "$@"' sh "$@" &
+}
+
+# workloads_left: how many pc-workload processes still run (a worker
+# whose parent was killed takes a moment to go)
+workloads_left() {
+	_tries=0
+	while :; do
+		_n=0
+		for _s in /proc/[0-9]*/stat; do
+			read -r _pid _comm _state _rest <"$_s" 2>/dev/null || continue
+			[ "$_comm" = "(pc-workload)" ] && [ "$_state" != Z ] && _n=$((_n + 1))
+		done
+		[ "$_n" = 0 ] || [ "$_tries" -ge 20 ] && break
+		_tries=$((_tries + 1))
+		sleep 0.1
+	done
+	echo "$_n"
+}
+
 # reports.json is JSON lines, queried with Debian's jq. A value prints as
 # the scripts compare it: a string raw, with its control characters (C0,
 # DEL and C1) as \n, \t or \u00xx so that it stays on one line, a number
@@ -186,6 +210,17 @@ reports_json() { # FILE
 # (a jq less).
 reports_copy() { # FILE
 	cat "$D/reports.json" >"$1" 2>/tmp/reports.err
+}
+
+# copy_text SRC DST: a text file copied by the shell alone. A process
+# frees pages when it exits, and under the kprobe backend each free is a
+# trap: a cat per injected case cost half a second on s390x.
+copy_text() {
+	{
+		while IFS= read -r _l || [ -n "$_l" ]; do
+			printf '%s\n' "$_l"
+		done <"$1"
+	} >"$2"
 }
 
 # has_frame FUNC: a stack on stdin, one frame a line, has FUNC or one of
@@ -283,7 +318,7 @@ inject_run() {
 			>"/tmp/inj/$_k.verdict"
 		return 1 ;;
 	esac
-	cat "$D/reports.json" >"/tmp/inj/$_k.json" 2>/tmp/reports.err ||
+	copy_text "$D/reports.json" "/tmp/inj/$_k.json" 2>/tmp/reports.err ||
 		echo "reports.json unreadable: $(cat /tmp/reports.err)" >"/tmp/inj/$_k.unread"
 }
 

@@ -254,7 +254,7 @@ run_unload_under_fire() {
 	rm -f /tmp/fire.stop /tmp/readers.stop /tmp/rmmod.errors
 	(while [ ! -e /tmp/fire.stop ]; do echo "flood 5000" >"$B/run"; sleep 0.5; done) &
 	fl=$!
-	in_memcg pc-workload -t 3600 -d /tmp >/dev/null 2>&1 &
+	in_memcg_bg pc-workload -t 3600 -d /tmp >/dev/null 2>&1
 	wl=$!
 	holder_loop >/tmp/holder.out 2>&1 &
 	ho=$!

@@ -205,7 +205,7 @@ check_switch() {
 	dmesg_since_mark | grep -q "track=1: cannot allocate" || refused="$refused no-reason-in-dmesg"
 	ktap_test "switch: a bad value or a table too big for memory is refused, says why and changes nothing" \
 		"$refused; $(cat /tmp/track.err)" [ -z "$refused" ]
-	in_memcg pc-workload -t 30 -d /tmp >/dev/null 2>&1 &
+	in_memcg_bg pc-workload -t 30 -d /tmp >/dev/null 2>&1
 	wl=$!
 	i=0 failed=0
 	while [ $i -lt "$SWITCHES" ]; do
