@@ -41,8 +41,9 @@ static int pgc_ft_filter(void *backend_target, const char *name)
 	return ftrace_set_filter(&ft->ops, (unsigned char *)name, strlen(name), 1);
 }
 
-static int pgc_ft_register(struct pgc_ft_target *ft, bool on)
+static int pgc_ft_register(unsigned int i, bool on)
 {
+	struct pgc_ft_target *ft = &pgc_ft[i];
 	int ret;
 
 	if (ft->registered == on)
@@ -58,25 +59,10 @@ static int pgc_ft_register(struct pgc_ft_target *ft, bool on)
 	return ret;
 }
 
-/*
- * enabled= (and the attach): every ops registered, or none, so that
- * enabled=0 takes the handler off the free path. A failure puts back
- * what changed.
- */
+/* enabled= (and the attach): every ops registered, or none. */
 static int pgc_ft_set_enabled(bool on)
 {
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < pgc_ft_nr; i++) {
-		ret = pgc_ft_register(&pgc_ft[i], on);
-		if (ret) {
-			while (i--)
-				pgc_ft_register(&pgc_ft[i], !on);
-			return ret;
-		}
-	}
-	return 0;
+	return pgc_targets_switch(pgc_ft_nr, pgc_ft_register, on);
 }
 
 static void pgc_ft_release(void)

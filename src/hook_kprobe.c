@@ -100,8 +100,9 @@ static int pgc_kp_attach(bool enabled)
 	return pgc_targets_try_sets("kprobe", pgc_kp_try_set);
 }
 
-static int pgc_kp_enable(struct pgc_kp_target *kt, bool on)
+static int pgc_kp_enable(unsigned int i, bool on)
 {
+	struct pgc_kp_target *kt = &pgc_kp[i];
 	int ret = on ? enable_kprobe(&kt->kp) : disable_kprobe(&kt->kp);
 
 	if (ret)
@@ -110,21 +111,10 @@ static int pgc_kp_enable(struct pgc_kp_target *kt, bool on)
 	return ret;
 }
 
-/* enabled=: every kprobe armed, or none. A failure puts back what changed. */
+/* enabled=: every kprobe armed, or none. */
 static int pgc_kp_set_enabled(bool on)
 {
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < pgc_kp_nr; i++) {
-		ret = pgc_kp_enable(&pgc_kp[i], on);
-		if (ret) {
-			while (i--)
-				pgc_kp_enable(&pgc_kp[i], !on);
-			return ret;
-		}
-	}
-	return 0;
+	return pgc_targets_switch(pgc_kp_nr, pgc_kp_enable, on);
 }
 
 static void pgc_kp_show(struct seq_file *m)

@@ -94,6 +94,30 @@ int pgc_target_resolve(const struct pgc_target *t, char *name,
 }
 
 /**
+ * pgc_targets_switch() - turn a backend's hooks on or off, all or none
+ * @nr: how many targets the backend attached
+ * @switch_one: turns one on or off
+ * @on: the state wanted
+ *
+ * Return: 0, or the first error; what had changed is put back.
+ */
+int pgc_targets_switch(unsigned int nr, pgc_switch_fn switch_one, bool on)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < nr; i++) {
+		ret = switch_one(i, on);
+		if (ret) {
+			while (i--)
+				switch_one(i, !on);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/**
  * pgc_targets_try_sets() - attach a backend to the first set that fits
  * @backend: name for the log
  * @try_set: the backend's attach of a whole set

@@ -41,6 +41,8 @@ struct pgc_target_set {
 typedef int (*pgc_try_set_fn)(const struct pgc_target_set *set);
 /* Attaches one target under one of its names (symbol or clone). */
 typedef int (*pgc_try_name_fn)(void *backend_target, const char *name);
+/* Turns the backend's hook on target @i on or off. */
+typedef int (*pgc_switch_fn)(unsigned int i, bool on);
 
 int pgc_targets_try_sets(const char *backend, pgc_try_set_fn try_set);
 int pgc_target_resolve(const struct pgc_target *t, char *name,
@@ -48,5 +50,6 @@ int pgc_target_resolve(const struct pgc_target *t, char *name,
 void pgc_target_dispatch(const struct pgc_target *t, unsigned long arg0,
 			 unsigned long arg1);
 const char *pgc_target_error(int err);
+int pgc_targets_switch(unsigned int nr, pgc_switch_fn switch_one, bool on);
 
 #endif /* PAGECHECK_TARGETS_H */
