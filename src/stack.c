@@ -63,17 +63,23 @@ static bool pgc_hook_frame(unsigned long addr, char *symbol)
 	return false;
 }
 
-static bool pgc_free_path_frame(unsigned long addr, char *name)
+/* Whether @name ("sym+off/size [module]" or bare "sym") is a free-path function. */
+static bool pgc_free_path_name(char *name)
 {
 	unsigned int i;
 
-	sprint_symbol_no_offset(name, addr);
-	/* "sym [module]" and "sym.isra.0" / "sym.constprop.0" clones */
-	name[strcspn(name, " .")] = '\0';
+	/* "sym [module]", "sym+0x9/0x5a0" and "sym.isra.0" / "sym.constprop.0" clones */
+	name[strcspn(name, " .+")] = '\0';
 	for (i = 0; i < ARRAY_SIZE(pgc_free_path_symbols); i++)
 		if (!strcmp(name, pgc_free_path_symbols[i]))
 			return true;
 	return false;
+}
+
+static bool pgc_free_path_frame(unsigned long addr, char *name)
+{
+	sprint_symbol_no_offset(name, addr);
+	return pgc_free_path_name(name);
 }
 
 /*
@@ -91,12 +97,11 @@ static bool pgc_entry_call_frame(unsigned long addr, char *symbol)
 	unsigned long offset;
 	char *plus;
 
-	if (!pgc_free_path_frame(addr, symbol))
-		return false;
 	sprint_symbol(symbol, addr);
 	plus = strchr(symbol, '+');
-	return plus && sscanf(plus, "+0x%lx/", &offset) == 1 &&
-	       offset <= PGC_ENTRY_CALL_MAX;
+	if (!plus || sscanf(plus, "+0x%lx/", &offset) != 1 || offset > PGC_ENTRY_CALL_MAX)
+		return false;
+	return pgc_free_path_name(symbol);
 }
 
 /* How many leading entries belong to pagecheck and the hook that called it. */
