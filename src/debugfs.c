@@ -23,6 +23,12 @@
 #include "pagecheck/verdict.h"
 
 static struct dentry *pgc_debugfs_dir;
+/*
+ * local_clock() when the files were created, at load: with the boot, it
+ * names this load of the module, so that a reader of reports.json can tell
+ * a reload (report ids start again at 1) from a clear (they go on).
+ */
+static u64 pgc_debugfs_loaded_ns;
 
 struct pgc_reader {
 	void (*show)(struct seq_file *m, const struct pgc_report *r);
@@ -192,6 +198,7 @@ static int pgc_stats_show(struct seq_file *m, void *v)
 
 	seq_printf(m, "version: %s\n", PGC_VERSION);
 	seq_printf(m, "kernel: %s\n", init_utsname()->release);
+	seq_printf(m, "loaded_ns: %llu\n", pgc_debugfs_loaded_ns);
 	seq_printf(m, "enabled: %d\n", READ_ONCE(pgc_settings.enabled));
 	seq_printf(m, "hook: %s\n", pgc_hook_name());
 	pgc_hook_show(m);
@@ -254,6 +261,7 @@ DEFINE_SHOW_ATTRIBUTE(pgc_stats);
 
 void pgc_debugfs_init(void)
 {
+	pgc_debugfs_loaded_ns = local_clock();
 	pgc_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("reports", 0400, pgc_debugfs_dir, NULL,
 			    &pgc_reports_text_fops);
