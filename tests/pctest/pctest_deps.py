@@ -32,7 +32,8 @@ TARGETS = {
     "demo": [("build", BUILD)],
     "dkms": [("build", BUILD), ("the DKMS test", DKMS)],
     "test-harness": [("the driver's unit tests", ["python3-pytest"]),
-                     ("the tests of the guest's reports.json helpers", ["jq"])],
+                     ("the tests of the guest's reports.json helpers", ["jq"]),
+                     ("the tests of pagecheck-exporter", ["jq"])],
 }
 # The commands that boot their kernels in QEMU.
 BOOTS = {"check", "check-debug", "bench", "demo"}
