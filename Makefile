@@ -44,7 +44,7 @@ endif
 # KERNELS, JOBS, CANARY, BENCH, DKMS and PAGECHECK_* reach the driver from
 # the environment or the make command line (make exports both).
 
-.PHONY: all modules tests config clean check check-debug demo sparse install bench \
+.PHONY: all modules tests config clean check check-debug check-fleet demo sparse install bench \
 	record dist dkms-tree version test-harness
 
 all: modules
@@ -87,6 +87,11 @@ check:
 # The guest suite on a KASAN + lockdep + DEBUG_VM kernel, built once.
 check-debug:
 	$(PCTEST) check-debug
+
+# The fleet box: the .debs on a systemd Debian, DKMS across a kernel
+# upgrade, loaded at boot, journald, node_exporter and kdump-tools.
+check-fleet:
+	$(PCTEST) fleet
 
 # The full benchmark table (docs/benchmark.md); make check runs a reduced one.
 bench:

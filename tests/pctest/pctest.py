@@ -11,6 +11,7 @@
   pctest.py build LABEL          build pagecheck and the initramfs for it
   pctest.py run LABEL --mode M [--args "k=v ..."]   boot once, print verdicts
   pctest.py dkms [LABEL...]      DKMS and .deb install/remove test
+  pctest.py fleet [--check]      the fleet box: .deb, DKMS, boot, upgrade, kdump
   pctest.py deps TARGET [LABEL...]   install the Debian packages TARGET needs
   pctest.py record               copy the last runs' records from the cache
                                  into docs/
@@ -39,6 +40,7 @@ import pctest_bench      # noqa: E402
 import pctest_build      # noqa: E402
 import pctest_deps       # noqa: E402
 import pctest_dkms       # noqa: E402
+import pctest_fleet      # noqa: E402
 import pctest_drgn       # noqa: E402
 import pctest_fingerprint  # noqa: E402
 import pctest_jobs       # noqa: E402
@@ -423,6 +425,11 @@ def cmd_dkms(args):
     return pctest_dkms.test(args.labels or DKMS_KERNELS)
 
 
+def cmd_fleet(args):
+    pctest_deps.install("fleet", [])
+    return pctest_fleet.test(all_steps=not args.check)
+
+
 def cmd_drgn(args):
     verdicts = pctest_drgn.test(args.label)
     for v in verdicts:
@@ -479,6 +486,10 @@ def parser():
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("record", help="copy the latest run records from the cache into docs/")
     p.set_defaults(func=cmd_record)
+    p = sub.add_parser("fleet", help="the fleet box, end to end (make check-fleet)")
+    p.add_argument("--check", action="store_true",
+                   help="make check's part: install, then loaded at boot on 6.1")
+    p.set_defaults(func=cmd_fleet)
     p = sub.add_parser("dkms", help="install and remove with DKMS and as a .deb")
     p.add_argument("labels", nargs="*", metavar="LABEL")
     p.set_defaults(func=cmd_dkms)

@@ -31,6 +31,8 @@ TARGETS = {
     "bench": [("build", BUILD), ("the benchmark", BENCH)],
     "demo": [("build", BUILD)],
     "dkms": [("build", BUILD), ("the DKMS test", DKMS)],
+    "fleet": [("build", BUILD), ("the packages", DKMS),
+              ("the fleet box", ["mmdebstrap", "e2fsprogs", "qemu-system-x86"])],
     "test-harness": [("the driver's unit tests", ["python3-pytest"]),
                      ("the tests of the guest's reports.json helpers", ["jq"]),
                      ("the tests of pagecheck-exporter", ["jq"])],

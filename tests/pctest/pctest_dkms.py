@@ -215,15 +215,15 @@ def _build_guard(t, version, kdir, tmp):
         shutil.rmtree(Path("/var/lib/dkms", MODULE, version, fake), ignore_errors=True)
 
 
-def _deb(t, version, kvers, tmp):
-    """Build the .deb from a copy of the tracked files (a git repository of
-    its own), install it, purge it."""
-    src = tmp / "deb" / MODULE
+def build_debs(out, logf=None):
+    """dpkg-buildpackage -b from a copy of the tracked files (a git
+    repository of its own) in out/deb/pagecheck: the .deb paths, and the
+    copy's git status after the build (it must be empty)."""
+    src = Path(out) / "deb" / MODULE
+    shutil.rmtree(src.parent, ignore_errors=True)
     files = subprocess.run(["git", "-C", ROOT, "ls-files", "-z"], capture_output=True)
     if files.returncode != 0:
-        verdict(Verdict(Status.SKIP, "dkms", "the .deb test needs a git checkout",
-                        "git ls-files failed"))
-        return
+        raise Error("the .deb build needs a git checkout (git ls-files failed)")
     for name in files.stdout.decode().split("\0"):
         if name and (ROOT / name).is_file():
             (src / name).parent.mkdir(parents=True, exist_ok=True)
@@ -232,11 +232,27 @@ def _deb(t, version, kvers, tmp):
     run(["git", "init", "-q", src])
     run([*git, "add", "--force", "-A"])      # .gitignore names tracked debian/ files
     run([*git, "commit", "-q", "-m", "snapshot"])
-    built = t.cmd("dpkg-buildpackage", "-b", "-us", "-uc", "--post-clean", cwd=src)
-    deb = src.parent / f"{MODULE}-dkms_{version}_all.deb"
-    if not t.result(built and deb.is_file(), f"dpkg-buildpackage -b: {deb.name}"):
-        return
+    res = run(["dpkg-buildpackage", "-b", "-us", "-uc", "--post-clean"], cwd=src,
+              log_path=logf, append=True, check=False)
+    if res.returncode != 0:
+        raise Error(f"dpkg-buildpackage -b failed (exit {res.returncode})")
     status = run(["git", "-C", src, "status", "--porcelain", "--ignored"]).stdout.strip()
+    return sorted(src.parent.glob("*.deb")), status
+
+
+def _deb(t, version, kvers, tmp):
+    """Build the .debs, install pagecheck-dkms, purge it."""
+    try:
+        debs, status = build_debs(tmp, t.logf)
+    except Error as e:
+        if "git checkout" in str(e):
+            verdict(Verdict(Status.SKIP, "dkms", "the .deb test needs a git checkout", str(e)))
+            return
+        log(str(e))
+        debs, status = [], ""
+    deb = Path(tmp) / "deb" / f"{MODULE}-dkms_{version}_all.deb"
+    if not t.result(deb in debs, f"dpkg-buildpackage -b: {deb.name}"):
+        return
     t.result(not status, "the .deb build leaves no untracked or ignored file in the source tree"
              + (f" ({' '.join(status.split())[:200]})" if status else ""))
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")

@@ -1,0 +1,167 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# One step of the fleet test, run by pc-fleet-step.service at the end of
+# a boot of the fleet box (tests/pctest/pctest_fleet.py). The step is
+# pc.fleet= on the kernel command line; the host's files are on the
+# payload disk (label pcpayload). KTAP goes to /dev/ttyS1, then the box
+# powers off (a crash step ends in kdump's reboot instead).
+#
+#   install   apt-get install the two .debs offline; DKMS builds for the
+#             running kernel; the conffiles are inactive; then enabled
+#   boot      loaded at boot with modprobe.d's options; bad frees reach
+#             the journal and node_exporter; the kernel upgrade (6.12 from
+#             bookworm-backports) builds pagecheck for it
+#   upgraded  loaded at boot on 6.12; kdump-tools is ready; a bad free,
+#             then a crash that kdump-tools saves
+#   crashed   the saved crash's reports reach the journal; purge leaves no
+#             module behind
+
+PAYLOAD=/mnt/payload
+D=/sys/kernel/debug/pagecheck
+P=/sys/module/pagecheck/parameters
+INJ=/sys/kernel/debug/pagecheck_inject
+MESSAGE_ID=2ccb4da6cbf14dd7a660c7e00be14d9b
+OUT=/dev/ttyS1
+export DEBIAN_FRONTEND=noninteractive
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n $1" >&3; }
+not_ok() {
+	n=$((n + 1)) failed=1
+	echo "# $1: $2" | cut -c1-400 >&3
+	echo "not ok $n $1" >&3
+}
+check() { # NAME DETAIL CMD...
+	_name=$1 _detail=$2
+	shift 2
+	if "$@"; then ok "$_name"; else not_ok "$_name" "$_detail"; fi
+}
+finish() {
+	echo "1..$n" >&3
+	echo "PAGECHECK-GUEST-DONE rc=$failed" >&3
+	sync
+	systemctl poweroff
+	exit 0
+}
+
+exec 3>"$OUT"
+echo "KTAP version 1" >&3
+step=$(sed -n 's/.*pc\.fleet=\([a-z]*\).*/\1/p' /proc/cmdline)
+kver=$(uname -r)
+echo "# fleet step $step on $kver" >&3
+mkdir -p "$PAYLOAD"
+mount -o ro LABEL=pcpayload "$PAYLOAD" || { not_ok "mount the payload" "no disk labelled pcpayload"; finish; }
+
+inject() { # CASE CONTEXT
+	echo "$1 $2" >"$INJ/run"
+}
+
+# journal_entries FILTER...: the exporter's entries that match, as JSON lines
+journal_entries() {
+	journalctl -q -o json --no-pager "MESSAGE_ID=$MESSAGE_ID" "$@"
+}
+
+# export_pass: one pass of the exporter as its unit runs it
+export_pass() {
+	systemctl start pagecheck-exporter.service
+}
+
+loaded_at_boot() {
+	check "pagecheck was loaded at boot by systemd-modules-load on $kver" \
+		"$(journalctl -b -u systemd-modules-load --no-pager | tail -n 3 | tr '\n' ' ')" \
+		sh -c "[ -d /sys/module/pagecheck ] && journalctl -b -u systemd-modules-load --no-pager | grep -q \"Inserted module 'pagecheck'\""
+	check "modprobe.d's options took effect (max_reports=4096)" \
+		"max_reports=$(cat $P/max_reports 2>/dev/null)" \
+		sh -c "[ \"\$(cat $P/max_reports)\" = 4096 ]"
+}
+
+case $step in
+install)
+	check "apt-get install the .debs with no download" "$(tail -n 3 /tmp/apt.log 2>/dev/null)" \
+		sh -c "apt-get install -y --no-download $PAYLOAD/debs/*.deb >/tmp/apt.log 2>&1"
+	cat /tmp/apt.log >/dev/console
+	check "DKMS built and installed pagecheck for $kver" "$(dkms status pagecheck 2>&1)" \
+		sh -c "dkms status pagecheck | grep -q \"$kver.*installed\" && modinfo -k $kver pagecheck >/dev/null"
+	conffiles=$(dpkg-query -W -f '${Conffiles}' pagecheck-dkms)
+	check "the modules-load.d and modprobe.d files are conffiles" "$conffiles" \
+		sh -c "echo \"$conffiles\" | grep -q /etc/modules-load.d/pagecheck.conf && echo \"$conffiles\" | grep -q /etc/modprobe.d/pagecheck.conf"
+	check "inactive by default: nothing uncommented, nothing loaded" \
+		"$(grep -v '^#' /etc/modules-load.d/pagecheck.conf /etc/modprobe.d/pagecheck.conf | grep .)" \
+		sh -c "! grep -qv -e '^#' -e '^\$' /etc/modules-load.d/pagecheck.conf /etc/modprobe.d/pagecheck.conf && [ ! -d /sys/module/pagecheck ]"
+	# what the files themselves tell an operator to do
+	sed -i 's/^#pagecheck$/pagecheck/' /etc/modules-load.d/pagecheck.conf
+	sed -i 's/^#options /options /' /etc/modprobe.d/pagecheck.conf
+	check "enabled as the files say" "$(grep -hv '^#' /etc/modules-load.d/pagecheck.conf /etc/modprobe.d/pagecheck.conf)" \
+		sh -c "grep -qx pagecheck /etc/modules-load.d/pagecheck.conf && grep -q '^options pagecheck max_reports=4096' /etc/modprobe.d/pagecheck.conf"
+	;;
+boot)
+	loaded_at_boot
+	insmod "$PAYLOAD/$kver/pagecheck_inject.ko"
+	inject mapping task
+	inject mapping task
+	inject refcount task
+	export_pass
+	fp=$(jq -r 'select(.reasons == ["non-NULL mapping"]) | .fingerprint' "$D/reports.json")
+	got=$(journal_entries "PAGECHECK_FINGERPRINT=$fp" | jq -r '"\(.PAGECHECK_COUNT) \(.PAGECHECK_RULES) \(.PAGECHECK_CALLER)"')
+	check "journald: one entry for the mapping report, found by its fingerprint" "[$got]" \
+		[ "$got" = "2 non-NULL mapping pgc_inject_bad_free" ]
+	all=$(journal_entries | jq -s 'length')
+	check "journald: an entry per report, each with its fields" "$all entries" [ "$all" = 2 ]
+	metrics=$(curl -s http://localhost:9100/metrics | grep '^pagecheck_')
+	echo "$metrics" | sed 's/^/# /' >&3
+	check "Prometheus: node_exporter serves violations 3" "$(echo "$metrics" | grep violations)" \
+		sh -c "echo \"$metrics\" | grep -qx 'pagecheck_violations_total 3'"
+	check "Prometheus: the mapping report's count by fingerprint and rule" "$(echo "$metrics" | grep reports_total)" \
+		sh -c "echo \"$metrics\" | grep -q 'pagecheck_reports_total{source=\"live\",fingerprint=\"$fp\",rules=\"non-NULL mapping\"} 2'"
+	export_pass
+	again=$(journal_entries | jq -s 'length')
+	check "a second pass writes nothing new (its cursor)" "$again entries" [ "$again" = 2 ]
+	inject mapping task
+	export_pass
+	grown=$(journal_entries "PAGECHECK_FINGERPRINT=$fp" "PAGECHECK_COUNT=3" | jq -r .PAGECHECK_PREVIOUS_COUNT)
+	check "a count that grew is one new entry" "previous [$grown]" [ "$grown" = 2 ]
+	echo 1 >"$P/clear"
+	inject mapping task
+	export_pass
+	after=$(journal_entries "PAGECHECK_FINGERPRINT=$fp" "PAGECHECK_COUNT=1" | jq -s 'length')
+	check "after a clear, a new report is a new entry" "$after entries" [ "$after" = 1 ]
+	rmmod pagecheck_inject
+	check "the kernel upgrade installs with no download" "$(tail -n 3 /tmp/upgrade.log 2>/dev/null)" \
+		sh -c "apt-get install -y --no-download /var/local/pagecheck-fleet/upgrade/*.deb >/tmp/upgrade.log 2>&1"
+	new=$(ls /lib/modules | grep '^6\.12' | head -n 1)
+	check "DKMS's hook built pagecheck for the new kernel $new" "$(dkms status pagecheck 2>&1)" \
+		sh -c "[ -n \"$new\" ] && ls /lib/modules/$new/updates/dkms/pagecheck.ko* >/dev/null"
+	;;
+upgraded)
+	loaded_at_boot
+	check "the box runs the upgraded kernel" "$kver" sh -c "case $kver in 6.12*) ;; *) false ;; esac"
+	check "kdump-tools is ready" "$(kdump-config status 2>&1 | tail -n 1)" \
+		sh -c "kdump-config status | grep -q 'ready to kdump'"
+	insmod "$PAYLOAD/$kver/pagecheck_inject.ko"
+	inject mapping task
+	echo "# crashing on purpose: kdump-tools saves the dump" >&3
+	sync
+	echo "1..$n" >&3
+	echo c >/proc/sysrq-trigger
+	;;
+crashed)
+	dmesg_file=$(ls /var/crash/*/dmesg.* 2>/dev/null | head -n 1)
+	check "kdump-tools saved the crash's dmesg" "none in /var/crash" [ -n "$dmesg_file" ]
+	check "the saved dmesg holds pagecheck's report" "$dmesg_file" grep -q 'pagecheck: json: ' "$dmesg_file"
+	export_pass
+	crash=$(journal_entries PAGECHECK_SOURCE=crash | jq -r .PAGECHECK_RULES)
+	check "journald: the crash's report, from kdump's dmesg" "[$crash]" [ "$crash" = "non-NULL mapping" ]
+	check "Prometheus: one crash dump with reports" "$(curl -s http://localhost:9100/metrics | grep crash_dumps)" \
+		sh -c "curl -s http://localhost:9100/metrics | grep -qx 'pagecheck_crash_dumps_total{with_reports=\"yes\"} 1'"
+	rmmod pagecheck 2>/dev/null
+	check "apt-get purge pagecheck-dkms" "$(tail -n 3 /tmp/purge.log)" \
+		sh -c "apt-get purge -y pagecheck-dkms >/tmp/purge.log 2>&1"
+	left=$(ls /lib/modules/*/updates/dkms/pagecheck.ko* 2>/dev/null)
+	check "the purge removed every built module" "$left" [ -z "$left" ]
+	;;
+*)
+	not_ok "a known step" "pc.fleet=$step"
+	;;
+esac
+finish

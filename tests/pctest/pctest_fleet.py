@@ -1,0 +1,194 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The fleet box (make check-fleet): what an operator does, end to end.
+
+A bookworm system with systemd as init, Debian's linux-image-amd64 and
+headers, gcc, dkms, kdump-tools and prometheus-node-exporter, built by
+mmdebstrap from Debian packages alone and cached as fleet/image-<hash>/
+(the hash covers the recipe: mirrors, packages and tests/fleet/). Each
+run copies it (sparse) and boots the copy in QEMU TCG, one step a boot
+(tests/fleet/step.sh), with the host in the boot loader's place: it
+boots the newest kernel and initrd in the disk's /boot, as GRUB's default
+entry would. The pagecheck .debs and the injector module of each kernel
+come on a second, read-only disk.
+
+  install   the .debs, offline; DKMS builds for 6.1; conffiles inactive
+  boot      loaded at boot with modprobe.d's options; journald and
+            node_exporter; the kernel upgrade builds pagecheck for 6.12
+  upgraded  loaded at boot on 6.12; kdump-tools ready; a crash
+  kdump     (the same boot goes on in the crash kernel: kdump-tools saves)
+  crashed   the crash's reports in the journal; purge leaves nothing
+"""
+import hashlib
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pctest_apt
+import pctest_build
+import pctest_kernels
+import pctest_ktap
+from pctest_common import ROOT, Error, Status, Verdict, cache, log, run, tail, verdict
+from pctest_matrix import ARCHES
+
+FLEET = ROOT / "tests" / "fleet"
+SUITE = "bookworm"
+PACKAGES = ["systemd-sysv", "udev", "kmod", "initramfs-tools", "linux-image-amd64",
+            "linux-headers-amd64", "gcc", "make", "dkms", "kdump-tools", "makedumpfile",
+            "prometheus-node-exporter", "jq", "curl", "bsdutils", "procps"]
+DISK_SIZE = "8G"
+# step: (the kernel series it boots, minutes it may take)
+STEPS = [("install", "6.1", 20), ("boot", "6.1", 30), ("upgraded", "6.12", 20),
+         ("crashed", "6.12", 15)]
+# make check runs the first two: install, then loaded at boot on 6.1.
+CHECK_STEPS = 2
+
+
+def _recipe():
+    mirror = pctest_apt.mirror("debian")
+    sources = [f"deb {mirror} {SUITE} main", f"deb {mirror} {SUITE}-backports main"]
+    files = sorted(p for p in FLEET.iterdir() if p.is_file())
+    key = "\n".join(["v1", *sources, *PACKAGES] +
+                    [f"{p.name} {hashlib.sha256(p.read_bytes()).hexdigest()}" for p in files])
+    return sources, hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def image():
+    """The cached disk image (raw ext4, label fleetroot), built if needed."""
+    sources, key = _recipe()
+    top = cache() / "fleet"
+    d = top / f"image-{key}"
+    disk = d / "disk.raw"
+    if (d / "ready").is_file():
+        return disk
+    for old in top.glob("image-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    d.mkdir(parents=True)
+    root = d / "root"
+    logf = d / "mmdebstrap.log"
+    log(f"building the fleet box with mmdebstrap (log: {logf})")
+    try:
+        run(["mmdebstrap", "--mode=root", "--variant=important",
+             "--include=" + ",".join(PACKAGES),
+             "--aptopt=Acquire::Check-Valid-Until \"false\"",
+             f"--customize-hook={FLEET / 'customize.sh'} \"$1\" {FLEET}",
+             SUITE, str(root), *sources], log_path=logf)
+        run(["mkfs.ext4", "-q", "-L", "fleetroot", "-d", str(root), str(disk), DISK_SIZE],
+            log_path=logf, append=True)
+    except Error as e:
+        raise Error(f"the fleet box did not build: {e}; end of {logf}:\n{tail(logf, 20)}")
+    shutil.rmtree(root)
+    (d / "ready").write_text(key + "\n")
+    return disk
+
+
+def _payload(out, debs, kernels):
+    """The read-only second disk: debs/ and <kver>/pagecheck_inject.ko."""
+    top = out / "payload"
+    shutil.rmtree(top, ignore_errors=True)
+    (top / "debs").mkdir(parents=True)
+    for deb in debs:
+        shutil.copy2(deb, top / "debs")
+    for kernel in kernels:
+        built = out / "build" / kernel.kver
+        mods = pctest_build.build_modules(kernel, built)
+        inject = next(m for m in map(Path, mods) if m.name == "pagecheck_inject.ko")
+        (top / kernel.kver).mkdir()
+        shutil.copy2(inject, top / kernel.kver)
+    disk = out / "payload.raw"
+    disk.unlink(missing_ok=True)
+    run(["mkfs.ext4", "-q", "-L", "pcpayload", "-d", str(top), str(disk), "256M"])
+    return disk
+
+
+def _newest_boot_files(disk, series, out):
+    """The disk's newest vmlinuz and initrd of a kernel series, read with
+    debugfs (no mount), as the boot loader would pick them."""
+    listing = run(["debugfs", "-R", "ls -p /boot", str(disk)]).stdout
+    names = [line.split("/")[5] for line in listing.splitlines() if line.count("/") >= 6]
+    kvers = sorted((n[len("vmlinuz-"):] for n in names
+                    if n.startswith(f"vmlinuz-{series}.")),
+                   key=lambda k: [int(x) if x.isdigit() else x for x in k.replace("-", ".").split(".")])
+    if not kvers:
+        raise Error(f"no vmlinuz-{series}.* in the fleet box's /boot ({' '.join(names)})")
+    kver = kvers[-1]
+    files = {}
+    for kind in ("vmlinuz", "initrd.img"):
+        dest = out / f"{kind}-{kver}"
+        dest.unlink(missing_ok=True)
+        run(["debugfs", "-R", f"dump /boot/{kind}-{kver} {dest}", str(disk)])
+        if not dest.is_file() or dest.stat().st_size == 0:
+            raise Error(f"cannot read /boot/{kind}-{kver} from the fleet box")
+        files[kind] = dest
+    return kver, files["vmlinuz"], files["initrd.img"]
+
+
+def _boot(disk, payload, step, series, minutes, out):
+    """One boot of the box for one step: (Verdicts, completed)."""
+    vm = out / step
+    shutil.rmtree(vm, ignore_errors=True)
+    vm.mkdir(parents=True)
+    kver, vmlinuz, initrd = _newest_boot_files(disk, series, vm)
+    arch = ARCHES["amd64"]
+    append = " ".join(["root=LABEL=fleetroot", "rw", f"console={arch.console}", *arch.cmdline,
+                       "crashkernel=256M", "panic=-1", f"pc.fleet={step}"])
+    cmd = [arch.qemu, "-accel", "tcg,thread=single", "-cpu", arch.cpu, "-nodefaults",
+           "-no-user-config", "-display", "none", "-no-reboot", "-m", "2048", "-smp", "2",
+           "-kernel", str(vmlinuz), "-initrd", str(initrd), "-append", append,
+           "-drive", f"file={disk},format=raw,if=virtio",
+           "-drive", f"file={payload},format=raw,if=virtio,readonly=on",
+           "-serial", f"file:{vm / 'console.log'}", "-serial", f"file:{vm / 'guest.out'}",
+           "-monitor", "none"]
+    log(f"fleet: booting {kver} for step {step} -> {vm}")
+    t0 = time.monotonic()
+    with open(vm / "qemu.log", "w") as qlog:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog,
+                                stderr=subprocess.STDOUT)
+        try:
+            proc.wait(timeout=minutes * 60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    took = time.monotonic() - t0
+    text = (vm / "guest.out").read_text(errors="replace")
+    where = f"fleet/{step}"
+    done = "PAGECHECK-GUEST-DONE" in text or (step == "upgraded" and "crashing on purpose" in text)
+    verdicts = [Verdict(Status.INFO, where, f"figure: {step}: {kver}, {took:.0f} s")]
+    verdicts.append(Verdict(Status.of(done), where, "the step completed",
+                            "" if done else f"console: {vm / 'console.log'}"))
+    verdicts += [r.verdict(where) for r in pctest_ktap.parse(text)]
+    return verdicts, done
+
+
+def _debs(out):
+    """pagecheck-dkms and pagecheck-exporter, built from the tracked files."""
+    import pctest_dkms
+    return pctest_dkms.build_debs(out)
+
+
+def test(all_steps=True):
+    """The fleet test; 1 if anything failed."""
+    out = cache() / "runs" / "fleet"
+    out.mkdir(parents=True, exist_ok=True)
+    failed = False
+    try:
+        base = image()
+        debs = _debs(out)
+        kernels = [pctest_kernels.fetch(label) for label in ("6.1", "6.12")]
+        payload = _payload(out, debs, kernels)
+        disk = out / "disk.raw"
+        disk.unlink(missing_ok=True)
+        run(["cp", "--sparse=always", str(base), str(disk)])
+    except Error as e:
+        log(str(e))
+        verdict(Verdict(Status.FAIL, "fleet", "build the box, the packages and the payload"))
+        return 1
+    for step, series, minutes in STEPS if all_steps else STEPS[:CHECK_STEPS]:
+        verdicts, done = _boot(disk, payload, step, series, minutes, out)
+        for v in verdicts:
+            verdict(v)
+            failed |= v.status is Status.FAIL
+        if not done:
+            break
+    disk.unlink(missing_ok=True)
+    return 1 if failed else 0
