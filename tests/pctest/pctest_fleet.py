@@ -45,8 +45,10 @@ CHECK_STEPS = 2
 
 
 def _recipe():
-    mirror = pctest_apt.mirror("debian")
-    sources = [f"deb {mirror} {SUITE} main", f"deb {mirror} {SUITE}-backports main"]
+    mirror, security = pctest_apt.mirror("debian"), pctest_apt.mirror("security")
+    # the security suite has bookworm's current kernel, which the 6.1 label is
+    sources = [f"deb {mirror} {SUITE} main", f"deb {mirror} {SUITE}-updates main",
+               f"deb {security} {SUITE}-security main", f"deb {mirror} {SUITE}-backports main"]
     files = sorted(p for p in FLEET.iterdir() if p.is_file())
     key = "\n".join(["v1", *sources, *PACKAGES] +
                     [f"{p.name} {hashlib.sha256(p.read_bytes()).hexdigest()}" for p in files])
@@ -163,7 +165,11 @@ def _boot(disk, payload, step, series, minutes, out):
 def _debs(out):
     """pagecheck-dkms and pagecheck-exporter, built from the tracked files."""
     import pctest_dkms
-    return pctest_dkms.build_debs(out)
+    debs, _ = pctest_dkms.build_debs(out, out / "debs.log")
+    names = sorted(d.name.split("_")[0] for d in debs)
+    if names != ["pagecheck-dkms", "pagecheck-exporter"]:
+        raise Error(f"the .deb build made {names}, not pagecheck-dkms and pagecheck-exporter")
+    return debs
 
 
 def test(all_steps=True):
