@@ -133,7 +133,8 @@ def _boot(disk, payload, step, series, minutes, out):
     kver, vmlinuz, initrd = _newest_boot_files(disk, series, vm)
     arch = ARCHES["amd64"]
     append = " ".join(["root=LABEL=fleetroot", "rw", f"console={arch.console}", *arch.cmdline,
-                       "crashkernel=256M", "panic=-1", f"pc.fleet={step}"])
+                       "crashkernel=256M", "crash_kexec_post_notifiers", "panic=-1",
+                       f"pc.fleet={step}"])
     cmd = [arch.qemu, "-accel", "tcg,thread=single", "-cpu", arch.cpu, "-nodefaults",
            "-no-user-config", "-display", "none", "-no-reboot", "-m", "2048", "-smp", "2",
            "-kernel", str(vmlinuz), "-initrd", str(initrd), "-append", append,
