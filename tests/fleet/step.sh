@@ -9,12 +9,13 @@
 #   install   apt-get install the two .debs offline; DKMS builds for the
 #             running kernel; the conffiles are inactive; then enabled
 #   boot      loaded at boot with modprobe.d's options; bad frees reach
-#             the journal and node_exporter; the kernel upgrade (6.12 from
-#             bookworm-backports) builds pagecheck for it
-#   upgraded  loaded at boot on 6.12; kdump-tools is ready; a bad free,
-#             then a crash that kdump-tools saves
-#   crashed   the saved crash's reports reach the journal; purge leaves no
-#             module behind
+#             the journal and node_exporter
+#   upgrade   the kernel upgrade (6.12 from bookworm-backports) builds
+#             pagecheck for it
+#   upgraded  loaded at boot on 6.12; kdump-tools is ready; with
+#             panic_on_report=1, a bad free panics and kdump-tools saves
+#   crashed   the saved crash's reports reach the journal and the
+#             metrics; purge leaves no module behind
 
 PAYLOAD=/mnt/payload
 D=/sys/kernel/debug/pagecheck
@@ -73,9 +74,9 @@ loaded_at_boot() {
 	check "pagecheck was loaded at boot by systemd-modules-load on $kver" \
 		"$(systemctl show -p ActiveState -p Result systemd-modules-load | tr '\n' ' ')" \
 		sh -c "[ -d /sys/module/pagecheck ] && [ \"\$(systemctl show -p Result --value systemd-modules-load)\" = success ]"
-	check "modprobe.d's options took effect (max_reports=4096)" \
-		"max_reports=$(cat $P/max_reports 2>/dev/null)" \
-		sh -c "[ \"\$(cat $P/max_reports)\" = 4096 ]"
+	check "modprobe.d's options took effect (max_reports=4096 count_frees=1)" \
+		"max_reports=$(cat $P/max_reports 2>/dev/null) count_frees=$(cat $P/count_frees 2>/dev/null)" \
+		sh -c "[ \"\$(cat $P/max_reports)\" = 4096 ] && [ \"\$(cat $P/count_frees)\" = 1 ]"
 }
 
 case $step in
@@ -98,7 +99,7 @@ install)
 	sed -i 's/^#pagecheck$/pagecheck/' /etc/modules-load.d/pagecheck.conf
 	sed -i 's/^#options /options /' /etc/modprobe.d/pagecheck.conf
 	check "enabled as the files say" "$(grep -hv '^#' /etc/modules-load.d/pagecheck.conf /etc/modprobe.d/pagecheck.conf)" \
-		sh -c "grep -qx pagecheck /etc/modules-load.d/pagecheck.conf && grep -q '^options pagecheck max_reports=4096' /etc/modprobe.d/pagecheck.conf"
+		sh -c "grep -qx pagecheck /etc/modules-load.d/pagecheck.conf && grep -q '^options pagecheck max_reports=4096 .*count_frees=1' /etc/modprobe.d/pagecheck.conf"
 	;;
 boot)
 	loaded_at_boot
@@ -107,20 +108,41 @@ boot)
 	inject mapping task
 	inject refcount task
 	export_pass
+	# each report as its journal entry must carry it
+	jq -c '{id, fingerprint, rules: (.reasons | join(", ")), pfn, count, caller}' \
+		"$D/reports.json" | sort >/tmp/want
+	journal_entries | jq -c '{id: (.PAGECHECK_REPORT_ID | tonumber),
+		fingerprint: .PAGECHECK_FINGERPRINT, rules: .PAGECHECK_RULES,
+		pfn: (.PAGECHECK_PFN | tonumber), count: (.PAGECHECK_COUNT | tonumber),
+		caller: .PAGECHECK_CALLER}' | sort >/tmp/got
+	check "journald: every report reaches the journal, one entry each, with the report's fields" \
+		"want $(wc -l </tmp/want), got $(wc -l </tmp/got): $(diff /tmp/want /tmp/got | grep '^[<>]' | tr '\n' ' ')" \
+		sh -c '[ -s /tmp/want ] && [ "$(wc -l </tmp/want)" = 2 ] && cmp -s /tmp/want /tmp/got'
 	fp=$(jq -r 'select(.reasons == ["non-NULL mapping"]) | .fingerprint' "$D/reports.json")
 	got=$(journal_entries "PAGECHECK_FINGERPRINT=$fp" | jq -r '"\(.PAGECHECK_COUNT) \(.PAGECHECK_RULES) \(.PAGECHECK_CALLER)"')
-	check "journald: one entry for the mapping report, found by its fingerprint" "[$got]" \
+	check "journald: journalctl PAGECHECK_FINGERPRINT= finds the mapping report" "[$got]" \
 		[ "$got" = "2 non-NULL mapping pgc_inject_bad_free [pagecheck_inject]" ]
-	all=$(journal_entries | jq -s 'length')
-	check "journald: an entry per report, each with its fields" "$all entries" [ "$all" = 2 ]
 	curl -s http://localhost:9100/metrics | grep '^pagecheck_' >/tmp/metrics
+	cat "$D/stats" >/tmp/stats
 	sed 's/^/# /' /tmp/metrics >&3
-	check "Prometheus: node_exporter serves violations 3" "$(grep violations_total /tmp/metrics)" \
-		grep -qx 'pagecheck_violations_total 3' /tmp/metrics
+	stat_of() { sed -n "s/^$1: //p" /tmp/stats; }
+	metric_of() { sed -n "s/^$1 //p" /tmp/metrics; }
+	check "Prometheus: violations and drops equal stats (3, 0)" \
+		"metrics $(metric_of pagecheck_violations_total)/$(metric_of pagecheck_dropped_total), stats $(stat_of violations)/$(stat_of dropped)" \
+		sh -c "[ '$(metric_of pagecheck_violations_total)' = 3 ] && [ '$(stat_of violations)' = 3 ] && [ '$(metric_of pagecheck_dropped_total)' = '$(stat_of dropped)' ]"
+	audited=$(metric_of pagecheck_frees_audited_total)
+	check "Prometheus: frees audited, at most stats' count a moment later" \
+		"metric [$audited], stats $(stat_of frees_audited)" \
+		sh -c "[ -n '$audited' ] && [ '$audited' -gt 0 ] && [ '$audited' -le '$(stat_of frees_audited)' ]"
+	check "Prometheus: kernel_checks as an info metric" "$(grep kernel_checks /tmp/metrics)" \
+		grep -qxF "pagecheck_kernel_checks_info{kernel_checks=\"$(stat_of kernel_checks)\"} 1" /tmp/metrics
 	# node_exporter sorts the labels
-	check "Prometheus: the mapping report's count by fingerprint and rule" \
+	check "Prometheus: each report's count by fingerprint and rule" \
 		"$(grep reports_total /tmp/metrics | tr '\n' ' ')" \
-		grep -qxF "pagecheck_reports_total{fingerprint=\"$fp\",rules=\"non-NULL mapping\",source=\"live\"} 2" /tmp/metrics
+		sh -c "grep -qxF 'pagecheck_reports_total{fingerprint=\"$fp\",rules=\"non-NULL mapping\",source=\"live\"} 2' /tmp/metrics && [ \$(grep -c '^pagecheck_reports_total{.*source=\"live\"}' /tmp/metrics) = 2 ]"
+	check "Prometheus: violations by rule equal stats" \
+		"$(grep rule_violations /tmp/metrics | tr '\n' ' ')" \
+		sh -c "grep -qxF 'pagecheck_rule_violations_total{rule=\"non-NULL mapping\"} $(stat_of 'rule: non-NULL mapping')' /tmp/metrics && grep -qxF 'pagecheck_rule_violations_total{rule=\"nonzero _refcount\"} $(stat_of 'rule: nonzero _refcount')' /tmp/metrics"
 	export_pass
 	again=$(journal_entries | jq -s 'length')
 	check "a second pass writes nothing new (its cursor)" "$again entries" [ "$again" = 2 ]
@@ -134,11 +156,15 @@ boot)
 	after=$(journal_entries "PAGECHECK_FINGERPRINT=$fp" "PAGECHECK_COUNT=1" | jq -s 'length')
 	check "after a clear, a new report is a new entry" "$after entries" [ "$after" = 1 ]
 	rmmod pagecheck_inject
+	;;
+upgrade)
 	check "the kernel upgrade installs, offline" "$(tail -n 3 /tmp/upgrade.log 2>/dev/null)" \
 		sh -c "apt-get install -y /var/local/pagecheck-fleet/upgrade/*.deb >/tmp/upgrade.log 2>&1"
 	new=$(ls /lib/modules | grep '^6\.12' | head -n 1)
 	check "DKMS's hook built pagecheck for the new kernel $new" "$(dkms status pagecheck 2>&1)" \
 		sh -c "[ -n \"$new\" ] && ls /lib/modules/$new/updates/dkms/pagecheck.ko* >/dev/null"
+	check "DKMS has pagecheck installed for both kernels" "$(dkms status pagecheck 2>&1 | tr '\n' ' ')" \
+		sh -c "[ \$(dkms status pagecheck | grep -c ': installed') = 2 ]"
 	;;
 upgraded)
 	loaded_at_boot
@@ -146,21 +172,33 @@ upgraded)
 	check "kdump-tools is ready" "$(kdump-config status 2>&1 | tail -n 1)" \
 		sh -c "kdump-config status | grep -q 'ready to kdump'"
 	insmod "$PAYLOAD/$kver/pagecheck_inject.ko"
-	inject mapping task
-	echo "# crashing on purpose: kdump-tools saves the dump" >&3
-	sync
+	echo 1 >"$P/panic_on_report"
+	echo "# crashing on purpose: panic_on_report=1, kdump-tools saves the dump" >&3
 	echo "1..$n" >&3
-	echo c >/proc/sysrq-trigger
+	sync
+	inject mapping task
+	not_ok "panic_on_report=1 panicked on the bad free" "the box is still up"
+	finish
 	;;
 crashed)
 	dmesg_file=$(ls /var/crash/*/dmesg.* 2>/dev/null | head -n 1)
 	check "kdump-tools saved the crash's dmesg" "none in /var/crash" [ -n "$dmesg_file" ]
 	check "the saved dmesg holds pagecheck's report" "$dmesg_file" grep -q 'pagecheck: json: ' "$dmesg_file"
 	export_pass
-	crash=$(journal_entries PAGECHECK_SOURCE=crash | jq -r .PAGECHECK_RULES)
-	check "journald: the crash's report, from kdump's dmesg" "[$crash]" [ "$crash" = "non-NULL mapping" ]
-	check "Prometheus: one crash dump with reports" "$(curl -s http://localhost:9100/metrics | grep crash_dumps)" \
-		sh -c "curl -s http://localhost:9100/metrics | grep -qxF 'pagecheck_crash_dumps_total{with_reports=\"yes\"} 1'"
+	stamp=$(basename "$(dirname "$dmesg_file")")
+	crash=$(journal_entries PAGECHECK_SOURCE=crash | jq -r '"\(.PAGECHECK_RULES) \(.PAGECHECK_CRASH) \(.PAGECHECK_CALLER)"')
+	check "journald: the crash's report, from kdump's dmesg, marked with its crash" "[$crash]" \
+		[ "$crash" = "non-NULL mapping $stamp pgc_inject_bad_free [pagecheck_inject]" ]
+	curl -s http://localhost:9100/metrics | grep '^pagecheck_' >/tmp/metrics
+	sed 's/^/# /' /tmp/metrics >&3
+	check "Prometheus: one crash dump with reports" "$(grep crash_dumps /tmp/metrics | tr '\n' ' ')" \
+		grep -qxF 'pagecheck_crash_dumps_total{with_reports="yes"} 1' /tmp/metrics
+	check "Prometheus: the crash's report by fingerprint and rule, source crash" \
+		"$(grep 'source="crash"' /tmp/metrics)" \
+		sh -c "grep -q '^pagecheck_reports_total{fingerprint=\"[0-9a-f]*\",rules=\"non-NULL mapping\",source=\"crash\"} 1\$' /tmp/metrics"
+	export_pass
+	once=$(journal_entries PAGECHECK_SOURCE=crash | jq -s 'length')
+	check "a crash is exported once" "$once entries" [ "$once" = 1 ]
 	rmmod pagecheck 2>/dev/null
 	check "apt-get purge pagecheck-dkms" "$(tail -n 3 /tmp/purge.log)" \
 		sh -c "apt-get purge -y pagecheck-dkms >/tmp/purge.log 2>&1"

@@ -11,7 +11,8 @@
   pctest.py build LABEL          build pagecheck and the initramfs for it
   pctest.py run LABEL --mode M [--args "k=v ..."]   boot once, print verdicts
   pctest.py dkms [LABEL...]      DKMS and .deb install/remove test
-  pctest.py fleet [--check]      the fleet box: .deb, DKMS, boot, upgrade, kdump
+  pctest.py fleet [--check] [--after-install]
+                                 the fleet box: .deb, DKMS, boot, upgrade, kdump
   pctest.py deps TARGET [LABEL...]   install the Debian packages TARGET needs
   pctest.py record               copy the last runs' records from the cache
                                  into docs/
@@ -427,7 +428,7 @@ def cmd_dkms(args):
 
 def cmd_fleet(args):
     pctest_deps.install("fleet", [])
-    return pctest_fleet.test(all_steps=not args.check)
+    return pctest_fleet.test(all_steps=not args.check, after_install=args.after_install)
 
 
 def cmd_drgn(args):
@@ -489,6 +490,8 @@ def parser():
     p = sub.add_parser("fleet", help="the fleet box, end to end (make check-fleet)")
     p.add_argument("--check", action="store_true",
                    help="make check's part: install, then loaded at boot on 6.1")
+    p.add_argument("--after-install", action="store_true",
+                   help="start from the disk the last passed install step left")
     p.set_defaults(func=cmd_fleet)
     p = sub.add_parser("dkms", help="install and remove with DKMS and as a .deb")
     p.add_argument("labels", nargs="*", metavar="LABEL")
