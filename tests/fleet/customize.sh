@@ -4,7 +4,7 @@
 #   customize.sh ROOT FLEET_DIR
 # ROOT is the new system, FLEET_DIR this directory. It makes the system
 # boot from a virtio disk labelled fleetroot with systemd, installs the
-# step runner, and keeps the kernel upgrade's packages (bookworm-backports)
+# step runner (pc-fleet-step), and keeps the kernel upgrade's packages (bookworm-backports)
 # in /var/local/pagecheck-fleet/upgrade for an offline apt-get install.
 set -eu
 root=$1
@@ -14,8 +14,10 @@ echo fleet >"$root/etc/hostname"
 echo "LABEL=fleetroot / ext4 defaults,errors=remount-ro 0 1" >"$root/etc/fstab"
 chroot "$root" passwd -d root >/dev/null
 
-# The step runner and its unit: one step a boot, then poweroff.
-install -m 0755 "$fleet/step.sh" "$root/usr/local/sbin/pc-fleet-step"
+# The step runner and its unit: one step a boot, then poweroff. The step
+# itself (step.sh) comes on the payload disk, so a change to it needs no
+# new image.
+install -m 0755 "$fleet/pc-fleet-step" "$root/usr/local/sbin/pc-fleet-step"
 install -m 0644 "$fleet/pc-fleet-step.service" "$root/etc/systemd/system/"
 chroot "$root" systemctl enable pc-fleet-step.service >/dev/null 2>&1
 

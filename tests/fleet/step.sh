@@ -1,10 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# One step of the fleet test, run by pc-fleet-step.service at the end of
-# a boot of the fleet box (tests/pctest/pctest_fleet.py). The step is
-# pc.fleet= on the kernel command line; the host's files are on the
-# payload disk (label pcpayload). KTAP goes to /dev/ttyS1, then the box
-# powers off (a crash step ends in kdump's reboot instead).
+# One step of the fleet test, run by pc-fleet-step (its service) at the
+# end of a boot of the fleet box (tests/pctest/pctest_fleet.py). The step
+# is pc.fleet= on the kernel command line; this file and the host's files
+# are on the payload disk (label pcpayload), mounted at /mnt/payload. KTAP
+# goes to /dev/ttyS1, then the box powers off (a crash step ends in
+# kdump's reboot instead).
 #
 #   install   apt-get install the two .debs offline; DKMS builds for the
 #             running kernel; the conffiles are inactive; then enabled
@@ -51,8 +52,6 @@ echo "KTAP version 1" >&3
 step=$(sed -n 's/.*pc\.fleet=\([a-z]*\).*/\1/p' /proc/cmdline)
 kver=$(uname -r)
 echo "# fleet step $step on $kver" >&3
-mkdir -p "$PAYLOAD"
-mount -o ro LABEL=pcpayload "$PAYLOAD" || { not_ok "mount the payload" "no disk labelled pcpayload"; finish; }
 
 inject() { # CASE CONTEXT
 	echo "$1 $2" >"$INJ/run"

@@ -4,12 +4,12 @@
 A bookworm system with systemd as init, Debian's linux-image-amd64 and
 headers, gcc, dkms, kdump-tools and prometheus-node-exporter, built by
 mmdebstrap from Debian packages alone and cached as fleet/image-<hash>/
-(the hash covers the recipe: mirrors, packages and tests/fleet/). Each
-run copies it (sparse) and boots the copy in QEMU TCG, one step a boot
-(tests/fleet/step.sh), with the host in the boot loader's place: it
-boots the newest kernel and initrd in the disk's /boot, as GRUB's default
-entry would. The pagecheck .debs and the injector module of each kernel
-come on a second, read-only disk.
+(the hash covers the recipe: mirrors, packages and tests/fleet/ but
+step.sh). Each run copies it (sparse) and boots the copy in QEMU TCG, one
+step a boot, with the host in the boot loader's place: it boots the newest
+kernel and initrd in the disk's /boot, as GRUB's default entry would. The
+step (tests/fleet/step.sh), the pagecheck .debs and the injector module of
+each kernel come on a second, read-only disk.
 
   install   the .debs, offline; DKMS builds for 6.1; conffiles inactive
   boot      loaded at boot with modprobe.d's options; journald and
@@ -39,6 +39,7 @@ from pctest_common import ROOT, Error, Status, Verdict, cache, log, run, tail, v
 from pctest_matrix import ARCHES
 
 FLEET = ROOT / "tests" / "fleet"
+STEP = FLEET / "step.sh"        # on the payload disk, not in the image
 SUITE = "bookworm"
 PACKAGES = ["systemd-sysv", "udev", "kmod", "initramfs-tools", "linux-image-amd64",
             "linux-headers-amd64", "gcc", "make", "dkms", "kdump-tools", "makedumpfile",
@@ -57,7 +58,7 @@ def _recipe():
     # the security suite has bookworm's current kernel, which the 6.1 label is
     sources = [f"deb {mirror} {SUITE} main", f"deb {mirror} {SUITE}-updates main",
                f"deb {security} {SUITE}-security main", f"deb {mirror} {SUITE}-backports main"]
-    files = sorted(p for p in FLEET.iterdir() if p.is_file())
+    files = sorted(p for p in FLEET.iterdir() if p.is_file() and p.name != STEP.name)
     key = "\n".join(["v1", *sources, *PACKAGES] +
                     [f"{p.name} {hashlib.sha256(p.read_bytes()).hexdigest()}" for p in files])
     return sources, hashlib.sha256(key.encode()).hexdigest()[:12]
@@ -93,10 +94,12 @@ def image():
 
 
 def _payload(out, debs, kernels):
-    """The read-only second disk: debs/ and <kver>/pagecheck_inject.ko."""
+    """The read-only second disk: step.sh, debs/ and
+    <kver>/pagecheck_inject.ko."""
     top = out / "payload"
     shutil.rmtree(top, ignore_errors=True)
     (top / "debs").mkdir(parents=True)
+    shutil.copy2(STEP, top)
     for deb in debs:
         shutil.copy2(deb, top / "debs")
     for kernel in kernels:
