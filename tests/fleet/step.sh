@@ -62,6 +62,11 @@ journal_entries() {
 	journalctl -q -o json --no-pager "MESSAGE_ID=$MESSAGE_ID" "$@"
 }
 
+# sample: stdin for the record, as KTAP comments (docs/check-fleet.md)
+sample() {
+	sed 's/^/# sample: /' >&3
+}
+
 # export_pass: one pass of the exporter as its unit runs it
 export_pass() {
 	systemctl start pagecheck-exporter.service
@@ -121,9 +126,10 @@ boot)
 	got=$(journal_entries "PAGECHECK_FINGERPRINT=$fp" | jq -r '"\(.PAGECHECK_COUNT) \(.PAGECHECK_RULES) \(.PAGECHECK_CALLER)"')
 	check "journald: journalctl PAGECHECK_FINGERPRINT= finds the mapping report" "[$got]" \
 		[ "$got" = "2 non-NULL mapping pgc_inject_bad_free [pagecheck_inject]" ]
+	journal_entries "PAGECHECK_FINGERPRINT=$fp" -o export | grep -v '^__' | sample
 	curl -s http://localhost:9100/metrics | grep '^pagecheck_' >/tmp/metrics
 	cat "$D/stats" >/tmp/stats
-	sed 's/^/# /' /tmp/metrics >&3
+	sample </tmp/metrics
 	stat_of() { sed -n "s/^$1: //p" /tmp/stats; }
 	metric_of() { sed -n "s/^$1 //p" /tmp/metrics; }
 	check "Prometheus: violations and drops equal stats (3, 0)" \
@@ -188,8 +194,9 @@ crashed)
 	crash=$(journal_entries PAGECHECK_SOURCE=crash | jq -r '"\(.PAGECHECK_RULES) \(.PAGECHECK_CRASH) \(.PAGECHECK_CALLER)"')
 	check "journald: the crash's report, from kdump's dmesg, marked with its crash" "[$crash]" \
 		[ "$crash" = "non-NULL mapping $stamp pgc_inject_bad_free [pagecheck_inject]" ]
+	journal_entries PAGECHECK_SOURCE=crash -o export | grep -v '^__' | sample
 	curl -s http://localhost:9100/metrics | grep '^pagecheck_' >/tmp/metrics
-	sed 's/^/# /' /tmp/metrics >&3
+	sample </tmp/metrics
 	check "Prometheus: one crash dump with reports" "$(grep crash_dumps /tmp/metrics | tr '\n' ' ')" \
 		grep -qxF 'pagecheck_crash_dumps_total{with_reports="yes"} 1' /tmp/metrics
 	check "Prometheus: the crash's report by fingerprint and rule, source crash" \

@@ -91,7 +91,7 @@ def run_dir(label):
 
 # The records a run writes in records_dir(), which make record copies
 # into docs/.
-RECORDS = ["check.md", "check-debug.md", "benchmark-check.md"]
+RECORDS = ["check.md", "check-debug.md", "benchmark-check.md", "check-fleet.md"]
 
 
 # Debian's programs the guest suite runs: (package, path in it). jq reads

@@ -33,9 +33,11 @@ from pathlib import Path
 
 import pctest_apt
 import pctest_build
+import pctest_jobs
 import pctest_kernels
 import pctest_ktap
-from pctest_common import ROOT, Error, Status, Verdict, cache, log, run, tail, verdict
+from pctest_common import (ROOT, Error, Status, Stopwatch, Verdict, cache, log, records_dir,
+                           run, tail, verdict)
 from pctest_matrix import ARCHES
 
 FLEET = ROOT / "tests" / "fleet"
@@ -51,6 +53,8 @@ STEPS = [("install", "6.1", 20), ("boot", "6.1", 15), ("upgrade", "6.1", 40),
 # make check runs the first two: install, then loaded at boot on 6.1.
 CHECK_STEPS = 2
 CRASHING = "crashing on purpose"
+# step.sh's lines for the record: a journal entry and the metrics, as printed
+SAMPLE = "# sample: "
 
 
 def _recipe():
@@ -65,19 +69,21 @@ def _recipe():
 
 
 def image():
-    """The cached disk image (raw ext4, label fleetroot), built if needed."""
+    """The cached disk image (raw ext4, label fleetroot), built if needed,
+    and its figures (size, build time)."""
     sources, key = _recipe()
     top = cache() / "fleet"
     d = top / f"image-{key}"
     disk = d / "disk.raw"
     if (d / "ready").is_file():
-        return disk
+        return disk, (d / "figures").read_text().strip()
     for old in top.glob("image-*"):
         shutil.rmtree(old, ignore_errors=True)
     d.mkdir(parents=True)
     root = d / "root"
     logf = d / "mmdebstrap.log"
     log(f"building the fleet box with mmdebstrap (log: {logf})")
+    t0 = time.monotonic()
     try:
         run(["mmdebstrap", "--mode=root", "--variant=important",
              "--include=" + ",".join(PACKAGES),
@@ -88,9 +94,13 @@ def image():
             log_path=logf, append=True)
     except Error as e:
         raise Error(f"the fleet box did not build: {e}; end of {logf}:\n{tail(logf, 20)}")
+    took = time.monotonic() - t0
     shutil.rmtree(root)
+    used = int(run(["du", "--block-size=1M", str(disk)]).stdout.split()[0])
+    figures = f"image {used} MiB used of {DISK_SIZE}, built in {took:.0f} s"
+    (d / "figures").write_text(figures + "\n")
     (d / "ready").write_text(key + "\n")
-    return disk
+    return disk, figures
 
 
 def _payload(out, debs, kernels):
@@ -171,7 +181,8 @@ def _boot(disk, payload, step, series, minutes, out):
     verdicts.append(Verdict(Status.of(done), where, "the step completed",
                             "" if done else f"console: {vm / 'console.log'}"))
     verdicts += [r.verdict(where) for r in pctest_ktap.parse(text)]
-    return verdicts, done
+    samples = [line[len(SAMPLE):] for line in text.splitlines() if line.startswith(SAMPLE)]
+    return verdicts, done, samples
 
 
 def _debs(out):
@@ -184,19 +195,42 @@ def _debs(out):
     return debs
 
 
+def _record(verdicts, samples, clock):
+    """check-fleet.md in the records (make record copies it into docs/)."""
+    git = ["git", "-C", str(ROOT)]
+    commit = subprocess.run([*git, "describe", "--always", "--dirty"], text=True,
+                            capture_output=True).stdout.strip() or "unknown"
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    text = pctest_jobs.record("Last `make check-fleet`", "make check-fleet", verdicts,
+                              clock.seconds(), commit, when)
+    for step, lines in samples.items():
+        if lines:
+            text += f"\n## As the guest printed them: {step}\n\n```\n" + "\n".join(lines) + "\n```\n"
+    path = records_dir() / "check-fleet.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    log(f"the record of this run: {path} (make record copies it into docs/)")
+
+
 def test(all_steps=True, after_install=False):
     """The fleet test; 1 if anything failed."""
+    clock = Stopwatch()
     out = cache() / "runs" / "fleet"
     out.mkdir(parents=True, exist_ok=True)
     kept = out / "after-install.raw"
     steps = STEPS if all_steps else STEPS[:CHECK_STEPS]
     if after_install:
         steps = steps[1:]
-    failed = False
+    shown, samples = [], {}
     try:
         if after_install and not kept.is_file():
             raise Error(f"--after-install: no {kept}; run the install step first")
-        base = kept if after_install else image()
+        if after_install:
+            base = kept
+        else:
+            base, figures = image()
+            shown.append(Verdict(Status.INFO, "fleet", f"figure: {figures}"))
+            verdict(shown[-1])
         debs = _debs(out)
         kernels = [pctest_kernels.fetch(label) for label in ("6.1", "6.12")]
         payload = _payload(out, debs, kernels)
@@ -208,15 +242,15 @@ def test(all_steps=True, after_install=False):
         verdict(Verdict(Status.FAIL, "fleet", "build the box, the packages and the payload"))
         return 1
     for step, series, minutes in steps:
-        verdicts, done = _boot(disk, payload, step, series, minutes, out)
-        step_failed = False
+        verdicts, done, samples[step] = _boot(disk, payload, step, series, minutes, out)
         for v in verdicts:
             verdict(v)
-            step_failed |= v.status is Status.FAIL
-        failed |= step_failed
-        if step == "install" and not step_failed:
+        shown += verdicts
+        if step == "install" and not any(v.status is Status.FAIL for v in verdicts):
             run(["cp", "--sparse=always", str(disk), str(kept)])
         if not done:
             break
     disk.unlink(missing_ok=True)
-    return 1 if failed else 0
+    if all_steps and not after_install:
+        _record(shown, samples, clock)
+    return 1 if any(v.status is Status.FAIL for v in shown) else 0
