@@ -79,7 +79,7 @@ def image():
         return disk, (d / "figures").read_text().strip()
     for old in top.glob("image-*"):
         shutil.rmtree(old, ignore_errors=True)
-    d.mkdir(parents=True)
+    d.mkdir(parents=True, exist_ok=True)
     root = d / "root"
     logf = d / "mmdebstrap.log"
     log(f"building the fleet box with mmdebstrap (log: {logf})")
