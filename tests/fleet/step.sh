@@ -107,6 +107,11 @@ install)
 	;;
 boot)
 	loaded_at_boot
+	check "the exporter's timer is enabled and waiting" \
+		"$(systemctl is-enabled pagecheck-exporter.timer) $(systemctl is-active pagecheck-exporter.timer)" \
+		sh -c "systemctl -q is-enabled pagecheck-exporter.timer && systemctl -q is-active pagecheck-exporter.timer"
+	# the passes below are the test's own: the count of entries is exact
+	systemctl stop pagecheck-exporter.timer
 	insmod "$PAYLOAD/$kver/pagecheck_inject.ko"
 	inject mapping task
 	inject mapping task

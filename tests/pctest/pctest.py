@@ -310,9 +310,13 @@ def cmd_check(args):
         pctest_matrix.label(name)
     verdicts = host_steps("check", labels + canaries)
     me = [sys.executable, str(SELF)]
-    # Longest first, so that the last jobs to start are short ones.
+    # Longest first, so that the last jobs to start are short ones: the
+    # fleet box (image, install, boot) first.
+    jobs = []
+    if env_flag("FLEET"):
+        jobs.append(pctest_jobs.Job("fleet", [*me, "fleet", "--check"]))
     full = [l for l in labels if l in BOOT_PLAN]
-    jobs = [pctest_jobs.Job(l, [*me, "check-label", l]) for l in full]
+    jobs += [pctest_jobs.Job(l, [*me, "check-label", l]) for l in full]
     bench = [l for l in BENCH_KERNELS if l in labels]
     if env_flag("BENCH") and bench:
         jobs.append(pctest_jobs.Job("bench", [*me, "bench", "--ci", *bench]))

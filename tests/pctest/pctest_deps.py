@@ -21,10 +21,13 @@ BUILD = ["gcc", "make", "libc6-dev", "binutils", "bc", "flex", "bison", "libelf-
 CHROOTS = ["mmdebstrap"]            # other suites' compilers (5.10, 7.x)
 BENCH = ["bpftrace"]                # the benchmark's peer, copied into the guest
 DKMS = ["dkms", "debhelper", "dh-dkms"]
+FLEET = ["mmdebstrap", "e2fsprogs", "qemu-system-x86"]     # the fleet box
+BENCH_STEP, DKMS_STEP = "the reduced benchmark", "the DKMS test"
+FLEET_STEP = "the fleet box's install and boot"
 # What each command needs whatever its kernels: (why, packages).
 TARGETS = {
-    "check": [("build", BUILD), ("sparse", ["sparse"]), ("the reduced benchmark", BENCH),
-              ("the DKMS test", DKMS)],
+    "check": [("build", BUILD), ("sparse", ["sparse"]), (BENCH_STEP, BENCH), (DKMS_STEP, DKMS),
+              (FLEET_STEP, DKMS + FLEET)],
     # module signing key, build scripts; drgn for scripts/pagecheck-drgn.py
     "check-debug": [("build", BUILD), ("the debug kernel and drgn",
                                        ["openssl", "perl", "python3-drgn"])],
@@ -32,7 +35,7 @@ TARGETS = {
     "demo": [("build", BUILD)],
     "dkms": [("build", BUILD), ("the DKMS test", DKMS)],
     "fleet": [("build", BUILD), ("the packages", DKMS),
-              ("the fleet box", ["mmdebstrap", "e2fsprogs", "qemu-system-x86"])],
+              ("the fleet box", FLEET)],
     "test-harness": [("the driver's unit tests", ["python3-pytest"]),
                      ("the tests of the guest's reports.json helpers", ["jq"]),
                      ("the tests of pagecheck-exporter", ["jq"])],
@@ -69,22 +72,26 @@ def label_needs(name, boots):
 
 def needs(target, labels=None):
     """(why, packages) of a command on its kernels (default_labels()),
-    each package once; check leaves out what BENCH=0 or DKMS=0 skip."""
+    each package once; check leaves out what BENCH=0, DKMS=0 or FLEET=0
+    skip."""
     if labels is None:
         labels = default_labels(target)
-    skipped = []
+    skipped = set()        # the steps of check that BENCH=0, DKMS=0, FLEET=0 skip
     if target == "check":
         if os.environ.get("BENCH", "1") == "0" or not set(BENCH_KERNELS) & set(labels):
-            skipped += BENCH
+            skipped.add(BENCH_STEP)
         if os.environ.get("DKMS", "1") == "0":
-            skipped += DKMS
+            skipped.add(DKMS_STEP)
+        if os.environ.get("FLEET", "1") == "0":
+            skipped.add(FLEET_STEP)
     grouped = {}        # why -> (packages, labels)
     for why, pkgs in TARGETS[target]:
-        grouped[why] = (pkgs, [])
+        if why not in skipped:
+            grouped[why] = (pkgs, [])
     for name in labels:
         for why, pkgs in label_needs(name, target in BOOTS):
             grouped.setdefault(why, (pkgs, []))[1].append(name)
-    seen, out = set(skipped), []
+    seen, out = set(), []
     for why, (pkgs, names) in grouped.items():
         fresh = [p for p in pkgs if p not in seen]
         seen.update(fresh)

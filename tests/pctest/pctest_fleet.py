@@ -47,7 +47,7 @@ PACKAGES = ["systemd-sysv", "udev", "kmod", "initramfs-tools", "linux-image-amd6
             "linux-headers-amd64", "gcc", "make", "dkms", "kdump-tools", "makedumpfile",
             "prometheus-node-exporter", "jq", "curl", "bsdutils", "procps"]
 DISK_SIZE = "8G"
-# step: (the kernel series it boots, minutes it may take)
+# step: (the kernel series it boots, also its pctest label; minutes it may take)
 STEPS = [("install", "6.1", 20), ("boot", "6.1", 15), ("upgrade", "6.1", 40),
          ("upgraded", "6.12", 20), ("crashed", "6.12", 15)]
 # make check runs the first two: install, then loaded at boot on 6.1.
@@ -232,7 +232,8 @@ def test(all_steps=True, after_install=False):
             shown.append(Verdict(Status.INFO, "fleet", f"figure: {figures}"))
             verdict(shown[-1])
         debs = _debs(out)
-        kernels = [pctest_kernels.fetch(label) for label in ("6.1", "6.12")]
+        labels = sorted({series for _, series, _ in steps})
+        kernels = [pctest_kernels.fetch(label) for label in labels]
         payload = _payload(out, debs, kernels)
         disk = out / "disk.raw"
         disk.unlink(missing_ok=True)

@@ -1136,6 +1136,10 @@ def test_demo_installs_no_bench_dkms_or_chroot_tools(monkeypatch):
     monkeypatch.setenv("BENCH", "0")
     monkeypatch.setenv("DKMS", "0")
     check = pctest_deps.wanted("check")
+    # the fleet box's install builds the .deb and boots in QEMU
+    assert {"mmdebstrap", "dkms", "dh-dkms"} <= set(check) and "bpftrace" not in check
+    monkeypatch.setenv("FLEET", "0")
+    check = pctest_deps.wanted("check")
     assert "mmdebstrap" in check and not {"bpftrace", "dkms"} & set(check)
 
 
@@ -1518,9 +1522,12 @@ def test_deps_for_foreign_labels(monkeypatch):
     assert "gcc-aarch64-linux-gnu" in pctest_deps.wanted("check")
     # the canary is a kernel of check's too: sid's chroot
     monkeypatch.setenv("KERNELS", "6.1")
+    monkeypatch.setenv("FLEET", "0")
     assert "mmdebstrap" in pctest_deps.wanted("check")
     monkeypatch.setenv("CANARY", "")
     assert "mmdebstrap" not in pctest_deps.wanted("check")
+    monkeypatch.setenv("FLEET", "1")        # the fleet box's image
+    assert "mmdebstrap" in pctest_deps.wanted("check")
 
 def test_guest_modules(tmp_path):
     mod = tmp_path / "lib" / "modules" / "k"
