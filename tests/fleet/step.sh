@@ -153,6 +153,10 @@ boot)
 	check "Prometheus: violations by rule equal stats" \
 		"$(grep rule_violations /tmp/metrics | tr '\n' ' ')" \
 		sh -c "grep -qxF 'pagecheck_rule_violations_total{rule=\"non-NULL mapping\"} $(stat_of 'rule: non-NULL mapping')' /tmp/metrics && grep -qxF 'pagecheck_rule_violations_total{rule=\"nonzero _refcount\"} $(stat_of 'rule: nonzero _refcount')' /tmp/metrics"
+	owner=$(stat -c %U /var/lib/pagecheck-exporter/state.json)
+	caps=$(systemctl show -p CapabilityBoundingSet --value pagecheck-exporter.service)
+	check "the exporter ran as its own user, with CAP_DAC_READ_SEARCH alone" "owner $owner, capabilities $caps" \
+		[ "$owner $caps" = "pagecheck-exporter cap_dac_read_search" ]
 	export_pass
 	again=$(journal_entries | jq -s 'length')
 	check "a second pass writes nothing new (its cursor)" "$again entries" [ "$again" = 2 ]
