@@ -62,6 +62,19 @@ journal_entries() {
 	journalctl -q -o json --no-pager "MESSAGE_ID=$MESSAGE_ID" "$@"
 }
 
+# figure NAME TEXT: a measured figure for the record
+figure() {
+	echo "# figure: $1: $2" >&3
+}
+
+# dkms_build_time KVER: from DKMS's make.log, its start to its last write
+dkms_build_time() {
+	_log=$(ls /var/lib/dkms/pagecheck/*/"$1"/*/log/make.log 2>/dev/null | head -n 1)
+	[ -n "$_log" ] || return 0
+	_start=$(date -d "$(sed -n 2p "$_log")" +%s 2>/dev/null) || return 0
+	figure "DKMS build for $1" "$(($(stat -c %Y "$_log") - _start)) s"
+}
+
 # sample: stdin for the record, as KTAP comments (docs/check-fleet.md)
 sample() {
 	sed 's/^/# sample: /' >&3
@@ -86,9 +99,12 @@ loaded_at_boot() {
 case $step in
 install)
 	# the box has no network device: apt can only install what is here
+	t0=$(date +%s)
 	apt-get install -y $PAYLOAD/debs/*.deb >/tmp/apt.log 2>&1
 	check "apt-get install the .debs, offline" "$(tail -n 2 /tmp/apt.log | tr '\n' ' ')" \
 		[ $? = 0 ]
+	figure "apt-get install of the .debs" "$(($(date +%s) - t0)) s"
+	dkms_build_time "$kver"
 	cat /tmp/apt.log >/dev/console
 	dkms status pagecheck >/tmp/dkms.txt 2>&1
 	check "DKMS built and installed pagecheck for $kver" "$(tr '\n' ' ' </tmp/dkms.txt)" \
@@ -107,6 +123,7 @@ install)
 	;;
 boot)
 	loaded_at_boot
+	figure "systemd-analyze on $kver" "$(systemd-analyze time 2>&1 | head -n 1)"
 	check "the exporter's timer is enabled and waiting" \
 		"$(systemctl is-enabled pagecheck-exporter.timer) $(systemctl is-active pagecheck-exporter.timer)" \
 		sh -c "systemctl -q is-enabled pagecheck-exporter.timer && systemctl -q is-active pagecheck-exporter.timer"
@@ -172,9 +189,12 @@ boot)
 	rmmod pagecheck_inject
 	;;
 upgrade)
+	t0=$(date +%s)
 	check "the kernel upgrade installs, offline" "$(tail -n 3 /tmp/upgrade.log 2>/dev/null)" \
 		sh -c "apt-get install -y /var/local/pagecheck-fleet/upgrade/*.deb >/tmp/upgrade.log 2>&1"
+	figure "apt-get install of the 6.12 kernel and headers" "$(($(date +%s) - t0)) s"
 	new=$(ls /lib/modules | grep '^6\.12' | head -n 1)
+	dkms_build_time "$new"
 	check "DKMS's hook built pagecheck for the new kernel $new" "$(dkms status pagecheck 2>&1)" \
 		sh -c "[ -n \"$new\" ] && ls /lib/modules/$new/updates/dkms/pagecheck.ko* >/dev/null"
 	check "DKMS has pagecheck installed for both kernels" "$(dkms status pagecheck 2>&1 | tr '\n' ' ')" \
@@ -182,6 +202,7 @@ upgrade)
 	;;
 upgraded)
 	loaded_at_boot
+	figure "systemd-analyze on $kver" "$(systemd-analyze time 2>&1 | head -n 1)"
 	check "the box runs the upgraded kernel" "$kver" sh -c "case $kver in 6.12*) ;; *) false ;; esac"
 	check "kdump-tools is ready" "$(kdump-config status 2>&1 | tail -n 1)" \
 		sh -c "kdump-config status | grep -q 'ready to kdump'"

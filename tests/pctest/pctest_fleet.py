@@ -181,6 +181,7 @@ def _boot(disk, payload, step, series, minutes, out):
     verdicts.append(Verdict(Status.of(done), where, "the step completed",
                             "" if done else f"console: {vm / 'console.log'}"))
     verdicts += [r.verdict(where) for r in pctest_ktap.parse(text)]
+    verdicts += [Verdict(Status.INFO, where, f"figure: {f}") for f in pctest_ktap.figures(text)]
     samples = [line[len(SAMPLE):] for line in text.splitlines() if line.startswith(SAMPLE)]
     return verdicts, done, samples
 
