@@ -80,6 +80,12 @@ sample() {
 	sed 's/^/# sample: /' >&3
 }
 
+# journal_fields: JSON entries as FIELD=value lines, journald's own
+# addresses (__CURSOR, ...) left out
+journal_fields() {
+	jq -r 'to_entries[] | select(.key | startswith("__") | not) | "\(.key)=\(.value)"'
+}
+
 # export_pass: one pass of the exporter as its unit runs it
 export_pass() {
 	systemctl start pagecheck-exporter.service
@@ -148,7 +154,7 @@ boot)
 	got=$(journal_entries "PAGECHECK_FINGERPRINT=$fp" | jq -r '"\(.PAGECHECK_COUNT) \(.PAGECHECK_RULES) \(.PAGECHECK_CALLER)"')
 	check "journald: journalctl PAGECHECK_FINGERPRINT= finds the mapping report" "[$got]" \
 		[ "$got" = "2 non-NULL mapping pgc_inject_bad_free [pagecheck_inject]" ]
-	journal_entries "PAGECHECK_FINGERPRINT=$fp" -o export | grep -v '^__' | sample
+	journal_entries "PAGECHECK_FINGERPRINT=$fp" | journal_fields | sample
 	curl -s http://localhost:9100/metrics | grep '^pagecheck_' >/tmp/metrics
 	cat "$D/stats" >/tmp/stats
 	sample </tmp/metrics
@@ -224,7 +230,7 @@ crashed)
 	crash=$(journal_entries PAGECHECK_SOURCE=crash | jq -r '"\(.PAGECHECK_RULES) \(.PAGECHECK_CRASH) \(.PAGECHECK_CALLER)"')
 	check "journald: the crash's report, from kdump's dmesg, marked with its crash" "[$crash]" \
 		[ "$crash" = "non-NULL mapping $stamp pgc_inject_bad_free [pagecheck_inject]" ]
-	journal_entries PAGECHECK_SOURCE=crash -o export | grep -v '^__' | sample
+	journal_entries PAGECHECK_SOURCE=crash | journal_fields | sample
 	curl -s http://localhost:9100/metrics | grep '^pagecheck_' >/tmp/metrics
 	sample </tmp/metrics
 	check "Prometheus: one crash dump with reports" "$(grep crash_dumps /tmp/metrics | tr '\n' ' ')" \
