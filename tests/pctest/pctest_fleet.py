@@ -196,11 +196,14 @@ def _debs(out):
     return debs
 
 
-def _record(verdicts, samples, clock):
-    """check-fleet.md in the records (make record copies it into docs/)."""
-    git = ["git", "-C", str(ROOT)]
-    commit = subprocess.run([*git, "describe", "--always", "--dirty"], text=True,
-                            capture_output=True).stdout.strip() or "unknown"
+def _commit():
+    git = ["git", "-C", str(ROOT), "describe", "--always", "--dirty"]
+    return subprocess.run(git, text=True, capture_output=True).stdout.strip() or "unknown"
+
+
+def _record(verdicts, samples, clock, commit):
+    """check-fleet.md in the records (make record copies it into docs/);
+    commit: the tree's as the run started."""
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     text = pctest_jobs.record("Last `make check-fleet`", "make check-fleet", verdicts,
                               clock.seconds(), commit, when)
@@ -215,7 +218,7 @@ def _record(verdicts, samples, clock):
 
 def test(all_steps=True, after_install=False):
     """The fleet test; 1 if anything failed."""
-    clock = Stopwatch()
+    clock, commit = Stopwatch(), _commit()
     out = cache() / "runs" / "fleet"
     out.mkdir(parents=True, exist_ok=True)
     kept = out / "after-install.raw"
@@ -254,5 +257,5 @@ def test(all_steps=True, after_install=False):
             break
     disk.unlink(missing_ok=True)
     if all_steps and not after_install:
-        _record(shown, samples, clock)
+        _record(shown, samples, clock, commit)
     return 1 if any(v.status is Status.FAIL for v in shown) else 0
