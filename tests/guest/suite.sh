@@ -26,6 +26,7 @@
 . /pc/reliability.sh
 . /pc/lockdown.sh
 . /pc/track.sh
+. /pc/diff.sh
 
 HOOKS=tracepoint,ftrace,kprobe
 FP_FREES=1200000
@@ -57,6 +58,8 @@ for arg in "$@"; do
 	endurance=*) ENDURANCE=${arg#endurance=} ;;
 	turnover=*) TURNOVER=${arg#turnover=} ;;
 	switches=*) SWITCHES=${arg#switches=} ;;
+	diff=*) DIFF_STATES=${arg#diff=} ;;
+	diff_seed=*) DIFF_SEED=${arg#diff_seed=} ;;
 	*) echo "suite.sh: unknown argument $arg" >&2; exit 2 ;;
 	esac
 done
@@ -345,6 +348,7 @@ run_check() {
 	online_cpus 64
 	[ "$TRACK" = 0 ] || run_track
 	[ "$RELIABILITY" = 0 ] || run_reliability
+	[ "$DIFF_STATES" = 0 ] || run_diff
 	[ "$LOCKDOWN" = 0 ] || run_lockdown
 	ktap_end pagecheck
 }
@@ -384,11 +388,12 @@ case $mode in
 check) run_check ;;
 kernel-checks) ktap_suite pagecheck; run_kernel_checks; ktap_end pagecheck ;;
 many-cpus) ktap_suite pagecheck; run_many_cpus; ktap_end pagecheck ;;
+diff) ktap_suite pagecheck; setup_memcg; run_diff; ktap_end pagecheck ;;
 signed-lockdown) ktap_suite pagecheck; run_signed_lockdown; ktap_end pagecheck ;;
 panic) run_panic ;;
 kdump) run_kdump ;;
 capture) run_capture ;;
 drgn-dump) run_drgn_dump ;;
 demo) run_demo ;;
-*) echo "usage: suite.sh check|kernel-checks|many-cpus|signed-lockdown|panic|kdump|capture|drgn-dump|demo [KEY=VALUE...]" >&2; exit 2 ;;
+*) echo "usage: suite.sh check|kernel-checks|many-cpus|diff|signed-lockdown|panic|kdump|capture|drgn-dump|demo [KEY=VALUE...]" >&2; exit 2 ;;
 esac

@@ -40,6 +40,7 @@
 #include <linux/vmstat.h>
 #include <linux/vmalloc.h>
 #include "test_compat.h"
+#include "inject.h"
 
 #define PGC_INJECT_BEFORE_PRIO	(TRACEPOINT_DEFAULT_PRIO + 10)
 #define PGC_INJECT_AFTER_PRIO	(TRACEPOINT_DEFAULT_PRIO - 9)
@@ -832,6 +833,47 @@ static int pgc_hold(void)
 	return 0;
 }
 
+/* --- frees for the random differential (diff.c) --------------------------- */
+
+static void (*pgc_race_fn)(struct page *page);
+
+static void pgc_raced_at_free(struct pgc_injection *inj)
+{
+	if (pgc_race_fn)
+		pgc_race_fn(inj->page);
+}
+
+static const struct pgc_case pgc_raced_case = {
+	.name = "random", .no_restore = true, .expect = "differential",
+	.at_free = pgc_raced_at_free, .restore = pgc_restore_nothing,
+};
+
+/*
+ * Free @page of @order through __free_pages(), nothing restored; @race,
+ * if any, runs at the tracepoint before pagecheck's probe. Under
+ * pgc_run_lock. Return: whether the tracepoint saw the free.
+ */
+bool pgc_inject_free_raced(struct page *page, unsigned int order,
+			   void (*race)(struct page *page))
+{
+	memset(&pgc_inj, 0, sizeof(pgc_inj));
+	pgc_inj.c = &pgc_raced_case;
+	pgc_inj.page = page;
+	pgc_inj.order = order;
+	pgc_race_fn = race;
+	WRITE_ONCE(pgc_armed, page);
+	pgc_inject_bad_free(&pgc_inj);
+	WRITE_ONCE(pgc_armed, NULL);
+	pgc_race_fn = NULL;
+	return pgc_inj.freed_seen;
+}
+
+/* The page allocator, for the differential: its frame names the injector. */
+struct page *pgc_inject_alloc_pages(gfp_t gfp, unsigned int order)
+{
+	return pgc_inject_alloc(gfp, order);
+}
+
 /* Cleared under pgc_run_lock before exit takes anything down. */
 static bool pgc_ready;
 
@@ -844,13 +886,18 @@ static int pgc_run_line(const char *line)
 
 	if (sscanf(line, "%39s %15s", name, context) != 2)
 		return -EINVAL;
-	if (strcmp(context, "task") && strcmp(context, "softirq") &&
+	if (!strcmp(name, "random"))
+		context[0] = '\0';
+	else if (strcmp(context, "task") && strcmp(context, "softirq") &&
 	    strcmp(context, "hardirq") && strcmp(context, "locked"))
 		return -EINVAL;
 
 	mutex_lock(&pgc_run_lock);
 	if (!pgc_ready) {
 		ret = -EBUSY;
+	} else if (!strcmp(name, "random")) {
+		ret = pgc_diff_run_line(line);
+		goto out;
 	} else if (!strcmp(name, "hold")) {
 		ret = pgc_hold();
 		goto out;
@@ -959,6 +1006,14 @@ static int __init pgc_inject_init(void)
 	debugfs_create_file("run", 0200, pgc_dir, NULL, &pgc_run_fops);
 	debugfs_create_file("result", 0400, pgc_dir, NULL, &pgc_result_fops);
 	debugfs_create_file("cases", 0400, pgc_dir, NULL, &pgc_cases_fops);
+	ret = pgc_diff_init(pgc_dir);
+	if (ret) {
+		debugfs_remove_recursive(pgc_dir);
+		tracepoint_probe_unregister(pgc_tp, pgc_before_pagecheck, NULL);
+		tracepoint_probe_unregister(pgc_tp, pgc_after_pagecheck, NULL);
+		tracepoint_synchronize_unregister();
+		return ret;
+	}
 	mutex_lock(&pgc_run_lock);
 	pgc_ready = true;
 	mutex_unlock(&pgc_run_lock);
@@ -974,6 +1029,7 @@ static void __exit pgc_inject_exit(void)
 	pgc_held = NULL;
 	mutex_unlock(&pgc_run_lock);
 	debugfs_remove_recursive(pgc_dir);
+	pgc_diff_exit();
 	pgc_timer_delete_sync(&pgc_timer);
 	irq_work_sync(&pgc_irq_work);
 	tracepoint_probe_unregister(pgc_tp, pgc_before_pagecheck, NULL);
