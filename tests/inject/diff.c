@@ -680,7 +680,30 @@ static void pgc_describe(u64 seed, unsigned int idx, const struct pgc_diff_state
 		st->tail_flags, pc, kern);
 }
 
-/* Judge one state: the verdicts must match where the kernel checks. */
+/*
+ * page_bad_reason() tests these in this order and prints the last that
+ * holds: of one page's rules, the kernel names the last pagecheck has.
+ */
+static const u8 pgc_precedence[] = {
+	R_MAPCOUNT, R_MAPPING, R_REFCOUNT, R_FLAGS, R_MEMCG, R_PP,
+};
+
+static int pgc_last_in_kernel_order(u32 bits)
+{
+	int i;
+
+	for (i = ARRAY_SIZE(pgc_precedence) - 1; i >= 0; i--)
+		if (bits & BIT(pgc_precedence[i]))
+			return pgc_precedence[i];
+	return -1;
+}
+
+/*
+ * Judge one state: the verdicts must match where the kernel checks. An
+ * order-0 free is one page and one bad_page() call: its reason must also
+ * be the last of pagecheck's in the kernel's order, or pagecheck named a
+ * rule the kernel found to hold.
+ */
 static void pgc_judge(u64 seed, unsigned int idx, struct pgc_diff_state *st,
 		      struct pgc_diff_totals *t)
 {
@@ -693,6 +716,9 @@ static void pgc_judge(u64 seed, unsigned int idx, struct pgc_diff_state *st,
 		why = "the kernel's reason is not among pagecheck's";
 	else if (!st->kern && (st->pc & st->checks))
 		why = "pagecheck reports a rule the kernel checks here, the kernel accepted it";
+	else if (!st->order && st->kern &&
+		 BIT(pgc_last_in_kernel_order(st->pc & st->checks)) != st->kern)
+		why = "the kernel's reason is not the last of pagecheck's in the kernel's order";
 	for (r = 0; r < R_NR; r++)
 		if (st->pc & ~st->checks & BIT(r))
 			t->by_design[r]++;
