@@ -17,7 +17,9 @@
 # stress-ng for track=1's endurance run (120), endurance= its event
 # table (512; two minutes of churn under TCG write 100 times that on
 # amd64) and turnover= how many times over the churn must fill it (100),
-# switches= times track= goes off and on under load (20);
+# switches= times track= goes off and on under load (20); diff= states of
+# the random differential against bad_page() (2000; 0 leaves it out),
+# diff_seed= replays one;
 # track=0, reliability=0 and lockdown=0 leave those steps out.
 
 . /pc/ktap.sh

@@ -276,7 +276,7 @@ FOREIGN_PLAN = {
 DEBUG_PLAN = [
     Boot("check", "check",
          "hooks=tracepoint,ftrace,kprobe fp=300000 flood=200000 unload=50 churn=120 "
-         "endurance=256", smp=4, mem=2048, timeout=7200),
+         "endurance=256 diff=10000", smp=4, mem=2048, timeout=7200),
     Boot("signed-lockdown", "signed-lockdown", smp=2, mem=1024, timeout=900,
          cmdline="lockdown=integrity"),
 ]
