@@ -50,6 +50,10 @@ run_diff() {
 		[ "$(stat_value not_seen_at_tracepoint /tmp/diff.txt)" = 0 ]
 	ktap_status $? "differential: the states were freed, some rejected, and every rejected block came back clean" \
 		"$(grep -E '^(freed|kernel_rejected|recycle|bad_page_elsewhere|not_seen)' /tmp/diff.txt | tr '\n' ' ')"
+	[ "$(stat_value unclean_blocks /tmp/diff.txt)" = 0 ] &&
+		[ "$(stat_value kept_back_unexpected /tmp/diff.txt)" = 0 ]
+	ktap_status $? "differential: every block the allocator got was clean, none freed twice" \
+		"$(grep -E '^(unclean_blocks|kept_back_unexpected)' /tmp/diff.txt | tr '\n' ' ')"
 	rmmod pagecheck_inject
 	unload_pagecheck
 	ktap_end diff

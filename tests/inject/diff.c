@@ -562,6 +562,133 @@ static void pgc_sanitise(struct page *page, unsigned int order)
 	set_page_count(page, 1);
 }
 
+/* --- every block the allocator gets must be clean -------------------------- */
+
+/*
+ * Whether the kernel kept the block at @page of @order back from the
+ * allocator at the free just made: it called bad_page() on the block, or
+ * the page is an order-0 one with PG_hwpoison really set. What the page
+ * shows, not the faults the state meant to give it.
+ */
+static bool pgc_kept_back(struct page *page, unsigned int order)
+{
+	if (atomic_read(&pgc_kernel_calls))
+		return true;
+	return !order && pgc_flags_hwpoison(pgc_page_flags(page));
+}
+
+/*
+ * The first field of the block at @page of @order, ours and about to be
+ * freed again, that is not clean, or NULL: the head holds the one
+ * reference __free_pages() drops, every page is as a clean free leaves it.
+ */
+static const char *pgc_unclean(struct page *page, unsigned int order,
+			       unsigned int *at)
+{
+	unsigned int i, nr = 1U << order;
+
+	for (i = 0; i < nr; i++) {
+		struct page *p = page + i;
+
+		*at = i;
+		if (pgc_flags_hwpoison(pgc_page_flags(p)))
+			return "PG_hwpoison";
+		if (pgc_page_flags(p) & PAGE_FLAGS_CHECK_AT_PREP)
+			return "flags";
+		if (pgc_page_mapping(p))
+			return "mapping";
+		if (page_ref_count(p) != (i ? 0 : 1))
+			return "_refcount";
+#ifdef CONFIG_MEMCG
+		if (data_race(pgc_diff_memcg(p)))
+			return "memcg_data";
+#endif
+		if (pgc_page_head_word(p))
+			return "compound_head/pp_magic";
+		if (atomic_read(&p->_mapcount) != -1)
+			return "_mapcount/page_type";
+	}
+	return NULL;
+}
+
+/*
+ * A block the kernel takes is checked as its checks saw it: each page's
+ * words at the tracepoint, after pagecheck's probe (pgc_diff_seen()).
+ */
+struct pgc_diff_snap {
+	unsigned long flags, word, mapping, memcg;
+	int mapcount, refcount;
+};
+
+static struct pgc_diff_snap *pgc_snaps;		/* 1 << PGC_DIFF_MAX_ORDER */
+static unsigned int pgc_snap_order;
+static bool pgc_snap_taken;
+
+static void pgc_diff_seen(struct page *page)
+{
+	unsigned int i, nr = 1U << pgc_snap_order;
+
+	for (i = 0; i < nr; i++) {
+		struct page *p = page + i;
+		struct pgc_diff_snap *sn = &pgc_snaps[i];
+
+		sn->flags = pgc_page_flags(p);
+		sn->word = pgc_page_head_word(p);
+		sn->mapping = pgc_page_mapping(p);
+		sn->mapcount = atomic_read(&p->_mapcount);
+		sn->refcount = page_ref_count(p);
+#ifdef CONFIG_MEMCG
+		sn->memcg = data_race(pgc_diff_memcg(p));
+#else
+		sn->memcg = 0;
+#endif
+	}
+	pgc_snap_taken = true;
+}
+
+/*
+ * What of page @i's words, seen before the kernel's checks, the kernel
+ * neither rejects nor clears when it takes the block: junk it leaves in
+ * the allocator, or NULL. The free clears the flags it checks at prep,
+ * a tail's compound_head and mapping in a compound block, page[1]'s
+ * _nr_pages half, an anon/KSM/movable mapping, a kmem charge.
+ */
+static const char *pgc_residue(const struct pgc_diff_state *st, unsigned int i)
+{
+	const struct pgc_diff_snap *sn = &pgc_snaps[i];
+	bool kmem = !i && (st->faults & FB(ACCOUNT));
+	int mapcount = kmem ? pgc_type_clear_kmemcg(sn->mapcount) : sn->mapcount;
+	unsigned long memcg = sn->memcg;
+
+	if (pgc_flags_hwpoison(sn->flags))
+		return "PG_hwpoison";
+	if (mapcount != -1)
+		return "_mapcount/page_type";
+	if (sn->refcount)
+		return "_refcount";
+	if (i == 1 && st->compound)
+		memcg &= ~PGC_SECOND_MEMCG_CLEARED_AT_FREE;
+	if (memcg && !kmem)
+		return "memcg_data";
+	if (!i) {
+		if (sn->mapping && !(sn->mapping & 0x3UL))
+			return "mapping";
+		if (pgc_head_word_is_tail(sn->word))
+			return "compound_head";
+#ifdef PP_SIGNATURE
+		if ((sn->word & ~0x3UL) == PP_SIGNATURE)
+			return "pp_magic";
+#endif
+	} else if (!st->compound) {
+		/* a plain tail's +8 word may be a stale free-list link */
+		if (sn->mapping)
+			return "mapping";
+		if (pgc_head_word_is_tail(sn->word))
+			return "compound_head";
+	}
+	return NULL;
+}
+
 /* --- pagecheck's verdict: its per-rule counters ---------------------------- */
 
 static int pgc_read_rules(u64 *counts)
@@ -639,6 +766,7 @@ static u32 pgc_rules_gained(const u64 *before, const u64 *after)
 struct pgc_diff_totals {
 	unsigned int states, freed, alloc_failed, not_seen, recycled;
 	unsigned int recycle_rejected, recycle_reported, elsewhere;
+	unsigned int unclean, kept_back_unexpected;
 	unsigned int verdicts[5], by_design[R_NR], orders[PGC_DIFF_MAX_ORDER + 1];
 	unsigned int head_deferred, kernel_rejected, pagecheck_reported, hwpoison;
 	unsigned int lines;
@@ -735,6 +863,36 @@ static void pgc_judge(u64 seed, unsigned int idx, struct pgc_diff_state *st,
 		pgc_describe(seed, idx, st, why);
 }
 
+/*
+ * The block of state @idx is clean: @page, ours, after the clean-up
+ * (@owned), or else as the kernel's checks saw the block it took. A dirty
+ * one is described. Return: clean.
+ */
+static bool pgc_check_clean(u64 seed, unsigned int idx,
+			    const struct pgc_diff_state *st, struct page *page,
+			    bool owned, struct pgc_diff_totals *t)
+{
+	unsigned int at = 0, nr = 1U << st->order;
+	const char *what = NULL;
+
+	if (owned)
+		what = pgc_unclean(page, st->order, &at);
+	else if (pgc_snap_taken)
+		for (at = 0; at < nr && !what; at++)
+			what = pgc_residue(st, at);
+	if (!what)
+		return true;
+	if (!owned)
+		at--;
+	t->unclean++;
+	if (t->lines++ < PGC_DIFF_LINES)
+		pgc_sum("unclean: seed %llu state %u order %u %s: page %u's %s %s\n",
+			seed, idx, st->order, st->compound ? "compound" : "plain",
+			at, what, owned ? "after the clean-up, before the recycle free" :
+			"went to the allocator with the block the kernel took");
+	return false;
+}
+
 static int pgc_run_state(u64 seed, unsigned int idx, bool at_free, u64 *counts,
 			 u64 *after, struct pgc_diff_totals *t)
 {
@@ -769,8 +927,11 @@ static int pgc_run_state(u64 seed, unsigned int idx, bool at_free, u64 *counts,
 	WRITE_ONCE(pgc_armed_nr, 0);
 	WRITE_ONCE(pgc_armed_pfn, pfn);
 	WRITE_ONCE(pgc_armed_nr, 1UL << st->order);
+	pgc_snap_order = st->order;
+	pgc_snap_taken = false;
 	seen = pgc_inject_free_raced(page, st->order,
-				     st->faults & FB(RACE_REF) ? pgc_diff_race : NULL);
+				     st->faults & FB(RACE_REF) ? pgc_diff_race : NULL,
+				     pgc_diff_seen);
 	WRITE_ONCE(pgc_armed_nr, 0);
 	st->kern = atomic_read(&pgc_kernel_bits);
 	ret = pgc_read_rules(after);
@@ -779,6 +940,8 @@ static int pgc_run_state(u64 seed, unsigned int idx, bool at_free, u64 *counts,
 	st->pc = pgc_rules_gained(counts, after);
 	memcpy(counts, after, sizeof(*counts) * R_NR);
 	t->freed++;
+	if (!pgc_kept_back(page, st->order))
+		pgc_check_clean(seed, idx, st, page, false, t);
 	if (!seen)
 		t->not_seen++;
 	if (st->kern)
@@ -791,9 +954,21 @@ static int pgc_run_state(u64 seed, unsigned int idx, bool at_free, u64 *counts,
 	leaked = atomic_read(&pgc_kernel_calls) || (st->faults & FB(HWPOISON));
 	if (st->faults & FB(HWPOISON))
 		t->hwpoison++;
+	/* what the page shows must agree: never free twice, never leak */
+	if (leaked != pgc_kept_back(page, st->order)) {
+		t->kept_back_unexpected++;
+		if (t->lines++ < PGC_DIFF_LINES)
+			pgc_sum("unclean: seed %llu state %u order %u: %s\n", seed,
+				idx, st->order, leaked ?
+				"to be recycled, but the kernel freed it (no bad_page(), no PG_hwpoison): not freed again" :
+				"kept back by the kernel, but not to be recycled");
+		return 0;
+	}
 	if (!leaked)
 		return 0;
 	pgc_sanitise(page, st->order);
+	if (!pgc_check_clean(seed, idx, st, page, true, t))
+		return 0;	/* leaked rather than freed dirty */
 	atomic_set(&pgc_kernel_calls, 0);
 	WRITE_ONCE(pgc_armed_pfn, pfn);
 	WRITE_ONCE(pgc_armed_nr, 1UL << st->order);
@@ -874,6 +1049,8 @@ static int pgc_diff_run(u64 seed, unsigned int count, bool at_free,
 	pgc_sum("recycle_reported_by_pagecheck: %u\n", t->recycle_reported);
 	pgc_sum("bad_page_elsewhere: %u\n", t->elsewhere);
 	pgc_sum("not_seen_at_tracepoint: %u\n", t->not_seen);
+	pgc_sum("unclean_blocks: %u\n", t->unclean);
+	pgc_sum("kept_back_unexpected: %u\n", t->kept_back_unexpected);
 	for (i = 0; i < R_NR; i++) {
 		if (!t->by_design[i])
 			continue;
@@ -978,7 +1155,8 @@ int pgc_diff_init(struct dentry *dir)
 	INIT_LIST_HEAD(&pgc_diff_queue);
 	pgc_summary = vzalloc(PAGE_SIZE * 16);
 	pgc_stats_buf = vzalloc(PGC_STATS_BUF);
-	if (!pgc_summary || !pgc_stats_buf) {
+	pgc_snaps = vzalloc(array_size(1U << PGC_DIFF_MAX_ORDER, sizeof(*pgc_snaps)));
+	if (!pgc_summary || !pgc_stats_buf || !pgc_snaps) {
 		pgc_diff_exit();
 		return -ENOMEM;
 	}
@@ -1000,6 +1178,8 @@ void pgc_diff_exit(void)
 	vfree(pgc_states);
 	vfree(pgc_summary);
 	vfree(pgc_stats_buf);
+	vfree(pgc_snaps);
+	pgc_snaps = NULL;
 	pgc_states = NULL;
 	pgc_summary = NULL;
 	pgc_stats_buf = NULL;

@@ -617,11 +617,16 @@ static void notrace pgc_before_pagecheck(void *data, struct page *page,
 		pgc_inj.c->at_free(&pgc_inj);
 }
 
+/* The differential's look at the block after pagecheck's probe (diff.c). */
+static void (*pgc_seen_fn)(struct page *page);
+
 static void notrace pgc_after_pagecheck(void *data, struct page *page,
 					unsigned int order)
 {
 	if (page != READ_ONCE(pgc_armed))
 		return;
+	if (pgc_seen_fn)
+		pgc_seen_fn(page);
 	if (!pgc_inj.c->no_restore && READ_ONCE(restore))
 		pgc_inj.c->restore(&pgc_inj);
 	pgc_zone_unlock(&pgc_inj);
@@ -850,21 +855,25 @@ static const struct pgc_case pgc_raced_case = {
 
 /*
  * Free @page of @order through __free_pages(), nothing restored; @race,
- * if any, runs at the tracepoint before pagecheck's probe. Under
- * pgc_run_lock. Return: whether the tracepoint saw the free.
+ * if any, runs at the tracepoint before pagecheck's probe, @seen after it
+ * (before the kernel's own checks). Under pgc_run_lock. Return: whether
+ * the tracepoint saw the free.
  */
 bool pgc_inject_free_raced(struct page *page, unsigned int order,
-			   void (*race)(struct page *page))
+			   void (*race)(struct page *page),
+			   void (*seen)(struct page *page))
 {
 	memset(&pgc_inj, 0, sizeof(pgc_inj));
 	pgc_inj.c = &pgc_raced_case;
 	pgc_inj.page = page;
 	pgc_inj.order = order;
 	pgc_race_fn = race;
+	pgc_seen_fn = seen;
 	WRITE_ONCE(pgc_armed, page);
 	pgc_inject_bad_free(&pgc_inj);
 	WRITE_ONCE(pgc_armed, NULL);
 	pgc_race_fn = NULL;
+	pgc_seen_fn = NULL;
 	return pgc_inj.freed_seen;
 }
 

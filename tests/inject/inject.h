@@ -11,7 +11,8 @@
 #include <linux/mm_types.h>
 
 bool pgc_inject_free_raced(struct page *page, unsigned int order,
-			   void (*race)(struct page *page));
+			   void (*race)(struct page *page),
+			   void (*seen)(struct page *page));
 struct page *pgc_inject_alloc_pages(gfp_t gfp, unsigned int order);
 
 int pgc_diff_run_line(const char *line);
