@@ -329,7 +329,13 @@ static void pgc_make_state(struct pgc_diff_state *st, u64 seed, unsigned int idx
 	if ((head_ok || LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)) &&
 	    PGC_RULE_PAGE_POOL && pgc_chance(&s, 8))
 		st->faults |= FB(PP);
-	if (!st->order && pgc_chance(&s, 3))
+	/*
+	 * Drawn everywhere (a seed makes the same states on every kernel),
+	 * kept only where the flag exists: without CONFIG_MEMORY_FAILURE
+	 * (s390) the page is plain, the kernel frees it, and recycling it
+	 * freed it twice.
+	 */
+	if (!st->order && pgc_chance(&s, 3) && IS_ENABLED(CONFIG_MEMORY_FAILURE))
 		st->faults |= FB(HWPOISON);
 	if (!st->order)
 		return;
@@ -477,9 +483,13 @@ static void pgc_apply(struct pgc_diff_state *st, struct page *page)
 	if (f & FB(TAIL_NEGREF))
 		set_page_count(tail, -1);
 #ifdef CONFIG_MEMCG
-	/* page[1] of a 7.x folio keeps _nr_pages in the low half */
+	/*
+	 * page[1] of a 7.x folio keeps _nr_pages in the word's first four
+	 * bytes: its low half on little-endian, high half on big-endian.
+	 */
 	if ((f & FB(TAIL_MEMCG)) && st->compound && st->tail == 1)
-		pgc_diff_memcg(tail) |= 0xdead00000000UL;
+		pgc_diff_memcg(tail) |= PGC_DIFF_GARBAGE &
+					~PGC_SECOND_MEMCG_CLEARED_AT_FREE;
 	else if (f & FB(TAIL_MEMCG))
 		pgc_diff_memcg(tail) = (unsigned long)pgc_diff_memcg_obj;
 #endif
