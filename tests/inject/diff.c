@@ -631,12 +631,29 @@ struct pgc_diff_snap {
 };
 
 static struct pgc_diff_snap *pgc_snaps;		/* 1 << PGC_DIFF_MAX_ORDER */
-static unsigned int pgc_snap_order;
+static const struct pgc_diff_state *pgc_snap_state;
 static bool pgc_snap_taken;
+
+/* A compound block's folio fields the state may fault, as they were seen. */
+static struct {
+	int second_mapcount, large_mapcount, nr_pages_mapped, pincount;
+	const void *deferred_next, *deferred_prev;
+} pgc_snap_folio;
+
+static void pgc_diff_unfault_folio(const struct pgc_diff_state *st,
+				   struct page *page, u32 checks);
+static void pgc_diff_snap_folio(const struct pgc_diff_state *st,
+				struct page *page);
 
 static void pgc_diff_seen(struct page *page)
 {
-	unsigned int i, nr = 1U << pgc_snap_order;
+	const struct pgc_diff_state *st = pgc_snap_state;
+	unsigned int i, nr = 1U << st->order;
+
+	if (st->compound) {
+		pgc_diff_unfault_folio(st, page, st->checks);
+		pgc_diff_snap_folio(st, page);
+	}
 
 	for (i = 0; i < nr; i++) {
 		struct page *p = page + i;
@@ -654,6 +671,91 @@ static void pgc_diff_seen(struct page *page)
 #endif
 	}
 	pgc_snap_taken = true;
+}
+
+/*
+ * The folio fields a compound state may fault, where the kernel checks
+ * none of them (before 6.2 no deferred list, 6.1 without CONFIG_DEBUG_VM
+ * no tail at all): pagecheck's probe has judged them, the kernel will
+ * never look, and its free leaves them in the allocator. Put back what
+ * prep_compound_page() gave them, before the kernel's checks: those of
+ * the rules not in @checks (0: all, for a block to be recycled).
+ */
+static void pgc_diff_unfault_folio(const struct pgc_diff_state *st,
+				   struct page *page, u32 checks)
+{
+	u64 f = st->faults;
+
+	if ((f & FB(SECOND_MAPCOUNT)) &&
+	    !(checks & (RB(COMPOUND_MAPCOUNT) | RB(ENTIRE))))
+		atomic_set(pgc_second_mapcount_of(page), -1);
+#if defined(PGC_HAVE_FOLIO_LARGE_MAPCOUNT)
+	if ((f & FB(LARGE_MAPCOUNT)) && !(checks & RB(LARGE)))
+		atomic_set(&((struct folio *)page)->_large_mapcount, -1);
+#endif
+#if PGC_RULE_NR_PAGES_MAPPED
+	if ((f & FB(NR_PAGES_MAPPED)) && !(checks & RB(NR_MAPPED)))
+		atomic_set(&((struct folio *)page)->_nr_pages_mapped, 0);
+#endif
+#if PGC_RULE_PINCOUNT
+	if ((f & FB(PINCOUNT)) && !(checks & RB(PINCOUNT)))
+		atomic_set(&((struct folio *)page)->_pincount, 0);
+#endif
+#if defined(PGC_HAVE_FOLIO_MM_ID_MAPCOUNT)
+	if ((f & FB(MM_MAPCOUNT0)) && !(checks & RB(MM0)))
+		((struct folio *)page)->_mm_id_mapcount[0] = -1;
+	if ((f & FB(MM_MAPCOUNT1)) && !(checks & RB(MM1)))
+		((struct folio *)page)->_mm_id_mapcount[1] = -1;
+#endif
+	if ((f & (FB(DEFERRED_LINKED) | FB(DEFERRED_POISONED))) &&
+	    !(checks & RB(DEFERRED)))
+		INIT_LIST_HEAD(pgc_deferred_of(page));
+}
+
+static void pgc_diff_snap_folio(const struct pgc_diff_state *st,
+				struct page *page)
+{
+	struct list_head *l = pgc_deferred_of(page);
+
+	pgc_snap_folio.second_mapcount = atomic_read(pgc_second_mapcount_of(page));
+	pgc_snap_folio.large_mapcount = -1;
+	pgc_snap_folio.nr_pages_mapped = 0;
+	pgc_snap_folio.pincount = 0;
+#if defined(PGC_HAVE_FOLIO_LARGE_MAPCOUNT)
+	pgc_snap_folio.large_mapcount = atomic_read(&((struct folio *)page)->_large_mapcount);
+#endif
+#if PGC_RULE_NR_PAGES_MAPPED
+	pgc_snap_folio.nr_pages_mapped = atomic_read(&((struct folio *)page)->_nr_pages_mapped);
+#endif
+#if PGC_RULE_PINCOUNT
+	pgc_snap_folio.pincount = atomic_read(&((struct folio *)page)->_pincount);
+#endif
+	pgc_snap_folio.deferred_next = NULL;
+	pgc_snap_folio.deferred_prev = NULL;
+	if (st->order >= 2) {
+		pgc_snap_folio.deferred_next = READ_ONCE(l->next);
+		pgc_snap_folio.deferred_prev = READ_ONCE(l->prev);
+	}
+}
+
+/* What the state wrote in the folio's fields that the kernel took along. */
+static const char *pgc_folio_residue(void)
+{
+	const void *next = pgc_snap_folio.deferred_next;
+	const void *prev = pgc_snap_folio.deferred_prev;
+
+	if (pgc_snap_folio.second_mapcount != -1)
+		return "compound/entire mapcount";
+	if (pgc_snap_folio.large_mapcount != -1)
+		return "large_mapcount";
+	if (pgc_snap_folio.nr_pages_mapped)
+		return "nr_pages_mapped";
+	if (pgc_snap_folio.pincount)
+		return "pincount";
+	if (next == &pgc_diff_queue || prev == &pgc_diff_queue ||
+	    next == LIST_POISON1 || prev == LIST_POISON2)
+		return "deferred list";
+	return NULL;
 }
 
 /*
@@ -689,6 +791,8 @@ static const char *pgc_residue(const struct pgc_diff_state *st, unsigned int i)
 		if ((sn->word & ~0x3UL) == PP_SIGNATURE)
 			return "pp_magic";
 #endif
+		if (st->compound && pgc_folio_residue())
+			return pgc_folio_residue();
 	} else if (!st->compound) {
 		/* a plain tail's +8 word may be a stale free-list link */
 		if (sn->mapping)
@@ -937,7 +1041,7 @@ static int pgc_run_state(u64 seed, unsigned int idx, bool at_free, u64 *counts,
 	WRITE_ONCE(pgc_armed_nr, 0);
 	WRITE_ONCE(pgc_armed_pfn, pfn);
 	WRITE_ONCE(pgc_armed_nr, 1UL << st->order);
-	pgc_snap_order = st->order;
+	pgc_snap_state = st;
 	pgc_snap_taken = false;
 	seen = pgc_inject_free_raced(page, st->order,
 				     st->faults & FB(RACE_REF) ? pgc_diff_race : NULL,
@@ -976,6 +1080,8 @@ static int pgc_run_state(u64 seed, unsigned int idx, bool at_free, u64 *counts,
 	}
 	if (!leaked)
 		return 0;
+	if (st->compound)
+		pgc_diff_unfault_folio(st, page, 0);
 	pgc_sanitise(page, st->order);
 	if (!pgc_check_clean(seed, idx, st, page, true, t))
 		return 0;	/* leaked rather than freed dirty */
