@@ -133,8 +133,12 @@ boot)
 	check "the exporter's timer is enabled and waiting" \
 		"$(systemctl is-enabled pagecheck-exporter.timer) $(systemctl is-active pagecheck-exporter.timer)" \
 		sh -c "systemctl -q is-enabled pagecheck-exporter.timer && systemctl -q is-active pagecheck-exporter.timer"
-	# the passes below are the test's own: the count of entries is exact
+	# the passes below are the test's own: the count of entries is exact.
+	# A pass the timer started must end first, or the next start joins it.
 	systemctl stop pagecheck-exporter.timer
+	while [ "$(systemctl show -p ActiveState --value pagecheck-exporter.service)" = activating ]; do
+		sleep 1
+	done
 	insmod "$PAYLOAD/$kver/pagecheck_inject.ko"
 	inject mapping task
 	inject mapping task
