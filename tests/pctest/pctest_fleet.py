@@ -48,7 +48,7 @@ PACKAGES = ["systemd-sysv", "udev", "kmod", "initramfs-tools", "linux-image-amd6
             "prometheus-node-exporter", "jq", "curl", "bsdutils", "procps"]
 DISK_SIZE = "8G"
 # step: (the kernel series it boots, also its pctest label; minutes it may take)
-STEPS = [("install", "6.1", 30), ("boot", "6.1", 15), ("upgrade", "6.1", 60),
+STEPS = [("install", "6.1", 30), ("boot", "6.1", 15), ("upgrade", "6.1", 90),
          ("upgraded", "6.12", 20), ("crashed", "6.12", 15)]
 # make check runs the first two: install, then loaded at boot on 6.1.
 CHECK_STEPS = 2
