@@ -233,8 +233,8 @@ holder_loop() {
 		done
 		# open, hold across whatever rmmod does meanwhile, then read; a
 		# failed open (between unload and load) is "can't open"
-		sh -c 'exec 3<"$1"; sleep 0.2; cat <&3 >/dev/null' sh \
-			"$D/reports.json" 2>/tmp/holder.err
+		sh -c 'exec 3<"$1"; : >/tmp/holder.opened; sleep 0.2
+		       cat <&3 >/dev/null' sh "$D/reports.json" 2>/tmp/holder.err
 		rc=$?
 		if grep -q "can't open" /tmp/holder.err; then
 			:
@@ -275,7 +275,14 @@ run_unload_under_fire() {
 			sleep 0.1
 		done
 		[ ! -e "$D" ] || half=$((half + 1))
+		rm -f /tmp/holder.opened
 		load_pagecheck hook=tracepoint track=1 && ok=$((ok + 1))
+		# give the holder one open per load, so that rmmod meets it
+		tries=0
+		while [ ! -e /tmp/holder.opened ] && [ $tries -lt 100 ]; do
+			tries=$((tries + 1))
+			sleep 0.05
+		done
 	done
 	touch /tmp/fire.stop /tmp/readers.stop
 	kill "$wl" 2>/dev/null
