@@ -149,11 +149,21 @@ static __always_inline unsigned long pgc_tail_word(const void *head,
 	return (unsigned long)head + 1;
 }
 
-#if defined(PP_MAGIC_MASK) && defined(PP_SIGNATURE) && IS_ENABLED(CONFIG_PAGE_POOL)
+/*
+ * page_pool signs its pages in pp_magic (v5.14+, PP_SIGNATURE) and clears
+ * the signature before it gives a page back to the allocator. Before
+ * PP_MAGIC_MASK, page_pool's own recycle test masks the two low bits.
+ */
+#if defined(PP_SIGNATURE) && IS_ENABLED(CONFIG_PAGE_POOL)
 #define PGC_RULE_PAGE_POOL 1
+#ifdef PP_MAGIC_MASK
+#define PGC_PP_MAGIC_MASK PP_MAGIC_MASK
+#else
+#define PGC_PP_MAGIC_MASK (~0x3UL)
+#endif
 static __always_inline bool pgc_pp_signature(unsigned long word)
 {
-	return (word & PP_MAGIC_MASK) == PP_SIGNATURE;
+	return (word & PGC_PP_MAGIC_MASK) == PP_SIGNATURE;
 }
 #else
 #define PGC_RULE_PAGE_POOL 0

@@ -104,15 +104,15 @@ static __always_inline bool pgc_bad_tail_mapping(unsigned long mapping)
 }
 
 /*
- * page_pool: (pp_magic & PP_MAGIC_MASK) == PP_SIGNATURE needs this bit,
- * so a word without it can be cleared with one test.
+ * page_pool: (pp_magic & mask) == PP_SIGNATURE needs this bit, so a word
+ * without it can be cleared with one test.
  */
 #define PGC_PP_TEST_BIT	0x40UL
 
 static __always_inline bool pgc_page_pool_possible(unsigned long head_word)
 {
 #if PGC_RULE_PAGE_POOL
-	BUILD_BUG_ON(!(PP_SIGNATURE & PP_MAGIC_MASK & PGC_PP_TEST_BIT));
+	BUILD_BUG_ON(!(PP_SIGNATURE & PGC_PP_MAGIC_MASK & PGC_PP_TEST_BIT));
 #endif
 	return PGC_RULE_PAGE_POOL && (head_word & PGC_PP_TEST_BIT);
 }

@@ -787,10 +787,9 @@ static const char *pgc_residue(const struct pgc_diff_state *st, unsigned int i)
 			return "mapping";
 		if (pgc_head_word_is_tail(sn->word))
 			return "compound_head";
-#ifdef PP_SIGNATURE
-		if ((sn->word & ~0x3UL) == PP_SIGNATURE)
+		/* without the kernel's page_pool check, a free-list link overwrites it */
+		if (pgc_pp_signature(sn->word) && (pgc_kernel_checks(true) & RB(PP)))
 			return "pp_magic";
-#endif
 		if (st->compound && pgc_folio_residue())
 			return pgc_folio_residue();
 	} else if (!st->compound) {

@@ -226,7 +226,7 @@ static void pgc_restore_page_pool(struct pgc_injection *inj)
 #else
 #define pgc_corrupt_page_pool NULL
 #define pgc_restore_page_pool NULL
-#define PGC_SKIP_PAGE_POOL "this kernel has no page_pool free check"
+#define PGC_SKIP_PAGE_POOL "this kernel has no page_pool signature"
 #endif
 
 /*
