@@ -22,6 +22,7 @@
 static const char *const pgc_hook_frame_prefixes[] = {
 	"__traceiter_", "trace_mm_page_free", "ftrace_", "arch_ftrace", "kprobe_",
 	"aggr_pre_handler", "opt_pre_handler", "optimized_callback",
+	"pre_handler_kretprobe",
 	"do_int3", "fprobe_", "0x",
 #ifdef CONFIG_ARM64
 	"call_break_hook", "brk_handler", "do_debug_exception", "el1_dbg",
