@@ -44,7 +44,7 @@ endif
 # KERNELS, JOBS, CANARY, BENCH, DKMS and PAGECHECK_* reach the driver from
 # the environment or the make command line (make exports both).
 
-.PHONY: all modules tests config clean check check-debug check-fleet demo sparse install bench \
+.PHONY: all modules tests config clean check check-debug check-fleet check-real demo sparse install bench \
 	record dist dkms-tree version test-harness
 
 all: modules
@@ -92,6 +92,11 @@ check-debug:
 # upgrade, loaded at boot, journald, node_exporter and kdump-tools.
 check-fleet:
 	$(PCTEST) fleet
+
+# Real upstream bad-free bugs driven through the kernel's own code, on the
+# Debian kernels that still have them, each booted twice (docs/real-bugs.md).
+check-real:
+	$(PCTEST) real
 
 # The full benchmark table (docs/benchmark.md); make check runs a reduced one.
 bench:

@@ -29,6 +29,7 @@
 . /pc/lockdown.sh
 . /pc/track.sh
 . /pc/diff.sh
+. /pc/real.sh
 
 HOOKS=tracepoint,ftrace,kprobe
 FP_FREES=1200000
@@ -397,5 +398,6 @@ kdump) run_kdump ;;
 capture) run_capture ;;
 drgn-dump) run_drgn_dump ;;
 demo) run_demo ;;
-*) echo "usage: suite.sh check|kernel-checks|many-cpus|diff|signed-lockdown|panic|kdump|capture|drgn-dump|demo [KEY=VALUE...]" >&2; exit 2 ;;
+real) run_real ;;
+*) echo "usage: suite.sh check|kernel-checks|many-cpus|diff|signed-lockdown|panic|kdump|capture|drgn-dump|demo|real [KEY=VALUE...]" >&2; exit 2 ;;
 esac

@@ -28,6 +28,7 @@ PAGECHECK_APT_MAX_AGE, PAGECHECK_MIRROR, PAGECHECK_SECURITY_MIRROR, PC_VM_CPU,
 PC_VM_TUNE.
 """
 import argparse
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -52,13 +53,15 @@ import pctest_matrix     # noqa: E402
 import pctest_panic      # noqa: E402
 import pctest_programs   # noqa: E402
 import pctest_readme     # noqa: E402
+import pctest_real       # noqa: E402
 import pctest_source     # noqa: E402
 import pctest_vm         # noqa: E402
 from pctest_common import (ROOT, Error, Interrupted, Status, Stopwatch, Verdict,  # noqa: E402
                            cache, catch_signals, failed, log, records_dir, set_prog,
                            verdict)
 from pctest_matrix import (BENCH_KERNELS, BOOT_PLAN, CANARY_KERNELS, DEBUG_LABEL,  # noqa: E402
-                           DEFAULT_KERNELS, DKMS_KERNELS, Boot, find_boot, plan)
+                           DEFAULT_KERNELS, DKMS_KERNELS, REAL_BOOT, REAL_KERNELS, Boot,
+                           find_boot, plan)
 
 SELF = Path(__file__).resolve()
 
@@ -91,7 +94,8 @@ def run_dir(label):
 
 # The records a run writes in records_dir(), which make record copies
 # into docs/.
-RECORDS = ["check.md", "check-debug.md", "benchmark-check.md", "check-fleet.md"]
+RECORDS = ["check.md", "check-debug.md", "benchmark-check.md", "check-fleet.md",
+           "check-real.md"]
 
 
 # Debian's programs the guest suite runs: (package, path in it). jq reads
@@ -155,6 +159,8 @@ def boot_initrd(kernel, boot, initrd, out):
     with the kdump tools added."""
     if boot.mode == "kdump":
         return pctest_kdump.initramfs(kernel, initrd, out)
+    if boot.mode == "real":
+        return pctest_real.initramfs(kernel, initrd, out)
     return initrd
 
 
@@ -426,6 +432,43 @@ def cmd_record(args):
     return 0
 
 
+def cmd_real(args):
+    """make check-real: each kernel that still has the real bugs, booted
+    twice; a report's fingerprint must not change between the boots."""
+    clock = Stopwatch()
+    labels = args.labels or REAL_KERNELS
+    verdicts = host_steps("real", labels)
+    shown = []
+
+    def show(v):
+        print(v, flush=True)
+        shown.append(v)
+    for label in labels:
+        kernel = get_kernel(label)
+        out = run_dir(label)
+        initrd, built = prepare(label, kernel, out, with_sparse=False)
+        for v in built:
+            show(v)
+        if initrd is None:
+            continue
+        runs = []
+        boots = [dataclasses.replace(REAL_BOOT, name=f"real-{i}") for i in (1, 2)]
+        if label == pctest_real.UNCHECKED_LABEL:
+            # the kernel's own checks off, as without init_on_alloc
+            boots.append(dataclasses.replace(REAL_BOOT, name="real-unchecked",
+                                             cmdline="init_on_alloc=0"))
+        for boot in boots:
+            result = pctest_vm.boot(kernel.vmlinuz, boot_initrd(kernel, boot, initrd, out),
+                                    out / f"vm-{boot.name}", boot, arch=kernel.arch)
+            runs.append(judge_boot(f"{label}/{boot.name}", boot, result))
+            for v in runs[-1]:
+                show(v)
+        for v in pctest_real.judge_runs(label, runs[:2]):
+            show(v)
+    write_record("check-real", "make check-real", verdicts, shown, clock)
+    return finish(verdicts + shown)
+
+
 def cmd_dkms(args):
     return pctest_dkms.test(args.labels or DKMS_KERNELS)
 
@@ -497,6 +540,10 @@ def parser():
     p.add_argument("--after-install", action="store_true",
                    help="start from the disk the last passed install step left")
     p.set_defaults(func=cmd_fleet)
+    p = sub.add_parser("real", help="real upstream bugs through the kernel's own code, "
+                       "each kernel booted twice (make check-real)")
+    p.add_argument("labels", nargs="*", metavar="LABEL")
+    p.set_defaults(func=cmd_real)
     p = sub.add_parser("dkms", help="install and remove with DKMS and as a .deb")
     p.add_argument("labels", nargs="*", metavar="LABEL")
     p.set_defaults(func=cmd_dkms)

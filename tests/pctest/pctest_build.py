@@ -145,7 +145,7 @@ def build_workloads(arch="amd64"):
         out.mkdir(parents=True, exist_ok=True)
         cmd += [f"CC={a.cc}", f"O={out}"]
     run(cmd, stdout=subprocess.DEVNULL)
-    progs = {name: out / name for name in ("pc-workload", "pc-bench", "pc-fuzz")}
+    progs = {name: out / name for name in ("pc-workload", "pc-bench", "pc-fuzz", "pc-real")}
     for path in progs.values():
         if elf_machine(path) != a.elf_machine:
             raise Error(f"{path} is not an {arch} program (ELF machine {elf_machine(path)})")
@@ -198,6 +198,27 @@ def target_busybox(arch):
     return exe, applets
 
 
+def kernel_module(kernel, name, dst):
+    """Debian's module name of kernel, decompressed into dst: dst, or None
+    if the kernel has it built in."""
+    builtin = Path(kernel.moddir) / "modules.builtin"
+    builtin = builtin.read_text() if builtin.is_file() else ""
+    if re.search(rf"/{re.escape(name)}\.ko$", builtin, re.M):
+        return None
+    found = [p for p in Path(kernel.moddir).rglob(f"{name}.ko*")
+             if p.name in (f"{name}.ko", f"{name}.ko.xz", f"{name}.ko.zst", f"{name}.ko.gz")]
+    if not found:
+        raise Error(f"{name}.ko not found in {kernel.moddir}")
+    src, dst = found[0], Path(dst)
+    tool = {".xz": ["xz", "-dc"], ".zst": ["zstd", "-dcq"], ".gz": ["gzip", "-dc"]}
+    if src.suffix in tool:
+        with open(dst, "wb") as f:
+            subprocess.run([*tool[src.suffix], str(src)], stdout=f, check=True)
+    else:
+        shutil.copyfile(src, dst)
+    return dst
+
+
 def guest_modules(kernel, out):
     """SRC=DEST arguments for the kernel modules the guest init loads
     before anything else (the virtio console of a foreign architecture),
@@ -208,23 +229,11 @@ def guest_modules(kernel, out):
     d = Path(out) / "kmod"
     shutil.rmtree(d, ignore_errors=True)
     d.mkdir(parents=True)
-    builtin = Path(kernel.moddir) / "modules.builtin"
-    builtin = builtin.read_text() if builtin.is_file() else ""
     files, loaded = [], []
     for name in names:
-        if re.search(rf"/{re.escape(name)}\.ko$", builtin, re.M):
+        dst = kernel_module(kernel, name, d / f"{name}.ko")
+        if dst is None:
             continue        # built in (6.12: virtio_console)
-        found = [p for p in Path(kernel.moddir).rglob(f"{name}.ko*")
-                 if p.name in (f"{name}.ko", f"{name}.ko.xz", f"{name}.ko.zst", f"{name}.ko.gz")]
-        if not found:
-            raise Error(f"{name}.ko not found in {kernel.moddir}")
-        src, dst = found[0], d / f"{name}.ko"
-        tool = {".xz": ["xz", "-dc"], ".zst": ["zstd", "-dcq"], ".gz": ["gzip", "-dc"]}
-        if src.suffix in tool:
-            with open(dst, "wb") as f:
-                subprocess.run([*tool[src.suffix], str(src)], stdout=f, check=True)
-        else:
-            shutil.copyfile(src, dst)
         files.append(f"{dst}=pc/kmod/{name}.ko")
         loaded.append(name)
     if not loaded:

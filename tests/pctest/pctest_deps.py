@@ -10,7 +10,8 @@ import subprocess
 
 from pctest_common import Error, log, run
 from pctest_matrix import (ARCHES, BENCH_KERNELS, CANARY_KERNELS, DEBUG_LABEL, DEFAULT_KERNELS,
-                           DKMS_KERNELS, HOST_SUITE, arch_of, benchmarked, suite_of)
+                           DKMS_KERNELS, HOST_SUITE, REAL_KERNELS, arch_of, benchmarked,
+                           suite_of)
 
 # Building modules against fetched headers, the static guest programs and
 # the initramfs.
@@ -33,6 +34,7 @@ TARGETS = {
                                        ["openssl", "perl", "python3-drgn"])],
     "bench": [("build", BUILD), ("the benchmark", BENCH)],
     "demo": [("build", BUILD)],
+    "real": [("build", BUILD)],
     "dkms": [("build", BUILD), ("the DKMS test", DKMS)],
     "fleet": [("build", BUILD), ("the packages", DKMS),
               ("the fleet box", FLEET)],
@@ -41,7 +43,7 @@ TARGETS = {
                      ("the tests of pagecheck-exporter", ["jq"])],
 }
 # The commands that boot their kernels in QEMU.
-BOOTS = {"check", "check-debug", "bench", "demo"}
+BOOTS = {"check", "check-debug", "bench", "demo", "real"}
 
 
 def default_labels(target):
@@ -52,6 +54,7 @@ def default_labels(target):
     canaries = CANARY_KERNELS if canaries is None else canaries.split()
     return {"check": kernels + canaries, "check-debug": [DEBUG_LABEL, "6.1"],
             "bench": [l for l in kernels if benchmarked(l)], "demo": ["6.1"],
+            "real": REAL_KERNELS,
             "dkms": DKMS_KERNELS, "test-harness": []}[target]
 
 

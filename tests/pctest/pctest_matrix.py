@@ -242,6 +242,8 @@ FULL_PLAN = [
 DEFAULT_PLAN = [
     Boot("check", "check", f"{CHECK_ARGS} {SMALL_LOADS}", smp=4, mem=2048, timeout=3000),
 ]
+# Real upstream bugs through the kernel's own code (tests/guest/real.sh).
+REAL_BOOT = Boot("real", "real", smp=2, mem=1024, timeout=900)
 # The kdump boot's memory for the capture kernel.
 CRASHKERNEL = "256M"
 # 6.12 also boots with init_on_alloc=0: the kernel then checks no free.
@@ -259,7 +261,8 @@ BOOT_PLAN = {
                              "crash_kexec_post_notifiers"),
                         Boot("demo", "demo", smp=2, mem=1024, timeout=600)],
     "6.12": FULL_PLAN + [Boot("kernel-checks", "kernel-checks", smp=2, mem=1024,
-                              timeout=600, cmdline="init_on_alloc=0")],
+                              timeout=600, cmdline="init_on_alloc=0"),
+                         REAL_BOOT],
 }
 # arm64 and s390x: TCG translates another instruction set, several times
 # slower, so two vCPUs. Each runs the 20 track= switches under load of
@@ -284,6 +287,9 @@ DEBUG_PLAN = [
 CANARY_ARGS = "track=0 reliability=0 lockdown=0"
 # DKMS and the .deb: these, and every foreign label checked.
 DKMS_KERNELS = ["6.1", "6.12"]
+# make check-real: Debian's kernels that still have the real bugs
+# (tests/guest/real.sh), each booted twice.
+REAL_KERNELS = ["6.12", "6.12-trixie", "7"]
 
 
 def plan(name, canary=False):

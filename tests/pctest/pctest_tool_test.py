@@ -26,9 +26,10 @@ import pctest_jobs       # noqa: E402
 import pctest_kernels    # noqa: E402
 import pctest_ktap       # noqa: E402
 import pctest_matrix     # noqa: E402
+import pctest_real       # noqa: E402
 import pctest_source     # noqa: E402
 import pctest_vm         # noqa: E402
-from pctest_common import Error, Interrupted, Verdict  # noqa: E402
+from pctest_common import Error, Interrupted, Status, Verdict  # noqa: E402
 
 # Mirrors for the tests: any URI apt takes; no test reaches it.
 ARCHIVE = "file:/srv/mirror/debian"
@@ -1181,7 +1182,8 @@ def test_boot_plan_is_data():
     assert [(b.mode, b.args, b.smp, b.mem, b.timeout, b.cmdline) for b in boots] == \
         [("check", "hooks=tracepoint,ftrace,kprobe fp=600000 cycles=5 flood=200000 fuzz=1000 "
           "unload=5 churn=120 endurance=512", 4, 2048, 3000, ""),
-         ("kernel-checks", "", 2, 1024, 600, "init_on_alloc=0")]
+         ("kernel-checks", "", 2, 1024, 600, "init_on_alloc=0"),
+         ("real", "", 2, 1024, 900, "")]
     # the other labels: the same checks, smaller loads
     assert [(b.mode, b.args, b.smp) for b in pctest_matrix.plan("5.10")] == \
         [("check", "hooks=tracepoint,ftrace,kprobe fp=200000 cycles=3 flood=100000 "
@@ -1590,3 +1592,22 @@ def test_a_killed_workload_leaves_no_worker_behind(tmp_path):
                 os.kill(w, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def test_real_fingerprints_must_match_across_boots():
+
+    def boot(*fps):
+        return [Verdict(Status.INFO, "6.12/real-1", f"figure: xdp_shrink fingerprint: {f}")
+                for f in fps] + [Verdict(Status.PASS, "6.12/real-1", "VM completed")]
+    same = pctest_real.judge_runs("6.12", [boot("58ba65f6957e3bd6"), boot("58ba65f6957e3bd6")])
+    assert [(v.status, v.name) for v in same] == [
+        (Status.PASS, "xdp_shrink: the report's fingerprint is the same in 2 boots: "
+                      "58ba65f6957e3bd6")]
+    moved = pctest_real.judge_runs("6.12", [boot("58ba65f6957e3bd6"), boot("0123456789abcdef")])
+    assert [v.status for v in moved] == [Status.FAIL]
+    two = pctest_real.judge_runs("6.12", [boot("58ba65f6957e3bd6", "0123456789abcdef"),
+                                          boot("58ba65f6957e3bd6")])
+    assert [v.status for v in two] == [Status.FAIL]
+    missing = pctest_real.judge_runs("6.12", [boot("58ba65f6957e3bd6"), boot()])
+    assert [v.status for v in missing] == [Status.FAIL]
+    assert [v.status for v in pctest_real.judge_runs("6.12", [boot(), boot()])] == [Status.FAIL]
