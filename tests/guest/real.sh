@@ -55,7 +55,8 @@ real_case() {
 	esac
 	ktap_status $? "track=1: the allocation stack starts at the allocator, hook frames trimmed" \
 		"first frame: ${first:-none}"
-	kreason=$(report_get /tmp/real.json kernel_reason reasons="$_rule" | sort -u | tr '\n' ';')
+	kreason=$(report_get /tmp/real.json kernel_reason reasons="$_rule" | grep -vx null |
+		sort -u | tr '\n' ';')
 	bad=$(dmesg_since_mark | grep -c "BUG: Bad page state")
 	count=$(report_get /tmp/real.json count reasons="$_rule" | awk '{ s += $1 } END { print s + 0 }')
 	checks=$(stat_value kernel_checks)
