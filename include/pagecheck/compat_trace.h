@@ -18,9 +18,15 @@
 #include <linux/pagevec.h>
 #endif
 
-/* mm/page_alloc.c pcp_allowed_order(), identical in 5.13 .. 6.12. */
+/*
+ * mm/page_alloc.c pcp_allowed_order(): the orders freed to the per-cpu
+ * lists. High orders came with NR_PCP_LISTS (v5.13); before, order 0
+ * alone. The THP order is pageblock_order up to 6.1 and HPAGE_PMD_ORDER
+ * later, the same order on every architecture Debian builds.
+ */
 static inline bool pgc_pcp_allowed_order(unsigned int order)
 {
+#ifdef NR_PCP_LISTS
 	if (order <= PAGE_ALLOC_COSTLY_ORDER)
 		return true;
 #ifdef CONFIG_TRANSPARENT_HUGEPAGE
@@ -28,6 +34,9 @@ static inline bool pgc_pcp_allowed_order(unsigned int order)
 		return true;
 #endif
 	return false;
+#else
+	return !order;
+#endif
 }
 
 #ifdef PGC_HAVE_FOLIO

@@ -207,22 +207,6 @@ static bool pgc_chance(u64 *s, u32 percent)
 
 /* --- what the kernel checks at the free ------------------------------------ */
 
-/* 5.10: order 0 goes to the per-cpu lists; from 5.13, orders to 3 and THP's. */
-static bool pgc_pcp_order(unsigned int order)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 13, 0)
-	if (order <= PAGE_ALLOC_COSTLY_ORDER)
-		return true;
-#ifdef CONFIG_TRANSPARENT_HUGEPAGE
-	if (order == pageblock_order)
-		return true;
-#endif
-	return false;
-#else
-	return order == 0;
-#endif
-}
-
 /*
  * The rules the kernel applies at this free. The kernel's own
  * "on deferred list" came in 6.2, its page_pool check in 6.8; without
@@ -290,7 +274,7 @@ static void pgc_make_state(struct pgc_diff_state *st, u64 seed, unsigned int idx
 	nr = 1U << st->order;
 	st->compound = st->order && pgc_chance(&s, 60);
 	/* Off at_free, a pcp-list head is checked at the drain, flags wiped. */
-	head_ok = at_free || !pgc_pcp_order(st->order);
+	head_ok = at_free || !pgc_pcp_allowed_order(st->order);
 
 	if (pgc_chance(&s, 15))
 		st->faults |= FB(ACCOUNT);
@@ -1028,7 +1012,7 @@ static int pgc_run_state(u64 seed, unsigned int idx, bool at_free, u64 *counts,
 		return 0;
 	}
 	t->orders[st->order]++;
-	if (!at_free && pgc_pcp_order(st->order))
+	if (!at_free && pgc_pcp_allowed_order(st->order))
 		t->head_deferred++;
 	st->checks = pgc_kernel_checks(at_free);
 	pgc_apply(st, page);
