@@ -6,18 +6,59 @@ the same pages. Each label boots twice, and a report's fingerprint must
 be the same in both boots."""
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pctest_build
-from pctest_common import Status, Verdict, pass_or_fail
+import pctest_kernels
+import pctest_source
+from pctest_common import Error, Status, Verdict, log, pass_or_fail
 
 # Debian modules the real cases load (guest: /pc/kmod-real/NAME.ko)
-MODULES = ["tun"]
+MODULES = ["tun", "xfrm_algo", "xfrm_user", "authenc", "crypto_null", "geniv", "echainiv"]
+
+# esp_ssg_unref() with "net: esp: fix bad handling of pages from page_pool"
+# (Debian 6.7.9's changelog) and as it was before: a plain put_page().
+ESP_FIX = "skb_page_unref(page_to_netmem(sg_page(sg)),\n\t\t\t\t       skb->pp_recycle);"
+ESP_BUG = "put_page(sg_page(sg));"
+
+
+def esp4_reverted(kernel, out):
+    """esp4.ko from Debian's linux-source-6.12 of the kernel's version
+    with the ESP page_pool fix reverted, built against its headers: (the
+    path, "") or (None, why) if no such source is at hand."""
+    try:
+        tarball = pctest_source.source_tarball(pctest_source.debian_version(kernel))
+    except Error as e:
+        return None, str(e)
+    d = Path(out) / "esp4-reverted"
+    stamp = f"{tarball.name} {ESP_BUG}\n"
+    if (d / "esp4.ko").is_file() and (d / "stamp").is_file() and \
+            (d / "stamp").read_text() == stamp:
+        return d / "esp4.ko", ""
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    member = "linux-source-6.12/net/ipv4/esp4.c"
+    with open(d / "esp4.c", "wb") as f:
+        subprocess.run(["tar", "-xJOf", str(tarball), member], stdout=f, check=True)
+    text = (d / "esp4.c").read_text()
+    if text.count(ESP_FIX) != 1:
+        raise Error(f"{tarball}: {member} does not have the ESP fix where expected")
+    (d / "esp4.c").write_text(text.replace(ESP_FIX, ESP_BUG))
+    (d / "Kbuild").write_text("obj-m := esp4.o\n")
+    pctest_kernels.suite_run(kernel, ["make", "-C", str(kernel.kdir), f"M={d}",
+                                      *pctest_kernels.make_arch_args(kernel), "modules"],
+                             Path(out) / "esp4-reverted.log", binds=[Path(out)])
+    (d / "stamp").write_text(stamp)
+    log(f"built {d / 'esp4.ko'}: {member} of {tarball.name}, the ESP fix reverted")
+    return d / "esp4.ko", ""
 
 
 def initramfs(kernel, base, out):
     """The real boot's initramfs: base plus the modules of MODULES that the
-    kernel does not have built in."""
+    kernel does not have built in, and esp4.ko with the ESP fix reverted
+    (or the reason it is missing, in /pc/kmod-real/esp4.missing)."""
     d = Path(out) / "kmod-real"
     d.mkdir(parents=True, exist_ok=True)
     files = []
@@ -25,6 +66,12 @@ def initramfs(kernel, base, out):
         dst = pctest_build.kernel_module(kernel, name, d / f"{name}.ko")
         if dst is not None:
             files.append(f"{dst}=pc/kmod-real/{name}.ko")
+    esp4, why = esp4_reverted(kernel, out)
+    if esp4:
+        files.append(f"{esp4}=pc/kmod-real/esp4-reverted.ko")
+    else:
+        (d / "esp4.missing").write_text(why + "\n")
+        files.append(f"{d / 'esp4.missing'}=pc/kmod-real/esp4.missing")
     return pctest_build.extend_initramfs(Path(out) / "initrd-real.gz", base, files)
 
 

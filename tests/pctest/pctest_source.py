@@ -268,19 +268,27 @@ def _debug_install(tree, kver):
         (tree.root / "lib" / "modules" / kver / link).unlink(missing_ok=True)
 
 
-def _newest_source():
-    """The newest linux-source-6.12 in the host suite's apt lists ('' if none)."""
+def _source_versions():
+    """Every linux-source-6.12 version in the host suite's apt lists."""
     apt = AptState(HOST_SUITE)
     with apt.lock():
         apt.setup()
         apt.refresh()
         rows = apt.query("madison", SOURCE_PACKAGE)
-    versions = [c[1].strip() for c in (row.split("|") for row in rows.splitlines())
-                if len(c) > 1 and c[0].strip() == SOURCE_PACKAGE]
-    if not versions:
+    return [c[1].strip() for c in (row.split("|") for row in rows.splitlines())
+            if len(c) > 1 and c[0].strip() == SOURCE_PACKAGE]
+
+
+def _newest(versions):
+    return max(versions, key=functools.cmp_to_key(version_compare)) if versions else ""
+
+
+def _newest_source():
+    """The newest linux-source-6.12 in the host suite's apt lists ('' if none)."""
+    version = _newest(_source_versions())
+    if not version:
         warn(f"{SOURCE_PACKAGE} not in the apt lists")
-        return ""
-    return max(versions, key=functools.cmp_to_key(version_compare))
+    return version
 
 
 def _debug_version(top, key):
@@ -309,6 +317,39 @@ def _debug_version(top, key):
     version = max(cached, key=functools.cmp_to_key(version_compare))
     warn(f"using cached {SOURCE_PACKAGE} {version}")
     return version
+
+
+def source_tarball(version):
+    """The linux-source-6.12 tarball for a kernel image of Debian version
+    version: that version's, else the newest of the same upstream version
+    (6.12.118-1 takes 6.12.118-1~deb12u1), cached with the debug kernel's
+    sources or downloaded."""
+    upstream = version.split("-")[0]
+    top = cache() / "debug-kernel"
+    (top / "src").mkdir(parents=True, exist_ok=True)
+    with Lock(top / "lock", "a debug kernel build"):
+        cached = {p.read_text().strip(): p.with_suffix("")
+                  for p in (top / "src").glob(f"{SOURCE_PACKAGE}_*.tar.xz.version")
+                  if p.with_suffix("").is_file()}
+        if version in cached:
+            return cached[version]
+        listed = _source_versions()
+        pick = version if version in listed else \
+            _newest([v for v in listed if v.split("-")[0] == upstream])
+        if not pick:
+            same = _newest([v for v in cached if v.split("-")[0] == upstream])
+            if same:
+                return cached[same]
+            raise Error(f"no {SOURCE_PACKAGE} of {version} or of upstream {upstream} "
+                        "in the apt lists or the cache")
+        if pick not in cached:
+            fetch_source(top, pick)
+        return _tarball(top, pick)
+
+
+def debian_version(kernel):
+    """The Debian version of a fetched label's kernel image."""
+    return _debian_version(kernel)
 
 
 def debug_kernel():
