@@ -97,6 +97,20 @@ real_xdp_shrink() {
 		skb_pp_cow_data pc-real xdp-shrink 8
 }
 
+# the same shrink in veth's native XDP, which copies into its own
+# page_pool ("veth: update mem type in xdp_buff", Fixes 0ebab78cbcbf)
+real_veth_shrink() {
+	if ! real_load_kmod veth; then
+		ktap_suite veth_shrink
+		ktap_fail "load veth" "$(cat /tmp/insmod.err)"
+		ktap_end veth_shrink
+		return
+	fi
+	real_case veth_shrink "page_pool leak" \
+		"bpf_xdp_shrink_data|bpf_xdp_frags_shrink_tail|bpf_xdp_adjust_tail" \
+		veth_xdp_rcv_skb pc-real veth-shrink 8
+}
+
 # an IPsec ESP tunnel forwards page_pool-backed skbs; ESP drops their
 # fragments with put_page() (the fix reverted in esp4.ko, pctest_real.py)
 real_esp_forward() {
@@ -130,6 +144,7 @@ run_real() {
 		return
 	fi
 	real_xdp_shrink
+	real_veth_shrink
 	real_esp_forward
 	unload_pagecheck
 	ktap_end pagecheck

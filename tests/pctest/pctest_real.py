@@ -16,7 +16,8 @@ import pctest_source
 from pctest_common import Error, Status, Verdict, log, pass_or_fail
 
 # Debian modules the real cases load (guest: /pc/kmod-real/NAME.ko)
-MODULES = ["tun", "xfrm_algo", "xfrm_user", "authenc", "crypto_null", "geniv", "echainiv"]
+MODULES = ["tun", "veth", "xfrm_algo", "xfrm_user", "authenc", "crypto_null", "geniv",
+           "echainiv"]
 
 # esp_ssg_unref() with "net: esp: fix bad handling of pages from page_pool"
 # (Debian 6.7.9's changelog) and as it was before: a plain put_page().

@@ -11,6 +11,13 @@
  *	queue's memory type, page_shared: page_frag_free() hands a page_pool
  *	page to the page allocator, signature and all.
  *
+ *   pc-real veth-shrink [PACKETS]
+ *	The same shrink in veth's native XDP: veth copies a non-linear skb
+ *	into its page_pool (veth_convert_skb_to_xdp_buff()) but hands the
+ *	program an rx queue of page_shared memory (upstream: "veth: update
+ *	mem type in xdp_buff", Fixes 0ebab78cbcbf). An AF_PACKET socket
+ *	sends the packets into the pair.
+ *
  *   pc-real esp-forward [PACKETS]
  *	Generic XDP with frags passes each packet on: the skb the stack
  *	forwards has page_pool fragments (skb_pp_cow_data()). An IPsec ESP
@@ -39,7 +46,11 @@
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
 #include <linux/xfrm.h>
 
 #define TAP_NAME	"pcreal0"
@@ -252,21 +263,22 @@ static void nl_attr(struct nlmsghdr *nh, unsigned short type, const void *data,
 
 	a->nla_type = type;
 	a->nla_len = NLA_HDRLEN + len;
-	memcpy((char *)a + NLA_HDRLEN, data, len);
+	if (len)
+		memcpy((char *)a + NLA_HDRLEN, data, len);
 	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + NLA_ALIGN(a->nla_len);
 }
 
-/* Send one request on NETLINK_XFRM and wait for its acknowledgement. */
-static void xfrm_request(struct nlmsghdr *nh, const char *what)
+/* Send one request on a netlink @proto and wait for its acknowledgement. */
+static void nl_request(int proto, struct nlmsghdr *nh, const char *what)
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	char buf[4096];
 	struct nlmsgerr *err;
 	struct nlmsghdr *ack;
-	int fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_XFRM);
+	int fd = socket(AF_NETLINK, SOCK_RAW, proto);
 
 	if (fd < 0)
-		die("socket(NETLINK_XFRM)");
+		die("socket(AF_NETLINK)");
 	nh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
 	if (sendto(fd, nh, nh->nlmsg_len, 0, (struct sockaddr *)&kernel,
 		   sizeof(kernel)) < 0)
@@ -331,7 +343,7 @@ static void add_esp_state(void)
 	auth.algo.alg_trunc_len = 128;
 	memset(auth.key, 0x22, sizeof(auth.key));
 	nl_attr(&req.nh, XFRMA_ALG_AUTH_TRUNC, &auth, sizeof(auth));
-	xfrm_request(&req.nh, "XFRM_MSG_NEWSA");
+	nl_request(NETLINK_XFRM, &req.nh, "XFRM_MSG_NEWSA");
 }
 
 /* Traffic from the tap's subnet to the tun's goes through that state. */
@@ -369,7 +381,7 @@ static void add_esp_policy(void)
 	tmpl.ealgos = ~0U;
 	tmpl.calgos = ~0U;
 	nl_attr(&req.nh, XFRMA_TMPL, &tmpl, sizeof(tmpl));
-	xfrm_request(&req.nh, "XFRM_MSG_NEWPOLICY");
+	nl_request(NETLINK_XFRM, &req.nh, "XFRM_MSG_NEWPOLICY");
 }
 
 static unsigned short ip_checksum(const void *data, int len)
@@ -456,6 +468,126 @@ static int esp_forward(int packets)
 	return 0;
 }
 
+/* --- veth-shrink ----------------------------------------------------------- */
+
+#define VETH_A	"pcveth0"
+#define VETH_B	"pcveth1"
+
+static struct nlattr *nl_nest(struct nlmsghdr *nh, unsigned short type)
+{
+	struct nlattr *a = (struct nlattr *)((char *)nh + NLMSG_ALIGN(nh->nlmsg_len));
+
+	nl_attr(nh, type, NULL, 0);
+	return a;
+}
+
+static void nl_nest_end(struct nlmsghdr *nh, struct nlattr *a)
+{
+	a->nla_len = (char *)nh + nh->nlmsg_len - (char *)a;
+}
+
+/* ip link add VETH_A type veth peer name VETH_B */
+static void add_veth_pair(void)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+		char attrs[512];
+	} req;
+	struct ifinfomsg peer_ifi;
+	struct nlattr *info, *data, *peer;
+
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_type = RTM_NEWLINK;
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi));
+	req.ifi.ifi_family = AF_UNSPEC;
+	nl_attr(&req.nh, IFLA_IFNAME, VETH_A, sizeof(VETH_A));
+	info = nl_nest(&req.nh, IFLA_LINKINFO);
+	nl_attr(&req.nh, IFLA_INFO_KIND, "veth", sizeof("veth"));
+	data = nl_nest(&req.nh, IFLA_INFO_DATA);
+	peer = nl_nest(&req.nh, VETH_INFO_PEER);
+	memset(&peer_ifi, 0, sizeof(peer_ifi));
+	/* the peer's ifinfomsg, then its attributes */
+	memcpy((char *)&req.nh + NLMSG_ALIGN(req.nh.nlmsg_len), &peer_ifi, sizeof(peer_ifi));
+	req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + sizeof(peer_ifi);
+	nl_attr(&req.nh, IFLA_IFNAME, VETH_B, sizeof(VETH_B));
+	nl_nest_end(&req.nh, peer);
+	nl_nest_end(&req.nh, data);
+	nl_nest_end(&req.nh, info);
+	nl_request(NETLINK_ROUTE, &req.nh, "RTM_NEWLINK veth");
+}
+
+static void set_up(const char *name)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if_ioctl(name, SIOCGIFFLAGS, &ifr, "SIOCGIFFLAGS");
+	ifr.ifr_flags |= IFF_UP;
+	if_ioctl(name, SIOCSIFFLAGS, &ifr, "SIOCSIFFLAGS");
+}
+
+static int veth_shrink(int packets)
+{
+	/* r2 = -SHRINK; bpf_xdp_adjust_tail(ctx, r2); return XDP_DROP */
+	static const struct bpf_insn shrink[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_2,
+		  .imm = -SHRINK },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_xdp_adjust_tail },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
+		  .imm = XDP_DROP },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	static unsigned char frame[PACKET_LEN];
+	struct sockaddr_ll to;
+	union bpf_attr attr;
+	int prog, link, sock, i, sent = 0;
+
+	add_veth_pair();
+	set_mtu(VETH_A, 16000);
+	set_mtu(VETH_B, 16000);
+	set_up(VETH_A);
+	set_up(VETH_B);
+	prog = load_xdp_prog(shrink, sizeof(shrink) / sizeof(shrink[0]));
+	memset(&attr, 0, sizeof(attr));
+	attr.link_create.prog_fd = prog;
+	attr.link_create.target_ifindex = if_index(VETH_B);
+	attr.link_create.attach_type = BPF_XDP;
+	attr.link_create.flags = XDP_FLAGS_DRV_MODE;
+	link = sys_bpf(BPF_LINK_CREATE, &attr);
+	if (link < 0)
+		die("BPF_LINK_CREATE (native XDP on veth)");
+	printf("pc-real: attached native XDP with frags to %s, peer of %s\n", VETH_B, VETH_A);
+
+	sock = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	if (sock < 0)
+		die("socket(AF_PACKET)");
+	memset(&to, 0, sizeof(to));
+	to.sll_family = AF_PACKET;
+	to.sll_ifindex = if_index(VETH_A);
+	to.sll_halen = 6;
+	memset(to.sll_addr, 0xff, 6);
+	memset(frame, 0xff, 6);
+	memcpy(frame + 6, "\x02\x00\x00\x00\x00\x03", 6);
+	frame[12] = 0x88;
+	frame[13] = 0xb5;
+	for (i = 14; i < PACKET_LEN; i++)
+		frame[i] = (unsigned char)i;
+	for (i = 0; i < packets; i++) {
+		if (sendto(sock, frame, sizeof(frame), 0, (struct sockaddr *)&to,
+			   sizeof(to)) != (ssize_t)sizeof(frame))
+			die("sendto on the veth");
+		sent++;
+	}
+	usleep(200 * 1000);		/* veth's NAPI runs the program */
+	printf("pc-real: packets %d of %d bytes into %s, tail shrunk by %d\n", sent,
+	       PACKET_LEN, VETH_A, SHRINK);
+	close(sock);
+	close(link);
+	close(prog);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int packets = argc >= 3 ? atoi(argv[2]) : 8;
@@ -464,6 +596,8 @@ int main(int argc, char **argv)
 		return xdp_shrink(packets);
 	if (argc >= 2 && !strcmp(argv[1], "esp-forward"))
 		return esp_forward(packets);
-	fprintf(stderr, "usage: pc-real xdp-shrink|esp-forward [PACKETS]\n");
+	if (argc >= 2 && !strcmp(argv[1], "veth-shrink"))
+		return veth_shrink(packets);
+	fprintf(stderr, "usage: pc-real xdp-shrink|veth-shrink|esp-forward [PACKETS]\n");
 	return 2;
 }
