@@ -31,8 +31,11 @@ real_case() {
 	# from one case to the next, and track=1 saw them allocated
 	echo 1 >"$P/clear"
 	kmsg_mark "$_name"
+	t0=$(uptime_s)
 	"$@" >/tmp/real.out 2>&1
 	ktap_status $? "the reproducer ran: $*" "$(tail -n 3 /tmp/real.out | tr '\n' ' ')"
+	ktap_figure "$_name reproducer seconds" \
+		"$(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { print b - a }')"
 	diag_file /tmp/real.out 5
 	reports_json /tmp/real.json
 	n=$(report_count /tmp/real.json reasons="$_rule")
