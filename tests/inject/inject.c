@@ -226,7 +226,7 @@ static void pgc_restore_page_pool(struct pgc_injection *inj)
 #else
 #define pgc_corrupt_page_pool NULL
 #define pgc_restore_page_pool NULL
-#define PGC_SKIP_PAGE_POOL "this kernel has no page_pool signature"
+#define PGC_SKIP_PAGE_POOL "no page_pool rule on this kernel"
 #endif
 
 /*
