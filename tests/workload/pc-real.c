@@ -63,6 +63,31 @@
  */
 #define PACKET_LEN	(3520 + 2 * PAGE)
 #define SHRINK		PAGE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* r2 = -SHRINK; bpf_xdp_adjust_tail(ctx, r2); return XDP_DROP */
+static const struct bpf_insn shrink_prog[] = {
+	{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_2,
+	  .imm = -SHRINK },
+	{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_xdp_adjust_tail },
+	{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
+	  .imm = XDP_DROP },
+	{ .code = BPF_JMP | BPF_EXIT },
+};
+
+/* A broadcast frame of a local experimental ethertype from 02:00:00:00:00:@src. */
+static void fill_frame(unsigned char *frame, int len, unsigned char src)
+{
+	int i;
+
+	memset(frame, 0xff, 6);
+	memcpy(frame + 6, "\x02\x00\x00\x00\x00", 5);
+	frame[11] = src;
+	frame[12] = 0x88;
+	frame[13] = 0xb5;
+	for (i = 14; i < len; i++)
+		frame[i] = (unsigned char)i;
+}
 
 static void die(const char *what)
 {
@@ -114,6 +139,16 @@ static void if_ioctl(const char *name, unsigned long req, struct ifreq *ifr,
 	close(sock);
 }
 
+static void set_up(const char *name)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if_ioctl(name, SIOCGIFFLAGS, &ifr, "SIOCGIFFLAGS");
+	ifr.ifr_flags |= IFF_UP;
+	if_ioctl(name, SIOCSIFFLAGS, &ifr, "SIOCSIFFLAGS");
+}
+
 /* A tun (IFF_TUN) or tap (IFF_TAP) device named @name, up. */
 static int open_tun(const char *name, short kind)
 {
@@ -128,10 +163,7 @@ static int open_tun(const char *name, short kind)
 	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
 		die("TUNSETIFF");
-	memset(&ifr, 0, sizeof(ifr));
-	if_ioctl(name, SIOCGIFFLAGS, &ifr, "SIOCGIFFLAGS");
-	ifr.ifr_flags |= IFF_UP;
-	if_ioctl(name, SIOCSIFFLAGS, &ifr, "SIOCSIFFLAGS");
+	set_up(name);
 	return fd;
 }
 
@@ -154,8 +186,8 @@ static int tap_ifindex(void)
 	return if_index(TAP_NAME);
 }
 
-/* Attach in skb (generic) mode through a BPF link: gone when we exit. */
-static int attach_generic_xdp(int prog, int ifindex)
+/* Attach through a BPF link (gone when we exit), in @mode: XDP_FLAGS_*_MODE */
+static int attach_xdp(int prog, int ifindex, unsigned int mode, const char *what)
 {
 	union bpf_attr attr;
 	int link;
@@ -164,11 +196,16 @@ static int attach_generic_xdp(int prog, int ifindex)
 	attr.link_create.prog_fd = prog;
 	attr.link_create.target_ifindex = ifindex;
 	attr.link_create.attach_type = BPF_XDP;
-	attr.link_create.flags = XDP_FLAGS_SKB_MODE;
+	attr.link_create.flags = mode;
 	link = sys_bpf(BPF_LINK_CREATE, &attr);
 	if (link < 0)
-		die("BPF_LINK_CREATE (generic XDP)");
+		die(what);
 	return link;
+}
+
+static int attach_generic_xdp(int prog, int ifindex)
+{
+	return attach_xdp(prog, ifindex, XDP_FLAGS_SKB_MODE, "BPF_LINK_CREATE (generic XDP)");
 }
 
 static int xdp_shrink(int packets)
@@ -176,27 +213,13 @@ static int xdp_shrink(int packets)
 	static unsigned char frame[PACKET_LEN];
 	int tap, prog, link, i, sent = 0;
 
-	/* r2 = -SHRINK; bpf_xdp_adjust_tail(ctx, r2); return XDP_DROP */
-	static const struct bpf_insn shrink[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_2,
-		  .imm = -SHRINK },
-		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_xdp_adjust_tail },
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
-		  .imm = XDP_DROP },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
 
 	tap = open_tap();
-	prog = load_xdp_prog(shrink, sizeof(shrink) / sizeof(shrink[0]));
+	prog = load_xdp_prog(shrink_prog, ARRAY_SIZE(shrink_prog));
 	link = attach_generic_xdp(prog, tap_ifindex());
 	printf("pc-real: attached generic XDP with frags to %s\n", TAP_NAME);
 
-	memset(frame, 0xff, 6);			/* broadcast */
-	memcpy(frame + 6, "\x02\x00\x00\x00\x00\x01", 6);
-	frame[12] = 0x88;			/* local experimental ethertype */
-	frame[13] = 0xb5;
-	for (i = 14; i < PACKET_LEN; i++)
-		frame[i] = (unsigned char)i;
+	fill_frame(frame, PACKET_LEN, 1);
 	for (i = 0; i < packets; i++) {
 		if (write(tap, frame, sizeof(frame)) != (ssize_t)sizeof(frame))
 			die("write to the tap device");
@@ -425,7 +448,7 @@ static int esp_forward(int packets)
 	printf("pc-real: ESP tunnel %s -> %s for %s/24 -> 10.62.0.0/24\n",
 	       OUT_ADDR, TUNNEL_PEER, "10.61.0.0");
 
-	prog = load_xdp_prog(pass, sizeof(pass) / sizeof(pass[0]));
+	prog = load_xdp_prog(pass, ARRAY_SIZE(pass));
 	link = attach_generic_xdp(prog, tap_ifindex());
 	printf("pc-real: attached generic XDP with frags (XDP_PASS) to %s\n", TAP_NAME);
 
@@ -517,30 +540,10 @@ static void add_veth_pair(void)
 	nl_request(NETLINK_ROUTE, &req.nh, "RTM_NEWLINK veth");
 }
 
-static void set_up(const char *name)
-{
-	struct ifreq ifr;
-
-	memset(&ifr, 0, sizeof(ifr));
-	if_ioctl(name, SIOCGIFFLAGS, &ifr, "SIOCGIFFLAGS");
-	ifr.ifr_flags |= IFF_UP;
-	if_ioctl(name, SIOCSIFFLAGS, &ifr, "SIOCSIFFLAGS");
-}
-
 static int veth_shrink(int packets)
 {
-	/* r2 = -SHRINK; bpf_xdp_adjust_tail(ctx, r2); return XDP_DROP */
-	static const struct bpf_insn shrink[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_2,
-		  .imm = -SHRINK },
-		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_xdp_adjust_tail },
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
-		  .imm = XDP_DROP },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
 	static unsigned char frame[PACKET_LEN];
 	struct sockaddr_ll to;
-	union bpf_attr attr;
 	int prog, link, sock, i, sent = 0;
 
 	add_veth_pair();
@@ -548,15 +551,9 @@ static int veth_shrink(int packets)
 	set_mtu(VETH_B, 16000);
 	set_up(VETH_A);
 	set_up(VETH_B);
-	prog = load_xdp_prog(shrink, sizeof(shrink) / sizeof(shrink[0]));
-	memset(&attr, 0, sizeof(attr));
-	attr.link_create.prog_fd = prog;
-	attr.link_create.target_ifindex = if_index(VETH_B);
-	attr.link_create.attach_type = BPF_XDP;
-	attr.link_create.flags = XDP_FLAGS_DRV_MODE;
-	link = sys_bpf(BPF_LINK_CREATE, &attr);
-	if (link < 0)
-		die("BPF_LINK_CREATE (native XDP on veth)");
+	prog = load_xdp_prog(shrink_prog, ARRAY_SIZE(shrink_prog));
+	link = attach_xdp(prog, if_index(VETH_B), XDP_FLAGS_DRV_MODE,
+			  "BPF_LINK_CREATE (native XDP on veth)");
 	printf("pc-real: attached native XDP with frags to %s, peer of %s\n", VETH_B, VETH_A);
 
 	sock = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
@@ -567,12 +564,7 @@ static int veth_shrink(int packets)
 	to.sll_ifindex = if_index(VETH_A);
 	to.sll_halen = 6;
 	memset(to.sll_addr, 0xff, 6);
-	memset(frame, 0xff, 6);
-	memcpy(frame + 6, "\x02\x00\x00\x00\x00\x03", 6);
-	frame[12] = 0x88;
-	frame[13] = 0xb5;
-	for (i = 14; i < PACKET_LEN; i++)
-		frame[i] = (unsigned char)i;
+	fill_frame(frame, PACKET_LEN, 3);
 	for (i = 0; i < packets; i++) {
 		if (sendto(sock, frame, sizeof(frame), 0, (struct sockaddr *)&to,
 			   sizeof(to)) != (ssize_t)sizeof(frame))
