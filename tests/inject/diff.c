@@ -722,8 +722,13 @@ static void pgc_diff_snap_folio(const struct pgc_diff_state *st,
 	}
 }
 
-/* What the state wrote in the folio's fields that the kernel took along. */
-static const char *pgc_folio_residue(void)
+/*
+ * What the state wrote in the folio's fields that the kernel took along.
+ * The deferred list only if the state wrote it: on 6.1 a new compound
+ * page's deferred_list.prev is page[2].index, never reset, and may still
+ * hold LIST_POISON2 from a THP that was on the split queue.
+ */
+static const char *pgc_folio_residue(const struct pgc_diff_state *st)
 {
 	const void *next = pgc_snap_folio.deferred_next;
 	const void *prev = pgc_snap_folio.deferred_prev;
@@ -736,6 +741,8 @@ static const char *pgc_folio_residue(void)
 		return "nr_pages_mapped";
 	if (pgc_snap_folio.pincount)
 		return "pincount";
+	if (!(st->faults & (FB(DEFERRED_LINKED) | FB(DEFERRED_POISONED))))
+		return NULL;
 	if (next == &pgc_diff_queue || prev == &pgc_diff_queue ||
 	    next == LIST_POISON1 || prev == LIST_POISON2)
 		return "deferred list";
@@ -774,8 +781,8 @@ static const char *pgc_residue(const struct pgc_diff_state *st, unsigned int i)
 		/* without the kernel's page_pool check, a free-list link overwrites it */
 		if (pgc_pp_signature(sn->word) && (pgc_kernel_checks(true) & RB(PP)))
 			return "pp_magic";
-		if (st->compound && pgc_folio_residue())
-			return pgc_folio_residue();
+		if (st->compound && pgc_folio_residue(st))
+			return pgc_folio_residue(st);
 	} else if (!st->compound) {
 		/* a plain tail's +8 word may be a stale free-list link */
 		if (sn->mapping)
