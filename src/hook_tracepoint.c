@@ -25,22 +25,57 @@ static bool pgc_tp_registered;
  */
 #define PGC_TP_DATA	((void *)PGC_HEAD_CHECK_FLAGS)
 
-/* enabled=0 unregisters the probe: no static key test on the hot path. */
-static void notrace pgc_tp_probe(void *data, struct page *page,
+/*
+ * enabled=0 unregisters the probe: no static key test on the hot path.
+ * __noclone: the page_pool probes share this body, and GCC would split it
+ * out behind a jump.
+ */
+static void notrace __noclone pgc_tp_probe(void *data, struct page *page,
 				 unsigned int order)
 {
 	__pgc_audit_free(pgc_probe_check_flags(data), page, order, false);
 }
 
 /* count_frees=1: the same, with the per-cpu count of order-0 frees. */
-static void notrace pgc_tp_probe_counted(void *data, struct page *page,
+static void notrace __noclone pgc_tp_probe_counted(void *data, struct page *page,
 					 unsigned int order)
 {
 	__pgc_audit_free(pgc_probe_check_flags(data), page, order, true);
 }
 
-/* The probe the count_frees key asks for; chosen once, at load. */
+#if PGC_PAGE_POOL_OPT_IN
+/* page_pool_rule=1, where the rule is opt-in: one probe per count_frees. */
+static void notrace pgc_tp_probe_page_pool(void *data, struct page *page,
+					   unsigned int order)
+{
+	pgc_audit_free_page_pool(pgc_probe_check_flags(data), page, order, false);
+}
+
+static void notrace pgc_tp_probe_page_pool_counted(void *data, struct page *page,
+						   unsigned int order)
+{
+	pgc_audit_free_page_pool(pgc_probe_check_flags(data), page, order, true);
+}
+#endif
+
+/* The probe count_frees and page_pool_rule ask for; chosen once, at load. */
 static void (*pgc_tp_probe_fn)(void *data, struct page *page, unsigned int order);
+
+static void pgc_tp_choose_probe(void)
+{
+	bool counted = static_key_enabled(&pgc_count_frees);
+
+	check_trace_callback_type_mm_page_free(pgc_tp_probe);
+	check_trace_callback_type_mm_page_free(pgc_tp_probe_counted);
+	pgc_tp_probe_fn = counted ? pgc_tp_probe_counted : pgc_tp_probe;
+#if PGC_PAGE_POOL_OPT_IN
+	check_trace_callback_type_mm_page_free(pgc_tp_probe_page_pool);
+	check_trace_callback_type_mm_page_free(pgc_tp_probe_page_pool_counted);
+	if (pgc_page_pool_opt_in())
+		pgc_tp_probe_fn = counted ? pgc_tp_probe_page_pool_counted :
+					    pgc_tp_probe_page_pool;
+#endif
+}
 
 static int pgc_tp_register(bool on)
 {
@@ -66,11 +101,8 @@ static int pgc_tp_attach(bool enabled)
 	struct tracepoint *tp;
 	int ret;
 
-	/* The probe must match TP_PROTO(struct page *page, unsigned int order). */
-	check_trace_callback_type_mm_page_free(pgc_tp_probe);
-	check_trace_callback_type_mm_page_free(pgc_tp_probe_counted);
-	pgc_tp_probe_fn = static_key_enabled(&pgc_count_frees) ? pgc_tp_probe_counted :
-								pgc_tp_probe;
+	/* The probes must match TP_PROTO(struct page *page, unsigned int order). */
+	pgc_tp_choose_probe();
 
 	tp = pgc_tracepoint_find("mm_page_free");
 	if (!tp) {

@@ -18,6 +18,7 @@
 #include "pagecheck/store.h"
 #include "pagecheck/track.h"
 #include "pagecheck/panic.h"
+#include "pagecheck/rules.h"
 #include "pagecheck/verdict.h"
 
 #ifndef PGC_VERSION
@@ -263,6 +264,32 @@ static int pgc_set_load_bool(const char *val, const struct kernel_param *kp)
 	return pgc_set_bool(val, kp);
 }
 
+/*
+ * page_pool_rule=: where the kernel checks page_pool pages itself the rule
+ * is always on; on 6.1 it is opt-in; 5.10 has no signature to test.
+ */
+static int pgc_set_page_pool_rule(const char *val, const struct kernel_param *kp)
+{
+	bool on;
+	int ret;
+
+	if (pgc_loaded) {
+		pr_err("page_pool_rule can only be set at load time\n");
+		return -EINVAL;
+	}
+	ret = pgc_parse_bool(val, "page_pool_rule", &on);
+	if (ret)
+		return ret;
+	if (on != PGC_RULE_PAGE_POOL && !PGC_PAGE_POOL_OPT_IN) {
+		pr_err("page_pool_rule=%d: %s\n", on, PGC_RULE_PAGE_POOL ?
+		       "this kernel checks page_pool pages itself, so the rule stays on" :
+		       "this kernel has no page_pool signature to test");
+		return -EINVAL;
+	}
+	pgc_page_pool_rule = on;
+	return 0;
+}
+
 static const struct kernel_param_ops pgc_hook_ops = {
 	.set = pgc_set_hook, .get = pgc_get_hook,
 };
@@ -293,6 +320,9 @@ static const struct kernel_param_ops pgc_track_size_ops = {
 static const struct kernel_param_ops pgc_clear_ops = {
 	.set = pgc_set_clear,
 };
+static const struct kernel_param_ops pgc_page_pool_rule_ops = {
+	.set = pgc_set_page_pool_rule, .get = pgc_get_bool,
+};
 
 module_param_cb(hook, &pgc_hook_ops, NULL, 0444);
 MODULE_PARM_DESC(hook, "Backend: auto (default), tracepoint, ftrace or kprobe; load time only");
@@ -304,6 +334,8 @@ module_param_cb(track_events, &pgc_track_size_ops, &pgc_settings.track_events, 0
 MODULE_PARM_DESC(track_events, "track=1's event table entries, 16 to 1048576, from the next track=1 (default 0: one per 64 pages, at least 8192)");
 module_param_cb(track_stacks, &pgc_track_size_ops, &pgc_settings.track_stacks, 0644);
 MODULE_PARM_DESC(track_stacks, "track=1's stack table entries, 16 to 1048576, from the next track=1 (default 0: a quarter of the events)");
+module_param_cb(page_pool_rule, &pgc_page_pool_rule_ops, &pgc_page_pool_rule, 0444);
+MODULE_PARM_DESC(page_pool_rule, "Report page_pool pages freed to the allocator: always on where the kernel checks them too (6.12+), opt-in on 6.1 with the tracepoint hook (2 instructions a free); load time only");
 module_param_cb(count_frees, &pgc_load_bool_ops, &pgc_settings.count_frees, 0444);
 MODULE_PARM_DESC(count_frees, "Count every free by order in stats (default 1 on x86, 0 elsewhere); load time only");
 module_param_cb(enabled, &pgc_enabled_ops, &pgc_settings.enabled, 0644);
@@ -364,6 +396,13 @@ static int __init pgc_init(void)
 		ret = pgc_track_start();
 		if (ret)
 			pgc_hook_detach();
+	}
+	if (!ret && pgc_page_pool_opt_in() && strcmp(pgc_hook_name(), "tracepoint")) {
+		pr_err("page_pool_rule=1 needs hook=tracepoint on this kernel, not %s\n",
+		       pgc_hook_name());
+		pgc_track_stop();
+		pgc_hook_detach();
+		ret = -EINVAL;
 	}
 	pgc_loaded = !ret;
 	mutex_unlock(&pgc_param_lock);

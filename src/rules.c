@@ -9,6 +9,8 @@
 #include <linux/string.h>
 #include "pagecheck/rules.h"
 
+bool pgc_page_pool_rule __read_mostly = PGC_RULE_PAGE_POOL;
+
 static const char *const pgc_reason_strings[PGC_NR_REASONS] = {
 	[PGC_R_MAPCOUNT]		= "nonzero mapcount",
 	[PGC_R_MAPPING]			= "non-NULL mapping",
@@ -44,7 +46,7 @@ bool pgc_reason_supported(enum pgc_reason reason)
 {
 	switch (reason) {
 	case PGC_R_PAGE_POOL:
-		return PGC_RULE_PAGE_POOL;
+		return PGC_RULE_PAGE_POOL || pgc_page_pool_opt_in();
 	case PGC_R_COMPOUND_MAPCOUNT:
 		return PGC_RULE_COMPOUND_MAPCOUNT;
 	case PGC_R_ENTIRE_MAPCOUNT:

@@ -113,6 +113,33 @@ static __always_inline void __pgc_audit_free(unsigned long head_check_flags,
 	}
 }
 
+/* A free the filters pass by, counted as __pgc_audit_free() would. */
+static __always_inline void pgc_audit_count(unsigned int order)
+{
+	if (order)
+		this_cpu_inc(pgc_audit_counters.large[order & (PGC_ORDERS - 1)]);
+	else
+		this_cpu_inc(pgc_audit_counters.frees);
+}
+
+/*
+ * page_pool_rule=1 where it is opt-in (6.1): the tracepoint backend's
+ * probes for it test the head's signature first, so that the rule costs
+ * nothing while it is off. Any order: the judge reads the whole block.
+ */
+static __always_inline void pgc_audit_free_page_pool(unsigned long head_check_flags,
+						     struct page *page,
+						     unsigned int order, bool count)
+{
+	if (unlikely(pgc_pp_signature(pgc_page_head_word(page)))) {
+		if (count)
+			pgc_audit_count(order);
+		pgc_audit_slow(head_check_flags, page, order);
+		return;
+	}
+	__pgc_audit_free(head_check_flags, page, order, count);
+}
+
 /* The ftrace and kprobe backends' audit: enabled= and count_frees are keys. */
 static __always_inline void pgc_audit_free(struct page *page, unsigned int order)
 {

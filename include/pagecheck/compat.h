@@ -152,19 +152,29 @@ static __always_inline unsigned long pgc_tail_word(const void *head,
 /*
  * page_pool signs its pages in pp_magic (v5.14+, PP_SIGNATURE) and clears
  * the signature before it gives a page back to the allocator. The rule
- * holds from v5.14, but is applied only where the kernel has its own
- * check (PP_MAGIC_MASK came with it in Debian's kernels): on 6.1 its two
- * instructions a free broke the hot path's budget (docs/rules.md).
+ * is always applied where the kernel has its own check (PP_MAGIC_MASK
+ * came with it in Debian's kernels). Before that (6.1) its two
+ * instructions a free broke the hot path's budget, so it is opt-in
+ * (page_pool_rule=1), with page_pool's own mask of the two low bits
+ * (docs/rules.md).
  */
-#if defined(PP_MAGIC_MASK) && defined(PP_SIGNATURE) && IS_ENABLED(CONFIG_PAGE_POOL)
+#if defined(PP_SIGNATURE) && IS_ENABLED(CONFIG_PAGE_POOL)
+#ifdef PP_MAGIC_MASK
 #define PGC_RULE_PAGE_POOL 1
+#define PGC_PAGE_POOL_OPT_IN 0
 #define PGC_PP_MAGIC_MASK PP_MAGIC_MASK
+#else
+#define PGC_RULE_PAGE_POOL 0
+#define PGC_PAGE_POOL_OPT_IN 1
+#define PGC_PP_MAGIC_MASK (~0x3UL)
+#endif
 static __always_inline bool pgc_pp_signature(unsigned long word)
 {
 	return (word & PGC_PP_MAGIC_MASK) == PP_SIGNATURE;
 }
 #else
 #define PGC_RULE_PAGE_POOL 0
+#define PGC_PAGE_POOL_OPT_IN 0
 static __always_inline bool pgc_pp_signature(unsigned long word)
 {
 	return false;

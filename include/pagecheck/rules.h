@@ -87,9 +87,19 @@ static __always_inline bool pgc_bad_memcg(unsigned long memcg)
 	return pgc_memcg_off(memcg);
 }
 
+/* page_pool_rule=: set at load, true wherever PGC_RULE_PAGE_POOL. */
+extern bool pgc_page_pool_rule;
+
+/* The rule where it is opt-in (6.1), read once per use. */
+static __always_inline bool pgc_page_pool_opt_in(void)
+{
+	return PGC_PAGE_POOL_OPT_IN && READ_ONCE(pgc_page_pool_rule);
+}
+
 static __always_inline bool pgc_page_pool(unsigned long head_word)
 {
-	return pgc_pp_signature(head_word);
+	return (PGC_RULE_PAGE_POOL || pgc_page_pool_opt_in()) &&
+	       pgc_pp_signature(head_word);
 }
 
 /* PageBuddy on a page being freed: already free (pagecheck's rule). */
@@ -338,6 +348,7 @@ static __always_inline u32 pgc_folio_reasons(const struct pgc_folio_snap *f)
 static __always_inline bool pgc_plain_maybe_bad(const struct page *p,
 						const struct page *end)
 {
+	bool opt_in = pgc_page_pool_opt_in();
 	struct pgc_fold f;
 	bool page_pool = false;
 
@@ -347,7 +358,8 @@ static __always_inline bool pgc_plain_maybe_bad(const struct page *p,
 
 		pgc_fold_counts(&f, p, ~0UL, ~0UL);
 		f.mapping_or |= pgc_page_mapping(p);
-		page_pool |= pgc_page_pool_possible(word) && pgc_page_pool(word);
+		page_pool |= (pgc_page_pool_possible(word) || opt_in) &&
+			     pgc_pp_signature(word);
 	}
 	return pgc_fold_bad(&f) || page_pool;
 }

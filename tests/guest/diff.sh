@@ -11,7 +11,10 @@ DIFF_STATES=${DIFF_STATES:-2000}
 run_diff() {
 	ktap_suite diff
 	unload_pagecheck 2>/dev/null
-	if ! load_pagecheck hook=tracepoint kernel_verdict=1 printk=0; then
+	# where the page_pool rule is opt-in (6.1), with it: its only test at volume
+	pp=
+	[ "$(expected_page_pool_rule)" != opt-in ] || pp=page_pool_rule=1
+	if ! load_pagecheck hook=tracepoint kernel_verdict=1 printk=0 $pp; then
 		ktap_fail "differential: load with kernel_verdict=1" "$(cat /tmp/insmod.err)"
 		ktap_end diff
 		return
@@ -19,7 +22,7 @@ run_diff() {
 	kc=$(stat_value kernel_checks)
 	kc=${kc%% *}
 	seed=${DIFF_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
-	ktap_diag "differential: seed $seed, $DIFF_STATES states, kernel_checks $kc (replay: diff_seed=$seed)"
+	ktap_diag "differential: seed $seed, $DIFF_STATES states, kernel_checks $kc${pp:+, $pp} (replay: diff_seed=$seed)"
 	case $kc in
 	at_free|deferred) ;;
 	*)
@@ -28,7 +31,7 @@ run_diff() {
 		ktap_end diff
 		return ;;
 	esac
-	insmod "$PC/pagecheck_inject.ko" restore=0
+	insmod "$PC/pagecheck_inject.ko" restore=0 $pp
 	t0=$(uptime_s)
 	in_memcg sh -c "echo 'random $seed $DIFF_STATES $kc' >$INJ/run" 2>/tmp/diff.err
 	st=$?

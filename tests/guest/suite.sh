@@ -138,6 +138,75 @@ run_params() {
 	ktap_end params
 }
 
+# What page_pool_rule= can be on this kernel, by version (the witness of
+# the PP_SIGNATURE and PP_MAGIC_MASK probes): none before the signature
+# (5.14), opt-in before the kernel's own check (6.8), else always on.
+expected_page_pool_rule() {
+	v=$(uname -r)
+	major=${v%%.*} minor=${v#*.}
+	minor=${minor%%[!0-9]*}
+	if [ "$major" -lt 5 ] || { [ "$major" = 5 ] && [ "$minor" -lt 14 ]; }; then
+		echo none
+	elif [ "$major" -lt 6 ] || { [ "$major" = 6 ] && [ "$minor" -lt 8 ]; }; then
+		echo opt-in
+	else
+		echo on
+	fi
+}
+
+# page_pool_rule=: the default and the refusals each kernel gives, and,
+# where the rule is opt-in, a page_pool page freed to the allocator is
+# reported with it (tracepoint only) and not without it.
+run_page_pool_rule() {
+	ktap_suite page_pool_rule
+	want=$(expected_page_pool_rule)
+	unload_pagecheck 2>/dev/null
+	load_pagecheck
+	got=$(cat "$P/page_pool_rule" 2>/dev/null)
+	unload_pagecheck
+	kmsg_mark page-pool-rule
+	case $want in
+	on) default=1 refused=page_pool_rule=0 ;;
+	*) default=0 refused=page_pool_rule=1 ;;
+	esac
+	[ "$want" != opt-in ] || refused="page_pool_rule=1 hook=ftrace"
+	ktap_test "page_pool_rule is $default by default (the rule is $want here)" \
+		"page_pool_rule: ${got:-no such parameter}" [ "$got" = "$default" ]
+	# shellcheck disable=SC2086  # PARAM [PARAM]: split on purpose
+	if load_pagecheck $refused; then
+		unload_pagecheck
+		ktap_fail "$refused is refused (the rule is $want here)" "it loaded"
+	else
+		kmsg_since_mark /tmp/pp.dmesg
+		ktap_test "$refused is refused (the rule is $want here), saying why" \
+			"$(grep -m1 page_pool_rule /tmp/pp.dmesg)" \
+			grep -Eq 'page_pool_rule(=[01])?: .*(itself|no page_pool signature)|page_pool_rule=1 needs hook=tracepoint' /tmp/pp.dmesg
+	fi
+	if [ "$want" != opt-in ]; then
+		ktap_end page_pool_rule
+		return
+	fi
+	for rule in 1 0; do
+		load_pagecheck page_pool_rule=$rule
+		insmod "$PC/pagecheck_inject.ko" page_pool_rule=1
+		echo "page_pool task" >"$INJ/run"
+		res=$(cat "$INJ/result")
+		reports_json /tmp/pp.json
+		n=$(grep -c "\"pfn\":$(field pfn "$res"),.*page_pool leak" /tmp/pp.json)
+		rmmod pagecheck_inject
+		unload_pagecheck
+		[ "$(field status "$res")" = done ] || n="not run: $res"
+		if [ "$rule" = 1 ]; then
+			ktap_test "page_pool_rule=1: a page freed with its page_pool signature is reported" \
+				"reports of it: $n" [ "$n" = 1 ]
+		else
+			ktap_test "page_pool_rule=0: the same free is not reported (opt-in)" \
+				"reports of it: $n" [ "$n" = 0 ]
+		fi
+	done
+	ktap_end page_pool_rule
+}
+
 # What stats' kernel_checks line should say on this boot: deferred before
 # 6.4 (the key check_pages_enabled came then), off if booted with
 # init_on_alloc=0 and nothing else that turns it on, else at_free.
@@ -344,6 +413,7 @@ run_check() {
 	setup_memcg
 	run_rules
 	run_params
+	run_page_pool_rule
 	online_cpus 2
 	for hook in $hooks; do
 		run_hook "$hook"

@@ -311,7 +311,8 @@ static void pgc_make_state(struct pgc_diff_state *st, u64 seed, unsigned int idx
 	if (head_ok && !(st->faults & FB(ACCOUNT)) && pgc_chance(&s, 12))
 		st->faults |= FB(HEAD_MEMCG);
 	if ((head_ok || LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)) &&
-	    PGC_RULE_PAGE_POOL && pgc_chance(&s, 8))
+	    (PGC_RULE_PAGE_POOL || PGC_PAGE_POOL_OPT_IN) &&
+	    pgc_inject_page_pool_rule && pgc_chance(&s, 8))
 		st->faults |= FB(PP);
 	/*
 	 * Drawn everywhere (a seed makes the same states on every kernel),
@@ -449,7 +450,7 @@ static void pgc_apply(struct pgc_diff_state *st, struct page *page)
 	if (f & FB(HEAD_MEMCG))
 		pgc_diff_memcg(page) = (unsigned long)pgc_diff_memcg_obj;
 #endif
-#if PGC_RULE_PAGE_POOL
+#if PGC_RULE_PAGE_POOL || PGC_PAGE_POOL_OPT_IN
 	if (f & FB(PP))
 		page->pp_magic = PP_SIGNATURE;
 #endif

@@ -70,6 +70,7 @@ struct pgc_case {
 	bool account;			/* allocated with __GFP_ACCOUNT */
 	bool held;			/* frees the page "hold" allocated */
 	bool zone_locked;		/* corrupt under zone->lock, held into the free */
+	bool page_pool_rule;		/* reported only with pagecheck's page_pool_rule */
 	void (*corrupt)(struct pgc_injection *inj);
 	void (*at_free)(struct pgc_injection *inj);	/* emulated race */
 	void (*restore)(struct pgc_injection *inj);
@@ -79,6 +80,10 @@ struct pgc_case {
 static bool restore = true;
 module_param(restore, bool, 0644);
 MODULE_PARM_DESC(restore, "Repair each injected page after pagecheck saw it (default 1); 0 leaves it to the kernel's own checks");
+
+bool pgc_inject_page_pool_rule = PGC_RULE_PAGE_POOL;
+module_param_named(page_pool_rule, pgc_inject_page_pool_rule, bool, 0644);
+MODULE_PARM_DESC(page_pool_rule, "pagecheck's page_pool_rule, opt-in on 6.1: the page_pool case and fault run only with it");
 
 static char *owner_file = "/tmp/pc-owner/file";
 module_param(owner_file, charp, 0644);
@@ -211,7 +216,7 @@ static void pgc_restore_memcg(struct pgc_injection *inj)
 #define PGC_SKIP_MEMCG "no CONFIG_MEMCG"
 #endif
 
-#if PGC_RULE_PAGE_POOL
+#if PGC_RULE_PAGE_POOL || PGC_PAGE_POOL_OPT_IN
 static void pgc_corrupt_page_pool(struct pgc_injection *inj)
 {
 	inj->saved = inj->page->pp_magic;
@@ -226,7 +231,7 @@ static void pgc_restore_page_pool(struct pgc_injection *inj)
 #else
 #define pgc_corrupt_page_pool NULL
 #define pgc_restore_page_pool NULL
-#define PGC_SKIP_PAGE_POOL "no page_pool rule on this kernel"
+#define PGC_SKIP_PAGE_POOL "this kernel has no page_pool signature"
 #endif
 
 /*
@@ -533,7 +538,7 @@ static const struct pgc_case pgc_cases[] = {
 	  .skip = PGC_SKIP_MEMCG,
 	  .corrupt = pgc_corrupt_memcg, .restore = pgc_restore_memcg },
 	{ .name = "page_pool", .expect = "page_pool leak",
-	  .skip = PGC_SKIP_PAGE_POOL,
+	  .skip = PGC_SKIP_PAGE_POOL, .page_pool_rule = true,
 	  .corrupt = pgc_corrupt_page_pool, .restore = pgc_restore_page_pool },
 	{ .name = "buddy", .expect = PGC_BUDDY_EXPECT, .zone_locked = true,
 	  .corrupt = pgc_race_buddy, .restore = pgc_restore_buddy },
@@ -763,6 +768,8 @@ static int pgc_run(const struct pgc_case *c, const char *context)
 
 	const char *skip = c->skip;
 
+	if (!skip && c->page_pool_rule && !pgc_inject_page_pool_rule)
+		skip = "page_pool_rule=0, the default on this kernel";
 	if (!skip && c->task_only && strcmp(context, "task"))
 		skip = "runs in task context only, with interrupts off around both frees";
 	if (skip) {

@@ -15,6 +15,9 @@ bool pgc_inject_free_raced(struct page *page, unsigned int order,
 			   void (*seen)(struct page *page));
 struct page *pgc_inject_alloc_pages(gfp_t gfp, unsigned int order);
 
+/* pagecheck's page_pool_rule, passed down: opt-in on 6.1. */
+extern bool pgc_inject_page_pool_rule;
+
 int pgc_diff_run_line(const char *line);
 int pgc_diff_init(struct dentry *dir);
 void pgc_diff_exit(void);

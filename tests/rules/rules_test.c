@@ -355,13 +355,21 @@ static void pgc_test_head(void)
 	s.memcg_data = 0xffff888004560000UL | 1UL;	/* OBJCGS or OBJEXTS */
 	pgc_expect("head_memcg_objcgs_left", pgc_head(&s, 0), PGC_BIT(PGC_R_MEMCG));
 
-#if PGC_RULE_PAGE_POOL
+#if PGC_RULE_PAGE_POOL || PGC_PAGE_POOL_OPT_IN
+	/* where the rule is opt-in (6.1), as with page_pool_rule=1 */
+	pgc_page_pool_rule = true;
 	pgc_clean_snap(&s);
 	s.head_word = PP_SIGNATURE;
 	pgc_expect("head_page_pool_leak", pgc_head(&s, 0), PGC_BIT(PGC_R_PAGE_POOL));
 	pgc_clean_snap(&s);
 	s.head_word = (unsigned long)LIST_POISON1;
 	pgc_expect("head_list_poison_not_page_pool", pgc_head(&s, 0), 0);
+	pgc_page_pool_rule = PGC_RULE_PAGE_POOL;
+	if (PGC_PAGE_POOL_OPT_IN) {
+		pgc_clean_snap(&s);
+		s.head_word = PP_SIGNATURE;
+		pgc_expect("head_page_pool_opt_in_off", pgc_head(&s, 0), 0);
+	}
 #else
 	pgc_skip("head_page_pool_leak", "kernel has no page_pool rule");
 	pgc_skip("head_list_poison_not_page_pool", "kernel has no page_pool rule");
