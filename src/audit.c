@@ -25,6 +25,7 @@
 #include "pagecheck/stack.h"
 #include "pagecheck/store.h"
 #include "pagecheck/track.h"
+#include "pagecheck/watch.h"
 
 #define CREATE_TRACE_POINTS
 #include "pagecheck/events.h"
@@ -142,7 +143,7 @@ static void pgc_trace_bad_free(const struct pgc_report *rec,
 		       rec->id, result);
 }
 
-static void pgc_record(struct pgc_report *rec, char *text)
+static enum pgc_store_result pgc_record(struct pgc_report *rec, char *text)
 {
 	enum pgc_store_result result;
 	bool first_full = false;
@@ -152,12 +153,12 @@ static void pgc_record(struct pgc_report *rec, char *text)
 		pgc_trace_bad_free(rec, result, text);
 	switch (result) {
 	case PGC_DROPPED_BUSY:
-		return;
+		return result;
 	case PGC_DROPPED_FULL:
 		if (first_full && READ_ONCE(pgc_settings.printk))
 			pgc_format_store_full(pgc_settings.max_reports,
 					      atomic_long_xchg(&pgc_printk_suppressed, 0));
-		return;
+		return result;
 	case PGC_STORED_NEW:
 		if (!READ_ONCE(pgc_settings.printk))
 			break;
@@ -173,6 +174,7 @@ static void pgc_record(struct pgc_report *rec, char *text)
 	if (READ_ONCE(pgc_settings.panic_on_report))
 		panic("pagecheck: bad page freed (pfn 0x%lx order %u)\n",
 		      rec->pfn, rec->order);
+	return result;
 }
 
 /* The event of a violation dropped before its report could be built. */
@@ -190,6 +192,7 @@ static noinline void pgc_trace_busy(const struct page *page, unsigned int order,
 static void pgc_report(const struct page *page, unsigned int order,
 		       const struct pgc_judgement *v)
 {
+	enum pgc_store_result result;
 	struct pgc_report_track *t;
 	struct pgc_scratch *scratch;
 	struct pgc_report *rec;
@@ -241,7 +244,11 @@ static void pgc_report(const struct page *page, unsigned int order,
 	rec->first_ns = local_clock();
 	rec->last_ns = rec->first_ns;
 	rec->count = 1;
-	pgc_record(rec, scratch->stack.symbol);
+	result = pgc_record(rec, scratch->stack.symbol);
+	if (static_branch_unlikely(&pgc_watch_key) && result <= PGC_STORED_DUPLICATE)
+		pgc_watch_report(rec->id, result == PGC_STORED_NEW, rec->fingerprint,
+				 rec->pfn, order,
+				 t->prov.alloc.missing ? 0 : t->prov.alloc.stack_id);
 	pgc_scratch_put(scratch);
 }
 

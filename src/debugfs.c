@@ -20,6 +20,7 @@
 #include "pagecheck/settings.h"
 #include "pagecheck/store.h"
 #include "pagecheck/track.h"
+#include "pagecheck/watch.h"
 #include "pagecheck/verdict.h"
 
 static struct dentry *pgc_debugfs_dir;
@@ -154,6 +155,7 @@ static void pgc_track_show(struct seq_file *m)
 
 	pgc_track_get_stats(&t);
 	seq_printf(m, "track: %d\n", t.enabled);
+	pgc_watch_show(m);
 	if (!t.enabled)
 		return;
 	pgc_hook_track_show(m);

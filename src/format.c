@@ -15,6 +15,7 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include "pagecheck/format.h"
+#include "pagecheck/watch.h"
 #include "pagecheck/nmi_lock.h"
 #include "pagecheck/owner.h"
 #include "pagecheck/rules.h"
@@ -540,6 +541,58 @@ static void pgc_print_owner(struct seq_file *m, const struct pgc_report *r)
 	seq_putc(m, '\n');
 }
 
+/*
+ * One history copied out at a time (it is large): a reader that finds it
+ * busy says so rather than wait, as the panic notifier may be the one.
+ */
+static struct pgc_watch_history pgc_history_buf;
+static DEFINE_SPINLOCK(pgc_history_lock);
+
+static void pgc_print_history_value(struct seq_file *m, unsigned int field, u64 v,
+				    bool json)
+{
+	if (field == PGC_WATCH_MAPPING)
+		seq_printf(m, json ? "\"0x%llx\"" : "0x%llx", v);
+	else
+		seq_printf(m, "%lld", (s64)v);
+}
+
+/* The writes kept, oldest first: the last PGC_WATCH_EVENTS of h->nr. */
+static unsigned int pgc_history_first(const struct pgc_watch_history *h)
+{
+	return h->nr > PGC_WATCH_EVENTS ? h->nr - PGC_WATCH_EVENTS : 0;
+}
+
+static void pgc_print_history(struct seq_file *m, const struct pgc_report *r)
+{
+	struct pgc_watch_history *h = &pgc_history_buf;
+	unsigned int i, j;
+
+	if (!spin_trylock(&pgc_history_lock))
+		return;
+	if (pgc_watch_history(r->id, h)) {
+		seq_printf(m, "\nrefcount history of pfn %#lx: %u write%s, %u kept; armed %llu ns after its allocation\n",
+			   h->pfn, h->nr, h->nr == 1 ? "" : "s",
+			   min_t(u32, h->nr, PGC_WATCH_EVENTS), h->window_ns);
+		for (i = pgc_history_first(h); i < h->nr; i++) {
+			const struct pgc_watch_event *e = &h->ev[i % PGC_WATCH_EVENTS];
+
+			seq_puts(m, " ");
+			pgc_print_time(m, e->ts_ns);
+			seq_printf(m, " %s ", pgc_watch_field_name(e->field));
+			pgc_print_history_value(m, e->field, e->old, false);
+			seq_puts(m, " -> ");
+			pgc_print_history_value(m, e->field, e->new, false);
+			seq_printf(m, " by %pS, pid %d (%.*s), %s\n",
+				   e->nr_entries ? (void *)e->stack[0] : NULL, e->pid,
+				   (int)sizeof(e->comm), e->comm, pgc_context_name(e->context));
+			for (j = 1; j < e->nr_entries; j++)
+				seq_printf(m, "   %pS\n", (void *)e->stack[j]);
+		}
+	}
+	spin_unlock(&pgc_history_lock);
+}
+
 void pgc_format_text(struct seq_file *m, const struct pgc_report *r)
 {
 	const char *verdict = pgc_kernel_reason(r);
@@ -574,6 +627,7 @@ void pgc_format_text(struct seq_file *m, const struct pgc_report *r)
 		seq_printf(m, " %pS\n", (void *)r->stack[i]);
 	pgc_print_provenance(m, r, name);
 	pgc_print_owner(m, r);
+	pgc_print_history(m, r);
 	seq_puts(m, "==================================================================\n");
 }
 
@@ -752,6 +806,44 @@ static void pgc_json_owner(struct seq_file *m, const struct pgc_report *r)
 	seq_putc(m, '}');
 }
 
+static void pgc_json_history(struct seq_file *m, const struct pgc_report *r,
+			     char *buf)
+{
+	struct pgc_watch_history *h = &pgc_history_buf;
+	unsigned int i;
+
+	seq_puts(m, ",\"history\":");
+	if (!spin_trylock(&pgc_history_lock)) {
+		seq_puts(m, "\"busy\"");
+		return;
+	}
+	if (!pgc_watch_history(r->id, h)) {
+		seq_puts(m, "null");
+		spin_unlock(&pgc_history_lock);
+		return;
+	}
+	seq_putc(m, '[');
+	for (i = pgc_history_first(h); i < h->nr; i++) {
+		const struct pgc_watch_event *e = &h->ev[i % PGC_WATCH_EVENTS];
+
+		if (i != pgc_history_first(h))
+			seq_putc(m, ',');
+		seq_printf(m, "{\"field\":\"%s\",\"old\":", pgc_watch_field_name(e->field));
+		pgc_print_history_value(m, e->field, e->old, true);
+		seq_puts(m, ",\"new\":");
+		pgc_print_history_value(m, e->field, e->new, true);
+		seq_putc(m, ',');
+		pgc_json_stack(m, e->stack, e->nr_entries, buf);
+		seq_printf(m, ",\"pid\":%d,\"comm\":", e->pid);
+		pgc_json_string(m, e->comm, sizeof(e->comm));
+		seq_printf(m, ",\"context\":\"%s\",\"ts_ns\":%llu}",
+			   pgc_context_name(e->context), e->ts_ns);
+	}
+	seq_printf(m, "],\"history_writes\":%u,\"history_window_ns\":%llu", h->nr,
+		   h->window_ns);
+	spin_unlock(&pgc_history_lock);
+}
+
 void pgc_format_json(struct seq_file *m, const struct pgc_report *r)
 {
 	const char *verdict = pgc_kernel_reason(r);
@@ -784,6 +876,7 @@ void pgc_format_json(struct seq_file *m, const struct pgc_report *r)
 		pgc_json_sub(m, r);
 	pgc_json_provenance(m, r, buf);
 	pgc_json_owner(m, r);
+	pgc_json_history(m, r, buf);
 	seq_putc(m, ',');
 	pgc_json_stack(m, r->stack, r->nr_entries, buf);
 	seq_puts(m, "}\n");

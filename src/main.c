@@ -20,6 +20,7 @@
 #include "pagecheck/panic.h"
 #include "pagecheck/rules.h"
 #include "pagecheck/verdict.h"
+#include "pagecheck/watch.h"
 
 #ifndef PGC_VERSION
 #error "PGC_VERSION comes from Kbuild"
@@ -211,6 +212,7 @@ static int pgc_track_start(void)
 /* track=0: detach the probes, then free the tables. Reports keep theirs. */
 static void pgc_track_stop(void)
 {
+	pgc_watch_stop();		/* it arms on track=1's allocations */
 	pgc_hook_track_detach();
 	pgc_track_exit();
 }
@@ -232,6 +234,33 @@ static int pgc_set_track(const char *val, const struct kernel_param *kp)
 		WRITE_ONCE(pgc_settings.track, on);
 	mutex_unlock(&pgc_param_lock);
 	return ret;
+}
+
+/*
+ * watch=off, auto or a fingerprint; needs track=1, whose allocation
+ * stacks it arms on. At load time track= is checked by pgc_init().
+ */
+static int pgc_set_watch(const char *val, const struct kernel_param *kp)
+{
+	int ret;
+
+	mutex_lock(&pgc_param_lock);
+	if (pgc_loaded && !pgc_settings.track && !sysfs_streq(val, "off")) {
+		pr_err("watch=%s needs track=1: it watches pages allocated from a report's allocation stack\n",
+		       val);
+		ret = -EINVAL;
+	} else {
+		ret = pgc_watch_set(val);
+		if (ret == -EINVAL && !pgc_watch_unsupported())
+			pgc_param_err("expected off, auto or a 16-digit fingerprint", "watch", val);
+	}
+	mutex_unlock(&pgc_param_lock);
+	return ret;
+}
+
+static int pgc_get_watch(char *buf, const struct kernel_param *kp)
+{
+	return pgc_watch_get(buf);
 }
 
 /* track_events= and track_stacks=: 0 (the default size) or 16 to 2^20. */
@@ -320,6 +349,9 @@ static const struct kernel_param_ops pgc_track_size_ops = {
 static const struct kernel_param_ops pgc_clear_ops = {
 	.set = pgc_set_clear,
 };
+static const struct kernel_param_ops pgc_watch_ops = {
+	.set = pgc_set_watch, .get = pgc_get_watch,
+};
 static const struct kernel_param_ops pgc_page_pool_rule_ops = {
 	.set = pgc_set_page_pool_rule, .get = pgc_get_bool,
 };
@@ -330,6 +362,8 @@ module_param_cb(kernel_verdict, &pgc_load_bool_ops, &pgc_settings.kernel_verdict
 MODULE_PARM_DESC(kernel_verdict, "Also record the kernel's own bad_page() verdict per report (default 0)");
 module_param_cb(track, &pgc_track_ops, &pgc_settings.track, 0644);
 MODULE_PARM_DESC(track, "Record who allocated and who last freed every page, for reports; at run time too (default 0)");
+module_param_cb(watch, &pgc_watch_ops, NULL, 0644);
+MODULE_PARM_DESC(watch, "Refcount history with hardware watchpoints, x86-64: off (default), auto (pages allocated where reported ones were) or a report's fingerprint; needs track=1");
 module_param_cb(track_events, &pgc_track_size_ops, &pgc_settings.track_events, 0644);
 MODULE_PARM_DESC(track_events, "track=1's event table entries, 16 to 1048576, from the next track=1 (default 0: one per 64 pages, at least 8192)");
 module_param_cb(track_stacks, &pgc_track_size_ops, &pgc_settings.track_stacks, 0644);
@@ -396,6 +430,11 @@ static int __init pgc_init(void)
 		ret = pgc_track_start();
 		if (ret)
 			pgc_hook_detach();
+	}
+	if (!ret && pgc_watch_on() && !pgc_settings.track) {
+		pr_err("watch needs track=1: it watches pages allocated from a report's allocation stack\n");
+		pgc_hook_detach();
+		ret = -EINVAL;
 	}
 	if (!ret && pgc_page_pool_opt_in() && strcmp(pgc_hook_name(), "tracepoint")) {
 		pr_err("page_pool_rule=1 needs hook=tracepoint on this kernel, not %s\n",

@@ -37,6 +37,7 @@
 #include "pagecheck/compat.h"
 #include "pagecheck/hash.h"
 #include "pagecheck/track.h"
+#include "pagecheck/watch.h"
 
 /* One page frame's provenance: exactly 16 bytes. */
 struct pgc_track_page {
@@ -592,18 +593,23 @@ void notrace pgc_track_alloc_stack(struct page *page, unsigned int order,
 				   gfp_t gfp, u32 stack)
 {
 	pgc_track_alloc_record(page, order, gfp, stack, pgc_now());
+	if (static_branch_unlikely(&pgc_watch_key))
+		pgc_watch_alloc(page, order, stack);
 }
 
 /* kmem:mm_page_alloc: record the allocation, in the allocating context. */
 void notrace pgc_track_alloc_probe(void *data, struct page *page,
 				   unsigned int order, gfp_t gfp, int migratetype)
 {
-	u32 now;
+	u32 now, stack;
 
 	if (!page)			/* the allocation failed */
 		return;
 	now = pgc_now();
-	pgc_track_alloc_record(page, order, gfp, pgc_save_stack(false, now), now);
+	stack = pgc_save_stack(false, now);
+	pgc_track_alloc_record(page, order, gfp, stack, now);
+	if (static_branch_unlikely(&pgc_watch_key))
+		pgc_watch_alloc(page, order, stack);
 }
 
 /* kmem:mm_page_free, after the audit: record the free of the block. */
@@ -614,6 +620,8 @@ void notrace pgc_track_free_probe(void *data, struct page *page,
 	struct pgc_run run = { 0 };
 	u32 handle, now, i;
 
+	if (static_branch_unlikely(&pgc_watch_key))
+		pgc_watch_free(page, order);
 	if (!rec)
 		return;
 	now = pgc_now();
@@ -711,6 +719,7 @@ static void pgc_copy_event(u32 handle, u32 time, struct pgc_prov_event *out)
 		return;
 	out->comm[sizeof(out->comm) - 1] = '\0';
 	out->nr_entries = nr;
+	out->stack_id = stack;
 	out->ts_ns = pgc_time_ns(time);
 	out->missing = PGC_MISSING_NONE;
 }

@@ -181,6 +181,16 @@ static __always_inline bool pgc_pp_signature(unsigned long word)
 }
 #endif
 
+/*
+ * watch=: wide kernel breakpoints that trap after the write (x86). arm64's
+ * trap before it, and the kernel steps over only for perf's own handler.
+ */
+#if defined(CONFIG_HAVE_HW_BREAKPOINT) && defined(CONFIG_X86_64)
+#define PGC_HAVE_WATCH 1
+#else
+#define PGC_HAVE_WATCH 0
+#endif
+
 /* --- mapping ------------------------------------------------------------- */
 
 /*

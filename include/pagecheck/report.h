@@ -106,6 +106,7 @@ struct pgc_prov_event {
 	u8 order;			/* allocations only */
 	u8 missing;			/* enum pgc_prov_missing */
 	u16 nr_entries;
+	u32 stack_id;			/* track=1's handle of the stack */
 	char comm[TASK_COMM_LEN];
 	unsigned long stack[PGC_PROV_DEPTH];
 };

@@ -420,6 +420,7 @@ run_check() {
 	done
 	online_cpus 64
 	[ "$TRACK" = 0 ] || run_track
+	[ "$TRACK" = 0 ] || run_watch
 	[ "$RELIABILITY" = 0 ] || run_reliability
 	[ "$DIFF_STATES" = 0 ] || run_diff
 	[ "$LOCKDOWN" = 0 ] || run_lockdown
@@ -462,6 +463,7 @@ check) run_check ;;
 kernel-checks) ktap_suite pagecheck; run_kernel_checks; ktap_end pagecheck ;;
 many-cpus) ktap_suite pagecheck; run_many_cpus; ktap_end pagecheck ;;
 diff) ktap_suite pagecheck; setup_memcg; run_diff; ktap_end pagecheck ;;
+watch) ktap_suite pagecheck; run_watch; ktap_end pagecheck ;;
 signed-lockdown) ktap_suite pagecheck; run_signed_lockdown; ktap_end pagecheck ;;
 panic) run_panic ;;
 kdump) run_kdump ;;

@@ -257,3 +257,62 @@ run_track() {
 	unload_pagecheck
 	ktap_end track
 }
+
+# watch=auto (issue 29): a report's allocation stack becomes a target; the
+# next page allocated from it is armed, and its bad free's report carries
+# every write to its counts and mapping, with the writer.
+run_watch() {
+	ktap_suite watch
+	unload_pagecheck 2>/dev/null
+	kmsg_mark watch
+	if ! load_pagecheck track=1 watch=auto; then
+		kmsg_since_mark /tmp/watch.dmesg
+		why=$(grep -m1 'watch=auto: ' /tmp/watch.dmesg)
+		case $(uname -m):$why in
+		x86_64:*) ktap_fail "load with track=1 watch=auto" "$(cat /tmp/insmod.err) $why" ;;
+		*:*"not supported"*|*:*"no hardware breakpoints"*)
+			ktap_ok "watch=auto is refused on $(uname -m), saying why: $why" ;;
+		*) ktap_fail "watch=auto on $(uname -m) says why it is refused" "dmesg: $why" ;;
+		esac
+		ktap_end watch
+		return
+	fi
+	insmod "$PC/pagecheck_inject.ko"
+	echo "hold task" >"$INJ/run" && echo "held_mapping task" >"$INJ/run"
+	targets=$(stat_value watch_targets)
+	echo "hold task" >"$INJ/run"
+	i=0
+	while [ "$(stat_value watch_armed)" != "1 of 2" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	armed=$(stat_value watch_armed)
+	echo "held_mapping task" >"$INJ/run"
+	reports_json /tmp/watch.json
+	cat "$D/reports" >/tmp/watch.txt
+	jq -c 'select(.history != null) | .history[] | [.field, .old, .new, (.stack[0] | sub("\\+.*"; ""))]' \
+		/tmp/watch.json >/tmp/watch.hist 2>&1
+	ktap_test "watch=auto: a new report's allocation stack becomes a target" \
+		"watch_targets: $targets" [ "$targets" = 1 ]
+	ktap_test "watch=auto: the next page allocated from it is armed" \
+		"watch_armed: $armed after $i polls; $(stat_value watch_window_ns)" [ "$armed" = "1 of 2" ]
+	ktap_test "history: mapping 0x0 -> the fake mapping, written by pgc_corrupt_mapping" \
+		"$(tr '\n' ' ' </tmp/watch.hist)" grep -q '^\["mapping","0x0","0x[0-9a-f]*","pgc_corrupt_mapping"\]$' /tmp/watch.hist
+	ktap_test "history: refcount 1 -> 0 at the free" \
+		"$(tr '\n' ' ' </tmp/watch.hist)" grep -q '^\["refcount",1,0,' /tmp/watch.hist
+	ktap_test "text: the report shows the refcount history" \
+		"$(grep -A3 '^refcount history' /tmp/watch.txt | tr '\n' ' ')" \
+		grep -q '^refcount history of pfn 0x[0-9a-f]*: [0-9]* writes\?, ' /tmp/watch.txt
+	n=$(jq -c 'select(.history != null)' /tmp/watch.json | wc -l)
+	ktap_test "a history on the watched page's report only" "reports with a history: $n" [ "$n" = 1 ]
+	ktap_figure "watch" "$(grep '^watch' "$D/stats" | tr '\n' ' ')"
+	sed -n '/^refcount history/,/^====/p' /tmp/watch.txt | while read -r l; do
+		ktap_diag "watch: $l"
+	done
+	echo off >"$P/watch"
+	ktap_test "watch=off takes every watchpoint back" "$(grep '^watch' "$D/stats" | tr '\n' ' ')" \
+		[ "$(stat_value watch)" = off ]
+	rmmod pagecheck_inject
+	unload_pagecheck
+	ktap_end watch
+}
