@@ -385,15 +385,18 @@ void notrace pgc_watch_report(u64 report_id, bool is_new, u64 fingerprint,
 		pgc_add_target(alloc_stack);
 }
 
+/* The latest history kept for @report_id: a duplicate report may have several. */
 bool pgc_watch_history(u64 report_id, struct pgc_watch_history *out)
 {
-	unsigned int i;
+	unsigned int next = atomic_read(&pgc_kept_next), i;
 
-	for (i = 0; i < PGC_WATCH_KEPT; i++) {
-		if (READ_ONCE(pgc_kept[i].report_id) != report_id || !report_id)
+	for (i = 1; report_id && i <= PGC_WATCH_KEPT; i++) {
+		const struct pgc_watch_history *h = &pgc_kept[(next - i) % PGC_WATCH_KEPT];
+
+		if (READ_ONCE(h->report_id) != report_id)
 			continue;
 		smp_rmb();
-		memcpy(out, &pgc_kept[i], sizeof(*out));
+		memcpy(out, h, sizeof(*out));
 		return out->report_id == report_id;
 	}
 	return false;

@@ -309,10 +309,71 @@ run_watch() {
 	sed -n '/^refcount history/,/^====/p' /tmp/watch.txt | while read -r l; do
 		ktap_diag "watch: $l"
 	done
+	# a racing reference: who took it
+	echo 1 >"$P/clear"
+	echo "hold task" >"$INJ/run" && watch_armed_wait &&
+		echo "held_refcount task" >"$INJ/run"
+	reports_json /tmp/watch.json
+	jq -c 'select(.history != null) | .history[] | [.field, .old, .new, (.stack[0] | sub("\\+.*"; ""))]' \
+		/tmp/watch.json >/tmp/watch.hist 2>&1
+	ktap_test "history: the racing reference, refcount 0 -> 1, names pgc_race_refcount" \
+		"$(tr '\n' ' ' </tmp/watch.hist)" grep -q '^\["refcount",0,1,"pgc_race_refcount"\]$' /tmp/watch.hist
+	# a healthy free of a watched page keeps nothing
+	kept=$(stat_value watch_histories_kept) clean=$(stat_value watch_clean_frees)
+	echo 1 >"$P/clear"
+	echo "hold task" >"$INJ/run" && watch_armed_wait && echo "held_clean task" >"$INJ/run"
+	sleep 0.2
+	[ ! -s "$D/reports.json" ] && [ "$(stat_value watch_histories_kept)" = "$kept" ] &&
+		[ "$(stat_value watch_clean_frees)" = $((clean + 1)) ] &&
+		[ "$(stat_value watch_armed)" = "0 of 2" ]
+	ktap_status $? "a watched page freed cleanly: no report, no history kept, counted" \
+		"reports $(grep -c . "$D/reports.json"), kept $kept -> $(stat_value watch_histories_kept), clean frees $clean -> $(stat_value watch_clean_frees), armed $(stat_value watch_armed)"
 	echo off >"$P/watch"
-	ktap_test "watch=off takes every watchpoint back" "$(grep '^watch' "$D/stats" | tr '\n' ' ')" \
+	ktap_test "watch=off turns it off" "$(grep '^watch' "$D/stats" | tr '\n' ' ')" \
 		[ "$(stat_value watch)" = off ]
 	rmmod pagecheck_inject
 	unload_pagecheck
+	watch_off_and_unload 20
 	ktap_end watch
+}
+
+# watch_armed_wait: until a slot is armed, at most 5 s
+watch_armed_wait() {
+	_i=0
+	while [ "$(stat_value watch_armed)" != "1 of 2" ] && [ $_i -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ "$(stat_value watch_armed)" = "1 of 2" ]
+}
+
+# N cycles under a workload: arm a page, then watch=off (odd) or rmmod
+# (even) while it is armed. The console check catches any splat.
+watch_off_and_unload() { # N
+	pc-workload -t 600 -d /tmp >/dev/null 2>&1 &
+	_w=$!
+	_armed=0 _gone=0
+	_n=0
+	while [ $_n -lt "$1" ]; do
+		_n=$((_n + 1))
+		load_pagecheck track=1 watch=auto || break
+		insmod "$PC/pagecheck_inject.ko"
+		echo "hold task" >"$INJ/run" && echo "held_mapping task" >"$INJ/run"
+		echo "hold task" >"$INJ/run"
+		watch_armed_wait && _armed=$((_armed + 1))
+		if [ $((_n % 2)) = 1 ]; then
+			echo off >"$P/watch"
+			[ "$(stat_value watch_armed)" = "" ] && _gone=$((_gone + 1))
+			rmmod pagecheck_inject
+			unload_pagecheck
+		else
+			unload_pagecheck && _gone=$((_gone + 1))
+			rmmod pagecheck_inject
+		fi
+	done
+	kill $_w 2>/dev/null
+	wait $_w 2>/dev/null
+	[ "$_n" = "$1" ] && [ "$_armed" = "$1" ] && [ "$_gone" = "$1" ]
+	ktap_status $? "watch=off and rmmod, each while a page is armed, under a workload: $1 cycles, each arming again (the breakpoints came back)" \
+		"cycles $_n, armed $_armed, taken back $_gone"
 }

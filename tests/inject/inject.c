@@ -561,6 +561,12 @@ static const struct pgc_case pgc_cases[] = {
 	  .corrupt = pgc_corrupt_owner_garbage, .restore = pgc_restore_mapping },
 	{ .name = "held_mapping", .held = true, .expect = "non-NULL mapping",
 	  .corrupt = pgc_corrupt_mapping, .restore = pgc_restore_mapping },
+	/* for watch=: a racing reference, and a healthy free */
+	{ .name = "held_refcount", .held = true, .expect = "nonzero _refcount",
+	  .backends = "tracepoint",
+	  .at_free = pgc_race_refcount, .restore = pgc_restore_refcount },
+	{ .name = "held_clean", .held = true, .expect = "none",
+	  .restore = pgc_restore_nothing },
 	{ .name = "kernel_mapping", .order = 4, .no_restore = true,
 	  .expect = "non-NULL mapping",
 	  .corrupt = pgc_corrupt_mapping, .restore = pgc_restore_nothing },
