@@ -38,8 +38,15 @@ DEFINE_STATIC_KEY_FALSE(pgc_watch_key);
 
 enum pgc_watch_mode { PGC_WATCH_OFF, PGC_WATCH_AUTO, PGC_WATCH_FINGERPRINT };
 
-/* A slot's life: FREE -> CLAIMED (allocation) -> ARMED (work) -> RETIRED (free) -> FREE (work). */
+/*
+ * A slot's life: FREE -> CLAIMED (allocation) -> ARMED (work, once both
+ * breakpoints are in) -> RETIRED (free) -> FREE (work). The state word
+ * also counts claims, so that the work never arms a page claimed after it
+ * looked.
+ */
 enum { PGC_SLOT_FREE, PGC_SLOT_CLAIMED, PGC_SLOT_ARMED, PGC_SLOT_RETIRED };
+#define PGC_SLOT_STATE(v)	((v) & 3)
+#define PGC_SLOT_WITH(v, st)	(((v) & ~3) | (st))
 
 struct pgc_watch_slot {
 	atomic_t state;
@@ -174,22 +181,26 @@ static void notrace pgc_watch_hit(struct perf_event *bp, struct perf_sample_data
 	int refcount, mapcount;
 	unsigned long mapping;
 
+	int state = PGC_SLOT_STATE(atomic_read(&s->state));
+	bool record = state == PGC_SLOT_ARMED;
+
 	atomic64_inc(&pgc_traps);
-	if (atomic_read(&s->state) != PGC_SLOT_ARMED)
+	/* while arming, only the values: a write then is missed, not misnamed */
+	if (!record && state != PGC_SLOT_CLAIMED)
 		return;
 	if (bp->attr.bp_addr == pgc_mapping_word(page)) {
 		mapping = (unsigned long)READ_ONCE(page->mapping);
-		if (mapping != s->last_mapping)
+		if (record && mapping != s->last_mapping)
 			pgc_record_write(s, PGC_WATCH_MAPPING, s->last_mapping, mapping, regs);
 		s->last_mapping = mapping;
 		return;
 	}
 	refcount = atomic_read(&page->_refcount);
 	mapcount = atomic_read(&page->_mapcount);
-	if (refcount != s->last_refcount)
+	if (record && refcount != s->last_refcount)
 		pgc_record_write(s, PGC_WATCH_REFCOUNT, (u64)(s64)s->last_refcount,
 				 (u64)(s64)refcount, regs);
-	if (mapcount != s->last_mapcount)
+	if (record && mapcount != s->last_mapcount)
 		pgc_record_write(s, PGC_WATCH_MAPCOUNT, (u64)(s64)s->last_mapcount,
 				 (u64)(s64)mapcount, regs);
 	s->last_refcount = refcount;
@@ -253,35 +264,44 @@ static void pgc_note_window(u64 window)
 		;
 }
 
-/* Arm a claimed slot, or take a retired one's breakpoints back. */
+/*
+ * Arm a claimed slot, or take a retired one's breakpoints back. The slot
+ * is ARMED only once both breakpoints are in, and only if it is still
+ * the claim this work looked at.
+ */
 static void pgc_watch_work(struct work_struct *work)
 {
 	struct pgc_watch_slot *s = container_of(work, struct pgc_watch_slot, work);
 	struct page *page;
+	int v;
 
 	mutex_lock(&pgc_watch_lock);
-	if (atomic_read(&s->state) == PGC_SLOT_CLAIMED && !s->bp[0]) {
+	v = atomic_read(&s->state);
+	if (PGC_SLOT_STATE(v) == PGC_SLOT_CLAIMED && !s->bp[0]) {
 		page = READ_ONCE(s->page);
 		atomic_set(&s->nr, 0);
+		s->bp[0] = pgc_register(s, pgc_counts_word(page));
+		s->bp[1] = s->bp[0] ? pgc_register(s, pgc_mapping_word(page)) : NULL;
+		/* after the breakpoints: any later write traps */
 		s->last_refcount = atomic_read(&page->_refcount);
 		s->last_mapcount = atomic_read(&page->_mapcount);
 		s->last_mapping = (unsigned long)READ_ONCE(page->mapping);
-		if (atomic_cmpxchg(&s->state, PGC_SLOT_CLAIMED, PGC_SLOT_ARMED) ==
-		    PGC_SLOT_CLAIMED) {
-			s->hist.window_ns = local_clock() - s->alloc_ns;
-			s->bp[0] = pgc_register(s, pgc_counts_word(page));
-			s->bp[1] = s->bp[0] ? pgc_register(s, pgc_mapping_word(page)) : NULL;
-			if (s->bp[1]) {
-				atomic64_inc(&pgc_arms);
-				pgc_note_window(s->hist.window_ns);
-			} else {
-				atomic_set(&s->state, PGC_SLOT_RETIRED);
-			}
+		s->hist.window_ns = local_clock() - s->alloc_ns;
+		if (s->bp[1] &&
+		    atomic_cmpxchg(&s->state, v, PGC_SLOT_WITH(v, PGC_SLOT_ARMED)) == v) {
+			atomic64_inc(&pgc_arms);
+			pgc_note_window(s->hist.window_ns);
+		} else {
+			/* not armed, or freed or claimed again meanwhile */
+			pgc_unregister(s);
+			if (!s->bp[1] || !s->bp[0])
+				atomic_cmpxchg(&s->state, v, PGC_SLOT_WITH(v, PGC_SLOT_FREE));
 		}
 	}
-	if (atomic_read(&s->state) == PGC_SLOT_RETIRED) {
+	v = atomic_read(&s->state);
+	if (PGC_SLOT_STATE(v) == PGC_SLOT_RETIRED) {
 		pgc_unregister(s);
-		atomic_set(&s->state, PGC_SLOT_FREE);
+		atomic_cmpxchg(&s->state, v, PGC_SLOT_WITH(v, PGC_SLOT_FREE));
 	}
 	mutex_unlock(&pgc_watch_lock);
 }
@@ -304,9 +324,11 @@ void notrace pgc_watch_alloc(struct page *page, unsigned int order, u32 stack)
 		return;
 	for (i = 0; i < PGC_WATCH_SLOTS; i++) {
 		struct pgc_watch_slot *s = &pgc_slots[i];
+		int v = atomic_read(&s->state);
 
-		if (atomic_cmpxchg(&s->state, PGC_SLOT_FREE, PGC_SLOT_CLAIMED) !=
-		    PGC_SLOT_FREE)
+		/* a new claim: its count goes up by one */
+		if (PGC_SLOT_STATE(v) != PGC_SLOT_FREE ||
+		    atomic_cmpxchg(&s->state, v, PGC_SLOT_WITH(v + 4, PGC_SLOT_CLAIMED)) != v)
 			continue;
 		WRITE_ONCE(s->page, page);
 		s->alloc_ns = local_clock();
@@ -321,7 +343,7 @@ static struct pgc_watch_slot *pgc_slot_of(unsigned long pfn, unsigned int order)
 
 	for (i = 0; i < PGC_WATCH_SLOTS; i++) {
 		struct pgc_watch_slot *s = &pgc_slots[i];
-		int state = atomic_read(&s->state);
+		int state = PGC_SLOT_STATE(atomic_read(&s->state));
 		unsigned long p;
 
 		if (state != PGC_SLOT_CLAIMED && state != PGC_SLOT_ARMED)
@@ -333,14 +355,20 @@ static struct pgc_watch_slot *pgc_slot_of(unsigned long pfn, unsigned int order)
 	return NULL;
 }
 
-/* Retire @s if it is still @state; the work item takes its breakpoints back. */
-static bool pgc_retire(struct pgc_watch_slot *s, int state)
+/*
+ * Retire @s if its state word is still @v: an armed slot for the work
+ * item to take its breakpoints back, a claimed one at once.
+ */
+static bool pgc_retire(struct pgc_watch_slot *s, int v)
 {
-	int to = state == PGC_SLOT_ARMED ? PGC_SLOT_RETIRED : PGC_SLOT_FREE;
+	int st = PGC_SLOT_STATE(v);
 
-	if (atomic_cmpxchg(&s->state, state, to) != state)
+	if (st != PGC_SLOT_ARMED && st != PGC_SLOT_CLAIMED)
 		return false;
-	if (to == PGC_SLOT_RETIRED)
+	st = st == PGC_SLOT_ARMED ? PGC_SLOT_RETIRED : PGC_SLOT_FREE;
+	if (atomic_cmpxchg(&s->state, v, PGC_SLOT_WITH(v, st)) != v)
+		return false;
+	if (st == PGC_SLOT_RETIRED)
 		schedule_work(&s->work);
 	return true;
 }
@@ -367,8 +395,9 @@ void notrace pgc_watch_report(u64 report_id, bool is_new, u64 fingerprint,
 {
 	struct pgc_watch_slot *s = pgc_slot_of(pfn, order);
 	enum pgc_watch_mode mode = READ_ONCE(pgc_mode);
+	int v = s ? atomic_read(&s->state) : 0;
 
-	if (s && atomic_read(&s->state) == PGC_SLOT_ARMED) {
+	if (s && PGC_SLOT_STATE(v) == PGC_SLOT_ARMED) {
 		struct pgc_watch_history *h;
 
 		h = &pgc_kept[(atomic_inc_return(&pgc_kept_next) - 1) % PGC_WATCH_KEPT];
@@ -378,7 +407,7 @@ void notrace pgc_watch_report(u64 report_id, bool is_new, u64 fingerprint,
 		smp_wmb();		/* the history before its id */
 		WRITE_ONCE(h->report_id, report_id);
 		atomic64_inc(&pgc_kept_count);
-		pgc_retire(s, PGC_SLOT_ARMED);
+		pgc_retire(s, v);
 	}
 	if ((mode == PGC_WATCH_AUTO && is_new) ||
 	    (mode == PGC_WATCH_FINGERPRINT && fingerprint == READ_ONCE(pgc_fingerprint)))
@@ -413,7 +442,7 @@ static void pgc_watch_disarm_all(void)
 		cancel_work_sync(&s->work);
 		mutex_lock(&pgc_watch_lock);
 		pgc_unregister(s);
-		atomic_set(&s->state, PGC_SLOT_FREE);
+		atomic_set(&s->state, PGC_SLOT_WITH(atomic_read(&s->state), PGC_SLOT_FREE));
 		mutex_unlock(&pgc_watch_lock);
 	}
 }
@@ -482,7 +511,7 @@ void pgc_watch_show(struct seq_file *m)
 	u64 min = atomic64_read(&pgc_window_min);
 
 	for (i = 0; i < PGC_WATCH_SLOTS; i++)
-		armed += atomic_read(&pgc_slots[i].state) == PGC_SLOT_ARMED;
+		armed += PGC_SLOT_STATE(atomic_read(&pgc_slots[i].state)) == PGC_SLOT_ARMED;
 	for (i = 0; i < PGC_WATCH_TARGETS; i++)
 		targets += !!READ_ONCE(pgc_targets[i]);
 	seq_puts(m, "watch: ");
