@@ -493,40 +493,43 @@ int pgc_watch_set(const char *val)
 	return 0;
 }
 
-int pgc_watch_get(char *buf)
+/* watch='s value as it reads: "off", "auto" or the fingerprint. */
+static const char *pgc_watch_mode_text(char buf[17])
 {
 	switch (READ_ONCE(pgc_mode)) {
 	case PGC_WATCH_AUTO:
-		return sysfs_emit(buf, "auto\n");
+		return "auto";
 	case PGC_WATCH_FINGERPRINT:
-		return sysfs_emit(buf, "%016llx\n", READ_ONCE(pgc_fingerprint));
+		snprintf(buf, 17, "%016llx", READ_ONCE(pgc_fingerprint));
+		return buf;
 	default:
-		return sysfs_emit(buf, "off\n");
+		return "off";
 	}
+}
+
+int pgc_watch_get(char *buf)
+{
+	char fp[17];
+
+	return sysfs_emit(buf, "%s\n", pgc_watch_mode_text(fp));
 }
 
 void pgc_watch_show(struct seq_file *m)
 {
 	unsigned int i, armed = 0, targets = 0;
+	char fp[17];
 	u64 min = atomic64_read(&pgc_window_min);
 
 	for (i = 0; i < PGC_WATCH_SLOTS; i++)
 		armed += PGC_SLOT_STATE(atomic_read(&pgc_slots[i].state)) == PGC_SLOT_ARMED;
 	for (i = 0; i < PGC_WATCH_TARGETS; i++)
 		targets += !!READ_ONCE(pgc_targets[i]);
-	seq_puts(m, "watch: ");
-	switch (READ_ONCE(pgc_mode)) {
-	case PGC_WATCH_AUTO:
-		seq_puts(m, "auto\n");
-		break;
-	case PGC_WATCH_FINGERPRINT:
-		seq_printf(m, "%016llx\n", READ_ONCE(pgc_fingerprint));
-		break;
-	default:
-		seq_printf(m, "off%s%s\n", pgc_watch_unsupported() ? ": " : "",
+	if (!pgc_watch_on()) {
+		seq_printf(m, "watch: off%s%s\n", pgc_watch_unsupported() ? ": " : "",
 			   pgc_watch_unsupported() ?: "");
 		return;
 	}
+	seq_printf(m, "watch: %s\n", pgc_watch_mode_text(fp));
 	seq_printf(m, "watch_targets: %u\nwatch_armed: %u of %u\n", targets, armed,
 		   PGC_WATCH_SLOTS);
 	seq_printf(m, "watch_arms: %lld\nwatch_arm_failed: %lld (last error %d)\n",

@@ -138,16 +138,22 @@ run_params() {
 	ktap_end params
 }
 
+# kernel_before MAJOR MINOR: the running kernel is older than MAJOR.MINOR,
+# by uname -r (the independent witness of the feature probes)
+kernel_before() {
+	_v=$(uname -r)
+	_major=${_v%%.*} _minor=${_v#*.}
+	_minor=${_minor%%[!0-9]*}
+	[ "$_major" -lt "$1" ] || { [ "$_major" = "$1" ] && [ "$_minor" -lt "$2" ]; }
+}
+
 # What page_pool_rule= can be on this kernel, by version (the witness of
 # the PP_SIGNATURE and PP_MAGIC_MASK probes): none before the signature
 # (5.14), opt-in before the kernel's own check (6.8), else always on.
 expected_page_pool_rule() {
-	v=$(uname -r)
-	major=${v%%.*} minor=${v#*.}
-	minor=${minor%%[!0-9]*}
-	if [ "$major" -lt 5 ] || { [ "$major" = 5 ] && [ "$minor" -lt 14 ]; }; then
+	if kernel_before 5 14; then
 		echo none
-	elif [ "$major" -lt 6 ] || { [ "$major" = 6 ] && [ "$minor" -lt 8 ]; }; then
+	elif kernel_before 6 8; then
 		echo opt-in
 	else
 		echo on
@@ -230,12 +236,10 @@ expected_kernel_checks() {
 check_cleared_at_free_line() {
 	got=$(stat_value kernel_clears_at_free)
 	v=$(uname -r)
-	major=${v%%.*} minor=${v#*.}
-	minor=${minor%%[!0-9]*}
-	if [ "$major" -gt 5 ] || { [ "$major" = 5 ] && [ "$minor" -ge 18 ]; }; then
-		want=yes
-	else
+	if kernel_before 5 18; then
 		want=no
+	else
+		want=yes
 	fi
 	ktap_figure "kernel_clears_at_free" "$got"
 	ktap_figure "features" "$(stat_value features)"

@@ -281,21 +281,15 @@ run_watch() {
 	echo "hold task" >"$INJ/run" && echo "held_mapping task" >"$INJ/run"
 	targets=$(stat_value watch_targets)
 	echo "hold task" >"$INJ/run"
-	i=0
-	while [ "$(stat_value watch_armed)" != "1 of 2" ] && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	watch_armed_wait
 	armed=$(stat_value watch_armed)
 	echo "held_mapping task" >"$INJ/run"
-	reports_json /tmp/watch.json
+	watch_history
 	cat "$D/reports" >/tmp/watch.txt
-	jq -c 'select(.history != null) | .history[] | [.field, .old, .new, (.stack[0] | sub("\\+.*"; ""))]' \
-		/tmp/watch.json >/tmp/watch.hist 2>&1
 	ktap_test "watch=auto: a new report's allocation stack becomes a target" \
 		"watch_targets: $targets" [ "$targets" = 1 ]
 	ktap_test "watch=auto: the next page allocated from it is armed" \
-		"watch_armed: $armed after $i polls; $(stat_value watch_window_ns)" [ "$armed" = "1 of 2" ]
+		"watch_armed: $armed after $_i polls; $(stat_value watch_window_ns)" [ "$armed" = "1 of 2" ]
 	ktap_test "history: mapping 0x0 -> the fake mapping, written by pgc_corrupt_mapping" \
 		"$(tr '\n' ' ' </tmp/watch.hist)" grep -q '^\["mapping","0x0","0x[0-9a-f]*","pgc_corrupt_mapping"\]$' /tmp/watch.hist
 	ktap_test "history: refcount 1 -> 0 at the free" \
@@ -313,9 +307,7 @@ run_watch() {
 	echo 1 >"$P/clear"
 	echo "hold task" >"$INJ/run" && watch_armed_wait &&
 		echo "held_refcount task" >"$INJ/run"
-	reports_json /tmp/watch.json
-	jq -c 'select(.history != null) | .history[] | [.field, .old, .new, (.stack[0] | sub("\\+.*"; ""))]' \
-		/tmp/watch.json >/tmp/watch.hist 2>&1
+	watch_history
 	ktap_test "history: the racing reference, refcount 0 -> 1, names pgc_race_refcount" \
 		"$(tr '\n' ' ' </tmp/watch.hist)" grep -q '^\["refcount",0,1,"pgc_race_refcount"\]$' /tmp/watch.hist
 	# a healthy free of a watched page keeps nothing
@@ -337,7 +329,15 @@ run_watch() {
 	ktap_end watch
 }
 
-# watch_armed_wait: until a slot is armed, at most 5 s
+# watch_history: reports.json in /tmp/watch.json, and each history write
+# as [field, old, new, writer] in /tmp/watch.hist
+watch_history() {
+	reports_json /tmp/watch.json
+	jq -c 'select(.history != null) | .history[] | [.field, .old, .new, (.stack[0] | sub("\\+.*"; ""))]' \
+		/tmp/watch.json >/tmp/watch.hist 2>&1
+}
+
+# watch_armed_wait: until a slot is armed, at most 5 s; $_i polls
 watch_armed_wait() {
 	_i=0
 	while [ "$(stat_value watch_armed)" != "1 of 2" ] && [ $_i -lt 50 ]; do
