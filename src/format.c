@@ -563,9 +563,11 @@ static unsigned int pgc_history_first(const struct pgc_watch_history *h)
 	return h->nr > PGC_WATCH_EVENTS ? h->nr - PGC_WATCH_EVENTS : 0;
 }
 
+/* Each writer's stack once: a stack printed before is not printed again. */
 static void pgc_print_history(struct seq_file *m, const struct pgc_report *r)
 {
 	struct pgc_watch_history *h = &pgc_history_buf;
+	unsigned long shown = 0;
 	unsigned int i, j;
 
 	if (!spin_trylock(&pgc_history_lock))
@@ -576,6 +578,7 @@ static void pgc_print_history(struct seq_file *m, const struct pgc_report *r)
 			   min_t(u32, h->nr, PGC_WATCH_EVENTS), h->window_ns);
 		for (i = pgc_history_first(h); i < h->nr; i++) {
 			const struct pgc_watch_event *e = &h->ev[i % PGC_WATCH_EVENTS];
+			const struct pgc_watch_stack *st = pgc_watch_event_stack(h, e);
 
 			seq_puts(m, " ");
 			pgc_print_time(m, e->ts_ns);
@@ -584,10 +587,17 @@ static void pgc_print_history(struct seq_file *m, const struct pgc_report *r)
 			seq_puts(m, " -> ");
 			pgc_print_history_value(m, e->field, e->new, false);
 			seq_printf(m, " by %pS, pid %d (%.*s), %s\n",
-				   e->nr_entries ? (void *)e->stack[0] : NULL, e->pid,
+				   st ? (void *)st->entries[0] : NULL, e->pid,
 				   (int)sizeof(e->comm), e->comm, pgc_context_name(e->context));
-			for (j = 1; j < e->nr_entries; j++)
-				seq_printf(m, "   %pS\n", (void *)e->stack[j]);
+			if (!st) {
+				seq_puts(m, "   (its stack was recycled for another)\n");
+			} else if (shown & BIT(e->stack)) {
+				seq_puts(m, "   (the stack above)\n");
+			} else {
+				for (j = 1; j < st->nr_entries; j++)
+					seq_printf(m, "   %pS\n", (void *)st->entries[j]);
+				shown |= BIT(e->stack);
+			}
 		}
 	}
 	spin_unlock(&pgc_history_lock);
@@ -825,6 +835,7 @@ static void pgc_json_history(struct seq_file *m, const struct pgc_report *r,
 	seq_putc(m, '[');
 	for (i = pgc_history_first(h); i < h->nr; i++) {
 		const struct pgc_watch_event *e = &h->ev[i % PGC_WATCH_EVENTS];
+		const struct pgc_watch_stack *st = pgc_watch_event_stack(h, e);
 
 		if (i != pgc_history_first(h))
 			seq_putc(m, ',');
@@ -833,14 +844,14 @@ static void pgc_json_history(struct seq_file *m, const struct pgc_report *r,
 		seq_puts(m, ",\"new\":");
 		pgc_print_history_value(m, e->field, e->new, true);
 		seq_putc(m, ',');
-		pgc_json_stack(m, e->stack, e->nr_entries, buf);
+		pgc_json_stack(m, st ? st->entries : NULL, st ? st->nr_entries : 0, buf);
 		seq_printf(m, ",\"pid\":%d,\"comm\":", e->pid);
 		pgc_json_string(m, e->comm, sizeof(e->comm));
 		seq_printf(m, ",\"context\":\"%s\",\"ts_ns\":%llu}",
 			   pgc_context_name(e->context), e->ts_ns);
 	}
-	seq_printf(m, "],\"history_writes\":%u,\"history_window_ns\":%llu", h->nr,
-		   h->window_ns);
+	seq_printf(m, "],\"history_writes\":%u,\"history_stacks\":%u,\"history_window_ns\":%llu",
+		   h->nr, h->nr_stacks, h->window_ns);
 	spin_unlock(&pgc_history_lock);
 }
 

@@ -263,6 +263,28 @@ static int pgc_get_watch(char *buf, const struct kernel_param *kp)
 	return pgc_watch_get(buf);
 }
 
+/* watch_alloc=<function>: watch pages allocated under it; needs track=1. */
+static int pgc_set_watch_alloc(const char *val, const struct kernel_param *kp)
+{
+	int ret;
+
+	mutex_lock(&pgc_param_lock);
+	if (pgc_loaded && !pgc_settings.track) {
+		pr_err("watch_alloc=%s needs track=1: it reads track=1's allocation stacks\n",
+		       val);
+		ret = -EINVAL;
+	} else {
+		ret = pgc_watch_alloc_set(val);
+	}
+	mutex_unlock(&pgc_param_lock);
+	return ret;
+}
+
+static int pgc_get_watch_alloc(char *buf, const struct kernel_param *kp)
+{
+	return pgc_watch_alloc_get(buf);
+}
+
 /* track_events= and track_stacks=: 0 (the default size) or 16 to 2^20. */
 static int pgc_set_track_size(const char *val, const struct kernel_param *kp)
 {
@@ -352,6 +374,9 @@ static const struct kernel_param_ops pgc_clear_ops = {
 static const struct kernel_param_ops pgc_watch_ops = {
 	.set = pgc_set_watch, .get = pgc_get_watch,
 };
+static const struct kernel_param_ops pgc_watch_alloc_ops = {
+	.set = pgc_set_watch_alloc, .get = pgc_get_watch_alloc,
+};
 static const struct kernel_param_ops pgc_page_pool_rule_ops = {
 	.set = pgc_set_page_pool_rule, .get = pgc_get_bool,
 };
@@ -364,6 +389,8 @@ module_param_cb(track, &pgc_track_ops, &pgc_settings.track, 0644);
 MODULE_PARM_DESC(track, "Record who allocated and who last freed every page, for reports; at run time too (default 0)");
 module_param_cb(watch, &pgc_watch_ops, NULL, 0644);
 MODULE_PARM_DESC(watch, "Refcount history with hardware watchpoints, x86-64: off (default), auto (pages allocated where reported ones were) or a report's fingerprint; needs track=1");
+module_param_cb(watch_alloc, &pgc_watch_alloc_ops, NULL, 0644);
+MODULE_PARM_DESC(watch_alloc, "Watch, as watch= does, the pages allocated under this function (watch=off stops it); needs track=1");
 module_param_cb(track_events, &pgc_track_size_ops, &pgc_settings.track_events, 0644);
 MODULE_PARM_DESC(track_events, "track=1's event table entries, 16 to 1048576, from the next track=1 (default 0: one per 64 pages, at least 8192)");
 module_param_cb(track_stacks, &pgc_track_size_ops, &pgc_settings.track_stacks, 0644);

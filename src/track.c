@@ -582,6 +582,37 @@ static __always_inline void pgc_track_alloc_record(struct page *page,
 	pgc_run_end(&run);
 }
 
+/* Whether stack @handle has a frame in [@start, @end); false if recycled. */
+static bool notrace pgc_stack_within(u32 handle, unsigned long start, unsigned long end)
+{
+	const struct pgc_track_stack *s;
+	struct pgc_entry *head;
+	unsigned int nr, i;
+	bool within = false;
+	u32 seq;
+
+	head = pgc_get(&pgc_stacks, handle, &seq);
+	if (!head)
+		return false;
+	s = container_of(head, struct pgc_track_stack, head);
+	nr = min_t(u32, READ_ONCE(s->nr), PGC_PROV_DEPTH);
+	for (i = 0; i < nr && !within; i++) {
+		unsigned long ip = data_race(s->entries[i]);
+
+		within = ip >= start && ip < end;
+	}
+	return within && pgc_unchanged(head, seq);
+}
+
+/* watch=: the allocation, and whether watch_alloc='s function made it. */
+static void notrace pgc_track_watch_alloc(struct page *page, unsigned int order, u32 stack)
+{
+	unsigned long start, end;
+
+	pgc_watch_alloc(page, order, stack, pgc_watch_function(&start, &end) &&
+			pgc_stack_within(stack, start, end));
+}
+
 /**
  * pgc_track_alloc_stack() - record the allocation of a block
  * @page: its first page
@@ -594,7 +625,7 @@ void notrace pgc_track_alloc_stack(struct page *page, unsigned int order,
 {
 	pgc_track_alloc_record(page, order, gfp, stack, pgc_now());
 	if (static_branch_unlikely(&pgc_watch_key))
-		pgc_watch_alloc(page, order, stack);
+		pgc_track_watch_alloc(page, order, stack);
 }
 
 /* kmem:mm_page_alloc: record the allocation, in the allocating context. */
@@ -609,7 +640,7 @@ void notrace pgc_track_alloc_probe(void *data, struct page *page,
 	stack = pgc_save_stack(false, now);
 	pgc_track_alloc_record(page, order, gfp, stack, now);
 	if (static_branch_unlikely(&pgc_watch_key))
-		pgc_watch_alloc(page, order, stack);
+		pgc_track_watch_alloc(page, order, stack);
 }
 
 /* kmem:mm_page_free, after the audit: record the free of the block. */

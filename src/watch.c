@@ -4,12 +4,15 @@
  *
  * A report adds its allocation stack to the targets (watch=auto: every new
  * report; watch=<fingerprint>: that one's). The next page allocated from a
- * target stack takes a free slot, and a work item arms two wide
- * breakpoints on it: the word holding _mapcount and _refcount, and the
- * mapping word. Every write to them traps, and the handler records what
- * changed, from what to what, with the writer's stack. A bad free of the
- * page keeps the history for its report; a clean one drops it. Either way
- * the work item takes the breakpoints back.
+ * target stack, or with watch_alloc=<function> under that function, takes
+ * a free slot, and a work item arms two wide breakpoints on it: the word
+ * holding _mapcount and _refcount, and the mapping word. Every write to
+ * them traps, and the handler records what changed, from what to what,
+ * with the writer's stack. A bad free of the page keeps the history for
+ * its report. After a clean free the page stays watched until it is
+ * allocated again, so that a put or a free too many (a double free) is
+ * seen and its report carries the history; reused, or its slot needed,
+ * the page keeps nothing. The work item takes the breakpoints back.
  *
  * Registration sleeps, so arming lags the allocation: writes in that
  * window are not seen (stats: watch_window_ns). Only x86 for now: its
@@ -18,7 +21,9 @@
  */
 #include <linux/atomic.h>
 #include <linux/hw_breakpoint.h>
+#include <linux/kallsyms.h>
 #include <linux/kernel.h>
+#include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/perf_event.h>
 #include <linux/sched/clock.h>
@@ -27,6 +32,7 @@
 #include <linux/string.h>
 #include <linux/workqueue.h>
 #include "pagecheck/compat.h"
+#include "pagecheck/hash.h"
 #include "pagecheck/report.h"
 #include "pagecheck/watch.h"
 
@@ -36,17 +42,21 @@ DEFINE_STATIC_KEY_FALSE(pgc_watch_key);
 #define PGC_WATCH_TARGETS	4
 #define PGC_WATCH_KEPT		8	/* histories reports carry, recycled */
 
-enum pgc_watch_mode { PGC_WATCH_OFF, PGC_WATCH_AUTO, PGC_WATCH_FINGERPRINT };
+enum pgc_watch_mode {
+	PGC_WATCH_OFF, PGC_WATCH_AUTO, PGC_WATCH_FINGERPRINT, PGC_WATCH_FUNCTION
+};
 
 /*
  * A slot's life: FREE -> CLAIMED (allocation) -> ARMED (work, once both
- * breakpoints are in) -> RETIRED (free) -> FREE (work). The state word
- * also counts claims, so that the work never arms a page claimed after it
- * looked.
+ * breakpoints are in) -> FREED (a clean free; still armed) -> RETIRED
+ * (reused, a report, or the slot needed) -> FREE (work). A bad free goes
+ * from ARMED to RETIRED. The state word also counts claims, so that the
+ * work never arms a page claimed after it looked.
  */
-enum { PGC_SLOT_FREE, PGC_SLOT_CLAIMED, PGC_SLOT_ARMED, PGC_SLOT_RETIRED };
-#define PGC_SLOT_STATE(v)	((v) & 3)
-#define PGC_SLOT_WITH(v, st)	(((v) & ~3) | (st))
+enum { PGC_SLOT_FREE, PGC_SLOT_CLAIMED, PGC_SLOT_ARMED, PGC_SLOT_FREED, PGC_SLOT_RETIRED };
+#define PGC_SLOT_STATE(v)	((v) & 7)
+#define PGC_SLOT_WITH(v, st)	(((v) & ~7) | (st))
+#define PGC_SLOT_CLAIM		8	/* the claim count's unit */
 
 struct pgc_watch_slot {
 	atomic_t state;
@@ -56,6 +66,7 @@ struct pgc_watch_slot {
 	int last_refcount, last_mapcount;
 	unsigned long last_mapping;
 	atomic_t nr;				/* writes recorded */
+	atomic_t nr_stacks;			/* stacks kept, recycled */
 	struct pgc_watch_history hist;
 	struct work_struct work;
 };
@@ -67,15 +78,30 @@ static struct pgc_watch_slot pgc_slots[PGC_WATCH_SLOTS] = {
 	{ .work = __WORK_INITIALIZER(pgc_slots[1].work, pgc_watch_work) },
 };
 static_assert(PGC_WATCH_SLOTS == 2);
-static struct pgc_watch_history pgc_kept[PGC_WATCH_KEPT];
+/* A kept history; seq is odd while it is written. */
+struct pgc_watch_kept {
+	atomic_t seq;
+	struct pgc_watch_history hist;
+};
+
+static struct pgc_watch_kept pgc_kept[PGC_WATCH_KEPT];
 static atomic_t pgc_kept_next = ATOMIC_INIT(0);
 static u32 pgc_targets[PGC_WATCH_TARGETS];	/* allocation stack handles; 0: none */
 static atomic_t pgc_target_next = ATOMIC_INIT(0);
 static enum pgc_watch_mode pgc_mode;
 static u64 pgc_fingerprint;
+
+/* watch_alloc='s function: [start, end) of its text */
+struct pgc_watch_function {
+	unsigned long start, end;
+	char name[KSYM_NAME_LEN];
+};
+
+static struct pgc_watch_function pgc_func;
 static DEFINE_MUTEX(pgc_watch_lock);
 
-static atomic64_t pgc_arms, pgc_traps, pgc_arm_failed, pgc_kept_count, pgc_dropped_clean;
+static atomic64_t pgc_arms, pgc_traps, pgc_arm_failed, pgc_kept_count, pgc_kept_busy;
+static atomic64_t pgc_dropped_clean, pgc_went_negative;
 static atomic64_t pgc_window_min = ATOMIC64_INIT(U64_MAX), pgc_window_max;
 static atomic_t pgc_last_error;
 
@@ -139,7 +165,7 @@ static u8 pgc_writer_context(void)
 }
 
 /* The writer's stack: what the unwinder saw from the trapped instruction on. */
-static u8 pgc_writer_stack(unsigned long *out, unsigned long ip)
+static unsigned int pgc_writer_stack(unsigned long *out, unsigned long ip)
 {
 	unsigned long entries[PGC_WATCH_DEPTH + 16];
 	unsigned int nr, i;
@@ -156,6 +182,35 @@ static u8 pgc_writer_stack(unsigned long *out, unsigned long ip)
 	return nr;
 }
 
+/*
+ * The index of the writer's stack in @s's table, kept once: a new one
+ * takes the next entry, recycling the oldest. Its hash goes in *hash
+ * (never 0), which tells a reader whether the entry still holds it.
+ */
+static u8 pgc_stack_index(struct pgc_watch_slot *s, unsigned long ip, u32 *hash)
+{
+	unsigned long entries[PGC_WATCH_DEPTH];
+	struct pgc_watch_stack *st;
+	unsigned int nr = pgc_writer_stack(entries, ip), i, n;
+
+	*hash = pgc_hash_words(entries, nr, nr) | 1;
+	n = min_t(unsigned int, atomic_read(&s->nr_stacks), PGC_WATCH_STACKS);
+	for (i = 0; i < n; i++) {
+		st = &s->hist.stacks[i];
+		if (smp_load_acquire(&st->hash) == *hash && st->nr_entries == nr &&
+		    !memcmp(st->entries, entries, nr * sizeof(entries[0])))
+			return i;
+	}
+	i = (atomic_inc_return(&s->nr_stacks) - 1) % PGC_WATCH_STACKS;
+	st = &s->hist.stacks[i];
+	WRITE_ONCE(st->hash, 0);
+	smp_wmb();			/* unnamed before it changes */
+	st->nr_entries = nr;
+	memcpy(st->entries, entries, nr * sizeof(entries[0]));
+	smp_store_release(&st->hash, *hash);
+	return i;
+}
+
 static void pgc_record_write(struct pgc_watch_slot *s, unsigned int field,
 			     u64 old, u64 new, struct pt_regs *regs)
 {
@@ -169,7 +224,7 @@ static void pgc_record_write(struct pgc_watch_slot *s, unsigned int field,
 	e->field = field;
 	e->context = pgc_writer_context();
 	memcpy(e->comm, current->comm, sizeof(e->comm));
-	e->nr_entries = pgc_writer_stack(e->stack, instruction_pointer(regs));
+	e->stack = pgc_stack_index(s, instruction_pointer(regs), &e->stack_hash);
 }
 
 /* The breakpoint handler: x86 traps after the write, so the words are new. */
@@ -182,7 +237,7 @@ static void notrace pgc_watch_hit(struct perf_event *bp, struct perf_sample_data
 	unsigned long mapping;
 
 	int state = PGC_SLOT_STATE(atomic_read(&s->state));
-	bool record = state == PGC_SLOT_ARMED;
+	bool record = state == PGC_SLOT_ARMED || state == PGC_SLOT_FREED;
 
 	atomic64_inc(&pgc_traps);
 	/* while arming, only the values: a write then is missed, not misnamed */
@@ -197,6 +252,8 @@ static void notrace pgc_watch_hit(struct perf_event *bp, struct perf_sample_data
 	}
 	refcount = atomic_read(&page->_refcount);
 	mapcount = atomic_read(&page->_mapcount);
+	if (record && refcount < 0 && s->last_refcount >= 0)
+		atomic64_inc(&pgc_went_negative);
 	if (record && refcount != s->last_refcount)
 		pgc_record_write(s, PGC_WATCH_REFCOUNT, (u64)(s64)s->last_refcount,
 				 (u64)(s64)refcount, regs);
@@ -280,6 +337,7 @@ static void pgc_watch_work(struct work_struct *work)
 	if (PGC_SLOT_STATE(v) == PGC_SLOT_CLAIMED && !s->bp[0]) {
 		page = READ_ONCE(s->page);
 		atomic_set(&s->nr, 0);
+		atomic_set(&s->nr_stacks, 0);
 		s->bp[0] = pgc_register(s, pgc_counts_word(page));
 		s->bp[1] = s->bp[0] ? pgc_register(s, pgc_mapping_word(page)) : NULL;
 		/* after the breakpoints: any later write traps */
@@ -316,56 +374,17 @@ static bool pgc_is_target(u32 stack)
 	return false;
 }
 
-void notrace pgc_watch_alloc(struct page *page, unsigned int order, u32 stack)
-{
-	unsigned int i;
-
-	if (!stack || !pgc_is_target(stack))
-		return;
-	for (i = 0; i < PGC_WATCH_SLOTS; i++) {
-		struct pgc_watch_slot *s = &pgc_slots[i];
-		int v = atomic_read(&s->state);
-
-		/* a new claim: its count goes up by one */
-		if (PGC_SLOT_STATE(v) != PGC_SLOT_FREE ||
-		    atomic_cmpxchg(&s->state, v, PGC_SLOT_WITH(v + 4, PGC_SLOT_CLAIMED)) != v)
-			continue;
-		WRITE_ONCE(s->page, page);
-		s->alloc_ns = local_clock();
-		schedule_work(&s->work);
-		return;
-	}
-}
-
-static struct pgc_watch_slot *pgc_slot_of(unsigned long pfn, unsigned int order)
-{
-	unsigned int i;
-
-	for (i = 0; i < PGC_WATCH_SLOTS; i++) {
-		struct pgc_watch_slot *s = &pgc_slots[i];
-		int state = PGC_SLOT_STATE(atomic_read(&s->state));
-		unsigned long p;
-
-		if (state != PGC_SLOT_CLAIMED && state != PGC_SLOT_ARMED)
-			continue;
-		p = page_to_pfn(READ_ONCE(s->page));
-		if (p >= pfn && p < pfn + (1UL << order))
-			return s;
-	}
-	return NULL;
-}
-
 /*
- * Retire @s if its state word is still @v: an armed slot for the work
- * item to take its breakpoints back, a claimed one at once.
+ * Retire @s if its state word is still @v: an armed or freed slot for the
+ * work item to take its breakpoints back, a claimed one at once.
  */
 static bool pgc_retire(struct pgc_watch_slot *s, int v)
 {
 	int st = PGC_SLOT_STATE(v);
 
-	if (st != PGC_SLOT_ARMED && st != PGC_SLOT_CLAIMED)
+	if (st != PGC_SLOT_ARMED && st != PGC_SLOT_FREED && st != PGC_SLOT_CLAIMED)
 		return false;
-	st = st == PGC_SLOT_ARMED ? PGC_SLOT_RETIRED : PGC_SLOT_FREE;
+	st = st == PGC_SLOT_CLAIMED ? PGC_SLOT_FREE : PGC_SLOT_RETIRED;
 	if (atomic_cmpxchg(&s->state, v, PGC_SLOT_WITH(v, st)) != v)
 		return false;
 	if (st == PGC_SLOT_RETIRED)
@@ -373,12 +392,102 @@ static bool pgc_retire(struct pgc_watch_slot *s, int v)
 	return true;
 }
 
-/* A clean free: the history goes, the slot can take the next page. */
+static bool pgc_slot_within(const struct pgc_watch_slot *s, unsigned long pfn,
+			    unsigned int order)
+{
+	unsigned long p = page_to_pfn(READ_ONCE(s->page));
+
+	return p >= pfn && p < pfn + (1UL << order);
+}
+
+/* The slot watching a page of the block, in one of @states (a bit mask). */
+static struct pgc_watch_slot *pgc_slot_of(unsigned long pfn, unsigned int order,
+					  unsigned int states, int *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < PGC_WATCH_SLOTS; i++) {
+		struct pgc_watch_slot *s = &pgc_slots[i];
+
+		*v = atomic_read(&s->state);
+		if ((states & BIT(PGC_SLOT_STATE(*v))) && pgc_slot_within(s, pfn, order))
+			return s;
+	}
+	return NULL;
+}
+
+/**
+ * pgc_watch_function() - the range of watch_alloc='s function
+ * @start: its first byte
+ * @end: the byte after its last
+ *
+ * Return: whether watch_alloc= is on.
+ */
+bool notrace pgc_watch_function(unsigned long *start, unsigned long *end)
+{
+	if (smp_load_acquire(&pgc_mode) != PGC_WATCH_FUNCTION)
+		return false;
+	*start = READ_ONCE(pgc_func.start);
+	*end = READ_ONCE(pgc_func.end);
+	return true;
+}
+
+/**
+ * pgc_watch_alloc() - an allocation: watch it if its stack is wanted
+ * @page: the block's first page
+ * @order: its order
+ * @stack: its allocation stack's handle
+ * @in_function: whether the stack runs through watch_alloc='s function
+ *
+ * A freed page watched until now is reused: it was freed cleanly, and its
+ * history goes.
+ */
+void notrace pgc_watch_alloc(struct page *page, unsigned int order, u32 stack,
+			     bool in_function)
+{
+	struct pgc_watch_slot *s;
+	unsigned int i;
+	int v;
+
+	s = pgc_slot_of(page_to_pfn(page), order, BIT(PGC_SLOT_FREED), &v);
+	if (s)
+		pgc_retire(s, v);
+	if (READ_ONCE(pgc_mode) == PGC_WATCH_FUNCTION ? !in_function :
+	    !stack || !pgc_is_target(stack))
+		return;
+	for (i = 0; i < PGC_WATCH_SLOTS; i++) {
+		s = &pgc_slots[i];
+		v = atomic_read(&s->state);
+		/* a new claim: its count goes up by one */
+		if (PGC_SLOT_STATE(v) != PGC_SLOT_FREE ||
+		    atomic_cmpxchg(&s->state, v,
+				   PGC_SLOT_WITH(v + PGC_SLOT_CLAIM, PGC_SLOT_CLAIMED)) != v)
+			continue;
+		WRITE_ONCE(s->page, page);
+		s->alloc_ns = local_clock();
+		schedule_work(&s->work);
+		return;
+	}
+	/* every slot busy: a freed page's watch ends, for the next one */
+	for (i = 0; i < PGC_WATCH_SLOTS; i++) {
+		v = atomic_read(&pgc_slots[i].state);
+		if (PGC_SLOT_STATE(v) == PGC_SLOT_FREED && pgc_retire(&pgc_slots[i], v))
+			return;
+	}
+}
+
+/* A clean free: the page stays watched until it is reused. */
 void notrace pgc_watch_free(struct page *page, unsigned int order)
 {
-	struct pgc_watch_slot *s = pgc_slot_of(page_to_pfn(page), order);
+	struct pgc_watch_slot *s;
+	int v;
 
-	if (s && pgc_retire(s, atomic_read(&s->state)))
+	s = pgc_slot_of(page_to_pfn(page), order,
+			BIT(PGC_SLOT_CLAIMED) | BIT(PGC_SLOT_ARMED), &v);
+	if (!s)
+		return;
+	if (PGC_SLOT_STATE(v) == PGC_SLOT_CLAIMED ? pgc_retire(s, v) :
+	    atomic_cmpxchg(&s->state, v, PGC_SLOT_WITH(v, PGC_SLOT_FREED)) == v)
 		atomic64_inc(&pgc_dropped_clean);
 }
 
@@ -390,25 +499,38 @@ static void pgc_add_target(u32 stack)
 		   stack);
 }
 
+/* Copy @s's history into the ring of kept ones, for report @report_id. */
+static void pgc_keep(struct pgc_watch_slot *s, u64 report_id)
+{
+	struct pgc_watch_kept *k;
+	int seq;
+
+	k = &pgc_kept[(atomic_inc_return(&pgc_kept_next) - 1) % PGC_WATCH_KEPT];
+	seq = atomic_read(&k->seq);
+	if ((seq & 1) || atomic_cmpxchg(&k->seq, seq, seq + 1) != seq) {
+		atomic64_inc(&pgc_kept_busy);	/* another report writes it */
+		return;
+	}
+	smp_mb__after_atomic();		/* odd before the copy */
+	memcpy(&k->hist, &s->hist, sizeof(k->hist));
+	k->hist.nr = atomic_read(&s->nr);
+	k->hist.nr_stacks = atomic_read(&s->nr_stacks);
+	k->hist.pfn = page_to_pfn(READ_ONCE(s->page));
+	k->hist.report_id = report_id;
+	atomic_set_release(&k->seq, seq + 2);
+	atomic64_inc(&pgc_kept_count);
+}
+
 void notrace pgc_watch_report(u64 report_id, bool is_new, u64 fingerprint,
 			      unsigned long pfn, unsigned int order, u32 alloc_stack)
 {
-	struct pgc_watch_slot *s = pgc_slot_of(pfn, order);
 	enum pgc_watch_mode mode = READ_ONCE(pgc_mode);
-	int v = s ? atomic_read(&s->state) : 0;
+	struct pgc_watch_slot *s;
+	int v;
 
-	if (s && PGC_SLOT_STATE(v) == PGC_SLOT_ARMED) {
-		struct pgc_watch_history *h;
-
-		h = &pgc_kept[(atomic_inc_return(&pgc_kept_next) - 1) % PGC_WATCH_KEPT];
-		memcpy(h, &s->hist, sizeof(*h));
-		h->nr = atomic_read(&s->nr);
-		h->pfn = page_to_pfn(READ_ONCE(s->page));
-		smp_wmb();		/* the history before its id */
-		WRITE_ONCE(h->report_id, report_id);
-		atomic64_inc(&pgc_kept_count);
-		pgc_retire(s, v);
-	}
+	s = pgc_slot_of(pfn, order, BIT(PGC_SLOT_ARMED) | BIT(PGC_SLOT_FREED), &v);
+	if (s && pgc_retire(s, v))
+		pgc_keep(s, report_id);
 	if ((mode == PGC_WATCH_AUTO && is_new) ||
 	    (mode == PGC_WATCH_FINGERPRINT && fingerprint == READ_ONCE(pgc_fingerprint)))
 		pgc_add_target(alloc_stack);
@@ -420,13 +542,15 @@ bool pgc_watch_history(u64 report_id, struct pgc_watch_history *out)
 	unsigned int next = atomic_read(&pgc_kept_next), i;
 
 	for (i = 1; report_id && i <= PGC_WATCH_KEPT; i++) {
-		const struct pgc_watch_history *h = &pgc_kept[(next - i) % PGC_WATCH_KEPT];
+		struct pgc_watch_kept *k = &pgc_kept[(next - i) % PGC_WATCH_KEPT];
+		int seq = atomic_read_acquire(&k->seq);
 
-		if (READ_ONCE(h->report_id) != report_id)
+		if ((seq & 1) || READ_ONCE(k->hist.report_id) != report_id)
 			continue;
-		smp_rmb();
-		memcpy(out, h, sizeof(*out));
-		return out->report_id == report_id;
+		memcpy(out, &k->hist, sizeof(*out));
+		smp_rmb();		/* the copy before the check */
+		if (atomic_read(&k->seq) == seq && out->report_id == report_id)
+			return true;
 	}
 	return false;
 }
@@ -465,12 +589,41 @@ void pgc_watch_stop(void)
 		WRITE_ONCE(pgc_targets[i], 0);
 }
 
+/* -EINVAL, saying why, if this kernel cannot watch. */
+static int pgc_watch_refuse(const char *param, const char *val)
+{
+	const char *why = pgc_watch_unsupported();
+
+	if (why)
+		pr_err("%s=%s: %s\n", param, val, why);
+	return why ? -EINVAL : 0;
+}
+
+/*
+ * A new mode and what it reads: off first, so that no probe sees half a
+ * change, then @set, then @mode.
+ */
+static void pgc_watch_start(enum pgc_watch_mode mode, void (*set)(const void *arg),
+			    const void *arg)
+{
+	WRITE_ONCE(pgc_mode, PGC_WATCH_OFF);
+	synchronize_rcu();
+	set(arg);
+	smp_store_release(&pgc_mode, mode);
+	static_branch_enable(&pgc_watch_key);
+}
+
+static void pgc_set_fingerprint(const void *arg)
+{
+	WRITE_ONCE(pgc_fingerprint, *(const u64 *)arg);
+}
+
 /* Return: 0, or -EINVAL with nothing changed. */
 int pgc_watch_set(const char *val)
 {
 	enum pgc_watch_mode mode;
 	u64 fingerprint = 0;
-	const char *why;
+	int ret;
 
 	if (sysfs_streq(val, "off")) {
 		pgc_watch_stop();
@@ -482,23 +635,104 @@ int pgc_watch_set(const char *val)
 		mode = PGC_WATCH_FINGERPRINT;
 	else
 		return -EINVAL;
-	why = pgc_watch_unsupported();
-	if (why) {
-		pr_err("watch=%s: %s\n", val, why);
-		return -EINVAL;
-	}
-	WRITE_ONCE(pgc_fingerprint, fingerprint);
-	WRITE_ONCE(pgc_mode, mode);
-	static_branch_enable(&pgc_watch_key);
+	ret = pgc_watch_refuse("watch", val);
+	if (!ret)
+		pgc_watch_start(mode, pgc_set_fingerprint, &fingerprint);
+	return ret;
+}
+
+/*
+ * The text of function @name, from register_kprobe(): it resolves the
+ * name, module functions too; disabled, the probe patches nothing. The
+ * address may be past the start (x86's IBT), sprint_symbol() says where.
+ */
+static int pgc_symbol_range(const char *name, unsigned long *start, unsigned long *end)
+{
+	struct kprobe kp = { .symbol_name = name, .flags = KPROBE_FLAG_DISABLED };
+	char found[KSYM_SYMBOL_LEN];
+	unsigned long offset, size;
+	size_t len = strlen(name);
+	int ret;
+
+	ret = register_kprobe(&kp);
+	if (!ret)
+		unregister_kprobe(&kp);
+	if (!kp.addr)
+		return ret ?: -ENOENT;
+	sprint_symbol(found, (unsigned long)kp.addr);
+	if (strncmp(found, name, len) || found[len] != '+' ||
+	    sscanf(found + len, "+%lx/%lx", &offset, &size) != 2 || offset >= size)
+		return -ENOENT;
+	*start = (unsigned long)kp.addr - offset;
+	*end = *start + size;
 	return 0;
 }
 
-/* watch='s value as it reads: "off", "auto" or the fingerprint. */
+/* @name, or else the compiler's clone of it (LKRG's lesson). */
+static int pgc_function_range(const char *name, unsigned long *start, unsigned long *end)
+{
+	static const char *const clones[] = { ".constprop.0", ".isra.0", ".part.0" };
+	char clone[KSYM_NAME_LEN];
+	unsigned int i;
+	int ret;
+
+	ret = pgc_symbol_range(name, start, end);
+	for (i = 0; ret == -ENOENT && i < ARRAY_SIZE(clones); i++) {
+		if (snprintf(clone, sizeof(clone), "%s%s", name, clones[i]) < sizeof(clone))
+			ret = pgc_symbol_range(clone, start, end);
+	}
+	return ret;
+}
+
+static void pgc_set_function(const void *arg)
+{
+	const struct pgc_watch_function *f = arg;
+
+	WRITE_ONCE(pgc_func.start, f->start);
+	WRITE_ONCE(pgc_func.end, f->end);
+	memcpy(pgc_func.name, f->name, sizeof(f->name));
+}
+
+/* watch_alloc=<function>. Return: 0, or -EINVAL with nothing changed. */
+int pgc_watch_alloc_set(const char *function)
+{
+	static struct pgc_watch_function next;	/* under pgc_watch_lock */
+	char *name = next.name;
+	int ret;
+
+	ret = pgc_watch_refuse("watch_alloc", function);
+	if (ret)
+		return ret;
+	mutex_lock(&pgc_watch_lock);
+	strscpy(next.name, function, sizeof(next.name));
+	name = strim(next.name);
+	ret = *name ? pgc_function_range(name, &next.start, &next.end) : -EINVAL;
+	if (ret) {
+		pr_err("watch_alloc=%s: no such function in the kernel or its modules (%d)\n",
+		       name, ret);
+		ret = -EINVAL;
+	} else {
+		memmove(next.name, name, strlen(name) + 1);
+		pgc_watch_start(PGC_WATCH_FUNCTION, pgc_set_function, &next);
+	}
+	mutex_unlock(&pgc_watch_lock);
+	return ret;
+}
+
+int pgc_watch_alloc_get(char *buf)
+{
+	return sysfs_emit(buf, "%s\n", READ_ONCE(pgc_mode) == PGC_WATCH_FUNCTION ?
+			  pgc_func.name : "");
+}
+
+/* watch='s value as it reads: "off", "auto", the fingerprint or "alloc". */
 static const char *pgc_watch_mode_text(char buf[17])
 {
 	switch (READ_ONCE(pgc_mode)) {
 	case PGC_WATCH_AUTO:
 		return "auto";
+	case PGC_WATCH_FUNCTION:
+		return "alloc";
 	case PGC_WATCH_FINGERPRINT:
 		snprintf(buf, 17, "%016llx", READ_ONCE(pgc_fingerprint));
 		return buf;
@@ -516,12 +750,16 @@ int pgc_watch_get(char *buf)
 
 void pgc_watch_show(struct seq_file *m)
 {
-	unsigned int i, armed = 0, targets = 0;
+	unsigned int i, armed = 0, freed = 0, targets = 0;
 	char fp[17];
 	u64 min = atomic64_read(&pgc_window_min);
 
-	for (i = 0; i < PGC_WATCH_SLOTS; i++)
-		armed += PGC_SLOT_STATE(atomic_read(&pgc_slots[i].state)) == PGC_SLOT_ARMED;
+	for (i = 0; i < PGC_WATCH_SLOTS; i++) {
+		int st = PGC_SLOT_STATE(atomic_read(&pgc_slots[i].state));
+
+		armed += st == PGC_SLOT_ARMED;
+		freed += st == PGC_SLOT_FREED;
+	}
 	for (i = 0; i < PGC_WATCH_TARGETS; i++)
 		targets += !!READ_ONCE(pgc_targets[i]);
 	if (!pgc_watch_on()) {
@@ -530,14 +768,19 @@ void pgc_watch_show(struct seq_file *m)
 		return;
 	}
 	seq_printf(m, "watch: %s\n", pgc_watch_mode_text(fp));
+	if (READ_ONCE(pgc_mode) == PGC_WATCH_FUNCTION)
+		seq_printf(m, "watch_alloc: %pS\n", (void *)pgc_func.start);
 	seq_printf(m, "watch_targets: %u\nwatch_armed: %u of %u\n", targets, armed,
 		   PGC_WATCH_SLOTS);
+	seq_printf(m, "watch_after_free: %u (freed cleanly, watched until reused)\n", freed);
 	seq_printf(m, "watch_arms: %lld\nwatch_arm_failed: %lld (last error %d)\n",
 		   atomic64_read(&pgc_arms), atomic64_read(&pgc_arm_failed),
 		   atomic_read(&pgc_last_error));
-	seq_printf(m, "watch_traps: %lld\nwatch_histories_kept: %lld\nwatch_clean_frees: %lld\n",
+	seq_printf(m, "watch_traps: %lld\nwatch_histories_kept: %lld (%lld not: being written)\n",
 		   atomic64_read(&pgc_traps), atomic64_read(&pgc_kept_count),
-		   atomic64_read(&pgc_dropped_clean));
+		   atomic64_read(&pgc_kept_busy));
+	seq_printf(m, "watch_clean_frees: %lld\nwatch_went_negative: %lld\n",
+		   atomic64_read(&pgc_dropped_clean), atomic64_read(&pgc_went_negative));
 	seq_printf(m, "watch_window_ns: min %llu max %llu\n", min == U64_MAX ? 0 : min,
 		   atomic64_read(&pgc_window_max));
 }

@@ -460,6 +460,27 @@ run_demo() {
 	echo "@@END stats"
 	rmmod pagecheck_inject
 	unload_pagecheck
+	run_demo_watch
+}
+
+# The extra put, watched (x86-64): A() allocates, B() takes a reference,
+# C() drops two, and the owner's own put is a double free, which
+# hook=ftrace sees. The first report makes A's stack a target; the
+# second page from it is watched, and its report carries the history.
+run_demo_watch() {
+	if ! load_pagecheck hook=ftrace track=1 watch=auto; then
+		echo "DEMO watch=auto: not on this kernel: $(dmesg | grep -o 'watch=auto: .*' | tail -n 1)"
+		return 0
+	fi
+	insmod "$PC/pagecheck_inject.ko" || return 1
+	echo "DEMO watch=auto, hook=ftrace: B() takes a reference, C() drops two, the owner's put is a double free; then again, on a watched page"
+	echo "hold_a task" >"$INJ/run" && echo "held_extra_put task" >"$INJ/run"
+	echo "hold_a task" >"$INJ/run" && watch_armed_wait && echo "held_extra_put task" >"$INJ/run"
+	echo "@@BEGIN watch"
+	cat "$D/reports"
+	echo "@@END watch"
+	rmmod pagecheck_inject
+	unload_pagecheck
 }
 
 case $mode in
@@ -468,6 +489,7 @@ kernel-checks) ktap_suite pagecheck; run_kernel_checks; ktap_end pagecheck ;;
 many-cpus) ktap_suite pagecheck; run_many_cpus; ktap_end pagecheck ;;
 diff) ktap_suite pagecheck; setup_memcg; run_diff; ktap_end pagecheck ;;
 watch) ktap_suite pagecheck; run_watch; ktap_end pagecheck ;;
+watch-cost) ktap_suite pagecheck; run_watch_cost; ktap_end pagecheck ;;
 signed-lockdown) ktap_suite pagecheck; run_signed_lockdown; ktap_end pagecheck ;;
 panic) run_panic ;;
 kdump) run_kdump ;;
@@ -475,5 +497,5 @@ capture) run_capture ;;
 drgn-dump) run_drgn_dump ;;
 demo) run_demo ;;
 real) run_real ;;
-*) echo "usage: suite.sh check|kernel-checks|many-cpus|diff|signed-lockdown|panic|kdump|capture|drgn-dump|demo|real [KEY=VALUE...]" >&2; exit 2 ;;
+*) echo "usage: suite.sh check|kernel-checks|many-cpus|diff|watch|watch-cost|signed-lockdown|panic|kdump|capture|drgn-dump|demo|real [KEY=VALUE...]" >&2; exit 2 ;;
 esac

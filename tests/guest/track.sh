@@ -326,7 +326,124 @@ run_watch() {
 	rmmod pagecheck_inject
 	unload_pagecheck
 	watch_off_and_unload 20
+	watch_extra_put
+	watch_alloc_function
 	ktap_end watch
+}
+
+# The extra put: A() allocates, B() takes a reference, C() drops two, and
+# the owner's own put is then a double free (which ftrace sees). The first
+# makes A's stack a target; the second, watched, carries the history.
+watch_extra_put() {
+	if ! load_pagecheck hook=ftrace track=1 watch=auto; then
+		ktap_fail "extra put: load hook=ftrace track=1 watch=auto" "$(cat /tmp/insmod.err)"
+		return
+	fi
+	insmod "$PC/pagecheck_inject.ko"
+	echo "hold_a task" >"$INJ/run" && echo "held_extra_put task" >"$INJ/run"
+	r=$(cat "$INJ/result")
+	if [ "$(field status "$r")" = skipped ]; then
+		ktap_skip "extra put: B takes a reference, C drops two; the history names both" "$(field why "$r")"
+	else
+		reports_json /tmp/watch.json
+		first=$(jq -r '[.title, (.rules | join(","))] | join(" / ")' /tmp/watch.json)
+		targets=$(stat_value watch_targets)
+		echo "hold_a task" >"$INJ/run" && watch_armed_wait && echo "held_extra_put task" >"$INJ/run"
+		watch_history
+		refs=$(grep '^\["refcount"' /tmp/watch.hist | tr -d '[]"' | tr '\n' ' ')
+		ktap_test "extra put: the first double free is reported, and A's stack becomes a target" \
+			"report: $first; watch_targets: $targets" \
+			sh -c "[ '$targets' = 1 ] && grep -q 'double free' /tmp/watch.json"
+		ktap_test "extra put: the watched page's history names B 1 -> 2, then C 2 -> 1 and 1 -> 0, in order" \
+			"refcount writes: $refs" \
+			[ "$refs" = "refcount,1,2,pgc_inject_b_get refcount,2,1,pgc_inject_c_put_twice refcount,1,0,pgc_inject_c_put_twice " ]
+	fi
+	rmmod pagecheck_inject
+	unload_pagecheck
+}
+
+# watch_alloc=<function>: the pages allocated under it, no report needed;
+# a debugger holding the debug registers; and a healthy workload's pages,
+# watched and freed cleanly, keep nothing.
+watch_alloc_function() {
+	kmsg_mark watch-alloc
+	load_pagecheck track=1 watch_alloc=pc_no_such_function && unload_pagecheck
+	kmsg_since_mark /tmp/watch.dmesg
+	ktap_test "watch_alloc= of a function the kernel does not have fails insmod, saying so" \
+		"$(grep -m1 'watch_alloc=' /tmp/watch.dmesg)" \
+		grep -q 'watch_alloc=pc_no_such_function: no such function' /tmp/watch.dmesg
+	load_pagecheck track=1 || return
+	insmod "$PC/pagecheck_inject.ko"
+	clone=$(grep -o -m1 'pgc_inject_[a-z_]*\.constprop\.0' /proc/kallsyms)
+	if [ -z "$clone" ]; then
+		ktap_skip "watch_alloc= of a function the compiler cloned takes the clone" "the compiler made no .constprop.0 clone in pagecheck_inject"
+	else
+		echo "${clone%.constprop.0}" >"$P/watch_alloc"
+		ktap_test "watch_alloc=${clone%.constprop.0}: the compiler's clone, $clone, is taken" \
+			"$(grep '^watch_alloc' "$D/stats")" grep -q "^watch_alloc: $clone+0x0/" "$D/stats"
+	fi
+	echo pgc_inject_a_alloc >"$P/watch_alloc"
+	echo "hold_a task" >"$INJ/run"
+	watch_armed_wait
+	ktap_status $? "watch_alloc=pgc_inject_a_alloc: the next page allocated under it is armed, with no report before" \
+		"watch: $(cat "$P/watch") $(cat "$P/watch_alloc"); $(grep '^watch' "$D/stats" | tr '\n' ' ')"
+	echo "touch 50" >"$INJ/run"	# 100 writes from two stacks
+	echo "held_mapping task" >"$INJ/run"
+	watch_history
+	cat "$D/reports" >/tmp/watch.txt
+	ktap_test "watch_alloc=: its bad free's history names pgc_corrupt_mapping" \
+		"$(tr '\n' ' ' </tmp/watch.hist)" grep -q '^\["mapping","0x0","0x[0-9a-f]*","pgc_corrupt_mapping"\]$' /tmp/watch.hist
+	ktap_test "102 writes: the last 64 kept, all counted; 4 writers' stacks, each kept once" \
+		"[writes, kept, stacks]: $(jq -c 'select(.history != null) | [.history_writes, (.history | length), .history_stacks]' /tmp/watch.json)" \
+		sh -c "jq -e 'select(.history != null) | .history_writes == 102 and (.history | length) == 64 and .history_stacks == 4' /tmp/watch.json >/dev/null"
+	ktap_test "text: a stack printed once, then \"(the stack above)\"" \
+		"$(grep -c "(the stack above)" /tmp/watch.txt) of the 64 writes kept say so" [ "$(grep -c "(the stack above)" /tmp/watch.txt)" = 60 ]
+	watch_debugger
+	echo 1 >"$P/clear"
+	arms=$(stat_value watch_arms) traps=$(stat_value watch_traps)
+	kept=$(stat_value watch_histories_kept)
+	echo handle_mm_fault >"$P/watch_alloc"
+	pc-workload -t 4 -d /tmp >/tmp/watch.workload 2>&1
+	sleep 0.2
+	now_arms=$(stat_value watch_arms) now_traps=$(stat_value watch_traps)
+	[ ! -s "$D/reports.json" ] && [ "$(stat_value watch_histories_kept)" = "$kept" ] &&
+		[ "$now_arms" -ge $((arms + 2)) ] && [ "$now_traps" -gt "$traps" ]
+	ktap_status $? "watch_alloc=handle_mm_fault under pc-workload: pages armed and written, freed cleanly, nothing kept, no report" \
+		"arms $arms -> $now_arms, traps $traps -> $now_traps, kept $kept -> $(stat_value watch_histories_kept), reports $(grep -c . "$D/reports.json"); $(cat /tmp/watch.workload)"
+	ktap_figure "watch under pc-workload" "$(grep '^watch' "$D/stats" | tr '\n' ' ')"
+	echo off >"$P/watch"
+	rmmod pagecheck_inject
+	unload_pagecheck
+}
+
+# A debugger holding every debug register: arming fails, is counted, and
+# pagecheck says why; once it lets go, the next page is armed.
+watch_debugger() {
+	kmsg_mark watch-hog
+	_i=0	# a retired slot's breakpoints go back from a work item
+	while echo "hog task" >"$INJ/run" && hog=$(cat "$INJ/result") &&
+		[ "$(field breakpoints "$hog")" -lt 4 ] && [ $_i -lt 20 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	failed=$(stat_value watch_arm_failed)
+	echo "hold_a task" >"$INJ/run"
+	_i=0
+	while [ "$(stat_value watch_arm_failed)" = "$failed" ] && [ $_i -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	kmsg_since_mark /tmp/watch.dmesg
+	ktap_test "a debugger holds the debug registers: arming fails, counted, and pagecheck says why" \
+		"$hog; watch_arm_failed: $failed -> $(stat_value watch_arm_failed); $(grep -m1 'watch:' /tmp/watch.dmesg)" \
+		sh -c "[ '$(stat_value watch_armed)' = '0 of 2' ] && grep -q 'watch: cannot arm a watchpoint (-28): the debug registers are taken' /tmp/watch.dmesg"
+	echo "held_clean task" >"$INJ/run"
+	echo "unhog task" >"$INJ/run"
+	echo "hold_a task" >"$INJ/run"
+	watch_armed_wait
+	ktap_status $? "the debugger lets go: the next page is armed" \
+		"$(grep '^watch' "$D/stats" | tr '\n' ' ')"
+	echo "held_clean task" >"$INJ/run"
 }
 
 # watch_history: reports.json in /tmp/watch.json, and each history write
@@ -376,4 +493,37 @@ watch_off_and_unload() { # N
 	[ "$_n" = "$1" ] && [ "$_armed" = "$1" ] && [ "$_gone" = "$1" ]
 	ktap_status $? "watch=off and rmmod, each while a page is armed, under a workload: $1 cycles, each arming again (the breakpoints came back)" \
 		"cycles $_n, armed $_armed, taken back $_gone"
+}
+
+# The cost of a watched page, for docs/performance.md; boot with
+# -icount shift=0 (pctest.py run --icount --smp 1), where a guest
+# nanosecond is an instruction. A loop of references taken and dropped on
+# one page: two writes, so two traps, an iteration while it is watched.
+run_watch_cost() {
+	ktap_suite watch_cost
+	n=20000
+	load_pagecheck track=1 || { ktap_fail "load track=1" "$(cat /tmp/insmod.err)"; ktap_end watch_cost; return; }
+	insmod "$PC/pagecheck_inject.ko"
+	echo pgc_inject_a_alloc >"$P/watch_alloc"
+	echo "hold_a task" >"$INJ/run"
+	if ! watch_armed_wait; then
+		ktap_fail "watch_alloc=pgc_inject_a_alloc arms the held page" "$(grep '^watch' "$D/stats" | tr '\n' ' ')"
+	else
+		echo "touch 100" >"$INJ/run"		# warm
+		traps=$(stat_value watch_traps)
+		echo "touch $n" >"$INJ/run"
+		watched=$(field ns "$(cat "$INJ/result")")
+		traps=$(($(stat_value watch_traps) - traps))
+		echo off >"$P/watch"
+		echo "touch 100" >"$INJ/run"
+		echo "touch $n" >"$INJ/run"
+		plain=$(field ns "$(cat "$INJ/result")")
+		ktap_test "every write to the watched page trapped: $((2 * n)) writes" "traps: $traps" \
+			[ "$traps" = $((2 * n)) ]
+		ktap_figure "watch cost" "iterations $n, unwatched_ns $plain, watched_ns $watched, per_trap_ns $(((watched - plain) / (2 * n))), slowdown_x100 $((100 * watched / plain))"
+	fi
+	echo "held_clean task" >"$INJ/run"
+	rmmod pagecheck_inject
+	unload_pagecheck
+	ktap_end watch_cost
 }

@@ -24,6 +24,7 @@
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
+#include <linux/hw_breakpoint.h>
 #include <linux/irq_work.h>
 #include <linux/list.h>
 #include <linux/mm.h>
@@ -69,6 +70,7 @@ struct pgc_case {
 	bool owner_only;		/* for the owner tests, not the generic loop */
 	bool account;			/* allocated with __GFP_ACCOUNT */
 	bool held;			/* frees the page "hold" allocated */
+	bool extra_put;			/* B() takes a reference, C() drops two */
 	bool zone_locked;		/* corrupt under zone->lock, held into the free */
 	bool page_pool_rule;		/* reported only with pagecheck's page_pool_rule */
 	void (*corrupt)(struct pgc_injection *inj);
@@ -101,6 +103,7 @@ static struct tracepoint *pgc_tp;
 static struct dentry *pgc_dir;
 static unsigned long pgc_frees, pgc_allocs[5];
 static struct page *pgc_held;
+static const char *pgc_held_func;
 
 /* --- order-0 cases -------------------------------------------------------- */
 
@@ -567,6 +570,13 @@ static const struct pgc_case pgc_cases[] = {
 	  .at_free = pgc_race_refcount, .restore = pgc_restore_refcount },
 	{ .name = "held_clean", .held = true, .expect = "none",
 	  .restore = pgc_restore_nothing },
+	/* for watch=: a put too many, then the owner's own put is a double free */
+	{ .name = "held_extra_put", .held = true, .extra_put = true, .task_only = true,
+	  .expect = "freed with zero _refcount (double free)",
+	  .skip = IS_ENABLED(CONFIG_DEBUG_VM) ?
+		  "CONFIG_DEBUG_VM: the kernel's own VM_BUG_ON_PAGE in __free_pages() stops a double free" : NULL,
+	  .backends = "ftrace,kprobe",
+	  .restore = pgc_restore_nothing },
 	{ .name = "kernel_mapping", .order = 4, .no_restore = true,
 	  .expect = "non-NULL mapping",
 	  .corrupt = pgc_corrupt_mapping, .restore = pgc_restore_nothing },
@@ -694,6 +704,31 @@ static noinline struct page *pgc_inject_hold_alloc(gfp_t gfp)
 	return page;
 }
 
+/*
+ * The extra put, for watch=: A() allocates, B() takes a reference, C()
+ * drops two, and the owner's own put is then a double free.
+ */
+static noinline struct page *pgc_inject_a_alloc(void)
+{
+	struct page *page = alloc_pages(GFP_KERNEL, 0);
+
+	WRITE_ONCE(pgc_allocs[4], pgc_allocs[4] + 1);
+	return page;
+}
+
+static noinline void pgc_inject_b_get(struct page *page)
+{
+	get_page(page);
+	WRITE_ONCE(pgc_frees, pgc_frees + 1);	/* keeps this frame */
+}
+
+static noinline void pgc_inject_c_put_twice(struct page *page)
+{
+	put_page(page);
+	put_page(page);
+	WRITE_ONCE(pgc_frees, pgc_frees + 1);
+}
+
 static const struct {
 	struct page *(*alloc)(gfp_t gfp, unsigned int order);
 	const char *name;
@@ -745,6 +780,19 @@ static void pgc_inject_double_free(struct pgc_injection *inj)
 	local_irq_restore(flags);
 }
 
+/* B(), C(), then the owner's own put: as pgc_inject_double_free(). */
+static void pgc_inject_extra_put(struct pgc_injection *inj)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	pgc_inject_b_get(inj->page);
+	pgc_inject_c_put_twice(inj->page);
+	pgc_inject_bad_free(inj);
+	set_page_count(inj->page, 0);
+	local_irq_restore(flags);
+}
+
 static DECLARE_COMPLETION(pgc_done);
 
 static void pgc_inject_timer_fn(struct timer_list *t)
@@ -787,7 +835,7 @@ static int pgc_run(const struct pgc_case *c, const char *context)
 	if (c->held) {
 		page = pgc_held;
 		pgc_held = NULL;
-		alloc_func = "pgc_inject_hold_alloc";
+		alloc_func = pgc_held_func;
 	} else {
 		site = pgc_site_turn++ % clamp(alloc_sites, 1U, (unsigned int)ARRAY_SIZE(pgc_alloc_sites));
 		page = pgc_alloc_sites[site].alloc(gfp, c->order);
@@ -807,6 +855,8 @@ static int pgc_run(const struct pgc_case *c, const char *context)
 
 	if (!strcmp(c->name, "double_free")) {
 		pgc_inject_double_free(&pgc_inj);
+	} else if (c->extra_put) {
+		pgc_inject_extra_put(&pgc_inj);
 	} else if (!strcmp(context, "task")) {
 		pgc_inject_bad_free(&pgc_inj);
 	} else if (!strcmp(context, "locked")) {
@@ -835,21 +885,92 @@ static int pgc_run(const struct pgc_case *c, const char *context)
 }
 
 /*
- * "hold <context>": allocate one page and keep it, until held_mapping
- * frees it badly (or unload, cleanly). Under pgc_run_lock.
+ * "hold <context>", or "hold_a <context>" with A(): allocate one page and
+ * keep it, until a held_ case frees it (or unload, cleanly). Under
+ * pgc_run_lock.
  */
-static int pgc_hold(void)
+static int pgc_hold(bool by_a)
 {
 	if (pgc_held)
 		return -EBUSY;
-	pgc_held = pgc_inject_hold_alloc(GFP_KERNEL);
+	pgc_held = by_a ? pgc_inject_a_alloc() : pgc_inject_hold_alloc(GFP_KERNEL);
 	if (!pgc_held)
 		return -ENOMEM;
+	pgc_held_func = by_a ? "pgc_inject_a_alloc" : "pgc_inject_hold_alloc";
 	snprintf(pgc_result, sizeof(pgc_result),
-		 "case=hold status=held pfn=%lu order=0 alloc_func=pgc_inject_hold_alloc\n",
+		 "case=hold status=held pfn=%lu order=0 alloc_func=%s\n",
+		 page_to_pfn(pgc_held), pgc_held_func);
+	return 0;
+}
+
+/*
+ * "touch <n>": n references taken and dropped on the held page, timed.
+ * Under -icount shift=0 a nanosecond is an instruction: the cost of a
+ * watched page's traps.
+ */
+static noinline int pgc_touch(unsigned int n)
+{
+	u64 t0, t1;
+	unsigned int i;
+
+	if (!pgc_held)
+		return -ENOENT;
+	t0 = ktime_get_ns();
+	for (i = 0; i < n; i++) {
+		get_page(pgc_held);
+		put_page(pgc_held);
+	}
+	t1 = ktime_get_ns();
+	snprintf(pgc_result, sizeof(pgc_result),
+		 "case=touch status=done n=%u ns=%llu pfn=%lu\n", n, t1 - t0,
 		 page_to_pfn(pgc_held));
 	return 0;
 }
+
+/*
+ * "hog <context>": a debugger's part, every debug register this CPU lets
+ * a wide breakpoint take, on a word nothing writes; "unhog" gives them
+ * back. Under pgc_run_lock.
+ */
+#ifdef CONFIG_HAVE_HW_BREAKPOINT
+static struct perf_event * __percpu *pgc_hog_bp[8];
+static unsigned long pgc_hog_word;
+
+static int pgc_hog(bool take)
+{
+	struct perf_event_attr attr;
+	unsigned int i, n = 0;
+	int err = 0;
+
+	for (i = 0; i < ARRAY_SIZE(pgc_hog_bp); i++) {
+		if (pgc_hog_bp[i])
+			unregister_wide_hw_breakpoint(pgc_hog_bp[i]);
+		pgc_hog_bp[i] = NULL;
+	}
+	for (i = 0; take && i < ARRAY_SIZE(pgc_hog_bp); i++, n++) {
+		struct perf_event * __percpu *bp;
+
+		hw_breakpoint_init(&attr);
+		attr.bp_addr = (unsigned long)&pgc_hog_word;
+		attr.bp_len = HW_BREAKPOINT_LEN_8;
+		attr.bp_type = HW_BREAKPOINT_W;
+		bp = register_wide_hw_breakpoint(&attr, NULL, NULL);
+		if (IS_ERR((void __force *)bp)) {
+			err = PTR_ERR((void __force *)bp);
+			break;
+		}
+		pgc_hog_bp[i] = bp;
+	}
+	snprintf(pgc_result, sizeof(pgc_result), "case=%s status=done breakpoints=%u error=%d\n",
+		 take ? "hog" : "unhog", n, err);
+	return 0;
+}
+#else
+static int pgc_hog(bool take)
+{
+	return -EOPNOTSUPP;
+}
+#endif
 
 /* --- frees for the random differential (diff.c) --------------------------- */
 
@@ -910,8 +1031,9 @@ static int pgc_run_line(const char *line)
 		return -EINVAL;
 	if (!strcmp(name, "random"))
 		context[0] = '\0';
-	else if (strcmp(context, "task") && strcmp(context, "softirq") &&
-	    strcmp(context, "hardirq") && strcmp(context, "locked"))
+	else if (strcmp(name, "touch") && strcmp(context, "task") &&
+		 strcmp(context, "softirq") && strcmp(context, "hardirq") &&
+		 strcmp(context, "locked"))
 		return -EINVAL;
 
 	mutex_lock(&pgc_run_lock);
@@ -920,8 +1042,14 @@ static int pgc_run_line(const char *line)
 	} else if (!strcmp(name, "random")) {
 		ret = pgc_diff_run_line(line);
 		goto out;
-	} else if (!strcmp(name, "hold")) {
-		ret = pgc_hold();
+	} else if (!strcmp(name, "hold") || !strcmp(name, "hold_a")) {
+		ret = pgc_hold(!strcmp(name, "hold_a"));
+		goto out;
+	} else if (!strcmp(name, "hog") || !strcmp(name, "unhog")) {
+		ret = pgc_hog(!strcmp(name, "hog"));
+		goto out;
+	} else if (!strcmp(name, "touch")) {
+		ret = kstrtouint(context, 0, &i) ?: pgc_touch(i);
 		goto out;
 	}
 	for (i = 0; pgc_ready && i < ARRAY_SIZE(pgc_cases); i++) {
@@ -1049,6 +1177,7 @@ static void __exit pgc_inject_exit(void)
 	if (pgc_held)
 		__free_page(pgc_held);
 	pgc_held = NULL;
+	pgc_hog(false);
 	mutex_unlock(&pgc_run_lock);
 	debugfs_remove_recursive(pgc_dir);
 	pgc_diff_exit();

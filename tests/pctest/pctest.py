@@ -417,6 +417,9 @@ def cmd_demo(args):
     print(found.get("reports", "(no reports section in the guest output)"))
     print("=== /sys/kernel/debug/pagecheck/stats ===")
     print(found.get("stats", "(no stats section in the guest output)"))
+    if "watch" in found:
+        print("=== reports with hook=ftrace track=1 watch=auto: the watched page's history ===")
+        print(found["watch"])
     return 0
 
 
