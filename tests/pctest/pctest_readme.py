@@ -7,7 +7,9 @@ to the report of the same title that the demo printed: line for line, with
 the annotations (after a run of spaces) and blank lines cut off, and the numbers that
 change from boot to boot (addresses, pfns, pids, times, offsets) made
 alike. The fingerprint is compared as it is: it names the bug. "..." in
-the sample stands for the rest of a stack.
+the sample stands for the rest of a stack (up to the sample's next line),
+"[...]" for every line up to the sample's next. The block after HISTORY_INTRO is held the same way to
+the demo's watched report (its "watch" section).
 """
 import re
 
@@ -15,6 +17,7 @@ from pctest_common import ROOT, Status, Verdict
 from pctest_vm import guest_text, sections
 
 SAMPLE_INTRO = "An annotated report, from `make demo`:"
+HISTORY_INTRO = "The watched page's report, from `make demo`:"
 
 _ANNOTATION = re.compile(r"\s{8,}\S.*$")
 _FINGERPRINT = re.compile(r"(fingerprint [0-9a-f]{16})")
@@ -27,9 +30,9 @@ _VOLATILE = [
 ]
 
 
-def sample(readme_text):
-    """The README's sample report, annotations cut, as lines."""
-    after = readme_text.split(SAMPLE_INTRO, 1)
+def sample(readme_text, intro=SAMPLE_INTRO):
+    """The README's sample report after intro, annotations cut, as lines."""
+    after = readme_text.split(intro, 1)
     if len(after) < 2:
         return []
     block = after[1].split("```", 2)[1]
@@ -64,11 +67,19 @@ def differences(want, got):
     do not count: the sample's annotations take their places."""
     got = [l for l in got if l.strip()]
     g = 0
-    for w in want:
+    skip = False
+    for i, w in enumerate(want):
         if w.strip() == "...":
-            while g < len(got) and got[g].startswith(" "):
+            upto = normalize(want[i + 1]) if i + 1 < len(want) else None
+            while g < len(got) and got[g].startswith(" ") and normalize(got[g]) != upto:
                 g += 1
             continue
+        if w.strip() == "[...]":
+            skip = True
+            continue
+        while skip and g < len(got) and normalize(w) != normalize(got[g]):
+            g += 1
+        skip = False
         if g >= len(got):
             return f"the report ends before the sample's line {w!r}"
         if normalize(w) != normalize(got[g]):
@@ -77,14 +88,22 @@ def differences(want, got):
     return ""
 
 
-def judge(prefix, out):
-    """Verdicts for the demo boot in out: the README's sample is its report."""
-    want = sample((ROOT / "README.md").read_text())
-    name = "README's sample report is what make demo prints"
+def judge_sample(prefix, name, intro, reports_text):
+    """A verdict: the README's block after intro is the report of its title."""
+    want = sample((ROOT / "README.md").read_text(), intro)
     if not want:
-        return [Verdict(Status.FAIL, prefix, name, f"no sample after {SAMPLE_INTRO!r}")]
-    got = report_of(sections(guest_text(out)).get("reports", ""), want[0])
+        return Verdict(Status.FAIL, prefix, name, f"no sample after {intro!r}")
+    got = report_of(reports_text, want[0])
     if not got:
-        return [Verdict(Status.FAIL, prefix, name, f"no report titled {want[0]!r}")]
+        return Verdict(Status.FAIL, prefix, name, f"no report titled {want[0]!r}")
     diff = differences(want, got)
-    return [Verdict(Status.of(not diff), prefix, name, diff)]
+    return Verdict(Status.of(not diff), prefix, name, diff)
+
+
+def judge(prefix, out):
+    """Verdicts for the demo boot in out: the README's samples are its reports."""
+    found = sections(guest_text(out))
+    return [judge_sample(prefix, "README's sample report is what make demo prints",
+                         SAMPLE_INTRO, found.get("reports", "")),
+            judge_sample(prefix, "README's refcount history is what make demo prints",
+                         HISTORY_INTRO, found.get("watch", ""))]

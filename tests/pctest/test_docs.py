@@ -69,8 +69,18 @@ def test_readme_sample_fails_on_a_new_fingerprint_or_frame():
     assert pctest_readme.report_of(SAMPLE_REPORT, "BUG: pagecheck: something else") == []
 
 
+def test_readme_elision_skips_to_the_next_line_and_still_compares_it():
+    want = ["BUG: pagecheck: non-NULL mapping in f [m]", "[...]", " g+0x1/0x2", "..."]
+    got = pctest_readme.report_of(SAMPLE_REPORT, want[0])
+    assert pctest_readme.differences(want, got) == ""
+    missing = ["BUG: pagecheck: non-NULL mapping in f [m]", "[...]", " k+0x1/0x2"]
+    assert "ends before" in pctest_readme.differences(missing, got)
+
+
 def test_the_readme_has_a_sample():
-    assert pctest_readme.sample((ROOT / "README.md").read_text())
+    readme = (ROOT / "README.md").read_text()
+    assert pctest_readme.sample(readme)
+    assert pctest_readme.sample(readme, pctest_readme.HISTORY_INTRO)
 
 
 def test_the_readme_fits_in_300_lines():
