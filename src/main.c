@@ -388,7 +388,7 @@ MODULE_PARM_DESC(kernel_verdict, "Also record the kernel's own bad_page() verdic
 module_param_cb(track, &pgc_track_ops, &pgc_settings.track, 0644);
 MODULE_PARM_DESC(track, "Record who allocated and who last freed every page, for reports; at run time too (default 0)");
 module_param_cb(watch, &pgc_watch_ops, NULL, 0644);
-MODULE_PARM_DESC(watch, "Refcount history with hardware watchpoints, x86-64: off (default), auto (pages allocated where reported ones were) or a report's fingerprint; needs track=1");
+MODULE_PARM_DESC(watch, "Refcount history with hardware watchpoints, x86-64 and arm64: off (default), auto (pages allocated where reported ones were) or a report's fingerprint; needs track=1");
 module_param_cb(watch_alloc, &pgc_watch_alloc_ops, NULL, 0644);
 MODULE_PARM_DESC(watch_alloc, "Watch, as watch= does, the pages allocated under this function (watch=off stops it); needs track=1");
 module_param_cb(track_events, &pgc_track_size_ops, &pgc_settings.track_events, 0644);

@@ -15,9 +15,9 @@
  * the page keeps nothing. The work item takes the breakpoints back.
  *
  * Registration sleeps, so arming lags the allocation: writes in that
- * window are not seen (stats: watch_window_ns). Only x86 for now: its
- * debug registers trap after the write. arm64's trap before it, and the
- * kernel steps over the write only for perf's own handler.
+ * window are not seen (stats: watch_window_ns). x86's debug registers
+ * trap after the write; arm64's before it, so there the handler steps
+ * over the write with a breakpoint on the next instruction (below).
  */
 #include <linux/atomic.h>
 #include <linux/hw_breakpoint.h>
@@ -67,6 +67,7 @@ struct pgc_watch_slot {
 	unsigned long last_mapping;
 	atomic_t nr;				/* writes recorded */
 	atomic_t nr_stacks;			/* stacks kept, recycled */
+	bool closing;				/* its breakpoints are being taken back */
 	struct pgc_watch_history hist;
 	struct work_struct work;
 };
@@ -102,6 +103,7 @@ static DEFINE_MUTEX(pgc_watch_lock);
 
 static atomic64_t pgc_arms, pgc_traps, pgc_arm_failed, pgc_kept_count, pgc_kept_busy;
 static atomic64_t pgc_dropped_clean, pgc_went_negative;
+static atomic64_t pgc_missed;		/* arm64: writes seen, not named */
 static atomic64_t pgc_window_min = ATOMIC64_INIT(U64_MAX), pgc_window_max;
 static atomic_t pgc_last_error;
 
@@ -125,8 +127,10 @@ const char *pgc_watch_unsupported(void)
 {
 	if (!PGC_HAVE_WATCH)
 		return IS_ENABLED(CONFIG_HAVE_HW_BREAKPOINT) ?
-		       "not supported on this architecture yet (x86-64 only)" :
+		       "not supported on this architecture (x86-64 and arm64 only)" :
 		       "this kernel has no hardware breakpoints (CONFIG_HAVE_HW_BREAKPOINT)";
+	if (pgc_watch_cpu_refuses())
+		return pgc_watch_cpu_refuses();
 	if (PGC_COUNTS_OFFSET % 8 ||
 	    abs((int)offsetof(struct page, _mapcount) -
 		(int)offsetof(struct page, _refcount)) != 4)
@@ -182,23 +186,41 @@ static unsigned int pgc_writer_stack(unsigned long *out, unsigned long ip)
 	return nr;
 }
 
+/* Who wrote: taken at the trap, whether it comes after the write or before. */
+struct pgc_writer {
+	u64 ts_ns;
+	pid_t pid;
+	u8 context;
+	u8 nr_entries;			/* 0: not taken yet */
+	char comm[TASK_COMM_LEN];
+	unsigned long entries[PGC_WATCH_DEPTH];
+};
+
+static void pgc_writer_take(struct pgc_writer *w, struct pt_regs *regs)
+{
+	w->ts_ns = local_clock();
+	w->pid = task_pid_nr(current);
+	w->context = pgc_writer_context();
+	memcpy(w->comm, current->comm, sizeof(w->comm));
+	w->nr_entries = pgc_writer_stack(w->entries, instruction_pointer(regs));
+}
+
 /*
  * The index of the writer's stack in @s's table, kept once: a new one
  * takes the next entry, recycling the oldest. Its hash goes in *hash
  * (never 0), which tells a reader whether the entry still holds it.
  */
-static u8 pgc_stack_index(struct pgc_watch_slot *s, unsigned long ip, u32 *hash)
+static u8 pgc_stack_index(struct pgc_watch_slot *s, const struct pgc_writer *w, u32 *hash)
 {
-	unsigned long entries[PGC_WATCH_DEPTH];
+	unsigned int nr = w->nr_entries, i, n;
 	struct pgc_watch_stack *st;
-	unsigned int nr = pgc_writer_stack(entries, ip), i, n;
 
-	*hash = pgc_hash_words(entries, nr, nr) | 1;
+	*hash = pgc_hash_words(w->entries, nr, nr) | 1;
 	n = min_t(unsigned int, atomic_read(&s->nr_stacks), PGC_WATCH_STACKS);
 	for (i = 0; i < n; i++) {
 		st = &s->hist.stacks[i];
 		if (smp_load_acquire(&st->hash) == *hash && st->nr_entries == nr &&
-		    !memcmp(st->entries, entries, nr * sizeof(entries[0])))
+		    !memcmp(st->entries, w->entries, nr * sizeof(w->entries[0])))
 			return i;
 	}
 	i = (atomic_inc_return(&s->nr_stacks) - 1) % PGC_WATCH_STACKS;
@@ -206,63 +228,269 @@ static u8 pgc_stack_index(struct pgc_watch_slot *s, unsigned long ip, u32 *hash)
 	WRITE_ONCE(st->hash, 0);
 	smp_wmb();			/* unnamed before it changes */
 	st->nr_entries = nr;
-	memcpy(st->entries, entries, nr * sizeof(entries[0]));
+	memcpy(st->entries, w->entries, nr * sizeof(w->entries[0]));
 	smp_store_release(&st->hash, *hash);
 	return i;
 }
 
 static void pgc_record_write(struct pgc_watch_slot *s, unsigned int field,
-			     u64 old, u64 new, struct pt_regs *regs)
+			     u64 old, u64 new, const struct pgc_writer *w)
 {
 	u32 n = atomic_inc_return(&s->nr) - 1;
 	struct pgc_watch_event *e = &s->hist.ev[n % PGC_WATCH_EVENTS];
 
-	e->ts_ns = local_clock();
+	e->ts_ns = w->ts_ns;
 	e->old = old;
 	e->new = new;
-	e->pid = task_pid_nr(current);
+	e->pid = w->pid;
 	e->field = field;
-	e->context = pgc_writer_context();
-	memcpy(e->comm, current->comm, sizeof(e->comm));
-	e->stack = pgc_stack_index(s, instruction_pointer(regs), &e->stack_hash);
+	e->context = w->context;
+	memcpy(e->comm, w->comm, sizeof(e->comm));
+	e->stack = pgc_stack_index(s, w, &e->stack_hash);
 }
 
-/* The breakpoint handler: x86 traps after the write, so the words are new. */
+static bool pgc_recording(int state)
+{
+	return state == PGC_SLOT_ARMED || state == PGC_SLOT_FREED;
+}
+
+/*
+ * After a write to one of @s's words: record each field that changed
+ * since the values last seen, as written by @w (taken from @regs the
+ * first time it is needed), if @record; else keep only the values.
+ * Return: whether any changed.
+ */
+static bool pgc_watch_compare(struct pgc_watch_slot *s, bool mapping_word, bool record,
+			      struct pgc_writer *w, struct pt_regs *regs)
+{
+	const struct page *page = READ_ONCE(s->page);
+	int refcount, mapcount;
+	unsigned long mapping;
+	bool changed;
+
+	if (mapping_word) {
+		mapping = (unsigned long)READ_ONCE(page->mapping);
+		changed = mapping != s->last_mapping;
+		if (record && changed) {
+			if (!w->nr_entries)
+				pgc_writer_take(w, regs);
+			pgc_record_write(s, PGC_WATCH_MAPPING, s->last_mapping, mapping, w);
+		}
+		s->last_mapping = mapping;
+		return changed;
+	}
+	refcount = atomic_read(&page->_refcount);
+	mapcount = atomic_read(&page->_mapcount);
+	changed = refcount != s->last_refcount || mapcount != s->last_mapcount;
+	if (record && refcount < 0 && s->last_refcount >= 0)
+		atomic64_inc(&pgc_went_negative);
+	if (record && changed && !w->nr_entries)
+		pgc_writer_take(w, regs);
+	if (record && refcount != s->last_refcount)
+		pgc_record_write(s, PGC_WATCH_REFCOUNT, (u64)(s64)s->last_refcount,
+				 (u64)(s64)refcount, w);
+	if (record && mapcount != s->last_mapcount)
+		pgc_record_write(s, PGC_WATCH_MAPCOUNT, (u64)(s64)s->last_mapcount,
+				 (u64)(s64)mapcount, w);
+	s->last_refcount = refcount;
+	s->last_mapcount = mapcount;
+	return changed;
+}
+
+static bool pgc_is_mapping_word(const struct pgc_watch_slot *s, struct perf_event *bp)
+{
+	return bp->attr.bp_addr == pgc_mapping_word(READ_ONCE(s->page));
+}
+
+#if !PGC_WATCH_TRAPS_BEFORE
+/* The watchpoint handler: x86 traps after the write, so the words are new. */
 static void notrace pgc_watch_hit(struct perf_event *bp, struct perf_sample_data *data,
 				  struct pt_regs *regs)
 {
 	struct pgc_watch_slot *s = bp->overflow_handler_context;
-	const struct page *page = READ_ONCE(s->page);
-	int refcount, mapcount;
-	unsigned long mapping;
-
 	int state = PGC_SLOT_STATE(atomic_read(&s->state));
-	bool record = state == PGC_SLOT_ARMED || state == PGC_SLOT_FREED;
+	struct pgc_writer w;
 
 	atomic64_inc(&pgc_traps);
 	/* while arming, only the values: a write then is missed, not misnamed */
-	if (!record && state != PGC_SLOT_CLAIMED)
+	if (!pgc_recording(state) && state != PGC_SLOT_CLAIMED)
 		return;
-	if (bp->attr.bp_addr == pgc_mapping_word(page)) {
-		mapping = (unsigned long)READ_ONCE(page->mapping);
-		if (record && mapping != s->last_mapping)
-			pgc_record_write(s, PGC_WATCH_MAPPING, s->last_mapping, mapping, regs);
-		s->last_mapping = mapping;
+	w.nr_entries = 0;
+	pgc_watch_compare(s, pgc_is_mapping_word(s, bp), pgc_recording(state), &w, regs);
+}
+
+static int pgc_watch_arch_start(void)
+{
+	return 0;
+}
+
+static void pgc_watch_arch_stop(void)
+{
+}
+
+static void pgc_watch_arch_forget(struct pgc_watch_slot *s)
+{
+}
+#else
+/*
+ * arm64 traps before the write, and steps over it only for perf's own
+ * handler. So the handler points this CPU's watchpoint at a word nothing
+ * writes, takes the writer, and puts a breakpoint on the next
+ * instruction: hit once the write is done, it compares the values and
+ * points the watchpoint back. Each CPU has one such breakpoint.
+ */
+#define PGC_WATCH_AWAY_MAX	(2 * PGC_WATCH_SLOTS)
+
+struct pgc_watch_away {
+	struct perf_event *wp;		/* this CPU's, pointed away */
+	struct pgc_watch_slot *s;
+	int claim;			/* s's state word at the trap */
+	unsigned long addr;		/* the word it watches */
+};
+
+struct pgc_watch_step {
+	unsigned int nr_away;
+	struct pgc_watch_away away[PGC_WATCH_AWAY_MAX];	/* [0]: the write pending */
+	unsigned long sp;		/* the writer's, at its next instruction too */
+	struct pgc_writer w;
+};
+
+static DEFINE_PER_CPU(struct pgc_watch_step, pgc_steps);
+static struct perf_event * __percpu *pgc_step_bp;
+static unsigned long pgc_nowhere __aligned(8);	/* a word nothing writes */
+
+static noinline __used void pgc_nowhere_text(void)	/* code nothing runs */
+{
+	barrier();
+}
+
+static void notrace pgc_watch_hit(struct perf_event *wp, struct perf_sample_data *data,
+				  struct pt_regs *regs)
+{
+	struct pgc_watch_step *st = this_cpu_ptr(&pgc_steps);
+	struct pgc_watch_slot *s = wp->overflow_handler_context;
+	int v = atomic_read(&s->state), state = PGC_SLOT_STATE(v);
+	struct pgc_watch_away *a;
+
+	atomic64_inc(&pgc_traps);
+	pgc_bp_point_at(wp, (unsigned long)&pgc_nowhere);
+	/* being taken back, or no room: it stays away */
+	if ((!pgc_recording(state) && state != PGC_SLOT_CLAIMED) ||
+	    READ_ONCE(s->closing) || st->nr_away == PGC_WATCH_AWAY_MAX)
+		return;
+	a = &st->away[st->nr_away++];
+	a->wp = wp;
+	a->s = s;
+	a->claim = v;
+	a->addr = wp->attr.bp_addr;
+	if (st->nr_away > 1) {		/* an interrupt wrote before the step */
+		atomic64_inc(&pgc_missed);
 		return;
 	}
-	refcount = atomic_read(&page->_refcount);
-	mapcount = atomic_read(&page->_mapcount);
-	if (record && refcount < 0 && s->last_refcount >= 0)
-		atomic64_inc(&pgc_went_negative);
-	if (record && refcount != s->last_refcount)
-		pgc_record_write(s, PGC_WATCH_REFCOUNT, (u64)(s64)s->last_refcount,
-				 (u64)(s64)refcount, regs);
-	if (record && mapcount != s->last_mapcount)
-		pgc_record_write(s, PGC_WATCH_MAPCOUNT, (u64)(s64)s->last_mapcount,
-				 (u64)(s64)mapcount, regs);
-	s->last_refcount = refcount;
-	s->last_mapcount = mapcount;
+	st->sp = kernel_stack_pointer(regs);
+	pgc_writer_take(&st->w, regs);
+	pgc_bp_point_at(*this_cpu_ptr(pgc_step_bp), instruction_pointer(regs) + PGC_INSN_SIZE);
 }
+
+/* The instruction after the write: compare, and point the watchpoints back. */
+static void notrace pgc_watch_stepped(struct perf_event *bp, struct perf_sample_data *data,
+				      struct pt_regs *regs)
+{
+	struct pgc_watch_step *st = this_cpu_ptr(&pgc_steps);
+	struct pgc_watch_away *a = &st->away[0];
+	unsigned int i;
+
+	pgc_bp_point_at(bp, (unsigned long)pgc_nowhere_text);
+	if (!st->nr_away)
+		return;
+	if ((atomic_read(&a->s->state) & ~7) == (a->claim & ~7)) {
+		int state = PGC_SLOT_STATE(atomic_read(&a->s->state));
+		/* not the writer's own next instruction: values only, not named */
+		bool own = task_pid_nr(current) == st->w.pid &&
+			   kernel_stack_pointer(regs) == st->sp;
+
+		if ((pgc_recording(state) || state == PGC_SLOT_CLAIMED) &&
+		    pgc_watch_compare(a->s, pgc_is_mapping_word(a->s, a->wp),
+				      own && pgc_recording(state), &st->w, NULL) && !own)
+			atomic64_inc(&pgc_missed);
+	}
+	for (i = 0; i < st->nr_away; i++) {
+		a = &st->away[i];
+		if ((atomic_read(&a->s->state) & ~7) == (a->claim & ~7))
+			pgc_bp_point_at(a->wp, a->addr);
+	}
+	st->nr_away = 0;
+}
+
+/*
+ * On each CPU, with interrupts off: if a write pending here involves slot
+ * @info (NULL: any), give it up, and point the other slots' watchpoints
+ * back at once.
+ */
+static void pgc_watch_forget_on_cpu(void *info)
+{
+	struct pgc_watch_step *st = this_cpu_ptr(&pgc_steps);
+	struct pgc_watch_away *a;
+	bool involved = false;
+	unsigned int i;
+
+	for (i = 0; i < st->nr_away; i++)
+		involved |= !info || st->away[i].s == info;
+	if (!involved)
+		return;
+	atomic64_inc(&pgc_missed);
+	for (i = 0; i < st->nr_away; i++) {
+		a = &st->away[i];
+		if (info && a->s != info &&
+		    (atomic_read(&a->s->state) & ~7) == (a->claim & ~7))
+			pgc_bp_point_at(a->wp, a->addr);
+	}
+	st->nr_away = 0;
+	pgc_bp_point_at(*this_cpu_ptr(pgc_step_bp), (unsigned long)pgc_nowhere_text);
+}
+
+/* Before @s's watchpoints go: no CPU may point one back after. */
+static void pgc_watch_arch_forget(struct pgc_watch_slot *s)
+{
+	WRITE_ONCE(s->closing, true);
+	on_each_cpu(pgc_watch_forget_on_cpu, s, 1);
+}
+
+static int pgc_watch_arch_start(void)
+{
+	struct perf_event * __percpu *bp;
+	struct perf_event_attr attr;
+
+	if (pgc_step_bp)
+		return 0;
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = (unsigned long)pgc_nowhere_text;
+	attr.bp_len = HW_BREAKPOINT_LEN_4;
+	attr.bp_type = HW_BREAKPOINT_X;
+	bp = register_wide_hw_breakpoint(&attr, pgc_watch_stepped, NULL);
+	if (IS_ERR((void __force *)bp)) {
+		int err = PTR_ERR((void __force *)bp);
+
+		atomic64_inc(&pgc_arm_failed);
+		atomic_set(&pgc_last_error, err);
+		pr_warn_ratelimited("watch: cannot take a breakpoint register to step over writes (%d)\n",
+				    err);
+		return err;
+	}
+	pgc_step_bp = bp;
+	return 0;
+}
+
+/* After every slot is emptied. */
+static void pgc_watch_arch_stop(void)
+{
+	if (!pgc_step_bp)
+		return;
+	on_each_cpu(pgc_watch_forget_on_cpu, NULL, 1);
+	unregister_wide_hw_breakpoint(pgc_step_bp);
+	pgc_step_bp = NULL;
+}
+#endif
 
 static struct perf_event * __percpu *pgc_register(struct pgc_watch_slot *s,
 						   unsigned long addr)
@@ -292,11 +520,14 @@ static void pgc_unregister(struct pgc_watch_slot *s)
 {
 	unsigned int i;
 
+	if (s->bp[0] || s->bp[1])
+		pgc_watch_arch_forget(s);
 	for (i = 0; i < ARRAY_SIZE(s->bp); i++) {
 		if (s->bp[i])
 			unregister_wide_hw_breakpoint(s->bp[i]);
 		s->bp[i] = NULL;
 	}
+	WRITE_ONCE(s->closing, false);
 }
 #else
 static struct perf_event * __percpu *pgc_register(struct pgc_watch_slot *s,
@@ -306,6 +537,15 @@ static struct perf_event * __percpu *pgc_register(struct pgc_watch_slot *s,
 }
 
 static void pgc_unregister(struct pgc_watch_slot *s)
+{
+}
+
+static int pgc_watch_arch_start(void)
+{
+	return 0;
+}
+
+static void pgc_watch_arch_stop(void)
 {
 }
 #endif
@@ -338,7 +578,7 @@ static void pgc_watch_work(struct work_struct *work)
 		page = READ_ONCE(s->page);
 		atomic_set(&s->nr, 0);
 		atomic_set(&s->nr_stacks, 0);
-		s->bp[0] = pgc_register(s, pgc_counts_word(page));
+		s->bp[0] = pgc_watch_arch_start() ? NULL : pgc_register(s, pgc_counts_word(page));
 		s->bp[1] = s->bp[0] ? pgc_register(s, pgc_mapping_word(page)) : NULL;
 		/* after the breakpoints: any later write traps */
 		s->last_refcount = atomic_read(&page->_refcount);
@@ -585,6 +825,9 @@ void pgc_watch_stop(void)
 	/* no probe runs pgc_watch_alloc() or pgc_watch_free() any more */
 	synchronize_rcu();
 	pgc_watch_disarm_all();
+	mutex_lock(&pgc_watch_lock);
+	pgc_watch_arch_stop();
+	mutex_unlock(&pgc_watch_lock);
 	for (i = 0; i < PGC_WATCH_TARGETS; i++)
 		WRITE_ONCE(pgc_targets[i], 0);
 }
@@ -781,6 +1024,9 @@ void pgc_watch_show(struct seq_file *m)
 		   atomic64_read(&pgc_kept_busy));
 	seq_printf(m, "watch_clean_frees: %lld\nwatch_went_negative: %lld\n",
 		   atomic64_read(&pgc_dropped_clean), atomic64_read(&pgc_went_negative));
+	if (PGC_WATCH_TRAPS_BEFORE)
+		seq_printf(m, "watch_missed: %lld (writes not named: an interrupt's, or one whose next instruction ran first in another context)\n",
+			   atomic64_read(&pgc_missed));
 	seq_printf(m, "watch_window_ns: min %llu max %llu\n", min == U64_MAX ? 0 : min,
 		   atomic64_read(&pgc_window_max));
 }

@@ -182,13 +182,62 @@ static __always_inline bool pgc_pp_signature(unsigned long word)
 #endif
 
 /*
- * watch=: wide kernel breakpoints that trap after the write (x86). arm64's
- * trap before it, and the kernel steps over only for perf's own handler.
+ * watch=: wide kernel breakpoints. x86's trap after the write. arm64's
+ * trap before it, and the kernel steps over the write only for perf's own
+ * handler: pagecheck points the CPU's watchpoint away and back
+ * (pgc_bp_point_at()), around a breakpoint on the next instruction.
  */
 #if defined(CONFIG_HAVE_HW_BREAKPOINT) && defined(CONFIG_X86_64)
 #define PGC_HAVE_WATCH 1
+#define PGC_WATCH_TRAPS_BEFORE 0
+static inline const char *pgc_watch_cpu_refuses(void)
+{
+	return NULL;
+}
+#elif defined(CONFIG_HAVE_HW_BREAKPOINT) && defined(CONFIG_ARM64)
+#include <linux/atomic.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/irqflags.h>
+#define PGC_HAVE_WATCH 1
+#define PGC_WATCH_TRAPS_BEFORE 1
+#define PGC_INSN_SIZE 4			/* every A64 instruction */
+
+#if defined(PGC_HAVE_SYSTEM_USES_LSE_ATOMICS)
+#define pgc_cpu_has_lse()	system_uses_lse_atomics()
+#elif defined(PGC_HAVE_ALTERNATIVE_HAS_CAP)
+#define pgc_cpu_has_lse()	alternative_has_cap_likely(ARM64_HAS_LSE_ATOMICS)
+#else
+#define pgc_cpu_has_lse()	false
+#endif
+
+/* An exclusive store (LL/SC) that traps fails, and is retried for ever. */
+static inline const char *pgc_watch_cpu_refuses(void)
+{
+	return pgc_cpu_has_lse() ? NULL :
+	       "this CPU has no LSE atomics: a watched exclusive store would never complete";
+}
+
+/*
+ * Point this CPU's breakpoint @bp at @addr: uninstalled, moved and
+ * installed again, so that the perf core's view of the slots stays whole.
+ */
+static inline void pgc_bp_point_at(struct perf_event *bp, unsigned long addr)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	bp->pmu->del(bp, 0);
+	counter_arch_bp(bp)->address = addr;
+	bp->pmu->add(bp, PERF_EF_START);
+	local_irq_restore(flags);
+}
 #else
 #define PGC_HAVE_WATCH 0
+#define PGC_WATCH_TRAPS_BEFORE 0
+static inline const char *pgc_watch_cpu_refuses(void)
+{
+	return NULL;
+}
 #endif
 
 /* --- mapping ------------------------------------------------------------- */

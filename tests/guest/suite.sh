@@ -463,7 +463,7 @@ run_demo() {
 	run_demo_watch
 }
 
-# The extra put, watched (x86-64): A() allocates, B() takes a reference,
+# The extra put, watched (x86-64, arm64): A() allocates, B() takes a reference,
 # C() drops two, and the owner's own put is a double free, which
 # hook=ftrace sees. The first report makes A's stack a target; the
 # second page from it is watched, and its report carries the history.

@@ -269,7 +269,13 @@ run_watch() {
 		kmsg_since_mark /tmp/watch.dmesg
 		why=$(grep -m1 'watch=auto: ' /tmp/watch.dmesg)
 		case $(uname -m):$why in
-		x86_64:*) ktap_fail "load with track=1 watch=auto" "$(cat /tmp/insmod.err) $why" ;;
+		aarch64:*"no LSE atomics"*)
+			if grep -qw atomics /proc/cpuinfo; then
+				ktap_fail "watch=auto on arm64 with LSE atomics" "refused: $why"
+			else
+				ktap_ok "watch=auto is refused on an arm64 CPU without LSE atomics, saying why: $why"
+			fi ;;
+		x86_64:* | aarch64:*) ktap_fail "load with track=1 watch=auto" "$(cat /tmp/insmod.err) $why" ;;
 		*:*"not supported"*|*:*"no hardware breakpoints"*)
 			ktap_ok "watch=auto is refused on $(uname -m), saying why: $why" ;;
 		*) ktap_fail "watch=auto on $(uname -m) says why it is refused" "dmesg: $why" ;;
