@@ -302,6 +302,32 @@ static bool pgc_is_mapping_word(const struct pgc_watch_slot *s, struct perf_even
 	return bp->attr.bp_addr == pgc_mapping_word(READ_ONCE(s->page));
 }
 
+/* A wide breakpoint on every CPU; NULL, the failure counted and said. */
+static struct perf_event * __percpu *pgc_register_bp(unsigned long addr, int len, int type,
+						      perf_overflow_handler_t handler,
+						      void *context)
+{
+	struct perf_event * __percpu *bp;
+	struct perf_event_attr attr;
+	int err;
+
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = addr;
+	attr.bp_len = len;
+	attr.bp_type = type;
+	bp = register_wide_hw_breakpoint(&attr, handler, context);
+	if (!IS_ERR((void __force *)bp))
+		return bp;
+	err = PTR_ERR((void __force *)bp);
+	atomic64_inc(&pgc_arm_failed);
+	atomic_set(&pgc_last_error, err);
+	pr_warn_ratelimited("watch: cannot arm a %s (%d)%s\n",
+			    type == HW_BREAKPOINT_X ? "breakpoint" : "watchpoint", err,
+			    err == -ENOSPC || err == -EBUSY ?
+			    ": the debug registers are taken, by a debugger or perf" : "");
+	return NULL;
+}
+
 #if !PGC_WATCH_TRAPS_BEFORE
 /* The watchpoint handler: x86 traps after the write, so the words are new. */
 static void notrace pgc_watch_hit(struct perf_event *bp, struct perf_sample_data *data,
@@ -458,27 +484,10 @@ static void pgc_watch_arch_forget(struct pgc_watch_slot *s)
 
 static int pgc_watch_arch_start(void)
 {
-	struct perf_event * __percpu *bp;
-	struct perf_event_attr attr;
-
-	if (pgc_step_bp)
-		return 0;
-	hw_breakpoint_init(&attr);
-	attr.bp_addr = (unsigned long)pgc_nowhere_text;
-	attr.bp_len = HW_BREAKPOINT_LEN_4;
-	attr.bp_type = HW_BREAKPOINT_X;
-	bp = register_wide_hw_breakpoint(&attr, pgc_watch_stepped, NULL);
-	if (IS_ERR((void __force *)bp)) {
-		int err = PTR_ERR((void __force *)bp);
-
-		atomic64_inc(&pgc_arm_failed);
-		atomic_set(&pgc_last_error, err);
-		pr_warn_ratelimited("watch: cannot take a breakpoint register to step over writes (%d)\n",
-				    err);
-		return err;
-	}
-	pgc_step_bp = bp;
-	return 0;
+	if (!pgc_step_bp)
+		pgc_step_bp = pgc_register_bp((unsigned long)pgc_nowhere_text, HW_BREAKPOINT_LEN_4,
+					      HW_BREAKPOINT_X, pgc_watch_stepped, NULL);
+	return pgc_step_bp ? 0 : -ENOSPC;
 }
 
 /* After every slot is emptied. */
@@ -495,25 +504,7 @@ static void pgc_watch_arch_stop(void)
 static struct perf_event * __percpu *pgc_register(struct pgc_watch_slot *s,
 						   unsigned long addr)
 {
-	struct perf_event * __percpu *bp;
-	struct perf_event_attr attr;
-
-	hw_breakpoint_init(&attr);
-	attr.bp_addr = addr;
-	attr.bp_len = HW_BREAKPOINT_LEN_8;
-	attr.bp_type = HW_BREAKPOINT_W;
-	bp = register_wide_hw_breakpoint(&attr, pgc_watch_hit, s);
-	if (IS_ERR((void __force *)bp)) {
-		int err = PTR_ERR((void __force *)bp);
-
-		atomic64_inc(&pgc_arm_failed);
-		atomic_set(&pgc_last_error, err);
-		pr_warn_ratelimited("watch: cannot arm a watchpoint (%d)%s\n", err,
-				    err == -ENOSPC || err == -EBUSY ?
-				    ": the debug registers are taken, by a debugger or perf" : "");
-		return NULL;
-	}
-	return bp;
+	return pgc_register_bp(addr, HW_BREAKPOINT_LEN_8, HW_BREAKPOINT_W, pgc_watch_hit, s);
 }
 
 static void pgc_unregister(struct pgc_watch_slot *s)
