@@ -418,33 +418,39 @@ static void notrace pgc_watch_hit(struct perf_event *wp, struct perf_sample_data
 	pgc_bp_point_at(*this_cpu_ptr(pgc_step_bp), instruction_pointer(regs) + PGC_INSN_SIZE);
 }
 
+/*
+ * Point @a's watchpoint back, if its slot still holds the same claim;
+ * with @w, the write pending here is @w's, else only the values are
+ * taken (a write not named). Return: whether a write went unnamed.
+ */
+static bool pgc_watch_back(struct pgc_watch_away *a, struct pgc_writer *w)
+{
+	int v = atomic_read(&a->s->state), state = PGC_SLOT_STATE(v);
+	struct pgc_writer none = { .nr_entries = 0 };
+	bool changed = false;
+
+	if ((v & ~7) != (a->claim & ~7))
+		return false;
+	if (pgc_recording(state) || state == PGC_SLOT_CLAIMED)
+		changed = pgc_watch_compare(a->s, pgc_is_mapping_word(a->s, a->wp),
+					    w && pgc_recording(state), w ?: &none, NULL);
+	pgc_bp_point_at(a->wp, a->addr);
+	return changed && !w;
+}
+
 /* The instruction after the write: compare, and point the watchpoints back. */
 static void notrace pgc_watch_stepped(struct perf_event *bp, struct perf_sample_data *data,
 				      struct pt_regs *regs)
 {
 	struct pgc_watch_step *st = this_cpu_ptr(&pgc_steps);
-	struct pgc_watch_away *a = &st->away[0];
+	/* the writer's own next instruction, or another context's first */
+	bool own = task_pid_nr(current) == st->w.pid && kernel_stack_pointer(regs) == st->sp;
 	unsigned int i;
 
 	pgc_bp_point_at(bp, (unsigned long)pgc_nowhere_text);
-	if (!st->nr_away)
-		return;
-	if ((atomic_read(&a->s->state) & ~7) == (a->claim & ~7)) {
-		int state = PGC_SLOT_STATE(atomic_read(&a->s->state));
-		/* not the writer's own next instruction: values only, not named */
-		bool own = task_pid_nr(current) == st->w.pid &&
-			   kernel_stack_pointer(regs) == st->sp;
-
-		if ((pgc_recording(state) || state == PGC_SLOT_CLAIMED) &&
-		    pgc_watch_compare(a->s, pgc_is_mapping_word(a->s, a->wp),
-				      own && pgc_recording(state), &st->w, NULL) && !own)
+	for (i = 0; i < st->nr_away; i++)
+		if (pgc_watch_back(&st->away[i], i == 0 && own ? &st->w : NULL))
 			atomic64_inc(&pgc_missed);
-	}
-	for (i = 0; i < st->nr_away; i++) {
-		a = &st->away[i];
-		if ((atomic_read(&a->s->state) & ~7) == (a->claim & ~7))
-			pgc_bp_point_at(a->wp, a->addr);
-	}
 	st->nr_away = 0;
 }
 
@@ -456,7 +462,6 @@ static void notrace pgc_watch_stepped(struct perf_event *bp, struct perf_sample_
 static void pgc_watch_forget_on_cpu(void *info)
 {
 	struct pgc_watch_step *st = this_cpu_ptr(&pgc_steps);
-	struct pgc_watch_away *a;
 	bool involved = false;
 	unsigned int i;
 
@@ -465,12 +470,9 @@ static void pgc_watch_forget_on_cpu(void *info)
 	if (!involved)
 		return;
 	atomic64_inc(&pgc_missed);
-	for (i = 0; i < st->nr_away; i++) {
-		a = &st->away[i];
-		if (info && a->s != info &&
-		    (atomic_read(&a->s->state) & ~7) == (a->claim & ~7))
-			pgc_bp_point_at(a->wp, a->addr);
-	}
+	for (i = 0; i < st->nr_away; i++)
+		if (info && st->away[i].s != info)
+			pgc_watch_back(&st->away[i], NULL);
 	st->nr_away = 0;
 	pgc_bp_point_at(*this_cpu_ptr(pgc_step_bp), (unsigned long)pgc_nowhere_text);
 }
