@@ -540,6 +540,58 @@ static void add_veth_pair(void)
 	nl_request(NETLINK_ROUTE, &req.nh, "RTM_NEWLINK veth");
 }
 
+/*
+ * Until @ifname's operstate is "up", at most 5 s. Until linkwatch runs,
+ * the device's qdisc is noop, which drops what is sent and says it went.
+ */
+static void wait_up(const char *ifname)
+{
+	char path[96], state[16] = "";
+	int i;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/operstate", ifname);
+	for (i = 0; i < 50 && strcmp(state, "up"); i++) {
+		FILE *f = fopen(path, "r");
+
+		state[0] = '\0';
+		if (f) {
+			if (!fgets(state, sizeof(state), f))
+				state[0] = '\0';
+			state[strcspn(state, "\n")] = '\0';
+			fclose(f);
+		}
+		if (strcmp(state, "up"))
+			usleep(100 * 1000);
+	}
+	printf("pc-real: %s is %s\n", ifname, state[0] ? state : "(unknown)");
+}
+
+/*
+ * Until @ifname has received @packets (its NAPI ran the program), at most
+ * 5 s: a host under load runs the guest slowly, and a fixed sleep may end
+ * before the program ran.
+ */
+static void wait_rx(const char *ifname, long packets)
+{
+	char path[96];
+	long n = 0;
+	int i;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/rx_packets", ifname);
+	for (i = 0; i < 50 && n < packets; i++) {
+		FILE *f = fopen(path, "r");
+
+		if (f) {
+			if (fscanf(f, "%ld", &n) != 1)
+				n = 0;
+			fclose(f);
+		}
+		if (n < packets)
+			usleep(100 * 1000);
+	}
+	printf("pc-real: %s received %ld packets\n", ifname, n);
+}
+
 static int veth_shrink(int packets)
 {
 	static unsigned char frame[PACKET_LEN];
@@ -555,6 +607,8 @@ static int veth_shrink(int packets)
 	link = attach_xdp(prog, if_index(VETH_B), XDP_FLAGS_DRV_MODE,
 			  "BPF_LINK_CREATE (native XDP on veth)");
 	printf("pc-real: attached native XDP with frags to %s, peer of %s\n", VETH_B, VETH_A);
+	wait_up(VETH_A);
+	wait_up(VETH_B);
 
 	sock = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
 	if (sock < 0)
@@ -572,6 +626,7 @@ static int veth_shrink(int packets)
 		sent++;
 	}
 	usleep(200 * 1000);		/* veth's NAPI runs the program */
+	wait_rx(VETH_B, sent);
 	printf("pc-real: packets %d of %d bytes into %s, tail shrunk by %d\n", sent,
 	       PACKET_LEN, VETH_A, SHRINK);
 	close(sock);
