@@ -55,7 +55,8 @@ enum pgc_watch_mode {
  */
 enum { PGC_SLOT_FREE, PGC_SLOT_CLAIMED, PGC_SLOT_ARMED, PGC_SLOT_FREED, PGC_SLOT_RETIRED };
 #define PGC_SLOT_STATE(v)	((v) & 7)
-#define PGC_SLOT_WITH(v, st)	(((v) & ~7) | (st))
+#define PGC_SLOT_CLAIMS(v)	((v) & ~7)
+#define PGC_SLOT_WITH(v, st)	(PGC_SLOT_CLAIMS(v) | (st))
 #define PGC_SLOT_CLAIM		8	/* the claim count's unit */
 
 struct pgc_watch_slot {
@@ -147,6 +148,22 @@ static unsigned long pgc_mapping_word(const struct page *page)
 {
 	return (unsigned long)page + offsetof(struct page, mapping);
 }
+
+#if !PGC_WATCH_TRAPS_BEFORE
+/* Traps after the write (x86), or none: nothing to step over. */
+static int pgc_watch_arch_start(void)
+{
+	return 0;
+}
+
+static void pgc_watch_arch_stop(void)
+{
+}
+
+static void __maybe_unused pgc_watch_arch_forget(struct pgc_watch_slot *s)
+{
+}
+#endif
 
 #if PGC_HAVE_WATCH
 /*
@@ -345,18 +362,6 @@ static void notrace pgc_watch_hit(struct perf_event *bp, struct perf_sample_data
 	pgc_watch_compare(s, pgc_is_mapping_word(s, bp), pgc_recording(state), &w, regs);
 }
 
-static int pgc_watch_arch_start(void)
-{
-	return 0;
-}
-
-static void pgc_watch_arch_stop(void)
-{
-}
-
-static void pgc_watch_arch_forget(struct pgc_watch_slot *s)
-{
-}
 #else
 /*
  * arm64 traps before the write, and steps over it only for perf's own
@@ -429,7 +434,7 @@ static bool pgc_watch_back(struct pgc_watch_away *a, struct pgc_writer *w)
 	struct pgc_writer none = { .nr_entries = 0 };
 	bool changed = false;
 
-	if ((v & ~7) != (a->claim & ~7))
+	if (PGC_SLOT_CLAIMS(v) != PGC_SLOT_CLAIMS(a->claim))
 		return false;
 	if (pgc_recording(state) || state == PGC_SLOT_CLAIMED)
 		changed = pgc_watch_compare(a->s, pgc_is_mapping_word(a->s, a->wp),
@@ -530,15 +535,6 @@ static struct perf_event * __percpu *pgc_register(struct pgc_watch_slot *s,
 }
 
 static void pgc_unregister(struct pgc_watch_slot *s)
-{
-}
-
-static int pgc_watch_arch_start(void)
-{
-	return 0;
-}
-
-static void pgc_watch_arch_stop(void)
 {
 }
 #endif
